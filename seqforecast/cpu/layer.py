@@ -1,0 +1,321 @@
+"""Numba CPU kernels that run one recurrent layer over a whole sequence.
+
+Arrays are C-contiguous and time-major.  Gate values are stored gate-major,
+``gates[k, t]`` being the ``(B, H)`` block of gate ``k`` at step ``t``: every
+operand of the element-wise loops is then a contiguous ``(B, H)`` block that
+the loops walk as one flat run of ``B*H`` values, which LLVM vectorises (the
+activations are call-free, see :mod:`seqforecast.cells.activations`).  For a
+layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
+
+* forward: the input projections of all steps are ``G`` products
+  ``(T*B, I) @ (I, H)`` before the time loop; each step adds ``G`` products
+  ``(B, H) @ (H, H)`` and one fused element-wise pass over the cell equations
+  of :mod:`seqforecast.cells`;
+* backward: each step runs the cell's backward equations and ``G`` products
+  for ``dL/dh_{t-1}``; the weight and input gradients are products over all
+  steps at once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
+
+Matrix products go to BLAS through Numba's ``np.dot``.  Reductions have a
+fixed order, so equal inputs give bit-identical results.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
+                     rnn_backward, rnn_forward)
+
+RNN, LSTM, GRU = 0, 1, 2
+
+# No 'nnan'/'ninf' flags: a NaN must stay visible to the caller.
+_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
+_JIT = dict(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
+
+_rnn_forward = njit(inline="always")(rnn_forward)
+_rnn_backward = njit(inline="always")(rnn_backward)
+_lstm_forward = njit(inline="always")(lstm_forward)
+_lstm_backward = njit(inline="always")(lstm_backward)
+_gru_forward = njit(inline="always")(gru_forward)
+_gru_backward = njit(inline="always")(gru_backward)
+
+
+@njit(**_JIT)
+def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
+    """Input projections of every step, with the biases that add up front.
+
+    Parameters
+    ----------
+    kind : int
+        ``RNN``, ``LSTM`` or ``GRU``.
+    x : ndarray of shape (T, B, I)
+        Layer input.
+    w_ih : ndarray of shape (G*H, I)
+    b_ih, b_hh : ndarray of shape (G*H,)
+        Both biases are added here, except the GRU's hidden-side ones, which
+        the reset gate multiplies.
+    gates : ndarray of shape (G, T, B, H)
+        Receives ``x_t @ W_ih.T + bias`` per gate.
+    """
+    T, B, I = x.shape
+    G, H = gates.shape[0], gates.shape[3]
+    x_2d = x.reshape(T * B, I)
+    for k in range(G):
+        block = gates[k].reshape(T * B, H)
+        np.dot(x_2d, w_ih[k * H:(k + 1) * H].T, block)
+        bias = b_ih[k * H:(k + 1) * H]
+        if kind != GRU:
+            bias = bias + b_hh[k * H:(k + 1) * H]
+        for r in range(T * B):
+            for j in range(H):
+                block[r, j] += bias[j]
+
+
+@njit(**_JIT)
+def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh):
+    """Run one layer's recurrence forward, after :func:`project_inputs`.
+
+    Parameters
+    ----------
+    kind : int
+    w_hh : ndarray of shape (G*H, H)
+    b_hh : ndarray of shape (G*H,)
+    peephole : ndarray of shape (3, H)
+        LSTM peephole weights (rows i, f, o); zeros for a plain LSTM.
+    coupled, relu : bool
+        LSTM coupled input-forget gate; RNN relu instead of tanh.
+    h : ndarray of shape (T+1, B, H)
+        ``h[0]`` is the initial state (read); ``h[1:]`` receives the outputs.
+    c : ndarray of shape (T+1, B, H)
+        LSTM cell states, ``c[0]`` read, the rest written; unused otherwise.
+    gates : ndarray of shape (G, T, B, H)
+        In: the input projections.  Out: the activated gates (LSTM i, f, g,
+        o; GRU r, z, n; RNN h).
+    aux : ndarray of shape (T, B, H)
+        Receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} + b_hn`` (GRU).
+    hh : ndarray of shape (G, B, H)
+        Workspace for ``h_{t-1} @ W_hh.T``.
+    """
+    G, T, B, H = gates.shape
+    n = B * H
+    p_i = _tile(peephole[0], B)
+    p_f = _tile(peephole[1], B)
+    p_o = _tile(peephole[2], B)
+    bh = np.zeros((3, n), h.dtype)  # GRU hidden-side biases, tiled over the rows
+    if kind == GRU:
+        for k in range(3):
+            bh[k] = _tile(b_hh[k * H:(k + 1) * H], B)
+    for t in range(T):
+        for k in range(G):
+            np.dot(h[t], w_hh[k * H:(k + 1) * H].T, hh[k])
+        h_prev = h[t].reshape(n)
+        h_next = h[t + 1].reshape(n)
+        if kind == LSTM:
+            g_i = gates[0, t].reshape(n)
+            g_f = gates[1, t].reshape(n)
+            g_g = gates[2, t].reshape(n)
+            g_o = gates[3, t].reshape(n)
+            m_i, m_f = hh[0].reshape(n), hh[1].reshape(n)
+            m_g, m_o = hh[2].reshape(n), hh[3].reshape(n)
+            c_prev = c[t].reshape(n)
+            c_next = c[t + 1].reshape(n)
+            tanh_c = aux[t].reshape(n)
+            for j in range(n):
+                (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
+                 h_next[j]) = _lstm_forward(
+                    g_i[j] + m_i[j], g_f[j] + m_f[j], g_g[j] + m_g[j], g_o[j] + m_o[j],
+                    c_prev[j], p_i[j], p_f[j], p_o[j], coupled)
+        elif kind == GRU:
+            g_r = gates[0, t].reshape(n)
+            g_z = gates[1, t].reshape(n)
+            g_n = gates[2, t].reshape(n)
+            m_r, m_z = hh[0].reshape(n), hh[1].reshape(n)
+            m_n = hh[2].reshape(n)
+            bh_r, bh_z, bh_n = bh[0], bh[1], bh[2]
+            hidden_n = aux[t].reshape(n)
+            for j in range(n):
+                hidden_n[j] = m_n[j] + bh_n[j]
+                g_r[j], g_z[j], g_n[j], h_next[j] = _gru_forward(
+                    g_r[j], g_z[j], g_n[j], m_r[j] + bh_r[j], m_z[j] + bh_z[j],
+                    hidden_n[j], h_prev[j])
+        else:
+            g_h = gates[0, t].reshape(n)
+            m_h = hh[0].reshape(n)
+            for j in range(n):
+                g_h[j] = _rnn_forward(g_h[j] + m_h[j], relu)
+                h_next[j] = g_h[j]
+
+
+@njit(**_JIT)
+def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
+                   tbptt, hidden_clip, dgates, dm_n, step_norms, work):
+    """Backpropagation through time for one layer, through the recurrence.
+    :func:`weight_gradients` then turns the gate gradients into parameter
+    and input gradients.
+
+    Parameters
+    ----------
+    kind, w_hh, peephole, coupled, relu, h, c, gates, aux
+        As given to and filled by :func:`forward_steps`.
+    d_h : ndarray of shape (T, B, H)
+        Gradient w.r.t. ``h_t`` from outside the recurrence (the loss, or
+        the layer above).
+    dh, dc : ndarray of shape (B, H)
+        In: gradient w.r.t. the final states ``h_T`` and ``c_T``.
+        Out: gradient w.r.t. the initial states ``h_0`` and ``c_0``.
+    tbptt : int
+        If > 0, the gradient does not flow from step t into step t-1 when
+        ``t > 0`` and ``(T - t) % tbptt == 0``: blocks of ``tbptt`` steps
+        counted back from the last step, as if the state were detached.
+    hidden_clip : float
+        If > 0, each sample's ``dL/dh_t`` is rescaled to this L2 norm at
+        every step where it is larger.
+    dgates : ndarray of shape (G, T, B, H)
+        Receives the gradient w.r.t. the gates' pre-activations.
+    dm_n : ndarray of shape (T, B, H)
+        GRU: receives the gradient w.r.t. ``W_hn h_{t-1} + b_hn`` (the only
+        hidden-side pre-activation whose gradient differs from the input
+        side's); unused otherwise.
+    step_norms : ndarray of shape (T,)
+        Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
+    work : ndarray of shape (2, B, H)
+        Workspace.
+    """
+    G, T, B, H = gates.shape
+    n = B * H
+    p_i = _tile(peephole[0], B)
+    p_f = _tile(peephole[1], B)
+    p_o = _tile(peephole[2], B)
+    d_hc, d_cc = dh, dc
+    d_hf, d_cf = d_hc.reshape(n), d_cc.reshape(n)
+    direct, product = work[0], work[1]
+    direct_f = direct.reshape(n)
+    for t in range(T - 1, -1, -1):
+        step_norms[t] = math.sqrt(_add_and_clip(d_hc, d_h[t], hidden_clip))
+        if kind == LSTM:
+            g_i, g_f = gates[0, t].reshape(n), gates[1, t].reshape(n)
+            g_g, g_o = gates[2, t].reshape(n), gates[3, t].reshape(n)
+            d_i, d_f = dgates[0, t].reshape(n), dgates[1, t].reshape(n)
+            d_g, d_o = dgates[2, t].reshape(n), dgates[3, t].reshape(n)
+            c_prev = c[t].reshape(n)
+            tanh_c = aux[t].reshape(n)
+            for j in range(n):
+                d_i[j], d_f[j], d_g[j], d_o[j], d_cf[j] = _lstm_backward(
+                    d_hf[j], d_cf[j], g_i[j], g_f[j], g_g[j], g_o[j], c_prev[j],
+                    tanh_c[j], p_i[j], p_f[j], p_o[j], coupled)
+        elif kind == GRU:
+            g_r, g_z = gates[0, t].reshape(n), gates[1, t].reshape(n)
+            g_n = gates[2, t].reshape(n)
+            d_r, d_z = dgates[0, t].reshape(n), dgates[1, t].reshape(n)
+            d_n = dgates[2, t].reshape(n)
+            hidden_n = aux[t].reshape(n)
+            d_hidden_n = dm_n[t].reshape(n)
+            h_prev = h[t].reshape(n)
+            for j in range(n):
+                d_r[j], d_z[j], d_n[j], d_hidden_n[j], direct_f[j] = _gru_backward(
+                    d_hf[j], g_r[j], g_z[j], g_n[j], hidden_n[j], h_prev[j])
+        else:
+            g_h = gates[0, t].reshape(n)
+            d_a = dgates[0, t].reshape(n)
+            for j in range(n):
+                d_a[j] = _rnn_backward(d_hf[j], g_h[j], relu)
+
+        if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
+            d_hc[:] = 0
+            d_cc[:] = 0
+            continue
+        for k in range(G):
+            d_k = dm_n[t] if kind == GRU and k == 2 else dgates[k, t]
+            if k == 0:
+                np.dot(d_k, w_hh[:H], d_hc)
+            else:
+                np.dot(d_k, w_hh[k * H:(k + 1) * H], product)
+                d_hc += product
+        if kind == GRU:
+            d_hc += direct
+
+
+@njit(**_JIT)
+def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih, db_hh,
+                     dpeephole):
+    """Parameter and input gradients of one layer from its gate gradients.
+
+    Products over all steps at once, after :func:`backward_steps`.
+
+    Parameters
+    ----------
+    kind, x, w_ih, h, c
+        As in :func:`project_inputs` and :func:`forward_steps`.
+    dgates, dm_n
+        As filled by :func:`backward_steps`.
+    dx : ndarray of shape (T, B, I)
+        Receives the gradient w.r.t. the input.
+    dw_ih, dw_hh, db_ih, db_hh, dpeephole
+        Receive the parameter gradients (shapes of the parameters;
+        ``dpeephole`` of shape (3, H) is only written for an LSTM).
+    """
+    T, B, I = x.shape
+    G, H = dgates.shape[0], dgates.shape[3]
+    x_2d = x.reshape(T * B, I)
+    h_2d = h[:T].reshape(T * B, H)
+    dx_2d = dx.reshape(T * B, I)
+    for k in range(G):
+        d_in = dgates[k].reshape(T * B, H)
+        d_hid = dm_n.reshape(T * B, H) if kind == GRU and k == 2 else d_in
+        rows = slice(k * H, (k + 1) * H)
+        np.dot(d_in.T, x_2d, dw_ih[rows])
+        np.dot(d_hid.T, h_2d, dw_hh[rows])
+        _column_sums(d_in, db_ih[rows])
+        _column_sums(d_hid, db_hh[rows])
+        if k == 0:
+            np.dot(d_in, w_ih[rows], dx_2d)
+        else:
+            dx_2d += np.dot(d_in, w_ih[rows])
+    if kind == LSTM:
+        c_2d = c.reshape((T + 1) * B, H)
+        _column_dots(dgates[0].reshape(T * B, H), c_2d[:T * B], dpeephole[0])
+        _column_dots(dgates[1].reshape(T * B, H), c_2d[:T * B], dpeephole[1])
+        _column_dots(dgates[3].reshape(T * B, H), c_2d[B:], dpeephole[2])
+
+
+@njit(**_JIT)
+def _add_and_clip(dh, d_h, hidden_clip):
+    """``dh += d_h``; rescale rows longer than ``hidden_clip``; return ``||dh||^2`` before."""
+    B, H = dh.shape
+    total = 0.0
+    for b in range(B):
+        row = 0.0
+        for j in range(H):
+            dh[b, j] += d_h[b, j]
+            row += dh[b, j] * dh[b, j]
+        total += row
+        if hidden_clip > 0 and row > hidden_clip * hidden_clip:
+            dh[b] *= hidden_clip / math.sqrt(row)
+    return total
+
+
+@njit(**_JIT)
+def _tile(v, repeats):
+    """``v`` repeated ``repeats`` times end to end, shape (repeats * len(v),)."""
+    out = np.empty(repeats * v.size, v.dtype)
+    for r in range(repeats):
+        out[r * v.size:(r + 1) * v.size] = v
+    return out
+
+
+@njit(**_JIT)
+def _column_sums(a, out):
+    """``out[:] = a.sum(axis=0)`` for a 2-D array, rows added in order."""
+    out[:] = 0
+    for r in range(a.shape[0]):
+        for k in range(a.shape[1]):
+            out[k] += a[r, k]
+
+
+@njit(**_JIT)
+def _column_dots(a, b, out):
+    """``out[:] = (a * b).sum(axis=0)`` for 2-D arrays, rows added in order."""
+    out[:] = 0
+    for r in range(a.shape[0]):
+        for k in range(a.shape[1]):
+            out[k] += a[r, k] * b[r, k]

@@ -1,0 +1,403 @@
+"""Stacks of recurrent layers: parameters, forward pass and backpropagation through time.
+
+These are the kernels' Python entry points.  They check their input, loop
+over the layers (a handful) and hand each whole sequence to a compiled
+kernel; no Python loop runs over time steps or samples.
+
+Conventions
+-----------
+* Sequences are time-major: ``x`` has shape ``(T, B, I)`` (steps, batch,
+  features), as in PyTorch's default layout.
+* A network is a list of layer dicts with PyTorch's names and layouts:
+  ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih`` and ``bias_hh``
+  (G*H,), and for a peephole LSTM ``peephole`` (3, H) with rows i, f, o.
+  ``G`` is 1 (RNN), 4 (LSTM, gates i, f, g, o) or 3 (GRU, gates r, z, n), so
+  weights copy one-to-one from ``torch.nn.RNN/LSTM/GRU``.
+* float32 and float64 are supported; all arrays of one call share a dtype.
+"""
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from .cpu.layer import (GRU, LSTM, RNN, backward_steps, forward_steps, project_inputs,
+                        weight_gradients)
+
+_KINDS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+_N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+_FLOATS = (np.float32, np.float64)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Which recurrent cell a network uses.
+
+    Parameters
+    ----------
+    kind : {'rnn', 'lstm', 'gru'}
+        Elman RNN, LSTM or GRU.
+    activation : {'tanh', 'relu'}, default='tanh'
+        Nonlinearity of the Elman RNN (must be 'tanh' for the others).
+    peephole : bool, default=False
+        LSTM with peephole connections (Gers & Schmidhuber 2000).
+    coupled : bool, default=False
+        LSTM with coupled input-forget gate, ``f = 1 - i``.
+    """
+
+    kind: str
+    activation: str = "tanh"
+    peephole: bool = False
+    coupled: bool = False
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise ValueError(f"cell kind must be one of {sorted(_KINDS)}, got {self.kind!r}")
+        if self.activation not in ("tanh", "relu"):
+            raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
+        if self.activation == "relu" and self.kind != "rnn":
+            raise ValueError("activation='relu' is only available for kind='rnn'")
+        if (self.peephole or self.coupled) and self.kind != "lstm":
+            raise ValueError("peephole and coupled are LSTM options")
+
+    @property
+    def n_gates(self):
+        """Number of gate blocks ``G`` in the weight matrices."""
+        return _N_GATES[self.kind]
+
+    @property
+    def has_cell_state(self):
+        """True for the LSTM, which carries ``c`` besides ``h``."""
+        return self.kind == "lstm"
+
+
+def parameter_shapes(cell, input_size, hidden_sizes):
+    """Names and shapes of every layer's parameters.
+
+    Returns
+    -------
+    list of dict
+        One ``{name: shape}`` dict per layer, in packing order.
+    """
+    shapes = []
+    in_size = input_size
+    for size in hidden_sizes:
+        gh = cell.n_gates * size
+        layer = {"weight_ih": (gh, in_size), "weight_hh": (gh, size),
+                 "bias_ih": (gh,), "bias_hh": (gh,)}
+        if cell.peephole:
+            layer["peephole"] = (3, size)
+        shapes.append(layer)
+        in_size = size
+    return shapes
+
+
+def unpack(flat, shapes):
+    """Views into one flat vector, one dict of arrays per layer.
+
+    Parameters
+    ----------
+    flat : ndarray of shape (n_params,)
+    shapes : list of dict
+        As returned by :func:`parameter_shapes`.
+    """
+    layers, start = [], 0
+    for layer_shapes in shapes:
+        layer = {}
+        for name, shape in layer_shapes.items():
+            size = int(np.prod(shape))
+            layer[name] = flat[start:start + size].reshape(shape)
+            start += size
+        layers.append(layer)
+    if start != flat.size:
+        raise ValueError(f"flat parameter vector has {flat.size} values, the shapes need {start}")
+    return layers
+
+
+def init_parameters(cell, input_size, hidden_sizes, random_state, dtype=np.float32):
+    """PyTorch's initialisation, U(-1/sqrt(H), 1/sqrt(H)), in one flat vector.
+
+    Peephole weights start at zero (the plain LSTM).
+
+    Returns
+    -------
+    flat : ndarray of shape (n_params,)
+    layers : list of dict
+        Views into ``flat``.
+    """
+    shapes = parameter_shapes(cell, input_size, hidden_sizes)
+    n = sum(int(np.prod(s)) for layer in shapes for s in layer.values())
+    flat = np.empty(n, dtype=dtype)
+    layers = unpack(flat, shapes)
+    for layer, size in zip(layers, hidden_sizes):
+        bound = 1.0 / np.sqrt(size)
+        for name, array in layer.items():
+            if name == "peephole":
+                array[...] = 0
+            else:
+                array[...] = random_state.uniform(-bound, bound, array.shape)
+    return flat, layers
+
+
+class ForwardResult(NamedTuple):
+    """What :func:`forward` returns.
+
+    Attributes
+    ----------
+    output : ndarray of shape (T, B, H_last)
+        Hidden states of the top layer at every step.
+    h_n : list of ndarray of shape (B, H_l)
+        Final hidden state of each layer.
+    c_n : list of ndarray of shape (B, H_l) or None
+        Final cell state of each LSTM layer.
+    cache : dict
+        Everything :func:`backward` needs.
+    """
+
+    output: np.ndarray
+    h_n: list
+    c_n: Optional[list]
+    cache: dict
+
+
+class BackwardResult(NamedTuple):
+    """What :func:`backward` returns.
+
+    Attributes
+    ----------
+    grads : list of dict
+        Gradients of every layer's parameters, same names and shapes.
+    dx : ndarray of shape (T, B, I)
+        Gradient w.r.t. the input sequence.
+    dh0 : list of ndarray of shape (B, H_l)
+    dc0 : list of ndarray of shape (B, H_l) or None
+        Gradients w.r.t. the initial states.
+    step_norms : list of ndarray of shape (T,)
+        Per layer, ``||dL/dh_t||`` (over the batch) at each step before any
+        hidden clipping: vanishing or exploding gradients show here.
+    """
+
+    grads: list
+    dx: np.ndarray
+    dh0: list
+    dc0: Optional[list]
+    step_norms: list
+
+
+def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=None):
+    """Run a stack of recurrent layers over a batch of sequences.
+
+    Parameters
+    ----------
+    cell : Cell
+    layers : list of dict
+        Parameters of each layer (see the module docstring).
+    x : ndarray of shape (T, B, I)
+        float32 or float64, the same dtype as the parameters.
+    h0, c0 : list of ndarray of shape (B, H_l), optional
+        Initial states (``c0`` for an LSTM only); zeros when omitted.
+    dropout : float, default=0.0
+        Probability of zeroing each output of a layer before it enters the
+        next one (inverted dropout, training only; never after the top layer).
+    seed : int, optional
+        Seed of the dropout masks; required when ``dropout > 0``.
+    masks : list of ndarray of shape (T, B, H_l), optional
+        Explicit dropout masks for the outputs of all layers but the top one
+        (values 0 or ``1 / (1 - p)``), instead of ``dropout`` and ``seed``.
+
+    Returns
+    -------
+    ForwardResult
+    """
+    dtype = _check_parameters(cell, layers)
+    x = _check_array("x", x, 3, dtype)
+    if x.shape[2] != layers[0]["weight_ih"].shape[1]:
+        raise ValueError(f"x has {x.shape[2]} features but the first layer expects "
+                         f"{layers[0]['weight_ih'].shape[1]}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if dropout > 0 and seed is None:
+        raise ValueError("dropout > 0 needs an explicit seed")
+    T, B, _ = x.shape
+    sizes = [layer["weight_hh"].shape[1] for layer in layers]
+    h0 = _check_states("h0", h0, B, sizes, dtype)
+    c0 = _check_states("c0", c0, B, sizes, dtype) if cell.has_cell_state else None
+    if c0 is not None and not cell.has_cell_state:
+        raise ValueError("c0 is only used by an LSTM")
+    if masks is not None:
+        if dropout > 0:
+            raise ValueError("give either dropout and seed, or masks, not both")
+        if len(masks) != len(layers) - 1:
+            raise ValueError(f"masks must hold {len(layers) - 1} arrays (one per layer "
+                             f"but the top one), got {len(masks)}")
+        masks = [_check_shape(f"masks[{i}]", _check_array(f"masks[{i}]", m, 3, dtype),
+                              (T, B, size)) for i, (m, size) in enumerate(zip(masks, sizes))]
+    elif dropout > 0:
+        rng = np.random.default_rng(seed)
+        masks = [(rng.random((T, B, size)) >= dropout).astype(dtype) / dtype.type(1 - dropout)
+                 for size in sizes[:-1]]
+
+    kind = _KINDS[cell.kind]
+    cache = {"cell": cell, "layers": layers, "inputs": [], "states": [], "masks": masks}
+    inp = x
+    h_n, c_n = [], [] if cell.has_cell_state else None
+    for index, (layer, size) in enumerate(zip(layers, sizes)):
+        h = np.empty((T + 1, B, size), dtype)
+        h[0] = 0 if h0 is None else h0[index]
+        if cell.has_cell_state:
+            c = np.empty((T + 1, B, size), dtype)
+            c[0] = 0 if c0 is None else c0[index]
+        else:
+            c = np.empty((0, 0, 0), dtype)
+        gates = np.empty((cell.n_gates, T, B, size), dtype)
+        aux = np.empty((T, B, size) if cell.kind != "rnn" else (0, 0, 0), dtype)
+        project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"], layer["bias_hh"], gates)
+        forward_steps(kind, layer["weight_hh"], layer["bias_hh"], _peephole(layer, size, dtype),
+                      cell.coupled, cell.activation == "relu", h, c, gates, aux,
+                      np.empty((cell.n_gates, B, size), dtype))
+        cache["inputs"].append(inp)
+        cache["states"].append((h, c, gates, aux))
+        h_n.append(h[T])
+        if cell.has_cell_state:
+            c_n.append(c[T])
+        inp = h[1:]
+        if masks is not None and index < len(layers) - 1:
+            inp = inp * masks[index]
+    return ForwardResult(inp, h_n, c_n, cache)
+
+
+def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None,
+             grads=None):
+    """Backpropagation through time (full or truncated) through the whole stack.
+
+    Parameters
+    ----------
+    cache : dict
+        ``forward(...).cache``.
+    d_output : ndarray of shape (T, B, H_last)
+        Gradient of the loss w.r.t. every output of the top layer (zeros
+        except the last step for a many-to-one model).
+    d_hn, d_cn : list of ndarray of shape (B, H_l), optional
+        Gradients w.r.t. the final states.
+    tbptt : int, optional
+        Truncated BPTT: the gradient flows back at most this many steps
+        (blocks of ``tbptt`` steps counted back from the last step; the state
+        is treated as a constant across block boundaries).  None: full BPTT.
+    hidden_clip : float, optional
+        Rescale each sample's ``dL/dh_t`` to this L2 norm at every step
+        where it is larger, inside BPTT, in every layer.
+    grads : list of dict, optional
+        Arrays to write the parameter gradients into (e.g. views of one flat
+        gradient vector, see :func:`unpack`); new arrays when omitted.
+
+    Returns
+    -------
+    BackwardResult
+    """
+    cell, layers = cache["cell"], cache["layers"]
+    dtype = layers[0]["weight_ih"].dtype
+    h_top = cache["states"][-1][0]
+    T, B = h_top.shape[0] - 1, h_top.shape[1]
+    sizes = [layer["weight_hh"].shape[1] for layer in layers]
+    d_output = _check_array("d_output", d_output, 3, dtype)
+    if d_output.shape != (T, B, sizes[-1]):
+        raise ValueError(f"d_output must have shape {(T, B, sizes[-1])}, got {d_output.shape}")
+    d_hn = _check_states("d_hn", d_hn, B, sizes, dtype)
+    d_cn = _check_states("d_cn", d_cn, B, sizes, dtype) if cell.has_cell_state else None
+    tbptt = _check_positive("tbptt", tbptt, int)
+    hidden_clip = _check_positive("hidden_clip", hidden_clip, float)
+
+    kind = _KINDS[cell.kind]
+    n = len(layers)
+    if grads is None:
+        grads = [{name: np.empty_like(value) for name, value in layer.items()}
+                 for layer in layers]
+    dh0, step_norms = [None] * n, [None] * n
+    dc0 = [None] * n if cell.has_cell_state else None
+    d_h = d_output
+    for index in range(n - 1, -1, -1):
+        layer, size = layers[index], sizes[index]
+        inp = cache["inputs"][index]
+        h, c, gates, aux = cache["states"][index]
+        grad = grads[index]
+        dh = np.zeros((B, size), dtype) if d_hn is None else d_hn[index].copy()
+        dc = np.zeros((B, size), dtype) if d_cn is None else d_cn[index].copy()
+        dgates = np.empty_like(gates)
+        dm_n = np.empty_like(aux)
+        dx = np.empty_like(inp)
+        norms = np.empty(T, np.float64)
+        backward_steps(kind, layer["weight_hh"], _peephole(layer, size, dtype), cell.coupled,
+                       cell.activation == "relu", h, c, gates, aux, d_h, dh, dc, tbptt,
+                       hidden_clip, dgates, dm_n, norms, np.empty((2, B, size), dtype))
+        weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
+                         grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
+                         grad["bias_hh"], grad.get("peephole", np.empty((3, size), dtype)))
+        dh0[index] = dh
+        step_norms[index] = norms
+        if dc0 is not None:
+            dc0[index] = dc
+        d_h = dx if cache["masks"] is None or index == 0 else dx * cache["masks"][index - 1]
+    return BackwardResult(grads, d_h, dh0, dc0, step_norms)
+
+
+def _peephole(layer, size, dtype):
+    peephole = layer.get("peephole")
+    return np.zeros((3, size), dtype) if peephole is None else peephole
+
+
+def _check_parameters(cell, layers):
+    if not isinstance(cell, Cell):
+        raise TypeError(f"cell must be a Cell, got {type(cell).__name__}")
+    if not layers:
+        raise ValueError("layers is empty: a network needs at least one layer")
+    dtype = np.asarray(layers[0]["weight_ih"]).dtype
+    if dtype not in _FLOATS:
+        raise TypeError(f"parameters must be float32 or float64, got {dtype}")
+    in_size = layers[0]["weight_ih"].shape[1]
+    for index, layer in enumerate(layers):
+        size = layer["weight_hh"].shape[1]
+        expected = parameter_shapes(cell, in_size, [size])[0]
+        got = {name: np.shape(value) for name, value in layer.items()}
+        if got != expected:
+            raise ValueError(f"layer {index} parameters must have shapes {expected}, got {got}")
+        for name, value in layer.items():
+            if value.dtype != dtype:
+                raise TypeError(f"layer {index} {name} is {value.dtype}, expected {dtype}")
+            if not value.flags.c_contiguous:
+                raise ValueError(f"layer {index} {name} must be C-contiguous")
+        in_size = size
+    return dtype
+
+
+def _check_array(name, a, ndim, dtype):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(a).__name__}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but the parameters are {dtype}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return np.ascontiguousarray(a)
+
+
+def _check_states(name, states, batch, sizes, dtype):
+    if states is None:
+        return None
+    if len(states) != len(sizes):
+        raise ValueError(f"{name} must hold one state per layer ({len(sizes)}), got {len(states)}")
+    return [_check_shape(f"{name}[{i}]", _check_array(f"{name}[{i}]", s, 2, dtype), (batch, size))
+            for i, (s, size) in enumerate(zip(states, sizes))]
+
+
+def _check_shape(name, a, shape):
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    return a
+
+
+def _check_positive(name, value, kind):
+    if value is None:
+        return kind(0)
+    if not value > 0:
+        raise ValueError(f"{name} must be positive or None, got {value}")
+    return kind(value)

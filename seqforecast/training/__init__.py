@@ -1,0 +1,1 @@
+"""Training machinery: gradient clipping, optimizers and losses."""

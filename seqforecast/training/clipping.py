@@ -1,0 +1,92 @@
+"""Gradient clipping, the classic remedy for exploding gradients in recurrent nets.
+
+Each function clips a list of gradient arrays in place and returns the norm(s)
+measured before clipping, so a training loop can record how often and how hard
+it clipped.  Per-step clipping of ``dL/dh_t`` inside BPTT is the
+``hidden_clip`` option of :func:`seqforecast.recurrent.backward`.
+"""
+import numpy as np
+
+
+def global_norm(grads):
+    """L2 norm of all gradient arrays taken together.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+
+    Returns
+    -------
+    float
+    """
+    return float(np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)))
+
+
+def clip_by_value(grads, clip_value):
+    """Clamp every gradient entry to ``[-clip_value, clip_value]``, in place.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+    clip_value : float
+        Positive bound.
+
+    Returns
+    -------
+    float
+        The global norm before clipping.
+    """
+    _check_threshold("clip_value", clip_value)
+    norm = global_norm(grads)
+    for g in grads:
+        np.clip(g, -clip_value, clip_value, out=g)
+    return norm
+
+
+def clip_by_norm(grads, max_norm):
+    """Rescale each gradient array whose L2 norm exceeds ``max_norm``, in place.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+    max_norm : float
+
+    Returns
+    -------
+    ndarray of shape (len(grads),)
+        Each array's norm before clipping.
+    """
+    _check_threshold("max_norm", max_norm)
+    norms = np.array([np.sqrt(float(np.dot(g.ravel(), g.ravel()))) for g in grads])
+    for g, norm in zip(grads, norms):
+        if norm > max_norm:
+            g *= g.dtype.type(max_norm / norm)
+    return norms
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Rescale all gradients together so that their global norm is at most ``max_norm``.
+
+    The direction of the whole update is kept (Pascanu et al. 2013).
+
+    Parameters
+    ----------
+    grads : list of ndarray
+    max_norm : float
+
+    Returns
+    -------
+    float
+        The global norm before clipping.
+    """
+    _check_threshold("max_norm", max_norm)
+    norm = global_norm(grads)
+    if norm > max_norm:
+        for g in grads:
+            g *= g.dtype.type(max_norm / norm)
+    return norm
+
+
+def _check_threshold(name, value):
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value}")

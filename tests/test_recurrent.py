@@ -1,0 +1,218 @@
+"""The CPU kernels against the NumPy reference, finite differences and PyTorch."""
+import numpy as np
+import pytest
+
+import reference as ref
+from seqforecast.recurrent import Cell, backward, forward, init_parameters
+
+CELLS = [
+    Cell("rnn"),
+    Cell("rnn", activation="relu"),
+    Cell("lstm"),
+    Cell("lstm", peephole=True),
+    Cell("lstm", coupled=True),
+    Cell("lstm", peephole=True, coupled=True),
+    Cell("gru"),
+]
+# (T, B, I, hidden sizes): batch 1, one step, hidden 1, several layers.
+SHAPES = [(6, 4, 3, (5,)), (1, 3, 2, (4,)), (5, 1, 1, (1,)), (7, 2, 3, (6, 1, 4))]
+
+
+def _ids(cells):
+    return [f"{c.kind}-{c.activation}{'-peep' if c.peephole else ''}"
+            f"{'-coupled' if c.coupled else ''}" for c in cells]
+
+
+def _problem(cell, shape, seed, dtype=np.float64, dropout=0.0):
+    """Random parameters (peepholes too), input, states and output gradients."""
+    T, B, I, sizes = shape
+    rng = np.random.RandomState(seed)
+    flat, layers = init_parameters(cell, I, sizes, rng, dtype)
+    flat[...] = rng.uniform(-0.8, 0.8, flat.shape)  # peepholes away from zero
+    x = rng.randn(T, B, I).astype(dtype)
+    h0 = [rng.randn(B, s).astype(dtype) * 0.5 for s in sizes]
+    c0 = [rng.randn(B, s).astype(dtype) * 0.5 for s in sizes] if cell.has_cell_state else None
+    d_out = rng.randn(T, B, sizes[-1]).astype(dtype)
+    d_hn = [rng.randn(B, s).astype(dtype) for s in sizes]
+    d_cn = [rng.randn(B, s).astype(dtype) for s in sizes] if cell.has_cell_state else None
+    masks = None
+    if dropout:
+        masks = [(rng.rand(T, B, s) >= dropout).astype(dtype) / dtype(1 - dropout)
+                 for s in sizes[:-1]] or None
+    return flat, layers, x, h0, c0, d_out, d_hn, d_cn, masks
+
+
+def _rel(a, b, floor):
+    """Largest difference relative to the reference's largest entry (or ``floor``)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return np.abs(a - b).max() / max(np.abs(b).max(), floor)
+
+
+def _assert_close(got, want, tol, what):
+    # float32 results are compared on the scale of the problem (inputs and
+    # output gradients are O(1)): a vanished gradient of 1e-8 has no
+    # float32 digits to compare, only an absolute error.
+    floor = 1e-2 if np.asarray(got).dtype == np.float32 else 1e-300
+    err = _rel(got, want, floor)
+    assert err < tol, f"{what}: relative error {err:.3g} >= {tol}"
+
+
+def _compare(result_fwd, result_bwd, want_fwd, want_bwd, tol, cell):
+    out, h_n, c_n, _ = want_fwd
+    grads, dx, dh0, dc0, norms = want_bwd
+    _assert_close(result_fwd.output, out, tol, "output")
+    for l, (got, want) in enumerate(zip(result_fwd.h_n, h_n)):
+        _assert_close(got, want, tol, f"h_n[{l}]")
+    _assert_close(result_bwd.dx, dx, tol, "dx")
+    for l, (got_l, want_l) in enumerate(zip(result_bwd.grads, grads)):
+        for name in want_l:
+            _assert_close(got_l[name], want_l[name], tol, f"layer {l} {name}")
+        _assert_close(result_bwd.dh0[l], dh0[l], tol, f"dh0[{l}]")
+        _assert_close(result_bwd.step_norms[l], norms[l], tol, f"step_norms[{l}]")
+        if cell.has_cell_state:
+            _assert_close(result_fwd.c_n[l], c_n[l], tol, f"c_n[{l}]")
+            _assert_close(result_bwd.dc0[l], dc0[l], tol, f"dc0[{l}]")
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=_ids(CELLS))
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "T{}B{}I{}H{}".format(*s))
+@pytest.mark.parametrize("options", [{}, {"tbptt": 2}, {"hidden_clip": 0.7},
+                                     {"tbptt": 3, "hidden_clip": 1.0, "dropout": 0.4}],
+                         ids=["full", "tbptt2", "hclip", "tbptt-hclip-dropout"])
+def test_kernels_match_numpy_reference(cell, shape, options):
+    options = dict(options)
+    dropout = options.pop("dropout", 0.0)
+    flat, layers, x, h0, c0, d_out, d_hn, d_cn, masks = _problem(cell, shape, 0, dropout=dropout)
+    want_fwd = ref.forward(cell, layers, x, h0, c0, masks)
+    want_bwd = ref.backward(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, **options)
+    for dtype, tol in ((np.float64, 1e-9), (np.float32, 1e-4)):
+        cast = (lambda a: None if a is None else [v.astype(dtype) for v in a])
+        layers_d = [{k: v.astype(dtype) for k, v in layer.items()} for layer in layers]
+        fwd = forward(cell, layers_d, x.astype(dtype), cast(h0), cast(c0), masks=cast(masks))
+        bwd = backward(fwd.cache, d_out.astype(dtype), cast(d_hn), cast(d_cn), **options)
+        assert fwd.output.dtype == dtype and bwd.dx.dtype == dtype
+        _compare(fwd, bwd, want_fwd, want_bwd, tol, cell)
+
+
+def _objective(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn):
+    fwd = forward(cell, layers, x, h0, c0, masks=masks)
+    total = np.sum(fwd.output * d_out) + sum(np.sum(h * d) for h, d in zip(fwd.h_n, d_hn))
+    if cell.has_cell_state:
+        total += sum(np.sum(c * d) for c, d in zip(fwd.c_n, d_cn))
+    return total
+
+
+def _truncated_objective(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, k, states):
+    """The objective whose plain gradient is the truncated-BPTT gradient.
+
+    Blocks of ``k`` steps counted back from the end each start from the
+    states of the unperturbed run (``states``), held constant, except the
+    first block, which starts from ``h0`` and ``c0``.
+    """
+    T = x.shape[0]
+    starts = sorted({max(T - k * m, 0) for m in range(1, T // k + 2)})
+    total = 0.0
+    for s, e in zip(starts, starts[1:] + [T]):
+        hs = h0 if s == 0 else [h[s] for h in states["h"]]
+        cs = c0 if s == 0 else (None if c0 is None else [c[s] for c in states["c"]])
+        ms = None if masks is None else [m[s:e] for m in masks]
+        fwd = forward(cell, layers, np.ascontiguousarray(x[s:e]), hs, cs, masks=ms)
+        total += np.sum(fwd.output * d_out[s:e])
+        if e == T:
+            total += sum(np.sum(h * d) for h, d in zip(fwd.h_n, d_hn))
+            if cell.has_cell_state:
+                total += sum(np.sum(c * d) for c, d in zip(fwd.c_n, d_cn))
+    return total
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=_ids(CELLS))
+@pytest.mark.parametrize("tbptt", [None, 2], ids=["full", "tbptt2"])
+@pytest.mark.parametrize("sizes", [(3,), (3, 2)], ids=["1layer", "2layers"])
+def test_gradients_match_finite_differences(cell, tbptt, sizes):
+    shape = (5, 2, 2, sizes)
+    flat, layers, x, h0, c0, d_out, d_hn, d_cn, masks = _problem(cell, shape, 1, dropout=0.3)
+    fwd = forward(cell, layers, x, h0, c0, masks=masks)
+    bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt=tbptt)
+    args = (cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn)
+    if tbptt is None:
+        objective = lambda: _objective(*args)  # noqa: E731
+    else:
+        states = {"h": [h for h, _, _, _ in fwd.cache["states"]],
+                  "c": [c for _, c, _, _ in fwd.cache["states"]]}
+        objective = lambda: _truncated_objective(*args, tbptt, states)  # noqa: E731
+
+    def numeric(array):
+        grad = np.empty_like(array)
+        for index in np.ndindex(array.shape):
+            old = array[index]
+            array[index] = old + 1e-6
+            up = objective()
+            array[index] = old - 1e-6
+            down = objective()
+            array[index] = old
+            grad[index] = (up - down) / 2e-6
+        return grad
+
+    for l, layer in enumerate(layers):
+        for name, value in layer.items():
+            _assert_close(bwd.grads[l][name], numeric(value), 1e-7, f"layer {l} {name}")
+        _assert_close(bwd.dh0[l], numeric(h0[l]), 1e-7, f"dh0[{l}]")
+        if cell.has_cell_state:
+            _assert_close(bwd.dc0[l], numeric(c0[l]), 1e-7, f"dc0[{l}]")
+    _assert_close(bwd.dx, numeric(x), 1e-7, "dx")
+    if cell.coupled:  # the forget-gate rows are unused
+        for l, size in enumerate(sizes):
+            assert not bwd.grads[l]["weight_hh"][size:2 * size].any()
+
+
+@pytest.mark.parametrize("name", ref.TORCH_CASES)
+@pytest.mark.parametrize("variant", ["float64", "float32", "tbptt"])
+def test_kernels_match_pytorch(name, variant):
+    case = ref.load_torch_case(name)
+    spec = case["cell"]
+    cell = Cell(spec["kind"], activation=spec["activation"])
+    dtype, tol = (np.float32, 1e-4) if variant == "float32" else (np.float64, 1e-9)
+    cast = (lambda a: None if a is None else [np.asarray(v, dtype) for v in a])
+    layers = [{k: np.asarray(v, dtype) for k, v in layer.items()} for layer in case["layers"]]
+    fwd = forward(cell, layers, case["x"].astype(dtype), cast(case["h0"]), cast(case["c0"]),
+                  masks=cast(case["masks"]))
+    tbptt = case["tbptt_k"] if variant == "tbptt" else None
+    bwd = backward(fwd.cache, case["d_output"].astype(dtype), cast(case["d_hn"]),
+                   cast(case["d_cn"]), tbptt=tbptt)
+    want = case[variant]
+    _assert_close(fwd.output, want["output"], tol, "output")
+    _assert_close(bwd.dx, want["dx"], tol, "dx")
+    for l, grads in enumerate(want["grads"]):
+        _assert_close(fwd.h_n[l], want["h_n"][l], tol, f"h_n[{l}]")
+        _assert_close(bwd.dh0[l], want["dh0"][l], tol, f"dh0[{l}]")
+        if cell.has_cell_state:
+            _assert_close(fwd.c_n[l], want["c_n"][l], tol, f"c_n[{l}]")
+            _assert_close(bwd.dc0[l], want["dc0"][l], tol, f"dc0[{l}]")
+        for key, value in grads.items():
+            _assert_close(bwd.grads[l][key], value, tol, f"layer {l} {key}")
+
+
+@pytest.mark.parametrize("cell", [Cell("lstm"), Cell("gru"), Cell("rnn")], ids=["lstm", "gru", "rnn"])
+def test_results_are_bit_identical_across_runs(cell):
+    flat, layers, x, h0, c0, d_out, d_hn, d_cn, _ = _problem(cell, (9, 17, 3, (33, 20)), 2, np.float32)
+    runs = []
+    for _ in range(2):
+        fwd = forward(cell, layers, x, h0, c0, dropout=0.25, seed=7)
+        bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt=4)
+        runs.append([fwd.output, bwd.dx] + [g for layer in bwd.grads for g in layer.values()])
+    for a, b in zip(*runs):
+        assert np.array_equal(a, b)
+
+
+def test_dropout_needs_a_seed_and_is_inverted():
+    cell = Cell("gru")
+    flat, layers, x, *_ = _problem(cell, (4, 50, 2, (30, 3)), 3)
+    with pytest.raises(ValueError, match="seed"):
+        forward(cell, layers, x, dropout=0.5)
+    fwd = forward(cell, layers, x, dropout=0.5, seed=1)
+    mask = fwd.cache["masks"][0]
+    assert set(np.unique(mask)) == {0.0, 2.0}
+    assert 0.4 < (mask == 0).mean() < 0.6
+    assert not np.array_equal(mask, forward(cell, layers, x, dropout=0.5, seed=2).cache["masks"][0])
+    no_dropout = forward(cell, layers, x)
+    assert no_dropout.cache["masks"] is None
