@@ -87,6 +87,14 @@ class Network:
             Per layer, ``||dL/dh_t||`` at each step.
         """
         fwd = forward(self.cell, self.layers, x, dropout=dropout, seed=seed)
+        expected = (x.shape[1], self.head_bias.shape[0])
+        if not isinstance(y, np.ndarray) or y.shape != expected:
+            raise ValueError(f"y must be an array of shape {expected}, got "
+                             f"{getattr(y, 'shape', type(y).__name__)}")
+        if y.dtype != self.params.dtype:
+            raise TypeError(f"y has dtype {y.dtype} but the network is {self.params.dtype}")
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinite values")
         last = fwd.output[-1]
         loss, d_pred = squared_error(last @ self.head_weight.T + self.head_bias, y)
         np.dot(d_pred.T, last, out=self._grad_head_weight)

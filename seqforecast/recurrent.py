@@ -207,8 +207,11 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
     Returns
     -------
     ForwardResult
+        Its arrays are the caller's.  The cache refers to ``layers``: they
+        must not change before :func:`backward` is called with it.
     """
     dtype = _check_parameters(cell, layers)
+    x_in = x
     x = _check_array("x", x, 3, dtype)
     if x.shape[2] != layers[0]["weight_ih"].shape[1]:
         raise ValueError(f"x has {x.shape[2]} features but the first layer expects "
@@ -219,10 +222,10 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
         raise ValueError("dropout > 0 needs an explicit seed")
     T, B, _ = x.shape
     sizes = [layer["weight_hh"].shape[1] for layer in layers]
-    h0 = _check_states("h0", h0, B, sizes, dtype)
-    c0 = _check_states("c0", c0, B, sizes, dtype) if cell.has_cell_state else None
     if c0 is not None and not cell.has_cell_state:
         raise ValueError("c0 is only used by an LSTM")
+    h0 = _check_states("h0", h0, B, sizes, dtype)
+    c0 = _check_states("c0", c0, B, sizes, dtype)
     if masks is not None:
         if dropout > 0:
             raise ValueError("give either dropout and seed, or masks, not both")
@@ -238,7 +241,7 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
 
     kind = _KINDS[cell.kind]
     cache = {"cell": cell, "layers": layers, "inputs": [], "states": [], "masks": masks}
-    inp = x
+    inp = x.copy() if x is x_in else x  # the cache must not follow later edits of x
     h_n, c_n = [], [] if cell.has_cell_state else None
     for index, (layer, size) in enumerate(zip(layers, sizes)):
         h = np.empty((T + 1, B, size), dtype)
@@ -262,7 +265,9 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
         inp = h[1:]
         if masks is not None and index < len(layers) - 1:
             inp = inp * masks[index]
-    return ForwardResult(inp, h_n, c_n, cache)
+    # Copies: editing a result in place must not change what backward reads.
+    return ForwardResult(inp.copy(), [h.copy() for h in h_n],
+                         None if c_n is None else [c.copy() for c in c_n], cache)
 
 
 def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None,
@@ -301,8 +306,12 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
     d_output = _check_array("d_output", d_output, 3, dtype)
     if d_output.shape != (T, B, sizes[-1]):
         raise ValueError(f"d_output must have shape {(T, B, sizes[-1])}, got {d_output.shape}")
+    if d_cn is not None and not cell.has_cell_state:
+        raise ValueError("d_cn is only used by an LSTM")
     d_hn = _check_states("d_hn", d_hn, B, sizes, dtype)
-    d_cn = _check_states("d_cn", d_cn, B, sizes, dtype) if cell.has_cell_state else None
+    d_cn = _check_states("d_cn", d_cn, B, sizes, dtype)
+    if tbptt is not None and (isinstance(tbptt, bool) or not isinstance(tbptt, (int, np.integer))):
+        raise TypeError(f"tbptt must be a positive int or None, got {tbptt!r}")
     tbptt = _check_positive("tbptt", tbptt, int)
     hidden_clip = _check_positive("hidden_clip", hidden_clip, float)
 
@@ -311,6 +320,16 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
     if grads is None:
         grads = [{name: np.empty_like(value) for name, value in layer.items()}
                  for layer in layers]
+    elif len(grads) != len(layers):
+        raise ValueError(f"grads must hold one dict per layer ({len(layers)}), got {len(grads)}")
+    else:
+        for index, (grad, layer) in enumerate(zip(grads, layers)):
+            for name, value in layer.items():
+                out = grad.get(name)
+                if (not isinstance(out, np.ndarray) or out.shape != value.shape
+                        or out.dtype != dtype or not out.flags.c_contiguous):
+                    raise ValueError(f"grads[{index}][{name!r}] must be a C-contiguous {dtype} "
+                                     f"array of shape {value.shape}")
     dh0, step_norms = [None] * n, [None] * n
     dc0 = [None] * n if cell.has_cell_state else None
     d_h = d_output
@@ -360,6 +379,9 @@ def _check_parameters(cell, layers):
         if got != expected:
             raise ValueError(f"layer {index} parameters must have shapes {expected}, got {got}")
         for name, value in layer.items():
+            if not isinstance(value, np.ndarray):
+                raise TypeError(f"layer {index} {name} must be a numpy array, "
+                                f"got {type(value).__name__}")
             if value.dtype != dtype:
                 raise TypeError(f"layer {index} {name} is {value.dtype}, expected {dtype}")
             if not value.flags.c_contiguous:

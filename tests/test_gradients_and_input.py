@@ -168,6 +168,9 @@ def test_bad_states_parameters_and_options_are_named():
         forward(cell, [layers[0], layers[0]], x)
     with pytest.raises(TypeError, match="float32 or float64"):
         forward(cell, [{k: v.astype(np.int32) for k, v in layers[0].items()}], x)
+    with pytest.raises(ValueError, match="c0 is only used by an LSTM"):
+        forward(Cell("gru"), init_parameters(Cell("gru"), 2, (3,), np.random.RandomState(0),
+                                             np.float32)[1], x, c0=[np.zeros((2, 3), np.float32)])
     with pytest.raises(TypeError, match="must be a Cell"):
         forward("lstm", layers, x)
     cache = forward(cell, layers, x).cache
@@ -206,3 +209,51 @@ def test_network_loss_gradient_matches_finite_differences():
         down = np.mean((net.predict(x) - y) ** 2)
         net.params[i] = old
         assert analytic[i] == pytest.approx((up - down) / 2e-6, rel=1e-6, abs=1e-9)
+
+
+def test_results_do_not_alias_what_backward_reads():
+    cell = Cell("gru")
+    _, layers = init_parameters(cell, 2, (3,), np.random.RandomState(0), np.float64)
+    x = np.random.RandomState(1).randn(4, 2, 2)
+    d_out = np.ones((4, 2, 3))
+    want = backward(forward(cell, layers, x).cache, d_out).grads[0]["weight_hh"]
+    fwd = forward(cell, layers, x)
+    fwd.output[...] = 0
+    fwd.h_n[0][...] = 0
+    x[...] = 0
+    np.testing.assert_array_equal(backward(fwd.cache, d_out).grads[0]["weight_hh"], want)
+
+
+def test_backward_rejects_bad_options_and_buffers():
+    cell = Cell("gru")
+    _, layers = init_parameters(cell, 2, (3,), np.random.RandomState(0), np.float32)
+    cache = forward(cell, layers, np.zeros((4, 2, 2), np.float32)).cache
+    d_out = np.zeros((4, 2, 3), np.float32)
+    with pytest.raises(TypeError, match="tbptt must be a positive int"):
+        backward(cache, d_out, tbptt=0.5)
+    with pytest.raises(ValueError, match="d_cn is only used by an LSTM"):
+        backward(cache, d_out, d_cn=[np.zeros((2, 3), np.float32)])
+    with pytest.raises(ValueError, match=r"grads\[0\]\['weight_hh'\] must be"):
+        backward(cache, d_out, grads=[{k: np.empty_like(v) for k, v in layers[0].items()
+                                       if k != "weight_hh"}])
+
+
+def test_network_rejects_bad_targets():
+    net = Network(Cell("lstm"), 1, (4,), 3, np.random.RandomState(0))
+    x = np.zeros((5, 3, 1), np.float32)
+    for y, error, match in [(np.zeros((3, 1), np.float32), ValueError, r"shape \(3, 3\)"),
+                            (np.zeros((3,), np.float32), ValueError, r"shape \(3, 3\)"),
+                            (np.zeros((3, 3)), TypeError, "float64"),
+                            (np.full((3, 3), np.nan, np.float32), ValueError, "NaN")]:
+        with pytest.raises(error, match=match):
+            net.loss_gradient(x, y)
+
+
+def test_norms_of_huge_float32_gradients_do_not_overflow():
+    grads = [np.full(4, 1e20, np.float32)]
+    assert global_norm(grads) == pytest.approx(2e20)
+    assert clip_by_global_norm(grads, 1.0) == pytest.approx(2e20)
+    np.testing.assert_allclose(grads[0], 0.5, rtol=1e-6)
+    diverged = [np.array([np.inf, 1.0])]
+    assert clip_by_global_norm(diverged, 1.0) == np.inf
+    assert diverged[0][1] == 1.0  # left alone for the caller to see

@@ -19,7 +19,13 @@ def global_norm(grads):
     -------
     float
     """
-    return float(np.sqrt(sum(float(np.dot(g.ravel(), g.ravel())) for g in grads)))
+    return float(np.sqrt(sum(_squared_norm(g) for g in grads)))
+
+
+def _squared_norm(g):
+    """Sum of squares, accumulated in float64 (float32 overflows for exploding gradients)."""
+    flat = g.ravel().astype(np.float64)
+    return float(np.dot(flat, flat))
 
 
 def clip_by_value(grads, clip_value):
@@ -57,9 +63,9 @@ def clip_by_norm(grads, max_norm):
         Each array's norm before clipping.
     """
     _check_threshold("max_norm", max_norm)
-    norms = np.array([np.sqrt(float(np.dot(g.ravel(), g.ravel()))) for g in grads])
+    norms = np.sqrt([_squared_norm(g) for g in grads])
     for g, norm in zip(grads, norms):
-        if norm > max_norm:
+        if np.isfinite(norm) and norm > max_norm:
             g *= g.dtype.type(max_norm / norm)
     return norms
 
@@ -77,11 +83,13 @@ def clip_by_global_norm(grads, max_norm):
     Returns
     -------
     float
-        The global norm before clipping.
+        The global norm before clipping.  If it is not finite the gradients
+        are left as they are: no rescaling can repair them, and the caller
+        must see the divergence.
     """
     _check_threshold("max_norm", max_norm)
     norm = global_norm(grads)
-    if norm > max_norm:
+    if np.isfinite(norm) and norm > max_norm:
         for g in grads:
             g *= g.dtype.type(max_norm / norm)
     return norm

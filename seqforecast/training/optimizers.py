@@ -25,6 +25,9 @@ class Adam:
 
     def update(self, grad):
         """One step along the gradient ``grad`` of shape (n_params,)."""
+        if grad.shape != self.params.shape or grad.dtype != self.params.dtype:
+            raise ValueError(f"grad must be a {self.params.dtype} array of shape "
+                             f"{self.params.shape}, got {grad.dtype} {grad.shape}")
         self.t += 1
         b1, b2, work = self.beta_1, self.beta_2, self._work
         self.m *= b1
