@@ -57,7 +57,7 @@ def ours(kind, hidden, features, steps, layers, repeat):
 
     def train_step():
         net.loss_gradient(x, y)
-        opt.update(net.grad)
+        opt.update(net.params, net.grad)
 
     return best_time(train_step, repeat), best_time(lambda: net.predict(x1), 10 * repeat)
 
@@ -101,7 +101,7 @@ FIRST_STEP = textwrap.dedent("""
     opt = Adam(net.params)
     net.loss_gradient(rng.randn(48, 64, 1).astype(np.float32),
                       rng.randn(64, 1).astype(np.float32))
-    opt.update(net.grad)
+    opt.update(net.params, net.grad)
     print(time.perf_counter() - start)
 """)
 

@@ -9,9 +9,12 @@ import numpy as np
 from .recurrent import backward, forward, init_parameters, parameter_shapes, unpack
 from .training.losses import squared_error
 
+# Rows per forward call in predict: bounds the memory of the cached gate values.
+PREDICT_CHUNK = 4096
+
 
 class Network:
-    """Recurrent layers whose last hidden state feeds a linear layer.
+    """Recurrent layers whose last hidden state feeds a linear head.
 
     Parameters
     ----------
@@ -31,30 +34,56 @@ class Network:
     params : ndarray of shape (n_params,)
         All parameters: the layers in order, then the head.
     layers : list of dict
-        Views of ``params``, one dict per recurrent layer.
+        Views of ``params``, one dict per recurrent layer (PyTorch's names
+        and layouts, see :mod:`seqforecast.recurrent`).
     head_weight : ndarray of shape (n_outputs, hidden_sizes[-1])
     head_bias : ndarray of shape (n_outputs,)
     grad : ndarray of shape (n_params,)
         Gradient filled by :meth:`loss_gradient`, laid out like ``params``.
+    param_tensors, grad_tensors : list of ndarray
+        Views of ``params`` and ``grad``, one per weight or bias tensor in the
+        same order (per-tensor clipping works on ``grad_tensors``).
+    is_weight : list of bool
+        For each tensor, True for weight matrices and peepholes (what an L2
+        penalty applies to), False for biases.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, n_outputs, random_state,
                  dtype=np.float32):
         self.cell = cell
+        self.input_size = input_size
         self.hidden_sizes = tuple(hidden_sizes)
-        layer_params, layers = init_parameters(cell, input_size, hidden_sizes,
-                                               random_state, dtype)
+        self.n_outputs = n_outputs
+        layer_params, _ = init_parameters(cell, input_size, hidden_sizes, random_state, dtype)
         top = self.hidden_sizes[-1]
         bound = 1.0 / np.sqrt(top)
         head = random_state.uniform(-bound, bound, n_outputs * (top + 1)).astype(dtype)
         self.params = np.concatenate([layer_params, head])
-        self._shapes = parameter_shapes(cell, input_size, hidden_sizes) + [
-            {"weight": (n_outputs, top), "bias": (n_outputs,)}]
-        *self.layers, head_views = unpack(self.params, self._shapes)
-        self.head_weight, self.head_bias = head_views["weight"], head_views["bias"]
+        self._bind()
+
+    def _bind(self):
+        """Make the views of ``params`` and ``grad`` (after init and after unpickling)."""
+        shapes = parameter_shapes(self.cell, self.input_size, self.hidden_sizes) + [
+            {"weight": (self.n_outputs, self.hidden_sizes[-1]), "bias": (self.n_outputs,)}]
+        *self.layers, head = unpack(self.params, shapes)
+        self.head_weight, self.head_bias = head["weight"], head["bias"]
         self.grad = np.zeros_like(self.params)
-        *self._grad_layers, grad_head = unpack(self.grad, self._shapes)
-        self._grad_head_weight, self._grad_head_bias = grad_head["weight"], grad_head["bias"]
+        *self._grad_layers, grad_head = unpack(self.grad, shapes)
+        self._grad_head = grad_head
+        self.param_tensors = [a for layer in self.layers + [head] for a in layer.values()]
+        self.grad_tensors = [a for layer in self._grad_layers + [grad_head]
+                             for a in layer.values()]
+        self.is_weight = [not name.startswith("bias") for layer in shapes for name in layer]
+
+    def __getstate__(self):
+        # Views do not survive pickling as views: keep the flat vector, rebuild the rest.
+        return {"cell": self.cell, "input_size": self.input_size,
+                "hidden_sizes": self.hidden_sizes, "n_outputs": self.n_outputs,
+                "params": self.params}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._bind()
 
     def predict(self, x):
         """Outputs of the head for a batch of sequences.
@@ -67,11 +96,16 @@ class Network:
         -------
         ndarray of shape (B, n_outputs)
         """
-        last = forward(self.cell, self.layers, x).output[-1]
-        return last @ self.head_weight.T + self.head_bias
+        out = np.empty((x.shape[1], self.n_outputs), self.params.dtype)
+        for start in range(0, x.shape[1], PREDICT_CHUNK):
+            stop = start + PREDICT_CHUNK
+            last = forward(self.cell, self.layers, x[:, start:stop]).output[-1]
+            out[start:stop] = last @ self.head_weight.T + self.head_bias
+        return out
 
-    def loss_gradient(self, x, y, tbptt=None, hidden_clip=None, dropout=0.0, seed=None):
-        """Mean squared error of a batch and its gradient, written into ``grad``.
+    def loss_gradient(self, x, y, tbptt=None, hidden_clip=None, dropout=0.0, seed=None,
+                      loss=squared_error):
+        """Loss of a batch and its gradient, written into ``grad``.
 
         Parameters
         ----------
@@ -79,15 +113,21 @@ class Network:
         y : ndarray of shape (B, n_outputs)
         tbptt, hidden_clip, dropout, seed
             See :func:`seqforecast.recurrent.forward` and ``backward``.
+        loss : callable, default=squared_error
+            ``loss(y_pred, y_true) -> (value, d value / d y_pred)``, see
+            :mod:`seqforecast.training.losses`.
 
         Returns
         -------
         loss : float
         step_norms : list of ndarray of shape (T,)
             Per layer, ``||dL/dh_t||`` at each step.
+
+        When the loss or its gradient at the output is NaN or infinite
+        (training has diverged), ``grad`` and ``step_norms`` are set to NaN.
         """
         fwd = forward(self.cell, self.layers, x, dropout=dropout, seed=seed)
-        expected = (x.shape[1], self.head_bias.shape[0])
+        expected = (x.shape[1], self.n_outputs)
         if not isinstance(y, np.ndarray) or y.shape != expected:
             raise ValueError(f"y must be an array of shape {expected}, got "
                              f"{getattr(y, 'shape', type(y).__name__)}")
@@ -96,11 +136,15 @@ class Network:
         if not np.isfinite(y).all():
             raise ValueError("y contains NaN or infinite values")
         last = fwd.output[-1]
-        loss, d_pred = squared_error(last @ self.head_weight.T + self.head_bias, y)
-        np.dot(d_pred.T, last, out=self._grad_head_weight)
-        np.sum(d_pred, axis=0, out=self._grad_head_bias)
         d_output = np.zeros_like(fwd.output)
-        np.dot(d_pred, self.head_weight, out=d_output[-1])
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            value, d_pred = loss(last @ self.head_weight.T + self.head_bias, y)
+            np.dot(d_pred.T, last, out=self._grad_head["weight"])
+            np.sum(d_pred, axis=0, out=self._grad_head["bias"])
+            np.dot(d_pred, self.head_weight, out=d_output[-1])
+        if not (np.isfinite(value) and np.isfinite(d_output[-1]).all()):
+            self.grad[...] = np.nan
+            return value, [np.full(x.shape[0], np.nan) for _ in self.layers]
         bwd = backward(fwd.cache, d_output, tbptt=tbptt, hidden_clip=hidden_clip,
                        grads=self._grad_layers)
-        return loss, bwd.step_norms
+        return value, bwd.step_norms

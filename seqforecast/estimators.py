@@ -1,0 +1,661 @@
+"""scikit-learn regressors on recurrent networks: RNNRegressor, LSTMRegressor, GRURegressor.
+
+This module is plumbing: input validation, batches, epochs, early stopping,
+the learning-rate schedule and the fitted attributes.  The mathematics lives
+in :mod:`seqforecast.network` (the model) and :mod:`seqforecast.training`
+(losses, optimizers, clipping, one training step).
+"""
+import math
+import numbers
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
+
+from .network import Network
+from .recurrent import Cell
+from .training.losses import LOSSES, huber
+from .training.optimizers import SGD, Adam, RMSprop
+from .training.trainer import Trainer
+
+# The learning rate an 'adaptive' schedule stops at (as in scikit-learn's MLP).
+_MIN_LEARNING_RATE = 1e-6
+# Seconds between progress lines within one epoch when verbose.
+_PROGRESS_EVERY = 10.0
+
+_PARAMETERS_DOC = """
+    dropout : float, default=0.0
+        Probability of dropping each output of a recurrent layer before it
+        enters the next one (training only; needs two or more layers).
+    loss : {'squared_error', 'absolute_error', 'huber'}, default='squared_error'
+        Training loss, the mean over samples and outputs.
+    huber_delta : float, default=1.0
+        Where the Huber loss turns from quadratic to linear.
+    solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
+        Optimizer (PyTorch's formulas).
+    learning_rate_init : float, default=0.001
+        Initial step size.
+    learning_rate : {'constant', 'adaptive'}, default='constant'
+        'adaptive' divides the step size by 5 each time more than
+        ``n_iter_no_change`` epochs in a row fail to improve the training
+        loss (or the validation score with ``early_stopping``) by ``tol``;
+        :meth:`fit` stops when another division would take it below 1e-6.
+    alpha : float, default=0.0001
+        L2 penalty on the weights (not the biases), scaled by the batch size
+        as in :class:`~sklearn.neural_network.MLPRegressor`.
+    batch_size : int or 'auto', default='auto'
+        Samples per optimizer step; 'auto' is ``min(200, n_samples)``.  A
+        batch larger than the training samples is an error.
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training samples).
+    shuffle : bool, default=True
+        Shuffle the training samples before each epoch.  Each sample is a
+        whole window, so shuffling never reorders time inside a sequence.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the shuffling and the dropout masks; an
+        int gives bit-identical weights and predictions on every run.
+    tol : float, default=1e-4
+        Minimum improvement of the loss (or validation score) that counts.
+    early_stopping : bool, default=False
+        Hold out the most recent ``validation_fraction`` of the samples, in
+        the order given (never a random draw: that would leak the future
+        into training), stop when their R^2 has not improved by ``tol`` for
+        more than ``n_iter_no_change`` epochs, and keep the weights of the
+        best epoch of this fit.  Pass the samples in time order.
+        :meth:`partial_fit` refuses it.
+    validation_fraction : float, default=0.1
+        Share of the samples (the last ones) held out for early stopping.
+    n_iter_no_change : int, default=10
+        Training stops (or, with ``learning_rate='adaptive'``, the step size
+        is lowered) when more than this many epochs in a row bring no
+        improvement by ``tol``.
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for 'sgd'.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's moment estimates.
+    epsilon : float, default=1e-8
+        Numerical stability term of 'adam' and 'rmsprop'.
+    rho : float, default=0.9
+        Decay rate of 'rmsprop''s squared-gradient average.
+    clip_value : float or None, default=None
+        Clamp every gradient entry to ``[-clip_value, clip_value]``.
+    clip_norm : float or None, default=None
+        Rescale each weight or bias tensor's gradient to at most this L2 norm.
+    clip_global_norm : float or None, default=None
+        Rescale the whole gradient to at most this L2 norm (Pascanu et al.
+        2013): the usual remedy for exploding gradients.
+    clip_hidden_norm : float or None, default=None
+        Inside backpropagation through time, rescale each sample's
+        ``dL/dh_t`` to at most this norm at every step and layer.
+    tbptt_steps : int or None, default=None
+        Truncated backpropagation through time: gradients flow back at most
+        this many steps.  None: full BPTT.
+    warm_start : bool, default=False
+        Start :meth:`fit` from the weights of the previous fit (the
+        optimizer, the best loss and score, and the patience start afresh;
+        the curves and counters go on).
+    verbose : bool or int, default=False
+        Print one line per epoch (loss, validation score, gradient norm,
+        clipped steps, time) and a progress line every 10 s within a long
+        epoch.
+    dtype : {'float32', 'float64'}, default='float32'
+        Precision of weights and computation (float64 for gradient checks).
+
+    Attributes
+    ----------
+    loss_ : float
+        Training loss of the last epoch.
+    loss_curve_ : list of float
+        Training loss (penalty included) of each epoch, averaged over batches.
+    validation_scores_ : list of float or None
+        R^2 on the held-out samples after each epoch run with
+        ``early_stopping``.
+    best_loss_ : float
+        Lowest training loss of an epoch in the last :meth:`fit` (and the
+        :meth:`partial_fit` calls since).
+    best_validation_score_ : float or None
+        Best validation R^2 of the last fit (``early_stopping`` only).
+    n_iter_ : int
+        Epochs run.
+    t_ : int
+        Training samples seen (epochs times samples).
+    grad_norm_mean_, grad_norm_max_ : list of float
+        Per epoch, mean and max over batches of the global gradient norm
+        (L2 penalty included) before ``clip_value``, ``clip_norm`` and
+        ``clip_global_norm`` (after ``clip_hidden_norm``, which acts inside
+        BPTT).
+    step_grad_norms_ : list of ndarray of shape (n_layers, n_timesteps)
+        Per epoch, the norm of ``dL/dh_t`` at each time step (mean over
+        batches, before hidden clipping): how the gradient vanishes or
+        explodes as it flows back in time.
+    n_clipped_steps_ : int
+        Optimizer steps whose gradient ``clip_value``, ``clip_norm`` or
+        ``clip_global_norm`` changed.
+    layers_ : list of dict
+        Weights of each recurrent layer with PyTorch's names and layouts:
+        ``weight_ih`` (G*H, n_in), ``weight_hh`` (G*H, H), ``bias_ih`` and
+        ``bias_hh`` (G*H,), ``peephole`` (3, H) for a peephole LSTM.
+    head_weight_ : ndarray of shape (n_outputs, hidden_sizes[-1])
+    head_bias_ : ndarray of shape (n_outputs,)
+        The linear layer on the last hidden state.  Like ``MLPRegressor.coefs_``,
+        ``layers_``, ``head_weight_`` and ``head_bias_`` are the model's own
+        arrays: further training changes them, and writing to them changes
+        the model.
+    n_features_in_ : int
+        Columns of X for 2-D X (one per time step); features per time step
+        for 3-D X.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X was a DataFrame with string column names.
+    n_timesteps_in_ : int
+        Time steps per sequence.
+    n_outputs_ : int
+        Outputs per sample.
+
+    Notes
+    -----
+    X is either 2-D, (n_samples, n_timesteps), each row one univariate
+    sequence in time order (e.g. lag windows), or 3-D, (n_samples,
+    n_timesteps, n_features).  y is 1-D or 2-D (several outputs, e.g. a
+    multi-step horizon predicted directly); :meth:`predict` returns the
+    same shape family.  Inputs and targets are not rescaled: put a scaler
+    in a :class:`~sklearn.pipeline.Pipeline` and use
+    :class:`~sklearn.compose.TransformedTargetRegressor` for targets far
+    from unit scale.
+
+    If the loss becomes NaN or infinite, training stops, the weights of
+    the best epoch so far are restored (or, if even those give a non-finite
+    loss on the batch that diverged, the weights the fit started from) and
+    a :class:`~sklearn.exceptions.ConvergenceWarning` says so.
+"""
+
+
+
+def _class_doc(title, cell_doc):
+    """A regressor's docstring: its title and cell options, then the shared parameters."""
+    return f"""{title}
+
+    Parameters
+    ----------
+    hidden_sizes : int or tuple of int, default=32
+        Hidden size of the recurrent layer, or of each stacked layer.{cell_doc}""" + \
+        _PARAMETERS_DOC
+
+
+class _RecurrentRegressor(RegressorMixin, BaseEstimator):
+    """Everything the three regressors share; subclasses only name their cell."""
+
+    def _cell(self):
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # One head predicts all columns of a 2-D y (e.g. a whole horizon).
+        tags.target_tags.multi_output = True
+        # 3-D X, (n_samples, n_timesteps, n_features), is a native input.
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # -- public API -----------------------------------------------------------------
+
+    def fit(self, X, y):
+        """Train on sequences X and targets y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """One epoch on X and y, continuing from the current weights and optimizer state.
+
+        Parameters and return value as :meth:`fit`.  The first call
+        initializes the model and its optimizer (the ``solver`` then set);
+        later calls need the same number of time steps, features and
+        outputs, and keep that optimizer.  ``early_stopping`` is refused.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predict from sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features)
+            Same layout, time steps and features as the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
+            1-D when the training y was 1-D.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        out = self._network.predict(np.ascontiguousarray(X.transpose(1, 0, 2)))
+        out = out.astype(np.float64)  # scikit-learn's regressors predict float64
+        return out[:, 0] if self._y_ndim == 1 else out
+
+    @property
+    def layers_(self):
+        check_is_fitted(self)
+        return self._network.layers
+
+    @property
+    def head_weight_(self):
+        check_is_fitted(self)
+        return self._network.head_weight
+
+    @property
+    def head_bias_(self):
+        check_is_fitted(self)
+        return self._network.head_bias
+
+    # -- validation -----------------------------------------------------------------
+
+    def _validate_X(self, X, y=None, reset=True):
+        """Checked input in the model's dtype.
+
+        Returns X of shape (n_samples, n_timesteps, n_features); with y, the
+        tuple ``(X, y of shape (n_samples, n_outputs), y.ndim as given)``.
+        ``reset`` records the input's layout (fit), else checks against it.
+        """
+        name = type(self).__name__
+        dtype = self._dtype()
+        if not hasattr(X, "shape"):  # a list or another array-like
+            X = np.asarray(X)
+        ndim = X.ndim
+        if not reset and 3 in (ndim, self._X_ndim) and ndim != self._X_ndim:
+            raise ValueError(f"X must be {self._X_ndim}-D like the data {name} was fitted on, "
+                             f"got {ndim}-D input")
+        if ndim > 3:
+            raise ValueError(f"X must be 2-D (n_samples, n_timesteps) or 3-D (n_samples, "
+                             f"n_timesteps, n_features), got {ndim}-D input")
+        if ndim == 3:
+            if y is None:
+                X = check_array(X, dtype=dtype, allow_nd=True)
+            else:
+                X, y = check_X_y(X, y, dtype=dtype, allow_nd=True, multi_output=True,
+                                 y_numeric=True)
+            if 0 in X.shape[1:]:
+                raise ValueError(f"X has shape {X.shape}: a sequence needs at least one time "
+                                 f"step and one feature")
+            if reset:
+                self.n_features_in_ = X.shape[2]
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+            elif X.shape[2] != self.n_features_in_:
+                raise ValueError(f"X has {X.shape[2]} features per time step, but {name} "
+                                 f"was fitted with {self.n_features_in_}")
+        else:
+            if y is None:
+                X = validate_data(self, X, reset=reset, dtype=dtype)
+            else:
+                X, y = validate_data(self, X, y, reset=reset, dtype=dtype, multi_output=True,
+                                     y_numeric=True)
+            X = X[:, :, np.newaxis]
+        if reset:
+            self.n_timesteps_in_ = X.shape[1]
+            self._X_ndim = ndim
+        elif X.shape[1] != self.n_timesteps_in_:
+            raise ValueError(f"X has {X.shape[1]} time steps, but {name} was fitted with "
+                             f"{self.n_timesteps_in_}")
+        if y is None:
+            return X
+        with np.errstate(over="ignore"):
+            y = np.asarray(y, dtype=dtype)
+        if not np.isfinite(y).all():
+            raise ValueError(f"y has values too large for dtype {dtype}")
+        return X, y.reshape(len(y), -1), y.ndim
+
+    def _dtype(self):
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        return dtype
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = (sizes,)
+        if not isinstance(sizes, (tuple, list)) or not sizes or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+                                and s > 0 for s in sizes):
+            raise ValueError(f"hidden_sizes must be a positive int or a non-empty tuple of "
+                             f"positive ints, got {self.hidden_sizes!r}")
+        return tuple(int(s) for s in sizes)
+
+    def _check_hyperparameters(self):
+        choices = {"loss": tuple(LOSSES), "solver": ("adam", "sgd", "rmsprop"),
+                   "learning_rate": ("constant", "adaptive")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        for name in ("learning_rate_init", "huber_delta", "epsilon", "clip_value", "clip_norm",
+                     "clip_global_norm", "clip_hidden_norm"):
+            value = getattr(self, name)
+            if (value is not None or not name.startswith("clip")) and not (
+                    isinstance(value, numbers.Real) and 0 < value < np.inf):
+                raise ValueError(f"{name} must be a positive number"
+                                 f"{' or None' if name.startswith('clip') else ''}, "
+                                 f"got {value!r}")
+        for name, low, high in (("dropout", 0, 1), ("validation_fraction", 0, 1),
+                                ("momentum", 0, 1), ("beta_1", 0, 1), ("beta_2", 0, 1),
+                                ("rho", 0, 1)):
+            value = getattr(self, name)
+            inside = low < value < high if name == "validation_fraction" else low <= value < high
+            if not (isinstance(value, numbers.Real) and inside):
+                raise ValueError(f"{name} must be in {'(' if name == 'validation_fraction' else '['}"
+                                 f"{low}, {high}), got {value!r}")
+        for name in ("alpha", "tol"):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and 0 <= value < np.inf):
+                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+        for name in ("max_iter", "n_iter_no_change", "tbptt_steps"):
+            value = getattr(self, name)
+            if name == "tbptt_steps" and value is None:
+                continue
+            if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                    and value > 0):
+                raise ValueError(f"{name} must be a positive int"
+                                 f"{' or None' if name == 'tbptt_steps' else ''}, got {value!r}")
+        if self.batch_size != "auto" and not (isinstance(self.batch_size, numbers.Integral)
+                                              and not isinstance(self.batch_size, bool)
+                                              and self.batch_size > 0):
+            raise ValueError(f"batch_size must be a positive int or 'auto', "
+                             f"got {self.batch_size!r}")
+
+    # -- training -------------------------------------------------------------------
+
+    def _fit(self, X, y, incremental):
+        name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None")
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True: it trains one "
+                             "epoch on the data it is given; hold data out yourself")
+        self._check_hyperparameters()
+        sizes, cell, dtype = self._hidden_sizes(), self._cell(), self._dtype()
+        if self.dropout > 0 and len(sizes) == 1:
+            warnings.warn("dropout acts between stacked recurrent layers and has no effect "
+                          "with a single layer", UserWarning)
+        resume = (incremental or self.warm_start) and hasattr(self, "_network")
+        if resume:
+            net = self._network
+            if (net.cell, net.hidden_sizes, net.params.dtype) != (cell, sizes, dtype):
+                raise ValueError(f"cannot continue training: the fitted model is "
+                                 f"{net.cell} {net.hidden_sizes} {net.params.dtype}, the "
+                                 f"parameters now ask for {cell} {sizes} {dtype}")
+        else:
+            self.__dict__.pop("_network", None)  # a fit that fails below leaves it unfitted
+        X, y, y_ndim = self._validate_X(X, y, reset=not resume)
+        if resume and y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {y.shape[1]} outputs, but the model was fitted with "
+                             f"{self.n_outputs_}")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            n_samples = len(X)
+            n_val = math.ceil(self.validation_fraction * n_samples)
+            if n_val < 2 or n_val >= n_samples:
+                raise ValueError(
+                    f"early_stopping needs at least 2 validation samples and 1 training "
+                    f"sample: validation_fraction={self.validation_fraction} of {n_samples} "
+                    f"samples holds out {n_val}")
+            # The most recent samples, in the order given: never a random draw.
+            x_val = np.ascontiguousarray(X[n_samples - n_val:].transpose(1, 0, 2))
+            y_val = y[n_samples - n_val:]
+            X, y = X[:n_samples - n_val], y[:n_samples - n_val]
+        n_train = len(X)
+        batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
+        if batch_size > n_train:
+            raise ValueError(f"batch_size={batch_size} is larger than the {n_train} training "
+                             f"samples; lower batch_size or pass more samples")
+
+        if not resume:
+            self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
+        elif not incremental:
+            self._optimizer = self._make_optimizer()  # warm start: the weights carry over
+        if not incremental:
+            self._start_fit(early_stopping)
+        self._start_params = self._network.params.copy()
+        trainer = Trainer(self._network, self._optimizer, self._loss(), self.alpha,
+                          self.clip_value, self.clip_norm, self.clip_global_norm,
+                          self.clip_hidden_norm, self.tbptt_steps, self.dropout)
+        x_train = np.ascontiguousarray(X.transpose(1, 0, 2))
+        stopped = diverged = False
+        for _ in range(1 if incremental else self.max_iter):
+            started = time.perf_counter()
+            order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
+            epoch = self._run_epoch(trainer, x_train, y, order, batch_size, started)
+            if epoch is None:
+                stopped = diverged = True
+                break
+            score = None
+            if early_stopping:
+                prediction = self._network.predict(x_val)
+                if not np.isfinite(prediction).all():
+                    self._diverged("the predictions on the validation samples became NaN or "
+                                   "infinite", x_val, y_val)
+                    stopped = diverged = True
+                    break
+                score = r2_score(y_val, prediction)
+            self._record_epoch(epoch, score, n_train)
+            if self.verbose:
+                self._print_epoch(epoch, score, time.perf_counter() - started)
+            if self._no_improvement_count > self.n_iter_no_change:
+                if (self.learning_rate == "adaptive"
+                        and self._optimizer.learning_rate / 5 >= _MIN_LEARNING_RATE):
+                    self._optimizer.learning_rate /= 5
+                    self._no_improvement_count = 0
+                    if self.verbose:
+                        print(f"Learning rate lowered to {self._optimizer.learning_rate:g}")
+                elif not incremental:
+                    if self.verbose:
+                        what = "validation score" if early_stopping else "training loss"
+                        print(f"{what.capitalize()} did not improve by more than tol="
+                              f"{self.tol} for {self.n_iter_no_change + 1} epochs; stopping.")
+                    stopped = True
+                    break
+        if not (stopped or incremental):
+            warnings.warn(f"Maximum iterations ({self.max_iter}) reached and the optimization "
+                          f"hasn't converged yet.", ConvergenceWarning)
+        if early_stopping and not diverged:
+            self._network.params[...] = self._best_params
+        return self
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "_network")
+
+    def _initialize(self, cell, sizes, dtype, n_outputs, y_ndim):
+        self._rng = check_random_state(self.random_state)
+        self._network = Network(cell, self.n_features_in_ if self._X_ndim == 3 else 1, sizes,
+                                n_outputs, self._rng, dtype)
+        self._optimizer = self._make_optimizer()
+        self._best_params = self._network.params.copy()
+        self.n_outputs_ = n_outputs
+        self._y_ndim = y_ndim
+        self.loss_ = None
+        self.loss_curve_ = []
+        self.validation_scores_ = None
+        self.best_loss_ = np.inf
+        self.best_validation_score_ = None
+        self.grad_norm_mean_, self.grad_norm_max_, self.step_grad_norms_ = [], [], []
+        self.n_iter_ = self.t_ = self.n_clipped_steps_ = 0
+        self._no_improvement_count = 0
+
+    def _start_fit(self, early_stopping):
+        """Each fit call judges improvement afresh (its data, its hold-out)."""
+        self.best_loss_ = np.inf
+        self._no_improvement_count = 0
+        self._best_params = self._network.params.copy()
+        if early_stopping:
+            self.validation_scores_ = self.validation_scores_ or []
+            self.best_validation_score_ = -np.inf
+
+    def _make_optimizer(self):
+        params, rate = self._network.params, self.learning_rate_init
+        if self.solver == "sgd":
+            return SGD(params, rate, self.momentum, self.nesterovs_momentum)
+        if self.solver == "rmsprop":
+            return RMSprop(params, rate, self.rho, self.epsilon)
+        return Adam(params, rate, self.beta_1, self.beta_2, self.epsilon)
+
+    def _loss(self):
+        if self.loss == "huber":
+            return lambda y_pred, y_true: huber(y_pred, y_true, self.huber_delta)
+        return LOSSES[self.loss]
+
+    def _run_epoch(self, trainer, x, y, order, batch_size, started):
+        """One pass over the batches; None if training diverged (best weights restored)."""
+        losses, norms, step_norms, clipped = [], [], [], 0
+        batches = list(gen_batches(len(order), batch_size))
+        last_report = started
+        for number, batch in enumerate(batches, 1):
+            index = order[batch]
+            seed = int(self._rng.randint(2 ** 31)) if self.dropout > 0 else None
+            result = trainer.step(x[:, index], y[index], seed)
+            if not result.finite:
+                self._diverged(f"the loss became {result.loss:.3g} and the gradient norm "
+                               f"{result.grad_norm:.3g}", x[:, index], y[index])
+                return None
+            losses.append(result.loss * len(index))
+            norms.append(result.grad_norm)
+            step_norms.append(np.array(result.step_norms))
+            clipped += result.clipped
+            if self.verbose and time.perf_counter() - last_report > _PROGRESS_EVERY:
+                last_report = time.perf_counter()
+                print(f"  epoch {self.n_iter_ + 1}: batch {number}/{len(batches)}, "
+                      f"loss {result.loss:.6g}, {last_report - started:.1f} s")
+        return {"loss": sum(losses) / len(order), "norms": norms, "clipped": clipped,
+                "step_norms": np.mean(step_norms, axis=0), "batches": len(batches)}
+
+    def _diverged(self, what, x, y):
+        """Stop training: restore weights that give a finite loss on (x, y) and warn.
+
+        x is time-major, (T, B, n_features); y is (B, n_outputs).
+        """
+        net = self._network
+        for restored, params in (("the weights of the best epoch so far", self._best_params),
+                                 ("the weights this fit started from", self._start_params)):
+            net.params[...] = params
+            with np.errstate(all="ignore"):
+                if np.isfinite(self._loss()(net.predict(x), y)[0]):
+                    break
+        self._optimizer = self._make_optimizer()
+        warnings.warn(
+            f"Training diverged in epoch {self.n_iter_ + 1}: {what}. Training stopped and "
+            f"{restored} were restored. Lower learning_rate_init (now "
+            f"{self.learning_rate_init}) or clip the gradients (clip_global_norm, clip_norm, "
+            f"clip_value or clip_hidden_norm; now {self.clip_global_norm}, {self.clip_norm}, "
+            f"{self.clip_value}, {self.clip_hidden_norm}).", ConvergenceWarning)
+
+    def _record_epoch(self, epoch, score, n_train):
+        self.n_iter_ += 1
+        self.t_ += n_train
+        self.n_clipped_steps_ += epoch["clipped"]
+        self.loss_ = epoch["loss"]
+        self.loss_curve_.append(epoch["loss"])
+        self.grad_norm_mean_.append(float(np.mean(epoch["norms"])))
+        self.grad_norm_max_.append(float(np.max(epoch["norms"])))
+        self.step_grad_norms_.append(epoch["step_norms"])
+        loss = epoch["loss"]
+        improved = loss < self.best_loss_
+        if score is None:
+            worse = loss > self.best_loss_ - self.tol
+        else:
+            self.validation_scores_.append(score)
+            worse = score < self.best_validation_score_ + self.tol
+            improved = score > self.best_validation_score_
+            self.best_validation_score_ = max(score, self.best_validation_score_)
+        self.best_loss_ = min(loss, self.best_loss_)
+        self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
+        if improved:
+            self._best_params[...] = self._network.params
+
+    def _print_epoch(self, epoch, score, elapsed):
+        line = f"Epoch {self.n_iter_}: loss {epoch['loss']:.6g}"
+        if score is not None:
+            line += f", validation R2 {score:.4f}"
+        line += (f", grad norm mean {self.grad_norm_mean_[-1]:.3g} max "
+                 f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch['clipped']}/{epoch['batches']}"
+                 f" steps, {elapsed:.2f} s")
+        print(line)
+
+
+def _store_parameters(estimator, arguments):
+    """Keep the constructor arguments as attributes, unchanged (scikit-learn's rule)."""
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
+
+
+class RNNRegressor(_RecurrentRegressor):
+    __doc__ = _class_doc("Elman recurrent network regressor.", """
+    activation : {'tanh', 'relu'}, default='tanh'
+        Nonlinearity of the recurrent layers.""")
+
+    def __init__(self, hidden_sizes=32, *, activation="tanh", dropout=0.0,
+                 loss="squared_error", huber_delta=1.0, solver="adam", learning_rate_init=1e-3,
+                 learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
+                 clip_value=None, clip_norm=None, clip_global_norm=None,
+                 clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
+                 dtype="float32"):
+        _store_parameters(self, locals())
+
+    def _cell(self):
+        return Cell("rnn", activation=self.activation)
+
+
+class LSTMRegressor(_RecurrentRegressor):
+    __doc__ = _class_doc("Long short-term memory (LSTM) regressor.", """
+    peephole : bool, default=False
+        Peephole connections from the cell state to the gates.
+    coupled_gates : bool, default=False
+        Coupled input and forget gates, ``f = 1 - i``.""")
+
+    def __init__(self, hidden_sizes=32, *, peephole=False, coupled_gates=False, dropout=0.0,
+                 loss="squared_error", huber_delta=1.0, solver="adam", learning_rate_init=1e-3,
+                 learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
+                 clip_value=None, clip_norm=None, clip_global_norm=None,
+                 clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
+                 dtype="float32"):
+        _store_parameters(self, locals())
+
+    def _cell(self):
+        return Cell("lstm", peephole=self.peephole, coupled=self.coupled_gates)
+
+
+class GRURegressor(_RecurrentRegressor):
+    __doc__ = _class_doc("Gated recurrent unit (GRU) regressor.", "")
+
+    def __init__(self, hidden_sizes=32, *, dropout=0.0, loss="squared_error", huber_delta=1.0,
+                 solver="adam", learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4,
+                 batch_size="auto", max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8, rho=0.9, clip_value=None, clip_norm=None, clip_global_norm=None,
+                 clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
+                 dtype="float32"):
+        _store_parameters(self, locals())
+
+    def _cell(self):
+        return Cell("gru")

@@ -1,0 +1,454 @@
+"""The scikit-learn regressors: API conformance, training options, bad input."""
+import pathlib
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.metrics import r2_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor
+
+ESTIMATORS = [RNNRegressor, LSTMRegressor, GRURegressor]
+DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
+
+
+@parametrize_with_checks([cls() for cls in ESTIMATORS])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_scikit_learn_conformance(estimator, check):
+    check(estimator)
+
+
+def _sequences(n=120, steps=8, features=1, seed=0):
+    """Noisy sums of the last inputs: a task a recurrent net learns in a few epochs."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, steps, features)
+    y = X[:, -3:, :].sum(axis=(1, 2)) + 0.05 * rng.randn(n)
+    return (X[:, :, 0] if features == 1 else X), y
+
+
+def _quiet(estimator, X, y, method="fit"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return getattr(estimator, method)(X, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_same_random_state_gives_identical_weights_and_predictions(cls):
+    X, y = _sequences(features=2)
+    params = dict(hidden_sizes=(6, 5), dropout=0.2, batch_size=32, max_iter=5, random_state=3)
+    a = _quiet(cls(**params), X, y)
+    b = _quiet(cls(**params), X, y)
+    for layer_a, layer_b in zip(a.layers_, b.layers_):
+        for name in layer_a:
+            np.testing.assert_array_equal(layer_a[name], layer_b[name])
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    c = _quiet(cls(**{**params, "random_state": 4}), X, y)
+    assert not np.array_equal(a.predict(X), c.predict(X))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_pickle_joblib_and_clone(cls, tmp_path):
+    X, y = _sequences()
+    model = _quiet(cls(hidden_sizes=4, max_iter=3, random_state=0), X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(model.predict(X), restored.predict(X))
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(model.predict(X), joblib.load(tmp_path / "model.joblib").predict(X))
+    # The restored model trains on exactly like the original (optimizer state and views kept).
+    model.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), restored.predict(X))
+    fresh = clone(model)
+    assert fresh.get_params() == model.get_params()
+    assert not hasattr(fresh, "n_iter_")
+
+
+def test_fitted_attributes_and_shapes():
+    X, y = _sequences(n=100, steps=7, features=3)
+    Y = np.column_stack([y, 2 * y])  # a two-step horizon
+    model = _quiet(LSTMRegressor(hidden_sizes=(5, 4), max_iter=4, random_state=0,
+                                 batch_size=25), X, Y)
+    assert model.predict(X).shape == (100, 2) and model.predict(X).dtype == np.float64
+    assert (model.n_features_in_, model.n_timesteps_in_, model.n_outputs_) == (3, 7, 2)
+    assert model.n_iter_ == 4 and model.t_ == 400 and len(model.loss_curve_) == 4
+    assert len(model.grad_norm_mean_) == len(model.grad_norm_max_) == 4
+    assert all(m <= M for m, M in zip(model.grad_norm_mean_, model.grad_norm_max_))
+    assert model.step_grad_norms_[0].shape == (2, 7)
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    assert model.layers_[0]["weight_ih"].shape == (4 * 5, 3)
+    assert model.layers_[1]["weight_hh"].shape == (4 * 4, 4)
+    assert model.head_weight_.shape == (2, 4) and model.head_bias_.shape == (2,)
+    # 1-D y predicts 1-D.
+    assert _quiet(GRURegressor(max_iter=1), X, y).predict(X).shape == (100,)
+
+
+def test_dataframe_input_records_feature_names():
+    X, y = _sequences(steps=5)
+    frame = pd.DataFrame(X, columns=[f"lag_{k}" for k in range(5, 0, -1)])
+    model = _quiet(RNNRegressor(max_iter=2, random_state=0), frame, y)
+    assert list(model.feature_names_in_) == list(frame.columns)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        np.testing.assert_array_equal(model.predict(frame), model.predict(X))
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(frame.rename(columns={"lag_1": "other"}))
+
+
+def test_training_loss_falls_and_fits_the_task():
+    X, y = _sequences(n=300, steps=10)
+    model = LSTMRegressor(hidden_sizes=16, learning_rate_init=1e-2, max_iter=60,
+                          random_state=0, batch_size=50, n_iter_no_change=100)
+    _quiet(model, X, y)
+    assert model.loss_curve_[-1] < 0.1 * model.loss_curve_[0]
+    X_test, y_test = _sequences(n=200, steps=10, seed=1)
+    assert model.score(X_test, y_test) > 0.8
+
+
+def test_lstm_beats_last_value_on_airline_passengers():
+    """One-month-ahead log changes of a real series, held-out last two years."""
+    passengers = pd.read_csv(DATA / "airline_passengers_monthly_1949_1960.csv")["passengers"]
+    level = np.log(passengers.to_numpy(np.float64))
+    changes = np.diff(level)
+    window, test = 24, 24
+    X = np.lib.stride_tricks.sliding_window_view(changes[:-1], window)
+    y = changes[window:]  # y[k] is the change into month k + window + 1
+    scale = changes[:-test].std()
+    model = LSTMRegressor(hidden_sizes=32, learning_rate_init=3e-3, batch_size=16, max_iter=150,
+                          random_state=0, n_iter_no_change=1000)
+    _quiet(model, X[:-test] / scale, y[:-test] / scale)
+    assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
+    actual = passengers.to_numpy(np.float64)[-test:]
+    previous = passengers.to_numpy(np.float64)[-test - 1:-1]
+    forecast = previous * np.exp(model.predict(X[-test:] / scale) * scale)
+    rmse_model = np.sqrt(np.mean((forecast - actual) ** 2))
+    rmse_last = np.sqrt(np.mean((previous - actual) ** 2))
+    assert rmse_model < 0.75 * rmse_last, (rmse_model, rmse_last)
+
+
+def test_early_stopping_holds_out_the_most_recent_samples_in_order():
+    X, y = _sequences(n=100)
+    params = dict(hidden_sizes=4, max_iter=1, shuffle=False, random_state=0, batch_size=30)
+    stopped = _quiet(GRURegressor(early_stopping=True, validation_fraction=0.2, **params), X, y)
+    # The same model trained on the first 80 samples only, without a hold-out.
+    plain = _quiet(GRURegressor(**params), X[:80], y[:80])
+    np.testing.assert_array_equal(stopped.predict(X), plain.predict(X))
+    assert stopped.validation_scores_[0] == pytest.approx(
+        r2_score(y[80:], stopped.predict(X[80:])), rel=1e-5)
+
+
+def test_early_stopping_stops_and_restores_the_best_weights():
+    X, y = _sequences(n=200)
+    model = LSTMRegressor(hidden_sizes=8, learning_rate_init=2e-2, max_iter=300,
+                          early_stopping=True, n_iter_no_change=5, random_state=0)
+    model.fit(X, y)  # stops early: no ConvergenceWarning expected
+    assert model.n_iter_ < 300
+    best = int(np.argmax(model.validation_scores_))
+    assert model.n_iter_ == best + 1 + model.n_iter_no_change + 1
+    assert r2_score(y[180:], model.predict(X[180:])) == pytest.approx(
+        model.best_validation_score_, rel=1e-5)
+
+
+def test_adaptive_learning_rate_divides_by_five_until_the_floor(capsys):
+    X, y = _sequences(n=40)
+    model = RNNRegressor(hidden_sizes=3, learning_rate="adaptive", tol=1e9, n_iter_no_change=1,
+                         max_iter=100, random_state=0, verbose=True)
+    model.fit(X, y)
+    assert capsys.readouterr().out.count("Learning rate lowered to") == 4
+    # Epoch 1 sets the best loss; then every 2 epochs without improvement divide the rate
+    # by 5 (1e-3 -> 1.6e-6, four times) and 2 more stop it, below 1e-6.
+    assert model._optimizer.learning_rate == pytest.approx(1.6e-6)
+    assert model.n_iter_ == 1 + 2 * 4 + 2
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber"])
+def test_solvers_and_losses_train(solver, loss):
+    X, y = _sequences(n=200)
+    rate = {"adam": 1e-2, "sgd": 5e-2, "rmsprop": 3e-3}[solver]
+    model = _quiet(GRURegressor(hidden_sizes=8, solver=solver, loss=loss, max_iter=20,
+                                batch_size=25, learning_rate_init=rate, n_iter_no_change=100,
+                                random_state=0), X, y)
+    assert model.loss_curve_[-1] < 0.6 * model.loss_curve_[0]
+    assert model.score(X, y) > 0.5
+
+
+def test_partial_fit_continues_like_fit():
+    X, y = _sequences()
+    fitted = _quiet(LSTMRegressor(hidden_sizes=4, max_iter=3, random_state=0), X, y)
+    stepped = LSTMRegressor(hidden_sizes=4, random_state=0)
+    for _ in range(3):
+        stepped.partial_fit(X, y)
+    np.testing.assert_array_equal(fitted.predict(X), stepped.predict(X))
+    assert stepped.n_iter_ == 3 and stepped._optimizer.t == fitted._optimizer.t
+
+
+def test_warm_start_continues_from_the_previous_weights():
+    X, y = _sequences()
+    model = _quiet(GRURegressor(hidden_sizes=6, max_iter=5, random_state=0), X, y)
+    first = model.loss_curve_[:]
+    model.set_params(warm_start=True)
+    _quiet(model, X, y)
+    assert model.n_iter_ == 10 and model.loss_curve_[:5] == first
+    assert model.loss_curve_[5] < first[0]
+    with pytest.raises(ValueError, match="cannot continue training"):
+        model.set_params(hidden_sizes=7).fit(X, y)
+
+
+@pytest.mark.parametrize("option", ["clip_global_norm", "clip_norm", "clip_value"])
+def test_clipping_options_are_counted_and_norms_recorded(option):
+    X, y = _sequences()
+    model = _quiet(RNNRegressor(hidden_sizes=6, max_iter=3, batch_size=40,
+                                random_state=0, **{option: 1e-6}), X, y)
+    assert model.n_clipped_steps_ == 3 * 3
+    assert min(model.grad_norm_mean_) > 1e-4  # recorded before clipping
+    loose = _quiet(RNNRegressor(hidden_sizes=6, max_iter=3, batch_size=40,
+                                clip_value=1e6, random_state=0), X, y)
+    assert loose.n_clipped_steps_ == 0
+
+
+def test_truncated_bptt_and_hidden_clipping_reach_the_kernels():
+    X, y = _sequences(steps=9)
+    model = _quiet(LSTMRegressor(hidden_sizes=4, max_iter=1, tbptt_steps=3, random_state=0), X, y)
+    norms = model.step_grad_norms_[0][0]
+    assert np.all(norms[:6] == 0) and np.all(norms[6:] > 0)
+    clipped = _quiet(LSTMRegressor(hidden_sizes=4, max_iter=1, clip_hidden_norm=1e-6,
+                                   random_state=0), X, y)
+    free = _quiet(LSTMRegressor(hidden_sizes=4, max_iter=1, random_state=0), X, y)
+    assert not np.array_equal(clipped.predict(X), free.predict(X))
+
+
+def test_divergence_restores_the_start_weights_when_the_best_epoch_is_bad_too():
+    X, y = _sequences()
+    params = dict(hidden_sizes=8, activation="relu", solver="sgd", momentum=0.0, random_state=0)
+    model = _quiet(RNNRegressor(max_iter=3, **params), X, y)
+    before = model.predict(X)
+    # A warm start with an absurd step: the first epoch's update blows the weights up,
+    # the second epoch's loss is infinite, and so is the loss of the "best" (first) epoch.
+    model.set_params(warm_start=True, learning_rate_init=1e6, max_iter=50)
+    with pytest.warns(ConvergenceWarning, match="diverged.*this fit started from.*"
+                                                "learning_rate_init.*clip"):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), before)
+    # The model stays usable: a sane learning rate trains on from the restored weights.
+    _quiet(model.set_params(learning_rate_init=1e-3, max_iter=2), X, y)
+    assert np.isfinite(model.predict(X)).all() and np.isfinite(model.loss_curve_[-1])
+
+
+def test_divergence_restores_the_best_epoch(monkeypatch):
+    from seqforecast.training import trainer
+    X, y = _sequences()
+    params = dict(hidden_sizes=6, batch_size=40, n_iter_no_change=100, random_state=0)
+    reference = _quiet(LSTMRegressor(max_iter=3, **params), X, y)
+    real_step, calls = trainer.Trainer.step, []
+
+    def failing_step(self, x, y, seed=None):
+        calls.append(1)
+        result = real_step(self, x, y, seed)
+        return result._replace(finite=False) if len(calls) == 3 * 3 + 2 else result
+
+    monkeypatch.setattr(trainer.Trainer, "step", failing_step)
+    model = LSTMRegressor(max_iter=10, **params)
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch 4.*best epoch"):
+        model.fit(X, y)
+    assert model.n_iter_ == 3 and np.argmin(model.loss_curve_) == 2
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_divergence_in_the_last_update_and_in_partial_fit_is_caught():
+    X, y = _sequences(n=60)
+    params = dict(hidden_sizes=4, solver="sgd", momentum=0.0, learning_rate_init=1e37,
+                  random_state=0)
+    for fit in ("fit", "partial_fit"):
+        model = RNNRegressor(max_iter=1, **params)
+        with pytest.warns(ConvergenceWarning, match="diverged"):
+            getattr(model, fit)(X, 100 * y)
+        assert np.isfinite(model.predict(X)).all()
+
+
+def test_divergence_seen_on_the_validation_samples_is_caught():
+    X, y = _sequences(n=60)
+    model = RNNRegressor(hidden_sizes=4, solver="sgd", momentum=0.0, learning_rate_init=1e37,
+                         early_stopping=True, max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        model.fit(X, 100 * y)
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_max_iter_reached_warns():
+    X, y = _sequences()
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        GRURegressor(hidden_sizes=3, max_iter=2).fit(X, y)
+
+
+def test_verbose_reports_progress_within_long_epochs(capsys, monkeypatch):
+    from seqforecast import estimators
+    monkeypatch.setattr(estimators, "_PROGRESS_EVERY", 0.0)
+    X, y = _sequences()
+    _quiet(GRURegressor(hidden_sizes=3, max_iter=1, batch_size=30, verbose=1), X, y)
+    assert capsys.readouterr().out.count("  epoch 1: batch") == 4
+
+
+def test_verbose_reports_every_epoch(capsys):
+    X, y = _sequences()
+    _quiet(LSTMRegressor(hidden_sizes=3, max_iter=3, early_stopping=True, verbose=True), X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
+    assert len(lines) == 3
+    for word in ("loss", "validation R2", "grad norm", "clipped", " s"):
+        assert word in lines[0]
+
+
+def test_float64_training_agrees_with_float32():
+    X, y = _sequences()
+    params = dict(hidden_sizes=3, max_iter=2, random_state=0, shuffle=False)
+    double = _quiet(LSTMRegressor(dtype="float64", **params), X, y)
+    single = _quiet(LSTMRegressor(**params), X, y)
+    assert double.layers_[0]["weight_hh"].dtype == np.float64
+    assert single.layers_[0]["weight_hh"].dtype == np.float32
+    np.testing.assert_allclose(double.predict(X), single.predict(X), rtol=1e-4, atol=1e-5)
+
+
+def test_predict_in_chunks_matches_one_batch(monkeypatch):
+    from seqforecast import network
+    X, y = _sequences(n=50)
+    model = _quiet(GRURegressor(hidden_sizes=4, max_iter=1, random_state=0), X, y)
+    whole = model.predict(X)
+    monkeypatch.setattr(network, "PREDICT_CHUNK", 7)
+    np.testing.assert_allclose(model.predict(X), whole, rtol=1e-6)
+
+
+def test_lists_and_frames_as_input():
+    X, y = _sequences(n=40, steps=5)
+    from_lists = _quiet(RNNRegressor(hidden_sizes=3, max_iter=2, random_state=0),
+                        X.tolist(), y.tolist())
+    from_arrays = _quiet(RNNRegressor(hidden_sizes=3, max_iter=2, random_state=0), X, y)
+    np.testing.assert_array_equal(from_lists.predict(X.tolist()), from_arrays.predict(X))
+    column = _quiet(RNNRegressor(hidden_sizes=3, max_iter=2, random_state=0), X,
+                    pd.DataFrame({"target": y}))
+    assert column.predict(X).shape == (40, 1)  # a 2-D y predicts 2-D
+    np.testing.assert_array_equal(column.predict(X)[:, 0], from_arrays.predict(X))
+    integers = _quiet(RNNRegressor(hidden_sizes=3, max_iter=1), (X * 10).astype(int), y)
+    assert integers.predict((X * 10).astype(int)).dtype == np.float64
+
+
+def test_partial_fit_refuses_early_stopping_and_a_layout_change():
+    X, y = _sequences(n=40, features=2)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        LSTMRegressor(early_stopping=True).partial_fit(X, y)
+    model = LSTMRegressor(hidden_sizes=3).partial_fit(X, y)
+    with pytest.raises(ValueError, match="X must be 3-D like the data"):
+        model.partial_fit(X[:, :, 0], y)
+
+
+def test_warm_start_with_early_stopping_judges_the_new_hold_out():
+    X, y = _sequences(n=200)
+    model = _quiet(GRURegressor(hidden_sizes=4, max_iter=5, early_stopping=True,
+                                random_state=0), X[:100], y[:100])
+    model.set_params(warm_start=True)
+    _quiet(model, X, y)
+    new_scores = model.validation_scores_[-(model.n_iter_ - 5):]
+    assert model.best_validation_score_ == max(new_scores)
+    assert model.score(X[180:], y[180:]) == pytest.approx(max(new_scores), rel=1e-5)
+
+
+def test_a_failed_fit_leaves_the_model_unfitted():
+    X, y = _sequences(n=60)
+    model = _quiet(GRURegressor(hidden_sizes=3, max_iter=1), X, y)
+    with pytest.raises(ValueError, match="batch_size=100 is larger"):
+        model.set_params(batch_size=100).fit(X, y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"hidden_sizes": 0}, "hidden_sizes"),
+    ({"hidden_sizes": (4, "a")}, "hidden_sizes"),
+    ({"loss": "hinge"}, "loss must be one of"),
+    ({"solver": "lbfgs"}, "solver must be one of"),
+    ({"learning_rate": "invscaling"}, "learning_rate must be one of"),
+    ({"learning_rate_init": -1.0}, "learning_rate_init must be a positive number"),
+    ({"dropout": 1.0}, "dropout must be in"),
+    ({"validation_fraction": 0.0}, "validation_fraction must be in"),
+    ({"alpha": -1.0}, "alpha must be a non-negative"),
+    ({"max_iter": 0}, "max_iter must be a positive int"),
+    ({"tbptt_steps": 0}, "tbptt_steps must be a positive int or None"),
+    ({"clip_global_norm": 0.0}, "clip_global_norm must be a positive number or None"),
+    ({"clip_value": np.inf}, "clip_value must be a positive number or None"),
+    ({"batch_size": "all"}, "batch_size must be a positive int or 'auto'"),
+    ({"dtype": "float16"}, "dtype must be 'float32' or 'float64'"),
+    ({"hidden_sizes": None}, "hidden_sizes"),
+    ({"epsilon": 0.0}, "epsilon must be a positive number"),
+    ({"batch_size": True}, "batch_size must be a positive int or 'auto'"),
+])
+def test_bad_hyperparameters_are_named(bad, message):
+    X, y = _sequences(n=20)
+    with pytest.raises(ValueError, match=message):
+        LSTMRegressor(**bad).fit(X, y)
+
+
+def test_bad_cell_options():
+    X, y = _sequences(n=20)
+    with pytest.raises(ValueError, match="activation"):
+        RNNRegressor(activation="sigmoid").fit(X, y)
+
+
+def test_bad_input_gets_clear_errors():
+    X, y = _sequences(n=50, steps=6, features=2)
+    model = LSTMRegressor(hidden_sizes=3, max_iter=1, random_state=0)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    bad = X.copy()
+    bad[3, 2, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(bad, y)
+    bad[3, 2, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        model.fit(bad, y)
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(X, np.where(np.arange(50) == 7, np.nan, y))
+    with pytest.raises(ValueError, match="4-D"):
+        model.fit(X[..., None], y)
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D"):
+        model.fit(X[:, 0, 0], y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        model.fit(X, y[:-1])
+    with pytest.raises(ValueError, match="at least one time step and one feature"):
+        model.fit(X[:, :0], y)
+    with pytest.raises(ValueError, match="at least one time step and one feature"):
+        model.fit(X[:, :, :0], y)
+    with pytest.raises(ValueError, match="y has values too large for dtype float32"):
+        model.fit(X, np.full(50, 1e300))
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        model.fit(np.full((5, 3), "a"), np.zeros(5))
+    with pytest.raises(ValueError, match="batch_size=64 is larger than the 50 training samples"):
+        model.set_params(batch_size=64).fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping needs at least 2 validation samples"):
+        model.set_params(batch_size="auto", early_stopping=True,
+                         validation_fraction=0.01).fit(X[:10], y[:10])
+    model.set_params(early_stopping=False)
+    _quiet(model, X, y)
+    with pytest.raises(ValueError, match="X has 5 time steps, but LSTMRegressor was fitted with 6"):
+        model.predict(X[:, :5])
+    with pytest.raises(ValueError, match="X has 3 features per time step, but LSTMRegressor was "
+                                         "fitted with 2"):
+        model.predict(np.concatenate([X, X[..., :1]], axis=2))
+    with pytest.raises(ValueError, match="X must be 3-D like the data"):
+        model.predict(X[:, :, 0])
+    with pytest.raises(ValueError, match="y has 2 outputs, but the model was fitted with 1"):
+        model.partial_fit(X, np.column_stack([y, y]))
+    univariate = _quiet(GRURegressor(hidden_sizes=3, max_iter=1), X[:, :, 0], y)
+    with pytest.raises(ValueError, match="X has 5 features, but GRURegressor is expecting 6"):
+        univariate.predict(X[:, :5, 0])
+    with pytest.raises(ValueError, match="X must be 2-D like the data"):
+        univariate.predict(X)
+
+
+def test_single_layer_dropout_warns():
+    X, y = _sequences(n=20)
+    with pytest.warns(UserWarning, match="no effect with a single layer"):
+        _quiet(GRURegressor(hidden_sizes=3, dropout=0.5, max_iter=1), X, y)

@@ -1,0 +1,96 @@
+"""The regressors inside scikit-learn's model selection, locally and on a Dask cluster."""
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from seqforecast import GRURegressor
+from seqforecast.threads import worker_environment
+
+GRID = {"model__hidden_sizes": [4, (6, 4)], "model__clip_global_norm": [None, 1.0]}
+
+
+def _lag_windows(n=160, window=8, seed=0):
+    """Lag windows of a noisy seasonal series in its own units (level about 100)."""
+    rng = np.random.RandomState(seed)
+    t = np.arange(n + window)
+    series = 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.randn(n + window)
+    X = np.lib.stride_tricks.sliding_window_view(series[:-1], window)
+    return X, series[window:]
+
+
+def _pipeline():
+    model = GRURegressor(max_iter=15, batch_size=20, learning_rate_init=1e-2, random_state=0)
+    return Pipeline([("scale", StandardScaler()), ("model", model)])
+
+
+def _search(n_jobs):
+    X, y = _lag_windows()
+    # Scale the target too: the windows are in the series' units.
+    search = GridSearchCV(TransformedTargetRegressor(_pipeline(), transformer=StandardScaler()),
+                          {f"regressor__{k}": v for k, v in GRID.items()},
+                          cv=TimeSeriesSplit(n_splits=3), n_jobs=n_jobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return search.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def local_search():
+    return _search(n_jobs=1)
+
+
+def test_grid_search_with_time_series_split_in_parallel(local_search):
+    parallel = _search(n_jobs=2)
+    assert parallel.best_params_ == local_search.best_params_
+    np.testing.assert_allclose(parallel.cv_results_["mean_test_score"],
+                               local_search.cv_results_["mean_test_score"], rtol=1e-5)
+    assert len(parallel.cv_results_["params"]) == 4
+    # Lag windows of a seasonal series: the best model explains most of the held-out variance.
+    assert parallel.best_score_ > 0.5
+
+
+def test_transformed_target_regressor_and_pipeline_predict_in_target_units():
+    X, y = _lag_windows()
+    model = TransformedTargetRegressor(_pipeline(), transformer=StandardScaler())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:120], y[:120])
+    prediction = model.predict(X[120:])
+    assert 80 < prediction.mean() < 120
+    assert model.score(X[120:], y[120:]) > 0.5
+
+
+def test_grid_search_on_a_dask_local_cluster(local_search):
+    from dask.distributed import Client, LocalCluster
+
+    def thread_counts():
+        import numba
+        from threadpoolctl import threadpool_info
+        blas = {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+        return numba.config.NUMBA_NUM_THREADS, blas
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, env=worker_environment(1)) as cluster, \
+            Client(cluster) as client:
+        counts = client.run(thread_counts)
+        assert len(counts) == 2
+        assert all(numba_threads == 1 and blas == {1} for numba_threads, blas in counts.values())
+        with joblib.parallel_config(backend="dask"):
+            distributed = _search(n_jobs=-1)
+    assert distributed.best_params_ == local_search.best_params_
+    np.testing.assert_allclose(distributed.cv_results_["mean_test_score"],
+                               local_search.cv_results_["mean_test_score"], rtol=1e-5)
+
+
+def test_worker_environment():
+    assert worker_environment(2)["NUMBA_NUM_THREADS"] == "2"
+    assert set(worker_environment()) >= {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
+    with pytest.raises(ValueError, match="threads must be a positive int"):
+        worker_environment(0)

@@ -1,0 +1,189 @@
+"""Losses, optimizers and the training step (clipping, L2 penalty, divergence)."""
+import numpy as np
+import pytest
+
+from seqforecast.network import Network
+from seqforecast.recurrent import Cell
+from seqforecast.training.losses import LOSSES, absolute_error, huber, squared_error
+from seqforecast.training.optimizers import SGD, Adam, RMSprop
+from seqforecast.training.trainer import Trainer
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_loss_gradient_matches_finite_differences(name):
+    rng = np.random.RandomState(0)
+    y_pred, y_true = rng.randn(7, 3) * 2, rng.randn(7, 3)
+    loss = LOSSES[name]
+    value, grad = loss(y_pred, y_true)
+    eps = 1e-6
+    numeric = np.empty_like(y_pred)
+    for index in np.ndindex(*y_pred.shape):
+        step = np.zeros_like(y_pred)
+        step[index] = eps
+        numeric[index] = (loss(y_pred + step, y_true)[0] - loss(y_pred - step, y_true)[0]) / (2 * eps)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    assert value > 0
+
+
+def test_loss_values():
+    y_pred, y_true = np.array([[0.0], [3.0]]), np.array([[0.5], [0.0]])
+    assert squared_error(y_pred, y_true)[0] == pytest.approx((0.25 + 9) / 2)
+    assert absolute_error(y_pred, y_true)[0] == pytest.approx((0.5 + 3) / 2)
+    # Huber with delta 1: 0.5 * 0.5**2 inside, 1 * (3 - 0.5) outside.
+    assert huber(y_pred, y_true)[0] == pytest.approx((0.125 + 2.5) / 2)
+    assert huber(y_pred, y_true, delta=10.0)[0] == pytest.approx((0.125 + 4.5) / 2)
+    assert huber(y_pred.astype(np.float32), y_true.astype(np.float32))[1].dtype == np.float32
+
+
+def _quadratic_descent(optimizer, steps=500):
+    """Minimise 0.5 * ||p - target||^2 from zero; return the final distance."""
+    target = np.array([1.0, -2.0, 3.0])
+    params = np.zeros(3)
+    for _ in range(steps):
+        optimizer.update(params, params - target)
+    return np.linalg.norm(params - target)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: SGD(p, 0.1, momentum=0.0),
+    lambda p: SGD(p, 0.05, momentum=0.9, nesterov=False),
+    lambda p: SGD(p, 0.05, momentum=0.9, nesterov=True),
+    lambda p: Adam(p, 0.05),
+    lambda p: RMSprop(p, 0.01)])
+def test_optimizers_converge_on_a_quadratic(make):
+    assert _quadratic_descent(make(np.zeros(3))) < 1e-2
+
+
+def test_optimizer_first_steps_follow_the_formulas():
+    grad = np.array([0.5, -2.0])
+    # SGD with Nesterov momentum: v = g, step = lr (g + mu v); the second step has v = mu g + g.
+    params = np.zeros(2)
+    sgd = SGD(params, 0.1, momentum=0.5, nesterov=True)
+    sgd.update(params, grad)
+    np.testing.assert_allclose(params, -0.1 * (grad + 0.5 * grad))
+    sgd.update(params, grad)
+    np.testing.assert_allclose(params, -0.1 * 1.5 * grad - 0.1 * (grad + 0.5 * 1.5 * grad))
+    # Adam's bias-corrected first step is lr * sign(g) (up to epsilon).
+    params = np.zeros(2)
+    Adam(params, 0.01).update(params, grad)
+    np.testing.assert_allclose(params, -0.01 * np.sign(grad), rtol=1e-6)
+    # RMSprop: v = (1 - rho) g^2, step lr g / sqrt(v).
+    params = np.zeros(2)
+    RMSprop(params, 0.01, rho=0.9).update(params, grad)
+    np.testing.assert_allclose(params, -0.01 * grad / np.sqrt(0.1 * grad ** 2), rtol=1e-6)
+
+
+def test_adam_and_rmsprop_follow_the_formulas_over_several_steps():
+    """A large epsilon makes its placement and the bias corrections visible."""
+    rng = np.random.RandomState(0)
+    grads = rng.randn(4, 3)
+    lr, b1, b2, rho, eps = 0.1, 0.8, 0.9, 0.7, 0.5
+    adam_params, rms_params = np.zeros(3), np.zeros(3)
+    adam = Adam(adam_params, lr, beta_1=b1, beta_2=b2, epsilon=eps)
+    rms = RMSprop(rms_params, lr, rho=rho, epsilon=eps)
+    p_adam, p_rms, m, v, s = np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3), np.zeros(3)
+    for t, g in enumerate(grads, 1):
+        adam.update(adam_params, g)
+        rms.update(rms_params, g)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p_adam -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        s = rho * s + (1 - rho) * g * g
+        p_rms -= lr * g / (np.sqrt(s) + eps)
+    np.testing.assert_allclose(adam_params, p_adam, rtol=1e-12)
+    np.testing.assert_allclose(rms_params, p_rms, rtol=1e-12)
+
+
+def test_optimizer_rejects_bad_arguments():
+    params = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match="learning_rate"):
+        Adam(params, 0.0)
+    with pytest.raises(ValueError, match="momentum"):
+        SGD(params, 0.1, momentum=1.5)
+    with pytest.raises(ValueError, match="rho"):
+        RMSprop(params, 0.1, rho=1.0)
+    with pytest.raises(ValueError, match="grad must be a float32 array of shape"):
+        Adam(params).update(params, np.zeros(4, np.float32))
+
+
+def _network_and_batch(dtype=np.float64):
+    rng = np.random.RandomState(0)
+    net = Network(Cell("lstm"), 2, (5, 4), 2, rng, dtype)
+    x = rng.randn(6, 8, 2).astype(dtype)
+    y = rng.randn(8, 2).astype(dtype)
+    return net, x, y
+
+
+def test_trainer_step_without_options_is_a_plain_gradient_step():
+    net, x, y = _network_and_batch()
+    before = net.params.copy()
+    loss, _ = net.loss_gradient(x, y)
+    expected = before - 0.1 * net.grad
+    result = Trainer(net, SGD(net.params, 0.1, momentum=0.0), alpha=0.0).step(x, y)
+    np.testing.assert_allclose(net.params, expected, rtol=1e-12)
+    assert result.loss == pytest.approx(loss)
+    assert result.finite and not result.clipped
+    assert len(result.step_norms) == 2 and result.step_norms[0].shape == (6,)
+
+
+def test_l2_penalty_applies_to_weights_not_biases():
+    net, x, y = _network_and_batch()
+    before = net.params.copy()
+    plain_loss, _ = net.loss_gradient(x, y)
+    plain = net.grad.copy()
+    alpha = 0.3
+    mask = np.concatenate([np.full(p.size, w) for p, w in zip(net.param_tensors, net.is_weight)])
+    result = Trainer(net, SGD(net.params, 1e-3, momentum=0.0), alpha=alpha).step(x, y)
+    # net.grad holds the penalised gradient the update used (batch of 8).
+    np.testing.assert_allclose(net.grad, plain + alpha / 8 * before * mask, rtol=1e-12)
+    penalty = 0.5 * alpha / 8 * float((before[mask] ** 2).sum())
+    assert result.loss == pytest.approx(plain_loss + penalty, rel=1e-12)
+    assert sum(net.is_weight) == 5  # weight_ih and weight_hh of 2 layers, and the head weight
+
+
+@pytest.mark.parametrize("option", ["clip_value", "clip_norm", "clip_global_norm"])
+def test_clipping_bounds_the_update(option):
+    net, x, y = _network_and_batch()
+    trainer = Trainer(net, SGD(net.params, 1.0, momentum=0.0), alpha=0.0, **{option: 1e-3})
+    before = net.params.copy()
+    result = trainer.step(x, y)
+    step = before - net.params
+    assert result.clipped
+    assert result.grad_norm > 1e-3
+    if option == "clip_value":
+        assert np.abs(step).max() == pytest.approx(1e-3)
+    elif option == "clip_global_norm":
+        assert np.linalg.norm(step) == pytest.approx(1e-3)
+    else:
+        offset = 0
+        for tensor in net.grad_tensors:
+            assert np.linalg.norm(step[offset:offset + tensor.size]) <= 1e-3 * (1 + 1e-9)
+            offset += tensor.size
+    loose = Trainer(net, SGD(net.params, 1.0, momentum=0.0), alpha=0.0, **{option: 1e9})
+    assert not loose.step(x, y).clipped
+
+
+def test_an_update_that_overflows_the_parameters_is_reported():
+    net, x, y = _network_and_batch(np.float32)
+    result = Trainer(net, SGD(net.params, 1e37, momentum=0.0)).step(x, 1000 * y)
+    assert not result.finite and np.isfinite(result.loss)
+
+
+def test_non_finite_step_leaves_parameters_unchanged():
+    net, x, y = _network_and_batch()
+    net.head_weight[0, 0] = 1e308  # the loss overflows
+    before = net.params.copy()
+    result = Trainer(net, SGD(net.params, 0.1)).step(x, y)
+    assert not result.finite
+    np.testing.assert_array_equal(net.params, before)
+
+
+def test_network_pickle_keeps_views():
+    import pickle
+    net, x, y = _network_and_batch()
+    copy = pickle.loads(pickle.dumps(net))
+    copy.params += 1.0  # the layer dicts must follow the flat vector
+    assert copy.layers[0]["weight_ih"][0, 0] == net.layers[0]["weight_ih"][0, 0] + 1.0
+    assert copy.head_bias[0] == net.head_bias[0] + 1.0
+    copy.loss_gradient(x, y)
+    assert np.abs(copy.grad).sum() > 0
