@@ -6,7 +6,9 @@ For each cell and size it times
   hidden state, backward (BPTT), Adam update;
 * single-window inference: one sequence (batch 1) through the network and head;
 
-with the same thread count for both libraries, and prints milliseconds and
+with the same thread count for both libraries (seqforecast's BLAS calls use
+``seqforecast.threads.KERNEL_BLAS_THREADS``, 1 by default, as its estimators
+do), and prints milliseconds and
 speed-up ratios (PyTorch time / seqforecast time; > 1 means seqforecast is
 faster).  It also measures, in fresh processes, the first training step with
 an empty Numba cache (compilation included) and with a warm cache.
@@ -46,6 +48,7 @@ def best_time(fn, repeat):
 def ours(kind, hidden, features, steps, layers, repeat):
     from seqforecast.network import Network
     from seqforecast.recurrent import Cell
+    from seqforecast.threads import kernel_threads
     from seqforecast.training.optimizers import Adam
 
     rng = np.random.RandomState(0)
@@ -59,7 +62,8 @@ def ours(kind, hidden, features, steps, layers, repeat):
         net.loss_gradient(x, y)
         opt.update(net.params, net.grad)
 
-    return best_time(train_step, repeat), best_time(lambda: net.predict(x1), 10 * repeat)
+    with kernel_threads():  # the estimators' threading policy (seqforecast.threads)
+        return best_time(train_step, repeat), best_time(lambda: net.predict(x1), 10 * repeat)
 
 
 def theirs(kind, hidden, features, steps, layers, repeat):
@@ -129,8 +133,9 @@ def main():
     torch.set_num_threads(args.threads)
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     cases = [c for c in CASES if not args.quick or c[1] in (32, 128)]
-    print(f"threads={args.threads}  batch={BATCH}  torch {torch.__version__}  "
-          f"numba {numba.__version__}  float32")
+    from seqforecast.threads import KERNEL_BLAS_THREADS
+    print(f"threads={args.threads} (seqforecast BLAS: {KERNEL_BLAS_THREADS})  batch={BATCH}  "
+          f"torch {torch.__version__}  numba {numba.__version__}  float32")
     header = (f"{'cell':5} {'hidden':>6} {'feat':>4} {'steps':>5} {'layers':>6} | "
               f"{'train ms':>9} {'torch':>8} {'ratio':>6} | "
               f"{'infer ms':>9} {'torch':>8} {'ratio':>6}")

@@ -10,7 +10,6 @@ earlier (seasonal naive).  Runs in a few seconds on 2 cores.
 
     python examples/airline_lstm.py
 """
-import pathlib
 import time
 
 import numpy as np
@@ -20,13 +19,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from seqforecast import LSTMRegressor
+from seqforecast.datasets import load_airline_passengers
 
-DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets" / "airline_passengers_monthly_1949_1960.csv"
 WINDOW, TEST_MONTHS = 24, 24
 
 
 def main():
-    df = pd.read_csv(DATA, parse_dates=["month"], index_col="month")
+    df = load_airline_passengers()
     passengers = df["passengers"].to_numpy(np.float64)
     changes = np.diff(np.log(passengers))  # changes[i]: from month i to month i + 1
     X = np.lib.stride_tricks.sliding_window_view(changes[:-1], WINDOW)

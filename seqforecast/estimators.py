@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, va
 
 from .network import Network
 from .recurrent import Cell
+from .threads import kernel_threads
 from .training.losses import LOSSES, huber
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.trainer import Trainer
@@ -216,7 +217,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         -------
         self
         """
-        return self._fit(X, y, incremental=False)
+        with kernel_threads():
+            return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y):
         """One epoch on X and y, continuing from the current weights and optimizer state.
@@ -226,7 +228,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         later calls need the same number of time steps, features and
         outputs, and keep that optimizer.  ``early_stopping`` is refused.
         """
-        return self._fit(X, y, incremental=True)
+        with kernel_threads():
+            return self._fit(X, y, incremental=True)
 
     def predict(self, X):
         """Predict from sequences.
@@ -243,7 +246,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        out = self._network.predict(np.ascontiguousarray(X.transpose(1, 0, 2)))
+        with kernel_threads():
+            out = self._network.predict(np.ascontiguousarray(X.transpose(1, 0, 2)))
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 

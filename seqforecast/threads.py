@@ -1,16 +1,28 @@
 """The threading policy, in one place.
 
-The CPU kernels are serial Numba code around BLAS matrix products, so a
-process uses BLAS's threads (one per core by default) and, if anything in it
-runs a parallel Numba function, Numba's pool.  When several processes share
-the cores (a grid search with ``n_jobs``, Dask workers), give each process
-``cores / processes`` threads of both kinds, set before the process starts:
+The CPU kernels are serial Numba code around BLAS matrix products.  Those
+products are small (one ``(batch, H) @ (H, H)`` per gate and time step), so
+the estimators run them with ``KERNEL_BLAS_THREADS`` BLAS threads, 1 by
+default, through :func:`kernel_threads`: a second thread gains at most about
+a third at hidden size 256 on an idle machine, and OpenBLAS's spinning
+threads make the same products up to 50 times slower when another process
+keeps a core busy (measured on the 2-core development VM).  Raise it on a
+dedicated machine with large hidden sizes.
+
+When several processes share the cores (a grid search with ``n_jobs``, Dask
+workers), give each process ``cores / processes`` threads of every kind, set
+before the process starts:
 
 * joblib's default ``loky`` backend already limits BLAS threads in its
   workers to ``cores // n_jobs``;
 * for Dask workers pass ``env=worker_environment(threads)`` to
   ``LocalCluster``, or export the same variables before ``dask worker``.
 """
+
+from threadpoolctl import ThreadpoolController
+
+KERNEL_BLAS_THREADS = 1
+_controller = None
 
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "MKL_NUM_THREADS")
@@ -30,3 +42,14 @@ def worker_environment(threads=1):
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     return {name: str(threads) for name in THREAD_VARIABLES}
+
+
+def kernel_threads():
+    """Context manager that limits BLAS to ``KERNEL_BLAS_THREADS`` threads while kernels run.
+
+    Entering and leaving costs about 0.03 ms (the library scan is done once).
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=KERNEL_BLAS_THREADS, user_api="blas")

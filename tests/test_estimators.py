@@ -1,5 +1,4 @@
 """The scikit-learn regressors: API conformance, training options, bad input."""
-import pathlib
 import pickle
 import warnings
 
@@ -13,9 +12,9 @@ from sklearn.metrics import r2_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor
+from seqforecast.datasets import load_airline_passengers
 
 ESTIMATORS = [RNNRegressor, LSTMRegressor, GRURegressor]
-DATA = pathlib.Path(__file__).resolve().parents[1] / "datasets"
 
 
 @parametrize_with_checks([cls() for cls in ESTIMATORS])
@@ -112,7 +111,7 @@ def test_training_loss_falls_and_fits_the_task():
 
 def test_lstm_beats_last_value_on_airline_passengers():
     """One-month-ahead log changes of a real series, held-out last two years."""
-    passengers = pd.read_csv(DATA / "airline_passengers_monthly_1949_1960.csv")["passengers"]
+    passengers = load_airline_passengers()["passengers"]
     level = np.log(passengers.to_numpy(np.float64))
     changes = np.diff(level)
     window, test = 24, 24

@@ -94,3 +94,21 @@ def test_worker_environment():
     assert set(worker_environment()) >= {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"}
     with pytest.raises(ValueError, match="threads must be a positive int"):
         worker_environment(0)
+
+
+def test_estimators_run_the_kernels_with_the_kernel_blas_threads(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from seqforecast.network import Network
+    seen, real = [], Network.loss_gradient
+
+    def recording(self, *args, **kwargs):
+        seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Network, "loss_gradient", recording)
+    X, y = _lag_windows(n=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GRURegressor(4, max_iter=2).fit(X, y)
+    assert seen and all(threads == {1} for threads in seen)

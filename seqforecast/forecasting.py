@@ -1,0 +1,660 @@
+"""Forecasters on pandas time series: SequenceForecaster, NaiveForecaster and backtesting.
+
+A forecaster is fitted on a DataFrame (or Series) indexed by time and
+``predict(horizon)`` returns a DataFrame indexed by the next ``horizon``
+timestamps.  Several series with the same columns, passed as a dict, train
+one global model.  :func:`backtest` replays the forecaster on rolling
+origins and measures its errors per fold and per horizon step; its
+residuals give conformal prediction intervals.
+"""
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error,
+                             root_mean_squared_error)
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from .windowing import SlidingWindowTransformer, check_series
+
+
+class _Forecaster(BaseEstimator):
+    """Validation, timestamps, prediction and scoring shared by the forecasters.
+
+    Subclasses set ``self.targets_``, ``self.channels_`` and ``self.lookback_``
+    in ``_fit(frames)`` and forecast in ``_forecast(values, origins, n_steps)``.
+    """
+
+    def fit(self, data, y=None):
+        """Fit on one series, or on several (one global model).
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or pandas.Series, or dict of str to either
+            Indexed by a sorted DatetimeIndex (or TimedeltaIndex) with a
+            regular frequency; a dict holds several series with the same
+            columns.
+        y : None
+            Ignored; the targets are columns of ``data``.
+
+        Returns
+        -------
+        self
+        """
+        if y is not None:
+            raise TypeError("y must be None: the targets are columns of data")
+        frames = self._check_data(data, fitting=True)
+        self._fit(frames)
+        self.history_ = {name: frame[self.channels_].iloc[-self.lookback_:]
+                         for name, frame in frames.items()}
+        return self
+
+    def predict(self, horizon=None, future_covariates=None):
+        """Forecast the next ``horizon`` steps after the fitted data.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Steps to forecast; defaults to the ``horizon`` the forecaster was
+            built with (a direct forecaster cannot go beyond it).
+        future_covariates : pandas.DataFrame, or dict of them, optional
+            Values of the future covariates at the forecast timestamps, for
+            at least the next ``horizon`` steps (a direct forecaster reads
+            the full horizon it was built with, even when asked for fewer
+            steps); required when the forecaster has future covariates, an
+            error otherwise.  Other columns are ignored.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (horizon, n_targets)
+            Indexed by the forecast timestamps, one column per target.  A
+            forecaster fitted on a dict returns the series stacked, with
+            the series name as the outer index level.
+        """
+        check_is_fitted(self)
+        n_steps = self._check_steps(horizon)
+        if self._names is None:
+            future_covariates = {None: future_covariates}
+        elif future_covariates is not None and not isinstance(future_covariates, dict):
+            raise TypeError("the forecaster was fitted on several series: pass "
+                            "future_covariates as a dict with the same keys")
+        results = {}
+        for name, history in self.history_.items():
+            covariates = None if future_covariates is None else future_covariates.get(name)
+            index, values = self._extend(history, n_steps, covariates)
+            forecast = self._forecast(values, np.array([len(history) - 1]), n_steps)[0]
+            results[name] = pd.DataFrame(forecast, index=index[:n_steps], columns=self.targets_)
+        if self._names is None:
+            return results[None]
+        return pd.concat(results, names=["series", results[self._names[0]].index.name])
+
+    def score(self, data, y=None):
+        """Negative mean absolute error of forecasts over a test block that follows the fit.
+
+        Every row of ``data`` but the last ``horizon`` is a forecast origin
+        (so is the last fitted row); each forecasts ``horizon`` steps and is
+        compared with ``data``.  This is what ``GridSearchCV(forecaster,
+        cv=TimeSeriesSplit(...))`` maximises.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or pandas.Series
+            The rows right after the fitted series, same columns.
+
+        Returns
+        -------
+        float
+        """
+        actual, predicted, _ = self._test_forecasts(data)
+        return -mean_absolute_error(actual.reshape(-1), predicted.reshape(-1))
+
+    # -- shared plumbing ------------------------------------------------------------
+
+    def _check_data(self, data, fitting):
+        """``{name: checked frame}``; a single series is keyed None."""
+        single = not isinstance(data, dict)
+        frames = {None: data} if single else dict(data)
+        if not frames:
+            raise ValueError("data holds no series")
+        checked, columns = {}, None if fitting else self._columns
+        for name, frame in frames.items():
+            label = "data" if single else f"series {name!r}"
+            frame = check_series(frame, label, self.missing)
+            freq = _frequency(frame.index, self.freq, label)
+            if fitting and not checked:
+                self.freq_, columns = freq, list(frame.columns)
+            if freq != self.freq_:
+                raise ValueError(f"{label} has frequency {freq.freqstr}, the fitted series "
+                                 f"{self.freq_.freqstr}")
+            if columns is not None and list(frame.columns) != columns:
+                raise ValueError(f"{label} has columns {list(frame.columns)}, the first series "
+                                 f"{columns}")
+            checked[name] = frame
+        if fitting:
+            self._names, self._columns = None if single else list(checked), columns
+        return checked
+
+    def _check_steps(self, horizon):
+        n_steps = self.horizon if horizon is None else horizon
+        if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
+            shown = n_steps if isinstance(n_steps, numbers.Number) else type(n_steps).__name__
+            raise ValueError(f"horizon must be a positive int, got {shown}")
+        if n_steps > self._max_steps():
+            raise ValueError(f"this forecaster predicts at most {self._max_steps()} steps "
+                             f"(strategy='direct', horizon={self.horizon}); got {n_steps}")
+        return int(n_steps)
+
+    def _max_steps(self):
+        return math.inf
+
+    def _future_rows(self, n_steps):
+        """Rows past the origin that a forecast of ``n_steps`` reads (future covariates)."""
+        return n_steps
+
+    def _extend(self, history, n_steps, covariates):
+        """The future timestamps, and history + future rows as one value array."""
+        n_future = self._future_rows(n_steps)
+        index = _future_index(history.index[-1], self.freq_, n_future, history.index.name)
+        future = pd.DataFrame(np.nan, index=index, columns=self.channels_)
+        future_columns = self._future_covariates()
+        if covariates is not None and not future_columns:
+            raise ValueError("future_covariates were given, but the forecaster has none")
+        if future_columns:
+            if covariates is None:
+                raise ValueError(f"this forecaster needs future_covariates {future_columns} for "
+                                 f"the timestamps {index[0]} .. {index[-1]}")
+            if isinstance(covariates, pd.DataFrame):
+                covariates = covariates.rename(columns=str)
+                absent = [c for c in future_columns if c not in covariates.columns]
+                if absent:
+                    raise ValueError(f"future_covariates lacks the columns {absent}")
+                covariates = covariates[future_columns]
+            covariates = check_series(covariates, "future_covariates")
+            missing = index.difference(covariates.index)
+            if len(missing):
+                raise ValueError(f"future_covariates has {len(covariates)} rows but lacks "
+                                 f"{len(missing)} of the {n_future} timestamps needed, the first "
+                                 f"{missing[0]}")
+            future[future_columns] = covariates.loc[index, future_columns].to_numpy()
+        values = np.concatenate([history.to_numpy(), future.to_numpy()])
+        return index, values
+
+    def _future_covariates(self):
+        return []
+
+    def _test_forecasts(self, data, history=None):
+        """Forecasts from every origin in a test block: (actual, predicted, origin positions).
+
+        ``actual`` and ``predicted`` have shape (n_origins, horizon, n_targets).
+        """
+        check_is_fitted(self)
+        if self._names is not None:
+            raise ValueError("scoring needs a forecaster fitted on a single series")
+        history = self.history_[None] if history is None else history
+        test = check_series(data, "data", self.missing)
+        expected = _future_index(history.index[-1], self.freq_, len(test))
+        if test.index[0] != expected[0]:
+            raise ValueError(f"data must start right after the fitted series, at {expected[0]}; "
+                             f"it starts at {test.index[0]} (a TimeSeriesSplit must have gap=0)")
+        if not test.index.equals(expected):
+            row = int(np.flatnonzero(test.index != expected)[0])
+            raise ValueError(f"data is not regular at the fitted frequency "
+                             f"{self.freq_.freqstr}: row {row} is {test.index[row]}, expected "
+                             f"{expected[row]}")
+        absent = [c for c in self.channels_ if c not in test.columns]
+        if absent:
+            raise ValueError(f"data lacks the columns {absent}")
+        values = np.concatenate([history.to_numpy(), test[self.channels_].to_numpy()])
+        n_steps = min(self.horizon, self._max_steps())
+        first = len(history) - 1
+        last = len(values) - 1 - max(n_steps, self._future_rows(n_steps))
+        if last < first:
+            raise ValueError(f"data has {len(test)} rows; forecasting {n_steps} steps needs at "
+                             f"least {max(n_steps, self._future_rows(n_steps))}")
+        origins = np.arange(first, last + 1)
+        predicted = self._forecast(values, origins, n_steps)
+        k = len(self.targets_)
+        actual = values[origins[:, None] + np.arange(1, n_steps + 1), :k]
+        return actual, predicted, origins
+
+
+class SequenceForecaster(_Forecaster):
+    """Forecast a time series with any scikit-learn regressor on sliding windows.
+
+    Parameters
+    ----------
+    regressor : regressor or None, default=None
+        Fitted on the windows: a seqforecast RNN regressor reads them as
+        3-D sequences, any other (e.g. ``Ridge``) as flat lag vectors.
+        None: ``LSTMRegressor()``.  It is cloned.
+    window : int, default=24
+        Time steps the regressor sees.
+    horizon : int, default=1
+        Steps forecast.
+    strategy : {'direct', 'recursive'}, default='direct'
+        'direct': one regressor output per step and target (all steps at
+        once).  'recursive': a one-step model fed its own forecasts, for any
+        horizon; its inputs must be targets or future covariates.
+    targets, past_covariates, future_covariates : list of str or None
+        Column roles, see :class:`~seqforecast.windowing.SlidingWindowTransformer`.
+    target_transform : {None, 'diff', 'return', 'log_return', 'last_value'}, default=None
+        Model the targets relative to the last observed value (see the
+        transformer); forecasts are turned back into levels exactly.
+    scale : bool, default=True
+        Standardise every input channel and every target (after
+        ``target_transform``) with :class:`~sklearn.preprocessing.StandardScaler`
+        fitted on the training windows; forecasts are scaled back.
+    stride : int, default=1
+        Rows between training windows.
+    freq : str or None, default=None
+        Frequency of the timestamps; inferred from the index when None.
+    missing : {'error', 'interpolate'}, default='error'
+        What to do with missing values in the data.
+
+    Attributes
+    ----------
+    regressor_ : regressor
+        The fitted clone.
+    windower_ : SlidingWindowTransformer
+    targets_ : list of str
+    freq_ : pandas.DateOffset
+    history_ : dict
+        The last rows of each fitted series that the next forecast reads
+        (key None for a single series).
+    """
+
+    def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
+                 past_covariates=None, future_covariates=None, target_transform=None, scale=True,
+                 stride=1, freq=None, missing="error"):
+        self.regressor = regressor
+        self.window = window
+        self.horizon = horizon
+        self.strategy = strategy
+        self.targets = targets
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
+        self.target_transform = target_transform
+        self.scale = scale
+        self.stride = stride
+        self.freq = freq
+        self.missing = missing
+
+    def partial_fit(self, data, y=None):
+        """One more epoch of the regressor's ``partial_fit`` on the windows of ``data``.
+
+        The first call fixes the windows' layout and scalers, as :meth:`fit`
+        does; the command line uses it to show progress.
+        """
+        if not hasattr(self.regressor or self._default_regressor(), "partial_fit"):
+            raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")
+        if not hasattr(self, "history_"):
+            frames = self._check_data(data, fitting=True)
+            X, Y = self._prepare(frames)
+            self._fit_scalers(X, Y)
+        else:
+            frames = self._check_data(data, fitting=False)
+            if self._names != (None if None in frames else list(frames)):
+                raise ValueError(f"partial_fit got the series {list(frames)}; the first call "
+                                 f"had {self._names or [None]}")
+            X, Y = self._training_windows(frames)
+        self.regressor_.partial_fit(*self._scaled(X, Y))
+        self.history_ = {name: frame[self.channels_].iloc[-self.lookback_:]
+                         for name, frame in frames.items()}
+        return self
+
+    def _fit(self, frames):
+        X, Y = self._prepare(frames)
+        self._fit_scalers(X, Y)
+        self.regressor_.fit(*self._scaled(X, Y))
+
+    @staticmethod
+    def _default_regressor():
+        from .estimators import LSTMRegressor
+
+        return LSTMRegressor()
+
+    def _prepare(self, frames):
+        if self.strategy not in ("direct", "recursive"):
+            raise ValueError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
+        if self.strategy == "recursive" and self.past_covariates:
+            raise ValueError("strategy='recursive' feeds forecasts back as inputs, so it cannot "
+                             "use past covariates (unknown in the future): make them future "
+                             "covariates or use strategy='direct'")
+        self.regressor_ = clone(self._default_regressor() if self.regressor is None
+                                else self.regressor)
+        tags = get_tags(self.regressor_)
+        three_d = tags.input_tags.three_d_array
+        self.windower_ = SlidingWindowTransformer(
+            self.window, self.horizon if self.strategy == "direct" else 1, stride=self.stride,
+            targets=self.targets, past_covariates=self.past_covariates,
+            future_covariates=self.future_covariates, target_transform=self.target_transform,
+            flatten=not three_d).fit(next(iter(frames.values())))
+        self.channels_ = self.windower_.channels_
+        self.targets_ = self.channels_[:self.windower_.n_targets_]
+        self.lookback_ = self.windower_.lookback_
+        X, Y = self._training_windows(frames)
+        if Y.shape[1] > 1 and not tags.target_tags.multi_output:
+            raise ValueError(f"{type(self.regressor_).__name__} predicts one output, but the "
+                             f"direct strategy needs {Y.shape[1]} (steps x targets): wrap it in "
+                             f"sklearn.multioutput.MultiOutputRegressor or use "
+                             f"strategy='recursive' with one target")
+        return X, Y
+
+    def _training_windows(self, frames):
+        X, Y = [], []
+        for frame in frames.values():
+            X.append(self.windower_.transform(frame[self.channels_]))
+            Y.append(self.windower_.transform_targets(frame[self.channels_]))
+        return np.concatenate(X), np.concatenate(Y)
+
+    def _fit_scalers(self, X, Y):
+        if self.scale:
+            self.input_scaler_ = StandardScaler().fit(self._steps(X))
+            self.target_scaler_ = StandardScaler().fit(Y)
+
+    def _steps(self, X):
+        """Windows as rows of single time steps, (n_windows * window, n_channels)."""
+        return X.reshape(-1, len(self.channels_))
+
+    def _scaled(self, X, Y=None):
+        if self.scale:
+            X = self.input_scaler_.transform(self._steps(X)).reshape(X.shape)
+            Y = None if Y is None else self.target_scaler_.transform(Y)
+        if Y is None:
+            return (X,)
+        return X, Y[:, 0] if Y.shape[1] == 1 else Y  # 1-D for single-output regressors
+
+    def _predict_windows(self, X):
+        (scaled,) = self._scaled(X)
+        prediction = np.asarray(self.regressor_.predict(scaled), dtype=np.float64)
+        prediction = prediction.reshape(len(X), -1)
+        return self.target_scaler_.inverse_transform(prediction) if self.scale else prediction
+
+    def _max_steps(self):
+        return self.horizon if self.strategy == "direct" else math.inf
+
+    def _future_rows(self, n_steps):
+        return self.windower_.lead_ if self.strategy == "direct" else n_steps
+
+    def _future_covariates(self):
+        return self.windower_.future_covariates_
+
+    def _forecast(self, values, origins, n_steps):
+        """Forecasts in the series' units, (n_origins, n_steps, n_targets).
+
+        ``values`` holds the channels in order; rows past each origin hold
+        the future covariates (other channels are not read there).
+        """
+        windower, k = self.windower_, len(self.targets_)
+        if self.strategy == "direct":
+            prediction = self._predict_windows(windower.windows(values, origins))
+            prediction = windower.inverse_transform_targets(prediction, values[origins, :k])
+            return prediction.reshape(len(origins), -1, k)[:, :n_steps]
+        # Recursive: each origin gets its own copy of the rows it reads, and its
+        # one-step forecasts are written into that copy as the next rows.
+        length = self.lookback_ + n_steps
+        rows = origins[:, None] + np.arange(1 - self.lookback_, n_steps + 1)  # (n, length)
+        local = values[rows].reshape(-1, values.shape[1])
+        local_origins = np.arange(len(origins)) * length + self.lookback_ - 1
+        out = np.empty((len(origins), n_steps, k))
+        for step in range(n_steps):
+            current = local_origins + step
+            prediction = self._predict_windows(windower.windows(local, current))
+            prediction = windower.inverse_transform_targets(prediction, local[current, :k])
+            local[current + 1, :k] = prediction
+            out[:, step] = prediction
+        return out
+
+
+class NaiveForecaster(_Forecaster):
+    """The benchmark forecasts: the last value, or the value one season earlier.
+
+    Parameters
+    ----------
+    season : int, default=1
+        1: every step repeats the last value; m > 1: step h repeats the
+        value m steps before it (seasonal naive).
+    horizon : int, default=1
+        Steps :meth:`score` and :func:`backtest` evaluate.
+    targets : list of str or None, default=None
+        Columns to forecast; None: all.
+    freq : str or None, default=None
+    missing : {'error', 'interpolate'}, default='error'
+    """
+
+    def __init__(self, season=1, horizon=1, *, targets=None, freq=None, missing="error"):
+        self.season = season
+        self.horizon = horizon
+        self.targets = targets
+        self.freq = freq
+        self.missing = missing
+
+    def _fit(self, frames):
+        if not isinstance(self.season, numbers.Integral) or self.season < 1:
+            raise ValueError(f"season must be a positive int, got {self.season!r}")
+        columns = list(next(iter(frames.values())).columns)
+        targets = columns if self.targets is None else list(self.targets)
+        unknown = [c for c in targets if c not in columns]
+        if unknown:
+            raise ValueError(f"targets names unknown columns {unknown}; the data has {columns}")
+        self.targets_ = self.channels_ = targets
+        self.lookback_ = self.season
+        shortest = min(len(frame) for frame in frames.values())
+        if shortest < self.season:
+            raise ValueError(f"the series has {shortest} rows, fewer than season={self.season}")
+
+    def _forecast(self, values, origins, n_steps):
+        steps = np.arange(1, n_steps + 1)
+        back = self.season * np.ceil(steps / self.season).astype(int)
+        return values[origins[:, None] + steps - back]
+
+
+@dataclass
+class BacktestResult:
+    """What :func:`backtest` measured.
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        One row per fold, origin, step and target: ``actual``, ``predicted``
+        and ``error`` (predicted - actual).
+    by_fold : pandas.DataFrame
+        MAE, RMSE, MAPE and MASE per fold (over all its origins, steps and targets).
+    by_step : pandas.DataFrame
+        The same metrics per horizon step, over all folds.
+    """
+
+    predictions: pd.DataFrame
+    by_fold: pd.DataFrame
+    by_step: pd.DataFrame
+
+    def interval_half_widths(self, coverage=0.9):
+        """Conformal half-widths per horizon step and target.
+
+        The ``ceil((n + 1) * coverage)``-th smallest of the n absolute
+        backtest errors of each step and target (split conformal
+        prediction), so that a new error falls inside with probability at
+        least ``coverage`` when errors are exchangeable.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (horizon, n_targets)
+        """
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+        widths = {}
+        for key, errors in self.predictions.groupby(["step", "target"])["error"]:
+            sizes = np.sort(np.abs(errors.to_numpy()))
+            rank = _conformal_rank(len(sizes), coverage)
+            if rank > len(sizes):
+                needed = next(n for n in range(1, 10 ** 7) if _conformal_rank(n, coverage) <= n)
+                raise ValueError(f"coverage={coverage} needs at least {needed} backtest errors "
+                                 f"per step; there are {len(sizes)}")
+            widths[key] = sizes[rank - 1]
+        return pd.Series(widths).rename_axis(["step", "target"]).unstack("target")
+
+    def prediction_intervals(self, forecast, coverage=0.9):
+        """Lower and upper bounds around a forecast of a single series.
+
+        Parameters
+        ----------
+        forecast : pandas.DataFrame
+            ``forecaster.predict(h)`` with h up to the backtested horizon.
+        coverage : float, default=0.9
+
+        Returns
+        -------
+        lower, upper : pandas.DataFrame
+            Same index and columns as ``forecast``.
+        """
+        widths = self.interval_half_widths(coverage)
+        if len(forecast) > len(widths):
+            raise ValueError(f"the backtest covered {len(widths)} steps; the forecast has "
+                             f"{len(forecast)}")
+        half = widths.iloc[:len(forecast)][list(forecast.columns)].to_numpy()
+        return forecast - half, forecast + half
+
+
+def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
+    """Rolling-origin evaluation: refit on an expanding window, forecast the next block.
+
+    The last ``n_folds * test_size`` rows of ``data`` are cut into
+    ``n_folds`` consecutive test blocks.  For each block the forecaster is
+    fitted on every row before it (see ``refit``) and forecasts
+    ``horizon`` steps from every origin in the block, as
+    :meth:`~SequenceForecaster.score` does.
+
+    Parameters
+    ----------
+    forecaster : SequenceForecaster or NaiveForecaster
+        Cloned before fitting.
+    data : pandas.DataFrame or pandas.Series
+        One series.
+    n_folds : int, default=5
+    test_size : int, optional
+        Rows per test block; default ``max(horizon, len(data) // (2 * n_folds))``.
+    refit : bool or int, default=True
+        True: refit for every fold; False: fit on the first fold's training
+        rows only (later folds reuse it, with the newer rows as history);
+        an int k: refit every k folds.
+    season : int, default=1
+        Season of the naive forecast that scales MASE (1: last value).
+
+    Returns
+    -------
+    BacktestResult
+    """
+    if isinstance(data, pd.DataFrame | pd.Series) and data.isna().any(axis=None):
+        raise ValueError("backtest needs data without missing values: NaN actuals cannot be "
+                         "scored, and filling them across folds would leak the future into "
+                         "the training rows; fill the data first")
+    data = check_series(data, "data")
+    _frequency(data.index, forecaster.freq, "data")
+    if not _positive_int(n_folds):
+        raise ValueError(f"n_folds must be a positive int, got {n_folds!r}")
+    if not (isinstance(refit, bool) or _positive_int(refit)):
+        raise ValueError(f"refit must be True, False or a positive int, got {refit!r}")
+    horizon = forecaster.horizon
+    test_size = max(horizon, len(data) // (2 * n_folds)) if test_size is None else test_size
+    if not _positive_int(test_size) or test_size < horizon:
+        raise ValueError(f"test_size must be an int >= horizon ({horizon}), got {test_size!r}")
+    start = len(data) - n_folds * test_size
+    if start < 1:
+        raise ValueError(f"{n_folds} folds of {test_size} rows need more than "
+                         f"{n_folds * test_size} rows; data has {len(data)}")
+    every = 1 if refit is True else (math.inf if refit is False else int(refit))
+    rows, fold_metrics = [], []
+    fitted = None
+    for fold in range(n_folds):
+        end = start + fold * test_size
+        train, test = data.iloc[:end], data.iloc[end:end + test_size]
+        if fitted is None or fold % every == 0:
+            fitted = clone(forecaster).fit(train)
+        history = train[fitted.channels_].iloc[-fitted.lookback_:]
+        actual, predicted, origins = fitted._test_forecasts(test, history)
+        scale = _naive_scale(train[fitted.targets_].to_numpy(), season)
+        fold_metrics.append(_metrics(actual, predicted, scale))
+        n, steps, k = actual.shape
+        origin_index = history.index.append(test.index)[origins]
+        rows.append(pd.DataFrame({
+            "fold": fold,
+            "origin": np.repeat(origin_index, steps * k),
+            "step": np.tile(np.repeat(np.arange(1, steps + 1), k), n),
+            "target": np.tile(fitted.targets_, n * steps),
+            "actual": actual.reshape(-1),
+            "predicted": predicted.reshape(-1),
+            "scale": np.tile(scale, n * steps)}))
+    predictions = pd.concat(rows, ignore_index=True)
+    predictions["error"] = predictions["predicted"] - predictions["actual"]
+    by_fold = pd.DataFrame(fold_metrics, index=pd.RangeIndex(n_folds, name="fold"))
+    by_step = pd.DataFrame(
+        {step: _metrics(group["actual"].to_numpy(), group["predicted"].to_numpy(),
+                        group["scale"].to_numpy())
+         for step, group in predictions.groupby("step")}).T.rename_axis("step")
+    return BacktestResult(predictions.drop(columns="scale"), by_fold, by_step)
+
+
+def _conformal_rank(n, coverage):
+    """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1)."""
+    return math.ceil((n + 1) * coverage - 1e-9)
+
+
+def _metrics(actual, predicted, scale):
+    """MAE, RMSE, MAPE (sklearn's) and MASE; ``scale`` broadcasts against the last axis."""
+    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+    scaled_error = np.abs(predicted - actual) / scale
+    return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
+            "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
+            "MAPE": mean_absolute_percentage_error(actual.reshape(-1), predicted.reshape(-1)),
+            "MASE": float(np.mean(scaled_error))}
+
+
+def _naive_scale(values, season):
+    """In-sample MAE of the seasonal naive forecast per column (MASE's denominator)."""
+    if len(values) <= season:
+        raise ValueError(f"MASE needs more than season={season} training rows")
+    return np.array([mean_absolute_error(column[season:], column[:-season])
+                     for column in values.T])
+
+
+def _positive_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
+def _frequency(index, freq, label):
+    if not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
+        raise TypeError(f"{label} must be indexed by a DatetimeIndex or TimedeltaIndex, got "
+                        f"{type(index).__name__}")
+    if freq is None:
+        freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
+        if freq is None:
+            raise ValueError(f"cannot infer the frequency of {label}'s timestamps (irregular, "
+                             f"or gaps): pass freq=... and make the series regular, e.g. "
+                             f"data.asfreq(freq) and fill the new rows")
+    freq = pd.tseries.frequencies.to_offset(freq)
+    expected = _future_index(index[0] - freq, freq, len(index))
+    if not index.equals(expected):
+        first = int(np.flatnonzero(index != expected)[0])
+        raise ValueError(f"{label} is not regular at frequency {freq.freqstr}: row {first} is "
+                         f"{index[first]}, expected {expected[first]}")
+    return freq
+
+
+def _infer_freq(index):
+    try:  # pandas >= 3.1 warns unless it may return an offset
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            return pd.infer_freq(index)
+    except pd.errors.OptionError:
+        return pd.infer_freq(index)
+
+
+def _future_index(last, freq, periods, name=None):
+    """The ``periods`` timestamps after ``last``."""
+    if isinstance(last, pd.Timedelta):
+        return pd.timedelta_range(start=last + freq, periods=periods, freq=freq, name=name)
+    return pd.date_range(start=last + freq, periods=periods, freq=freq, name=name)

@@ -1,0 +1,303 @@
+"""Plots of forecasts and of training diagnostics (needs matplotlib).
+
+matplotlib is optional (``pip install "seqforecast[plot]"``): it is imported
+only when one of these functions is called.  Each function draws on the
+given ``ax`` or, when ``ax`` is None, on a new figure, and returns the Axes.
+"""
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+# Units for a TimedeltaIndex axis, largest first: the first whose span is
+# at least two units is used.
+_TIMEDELTA_UNITS = (("days", pd.Timedelta(days=1)), ("hours", pd.Timedelta(hours=1)),
+                    ("minutes", pd.Timedelta(minutes=1)), ("seconds", pd.Timedelta(seconds=1)))
+
+
+def _axes(ax):
+    """Return ``ax``, or the Axes of a new figure when ``ax`` is None."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError('seqforecast.plotting needs matplotlib: pip install '
+                          '"seqforecast[plot]"') from error
+    if ax is None:
+        ax = plt.subplots()[1]
+    return ax
+
+
+def _as_frame(data, name):
+    """A DataFrame from a DataFrame or Series."""
+    if isinstance(data, pd.Series):
+        return data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        return data
+    raise TypeError(f"{name} must be a pandas DataFrame or Series, got {type(data).__name__}")
+
+
+def _check_same_frame(frame, name, reference, reference_name):
+    """Raise ValueError unless ``frame`` has the index and columns of ``reference``."""
+    for what in ("index", "columns"):
+        got, expected = getattr(frame, what), getattr(reference, what)
+        if not got.equals(expected):
+            raise ValueError(f"{name} must have the same {what} as {reference_name}; "
+                             f"{name}.{what}: {list(got)}, {reference_name}.{what}: "
+                             f"{list(expected)}")
+
+
+def _positive(values):
+    """``values`` as a float array with non-positive entries masked (NaN) for a log scale."""
+    values = np.asarray(values, dtype=float)
+    return np.where(values > 0, values, np.nan)
+
+
+def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=None,
+                  n_history=None, coverage=None):
+    """Plot observed values, a forecast and, optionally, the truth and an interval.
+
+    Each target column gets one colour: a solid line for its history, a
+    dashed line for its forecast, a dotted line for the actual future values
+    and a shaded band between ``lower`` and ``upper``.
+
+    Parameters
+    ----------
+    history : DataFrame or Series of shape (n_history_points, n_targets)
+        Observed values, indexed by time: a DatetimeIndex, a TimedeltaIndex
+        (drawn in days, hours, minutes or seconds) or a numeric index.
+    forecast : DataFrame or Series of shape (n_forecast_points, n_targets)
+        Predicted values, indexed by the future times (an index of the same
+        kind as ``history``'s), with the columns of ``history``.
+    actual : DataFrame or Series of shape (n_forecast_points, n_targets), default=None
+        True future values, with the index and columns of ``forecast``.
+    lower, upper : DataFrame or Series of shape (n_forecast_points, n_targets), default=None
+        Bounds of a prediction interval, with the index and columns of
+        ``forecast``.  Give both or neither.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
+    n_history : int, default=None
+        Show only the last ``n_history`` points of ``history``; None shows
+        all of them.
+    coverage : float, default=None
+        Nominal coverage of the interval, in (0, 1), e.g. 0.9: the band is
+        labelled "90% interval".  Needs ``lower`` and ``upper``.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If the columns of ``forecast`` differ from those of ``history``, if
+        ``actual``, ``lower`` or ``upper`` do not have the index and columns
+        of ``forecast``, if only one of ``lower`` and ``upper`` is given, or
+        if ``coverage`` or ``n_history`` is invalid.
+    TypeError
+        If an argument is not a DataFrame or Series, or the indexes of
+        ``history`` and ``forecast`` are of different kinds.
+    """
+    history = _as_frame(history, "history")
+    forecast = _as_frame(forecast, "forecast")
+    if not forecast.columns.equals(history.columns):
+        raise ValueError(f"forecast must have the columns of history; forecast.columns: "
+                         f"{list(forecast.columns)}, history.columns: {list(history.columns)}")
+    index_kind = history.index.dtype.kind
+    if index_kind not in "Mmiuf":
+        raise TypeError(f"history must be indexed by a DatetimeIndex, a TimedeltaIndex or a "
+                        f"numeric index, got {type(history.index).__name__}")
+    if forecast.index.dtype.kind != index_kind:
+        raise TypeError(f"forecast's index ({forecast.index.dtype}) must be of the kind of "
+                        f"history's ({history.index.dtype})")
+    if (lower is None) != (upper is None):
+        raise ValueError("give both lower and upper, or neither")
+    if coverage is not None:
+        if lower is None:
+            raise ValueError("coverage labels the interval: give lower and upper too")
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+    others = {}
+    for name, frame in (("actual", actual), ("lower", lower), ("upper", upper)):
+        if frame is not None:
+            others[name] = _as_frame(frame, name)
+            _check_same_frame(others[name], name, forecast, "forecast")
+    if n_history is not None:
+        if n_history < 1:
+            raise ValueError(f"n_history must be a positive int or None, got {n_history}")
+        history = history.iloc[-n_history:]
+
+    ax = _axes(ax)
+    xlabel = history.index.name or "time"
+    history_x, forecast_x = history.index, forecast.index
+    if index_kind == "m":
+        span = max(history_x.max(), forecast_x.max()) - min(history_x.min(), forecast_x.min())
+        unit_name, unit = next((item for item in _TIMEDELTA_UNITS if span >= 2 * item[1]),
+                               _TIMEDELTA_UNITS[-1])
+        history_x, forecast_x = history_x / unit, forecast_x / unit
+        xlabel = f"{xlabel} ({unit_name})"
+    band = "interval" if coverage is None else f"{100 * coverage:g}% interval"
+    for column in forecast.columns:
+        (line,) = ax.plot(history_x, history[column], label=f"{column} (history)")
+        color = line.get_color()
+        ax.plot(forecast_x, forecast[column], linestyle="--", color=color,
+                label=f"{column} (forecast)")
+        if "actual" in others:
+            ax.plot(forecast_x, others["actual"][column], linestyle=":", color=color,
+                    label=f"{column} (actual)")
+        if "lower" in others:
+            ax.fill_between(forecast_x, others["lower"][column], others["upper"][column],
+                            color=color, alpha=0.2, label=f"{column} ({band})")
+    ax.set_title("Forecast")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(str(forecast.columns[0]) if len(forecast.columns) == 1 else "value")
+    ax.legend()
+    return ax
+
+
+def plot_loss_curve(estimator, ax=None):
+    """Plot the training loss per epoch and, with early stopping, the validation R^2.
+
+    The loss is drawn on a log scale when all its values are positive; the
+    validation R^2 on a second y-axis (``ax.twinx()``) sharing the epochs.
+
+    Parameters
+    ----------
+    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor
+        Its ``loss_curve_`` (list of float, one per epoch) is drawn, and its
+        ``validation_scores_`` (list of float or None) when not None.  When
+        fewer epochs have a validation score than a loss (fits without early
+        stopping followed by fits with it), the scores are drawn against the
+        last epochs.
+    ax : matplotlib Axes, default=None
+        Axes to draw the loss on; None draws on a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes of the loss; the validation R^2, if any, is on its twin.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    """
+    check_is_fitted(estimator)
+    ax = _axes(ax)
+    loss = np.asarray(estimator.loss_curve_, dtype=float)
+    epochs = np.arange(1, len(loss) + 1)
+    ax.plot(epochs, loss, label="training loss")
+    if np.all(loss > 0):
+        ax.set_yscale("log")
+    ax.set_title("Loss curve")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    handles, labels = ax.get_legend_handles_labels()
+    scores = estimator.validation_scores_
+    if scores:
+        twin = ax.twinx()
+        twin.plot(epochs[len(epochs) - len(scores):], scores, color="tab:orange",
+                  label="validation $R^2$")
+        twin.set_ylabel("validation $R^2$")
+        twin_handles, twin_labels = twin.get_legend_handles_labels()
+        handles, labels = handles + twin_handles, labels + twin_labels
+    ax.legend(handles, labels)
+    return ax
+
+
+def plot_gradient_norms(estimator, ax=None):
+    """Plot the mean and max global gradient norm per epoch on a log scale.
+
+    The norms are those before clipping; when the estimator's
+    ``clip_global_norm`` is set, it is drawn as a horizontal line.
+
+    Parameters
+    ----------
+    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor
+        Its ``grad_norm_mean_`` and ``grad_norm_max_`` (lists of float, one
+        per epoch: mean and max over the batches) are drawn.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes drawn on.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    """
+    check_is_fitted(estimator)
+    ax = _axes(ax)
+    epochs = np.arange(1, len(estimator.grad_norm_mean_) + 1)
+    ax.plot(epochs, _positive(estimator.grad_norm_mean_), label="mean over batches")
+    ax.plot(epochs, _positive(estimator.grad_norm_max_), label="max over batches")
+    threshold = estimator.clip_global_norm
+    if threshold is not None:
+        ax.axhline(threshold, color="black", linestyle=":",
+                   label=f"clipping threshold (clip_global_norm={threshold:g})")
+    ax.set_yscale("log")
+    ax.set_title("Global gradient norm before clipping")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("gradient norm")
+    ax.legend()
+    return ax
+
+
+def plot_step_gradient_norms(estimator, epochs=None, layer=-1, ax=None):
+    """Plot how the gradient norm changes as it flows back through time.
+
+    For each chosen epoch, the norm of ``dL/dh_t`` (mean over batches) at
+    each time step t of the input window is drawn against the number of
+    steps back from the output, ``n_timesteps - 1 - t``, on a log scale: a
+    falling line is a vanishing gradient, a rising one an exploding
+    gradient.  Zero norms (steps beyond a truncated-BPTT window) are masked.
+
+    Parameters
+    ----------
+    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor
+        Its ``step_grad_norms_`` (list, one per epoch, of ndarray of shape
+        (n_layers, n_timesteps)) is drawn.
+    epochs : sequence of int, default=None
+        Epoch numbers to draw, from 1 to ``len(step_grad_norms_)``; None
+        draws the first, the middle and the last epoch.
+    layer : int, default=-1
+        Index of the recurrent layer; -1 is the last (top) layer.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; None draws on a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The Axes drawn on, one line per epoch.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    ValueError
+        If an epoch or ``layer`` is out of range.
+    """
+    check_is_fitted(estimator)
+    norms = estimator.step_grad_norms_
+    n_epochs = len(norms)
+    if epochs is None:
+        epochs = sorted({1, (n_epochs + 1) // 2, n_epochs})
+    for epoch in epochs:
+        if not 1 <= epoch <= n_epochs:
+            raise ValueError(f"epochs must be in 1..{n_epochs}, got {epoch}")
+    n_layers, n_timesteps = norms[0].shape
+    if not -n_layers <= layer < n_layers:
+        raise ValueError(f"layer must be in {-n_layers}..{n_layers - 1}, got {layer}")
+    ax = _axes(ax)
+    steps_back = np.arange(n_timesteps)
+    for epoch in epochs:
+        ax.plot(steps_back, _positive(norms[epoch - 1][layer, ::-1]), marker=".",
+                label=f"epoch {epoch}")
+    ax.set_yscale("log")
+    ax.set_title(f"Gradient norm through time, layer {layer % n_layers + 1} of {n_layers}")
+    ax.set_xlabel("steps back from the output (n_timesteps - 1 - t)")
+    ax.set_ylabel(r"$\|\partial L / \partial h_t\|$")
+    ax.legend()
+    return ax

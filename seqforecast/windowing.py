@@ -1,0 +1,393 @@
+"""Training windows from time series: SlidingWindowTransformer and its building blocks.
+
+A window ends at its *forecast origin* ``o`` (a row of the series): it holds
+the ``window`` rows up to and including ``o``, and its targets are the
+``horizon`` rows after ``o + gap``.  Channels have one of three roles:
+
+* targets: what is forecast; also inputs, optionally made relative to the
+  origin (``target_transform``);
+* past covariates: inputs known up to the origin only (another sensor);
+* future covariates: inputs known ahead (calendar features, a work-day
+  flag).  Their channel is read ``gap + horizon`` rows later than the others,
+  so the last step of a window carries their value at the last forecast time
+  and the window covers every forecast time.
+
+Rows are positions: the series must be sorted, without duplicate
+timestamps or missing values (:func:`check_series` says which, and where).
+"""
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_is_fitted
+
+# transform: (window steps from the row before, targets relative to the origin, inverse)
+TRANSFORMS = {
+    None: None,
+    "diff": (lambda v, prev: v - prev, lambda v, o: v - o, lambda p, o: o + p),
+    "return": (lambda v, prev: v / prev - 1, lambda v, o: v / o - 1, lambda p, o: o * (1 + p)),
+    "log_return": (lambda v, prev: np.log(v / prev), lambda v, o: np.log(v / o),
+                   lambda p, o: o * np.exp(p)),
+    "last_value": (None, lambda v, o: v / o, lambda p, o: o * p),
+}
+# Transforms whose first window step needs the row before the window.
+_NEEDS_PREVIOUS = ("diff", "return", "log_return")
+
+
+def check_series(data, name="data", missing="error"):
+    """A series or DataFrame checked for forecasting, as a float64 DataFrame.
+
+    Parameters
+    ----------
+    data : pandas.Series or pandas.DataFrame
+        Indexed by time (DatetimeIndex, TimedeltaIndex or a sorted numeric index).
+    name : str, default="data"
+        How error messages call it.
+    missing : {'error', 'interpolate'}, default='error'
+        What to do with NaN values: raise, or interpolate them linearly in
+        time (interior gaps only; leading or trailing NaN still raise).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; a Series becomes a one-column frame named after it ("y" if unnamed).
+
+    Raises
+    ------
+    TypeError
+        Not a Series or DataFrame, or non-numeric columns.
+    ValueError
+        Empty, unsorted or duplicate timestamps, or missing values.
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame("y" if data.name is None else data.name)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas Series or DataFrame indexed by time, got "
+                        f"{type(data).__name__}")
+    if data.empty:
+        raise ValueError(f"{name} is empty")
+    data = data.rename(columns=str)  # a copy: the caller's frame is left as it is
+    if data.columns.duplicated().any():
+        raise ValueError(f"{name} has duplicate column names: "
+                         f"{sorted(set(data.columns[data.columns.duplicated()]))}")
+    text = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])
+            or pd.api.types.is_bool_dtype(data[c])]
+    if text:
+        raise TypeError(f"{name} has non-numeric columns {text}: encode them as numbers or "
+                        f"drop them")
+    index = data.index
+    if index.has_duplicates:
+        raise ValueError(f"{name} has duplicate timestamps, e.g. "
+                         f"{index[index.duplicated()][0]}")
+    if not index.is_monotonic_increasing:
+        stamps = index.to_numpy()
+        position = int(np.flatnonzero(stamps[1:] < stamps[:-1])[0])
+        raise ValueError(f"{name} is not sorted by time: row {position + 1} "
+                         f"({index[position + 1]}) comes before row {position} "
+                         f"({index[position]}); sort it with data.sort_index()")
+    data = data.astype(np.float64)
+    if missing not in ("error", "interpolate"):
+        raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
+    counts = data.isna().sum()
+    if counts.any():
+        column = counts.index[counts > 0][0]
+        first = data.index[data[column].isna()][0]
+        if missing == "interpolate":
+            method = "time" if isinstance(index, pd.DatetimeIndex) else "index"
+            data = data.interpolate(method=method, limit_area="inside")
+            left = data.isna().any()
+            if left.any():
+                raise ValueError(f"{name} has missing values at its start or end (columns "
+                                 f"{list(left.index[left])}), which cannot be interpolated")
+        else:
+            raise ValueError(
+                f"{name} has {int(counts.sum())} missing values ({dict(counts[counts > 0])}), "
+                f"the first in column {column!r} at {first}; fill them, or pass "
+                f"missing='interpolate'")
+    if not np.isfinite(data.to_numpy()).all():
+        raise ValueError(f"{name} contains infinite values")
+    return data
+
+
+class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
+    """Turn a series or DataFrame (n_timesteps, n_channels) into windows with aligned targets.
+
+    Parameters
+    ----------
+    window : int
+        Time steps per window.
+    horizon : int, default=1
+        Target steps per window.
+    stride : int, default=1
+        Rows between consecutive forecast origins (counted back from the
+        last possible one, so the most recent data is always used).
+    gap : int, default=0
+        Rows skipped between the origin and the first target.
+    targets : list of str or None, default=None
+        Target columns; None: every column that is not a covariate.
+    past_covariates, future_covariates : list of str or None, default=None
+        Input columns known up to the origin, or known ahead (see the module
+        docstring).  Every column must have a role: none is dropped silently.
+    target_transform : {None, 'diff', 'return', 'log_return', 'last_value'}, default=None
+        Make the target channels relative, for prices and sensors with a
+        level that drifts: window steps become differences, returns or log
+        returns from the row before (one more row of history is needed), or
+        ratios to the origin's value ('last_value', per-window scaling); the
+        targets become the change from the origin's value in the same sense.
+        :meth:`inverse_transform_targets` undoes it exactly.
+    flatten : bool, default=False
+        Return 2-D windows (n_windows, window * n_channels), step-major, for
+        regressors that take a flat feature vector (e.g. Ridge).
+
+    Attributes
+    ----------
+    targets_, past_covariates_, future_covariates_ : list of str
+        The columns of each role.
+    channels_ : list of str
+        Channel order in the windows: targets, past covariates, future covariates.
+    n_targets_ : int
+    feature_names_in_ : ndarray of str
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> windows = SlidingWindowTransformer(window=24, horizon=6, targets=["demand"],
+    ...                                    future_covariates=["workday"])
+    >>> X = windows.fit_transform(frame)           # (n_windows, 24, 2)
+    >>> Y = windows.transform_targets(frame)       # (n_windows, 6)
+    >>> origins = windows.origins(frame)           # timestamps of the forecast origins
+    """
+
+    def __init__(self, window, horizon=1, *, stride=1, gap=0, targets=None, past_covariates=None,
+                 future_covariates=None, target_transform=None, flatten=False):
+        self.window = window
+        self.horizon = horizon
+        self.stride = stride
+        self.gap = gap
+        self.targets = targets
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
+        self.target_transform = target_transform
+        self.flatten = flatten
+
+    # -- fitting and layout ---------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Learn the columns and their roles from a series or DataFrame ``X``."""
+        for name in ("window", "horizon", "stride"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("gap", self.gap, 0)
+        if self.target_transform not in TRANSFORMS:
+            raise ValueError(f"target_transform must be one of {list(TRANSFORMS)}, got "
+                             f"{self.target_transform!r}")
+        frame = check_series(X, "X")
+        columns = list(frame.columns)
+        past = _column_list("past_covariates", self.past_covariates, columns)
+        future = _column_list("future_covariates", self.future_covariates, columns)
+        covariates = past + future
+        if len(set(covariates)) != len(covariates):
+            raise ValueError(f"a column cannot be both a past and a future covariate: "
+                             f"{sorted(set(past) & set(future))}")
+        if self.targets is None:
+            targets = [c for c in columns if c not in covariates]
+        else:
+            targets = _column_list("targets", self.targets, columns)
+        if not targets:
+            raise ValueError("there is no target column")
+        if future and self.window < self.gap + self.horizon:
+            raise ValueError(f"future covariates need window >= gap + horizon "
+                             f"({self.gap + self.horizon}) so that a window covers every "
+                             f"forecast time; window is {self.window}")
+        overlap = set(targets) & set(covariates)
+        if overlap:
+            raise ValueError(f"columns {sorted(overlap)} are both targets and covariates")
+        unused = [c for c in columns if c not in targets and c not in covariates]
+        if unused:
+            raise ValueError(f"columns {unused} are neither targets nor covariates: list them "
+                             f"in past_covariates or future_covariates, or drop them")
+        self.targets_, self.past_covariates_, self.future_covariates_ = targets, past, future
+        self.channels_ = targets + past + future
+        self.n_targets_ = len(targets)
+        self.feature_names_in_ = np.array(columns, dtype=object)
+        self.n_features_in_ = len(columns)
+        return self
+
+    @property
+    def lookback_(self):
+        """Rows of history one window reads (window, plus one for differences and returns)."""
+        check_is_fitted(self)
+        return self.window + (self.target_transform in _NEEDS_PREVIOUS)
+
+    @property
+    def lead_(self):
+        """How many rows after a step its future covariates are read (``gap + horizon``)."""
+        return self.gap + self.horizon
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the flat window features: ``{channel}_t{offset}``, offsets from the origin."""
+        check_is_fitted(self)
+        n_known = self.n_targets_ + len(self.past_covariates_)
+        names = []
+        for step in range(self.window - 1, -1, -1):
+            for index, channel in enumerate(self.channels_):
+                offset = -step + (self.lead_ if index >= n_known else 0)
+                names.append(f"{channel}_t{offset:+d}")
+        return np.array(names, dtype=object)
+
+    def get_target_names_out(self):
+        """Names of the target columns: ``{target}_h{step}``, step 1 first."""
+        check_is_fitted(self)
+        return np.array([f"{target}_h{h}" for h in range(self.gap + 1, self.lead_ + 1)
+                         for target in self.channels_[:self.n_targets_]], dtype=object)
+
+    # -- windows --------------------------------------------------------------------
+
+    def transform(self, X):
+        """Input windows for every origin that has all its targets in ``X``.
+
+        Returns
+        -------
+        ndarray of shape (n_windows, window, n_channels), or (n_windows, window * n_channels)
+        with ``flatten=True`` (a DataFrame indexed by the origins under
+        ``set_output(transform="pandas")``).
+        """
+        values, index = self._values(X)
+        origins = self._training_origins(len(values))
+        windows = self.windows(values, origins)
+        if _get_output_config("transform", self)["dense"] == "pandas":
+            if not self.flatten:
+                raise ValueError("set_output(transform='pandas') needs flatten=True: the "
+                                 "windows are 3-D")
+            return pd.DataFrame(windows, index=index[origins],
+                                columns=self.get_feature_names_out())
+        return windows
+
+    def transform_targets(self, X):
+        """Targets aligned with :meth:`transform`, relative to the origin as ``target_transform`` says.
+
+        Returns
+        -------
+        ndarray of shape (n_windows, horizon * n_targets)
+            Step-major: all targets of step 1, then step 2, ...
+        """
+        values, _ = self._values(X)
+        return self.window_targets(values, self._training_origins(len(values)))
+
+    def origins(self, X):
+        """Index labels (timestamps) of the forecast origins of :meth:`transform`'s windows."""
+        values, index = self._values(X)
+        return index[self._training_origins(len(values))]
+
+    def inverse_transform_targets(self, Y, last_values):
+        """Targets (or predictions of them) back in the series' units.
+
+        Parameters
+        ----------
+        Y : array-like of shape (n_windows, n_steps * n_targets)
+            Step-major, as :meth:`transform_targets` returns them (any number of steps).
+        last_values : array-like of shape (n_windows, n_targets)
+            The targets' values at each window's origin.
+
+        Returns
+        -------
+        ndarray of shape (n_windows, n_steps * n_targets)
+        """
+        check_is_fitted(self)
+        Y = np.asarray(Y, dtype=np.float64)
+        if self.target_transform is None:
+            return Y
+        last = np.asarray(last_values, dtype=np.float64)
+        if Y.ndim != 2 or last.shape != (len(Y), self.n_targets_) or Y.shape[1] % self.n_targets_:
+            raise ValueError(f"Y must be (n_windows, n_steps * {self.n_targets_}) and "
+                             f"last_values (n_windows, {self.n_targets_}); got {Y.shape} and "
+                             f"{last.shape}")
+        inverse = TRANSFORMS[self.target_transform][2]
+        return inverse(Y, np.tile(last, Y.shape[1] // self.n_targets_))
+
+    def windows(self, values, origins):
+        """Input windows ending at the given rows of a value array.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_rows, n_channels)
+            Channels in :attr:`channels_` order.  Future covariates must be
+            present ``lead_`` rows past each origin; other channels are read
+            up to the origin only (later rows may hold NaN).
+        origins : ndarray of int of shape (n_windows,)
+
+        Returns
+        -------
+        ndarray of shape (n_windows, window, n_channels) or flattened.
+        """
+        check_is_fitted(self)
+        steps = origins[:, None] + np.arange(1 - self.window, 1)  # (n_windows, window)
+        k, n_known = self.n_targets_, self.n_targets_ + len(self.past_covariates_)
+        out = np.empty((len(origins), self.window, len(self.channels_)))
+        target = values[steps, :k]
+        if self.target_transform is None:
+            out[..., :k] = target
+        elif self.target_transform == "last_value":
+            out[..., :k] = target / values[origins, None, :k]
+        else:
+            out[..., :k] = TRANSFORMS[self.target_transform][0](target, values[steps - 1, :k])
+        out[..., k:n_known] = values[steps, k:n_known]
+        out[..., n_known:] = values[steps + self.lead_, n_known:]
+        return out.reshape(len(origins), -1) if self.flatten else out
+
+    def window_targets(self, values, origins):
+        """Targets of the windows ending at ``origins`` (see :meth:`windows`)."""
+        check_is_fitted(self)
+        k = self.n_targets_
+        rows = origins[:, None] + np.arange(self.gap + 1, self.lead_ + 1)  # (n, horizon)
+        target = values[rows, :k]
+        if self.target_transform is not None:
+            target = TRANSFORMS[self.target_transform][1](target, values[origins, None, :k])
+        return target.reshape(len(origins), -1)
+
+    def check_values(self, values, name="data"):
+        """Raise if the target channels of ``values`` cannot take ``target_transform``."""
+        target = values[:, :self.n_targets_]
+        target = target[~np.isnan(target)]
+        if self.target_transform == "log_return" and (target <= 0).any():
+            raise ValueError(f"target_transform='log_return' needs positive targets; {name} has "
+                             f"values <= 0")
+        if self.target_transform in ("return", "last_value") and (target == 0).any():
+            raise ValueError(f"target_transform={self.target_transform!r} divides by the targets; {name} "
+                             f"has zeros")
+
+    def _values(self, X):
+        check_is_fitted(self)
+        frame = check_series(X, "X")
+        missing = [c for c in self.channels_ if c not in frame.columns]
+        if missing:
+            raise ValueError(f"X lacks the columns {missing} seen in fit")
+        values = frame[self.channels_].to_numpy()
+        self.check_values(values, "X")
+        return values, frame.index
+
+    def _training_origins(self, n_rows):
+        first, last = self.lookback_ - 1, n_rows - 1 - self.lead_
+        if last < first:
+            raise ValueError(
+                f"the series has {n_rows} rows, but window={self.window}"
+                f"{' (+1 row for ' + repr(self.target_transform) + ')' if self.lookback_ > self.window else ''}"
+                f", gap={self.gap} and horizon={self.horizon} need at least "
+                f"{self.lookback_ + self.lead_}")
+        return np.arange(last, first - 1, -self.stride)[::-1]
+
+
+def _check_int(name, value, low):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _column_list(name, value, columns):
+    if value is None:
+        return []
+    value = [str(value)] if isinstance(value, (str, int)) else [str(c) for c in value]
+    unknown = [c for c in value if c not in columns]
+    if unknown:
+        raise ValueError(f"{name} names unknown columns {unknown}; the data has {columns}")
+    return value

@@ -1,0 +1,295 @@
+"""SequenceForecaster, NaiveForecaster and backtest on pandas series."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+
+from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
+                         backtest)
+from seqforecast.datasets import load_airline_passengers
+
+
+def _sine(n=200, freq="h", start="2024-01-01", period=12.0):
+    """A sine with a trend: exactly an order-3 linear recurrence, so lags predict it exactly."""
+    t = np.arange(n)
+    index = pd.date_range(start, periods=n, freq=freq, name="time")
+    return pd.DataFrame({"load": 10 + 0.05 * t + np.sin(2 * np.pi * t / period)}, index=index)
+
+
+def _truth(n_total, n_fit, steps, **kwargs):
+    return _sine(n_total, **kwargs)["load"].to_numpy()[n_fit:n_fit + steps]
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_a_linear_model_forecasts_a_linear_recurrence_exactly(strategy):
+    data = _sine()
+    forecaster = SequenceForecaster(LinearRegression(), window=6, horizon=5, strategy=strategy)
+    forecast = forecaster.fit(data.iloc[:150]).predict()
+    assert list(forecast.columns) == ["load"]
+    assert list(forecast.index) == list(data.index[150:155])
+    np.testing.assert_allclose(forecast["load"], data["load"].iloc[150:155], atol=1e-6)
+    if strategy == "recursive":  # any horizon
+        longer = forecaster.predict(horizon=30)
+        np.testing.assert_allclose(longer["load"], data["load"].iloc[150:180], atol=1e-5)
+    else:
+        with pytest.raises(ValueError, match="at most 5 steps"):
+            forecaster.predict(horizon=6)
+
+
+@pytest.mark.parametrize("freq", ["MS", "B", "30min", "W-SUN"])
+def test_future_timestamps_follow_the_inferred_frequency(freq):
+    data = _sine(60, freq=freq)
+    data = data.set_axis(pd.DatetimeIndex(list(data.index), name="time"))  # no freq carried
+    forecast = SequenceForecaster(Ridge(), window=4, horizon=3).fit(data).predict()
+    expected = pd.date_range(data.index[-1], periods=4, freq=freq)[1:]
+    assert list(forecast.index) == list(expected) and forecast.index.name == "time"
+
+
+def test_timedelta_index_and_timezones_across_a_clock_change():
+    data = _sine(50)
+    elapsed = data.set_axis(pd.timedelta_range(0, periods=50, freq="s", name="elapsed"))
+    forecast = SequenceForecaster(Ridge(), window=4, horizon=2).fit(elapsed).predict()
+    assert list(forecast.index) == [pd.Timedelta(seconds=50), pd.Timedelta(seconds=51)]
+    # Hourly in Paris up to the night of 2024-03-31, when clocks jump from 2:00 to 3:00.
+    aware = data.set_axis(pd.date_range("2024-03-29 06:00", periods=50, freq="h",
+                                        tz="Europe/Paris", name="time"))
+    forecast = SequenceForecaster(Ridge(), window=4, horizon=2).fit(aware.iloc[:-2]).predict()
+    assert list(forecast.index) == list(aware.index[-2:])
+
+
+def test_test_blocks_must_be_regular_and_follow_the_fit():
+    data = _sine(120)
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3).fit(data.iloc[:80])
+    with pytest.raises(ValueError, match="not regular at the fitted frequency h: row 5"):
+        forecaster.score(data.iloc[80:].drop(data.index[85]))
+    with pytest.raises(ValueError, match="must start right after the fitted series"):
+        forecaster.score(data.iloc[81:])
+    with pytest.raises(ValueError, match="cannot infer the frequency"):
+        backtest(forecaster, data.drop(data.index[100]), n_folds=2, test_size=10)
+    gappy = data.assign(load=data["load"].where(data.index != data.index[100]))
+    with pytest.raises(ValueError, match="backtest needs data without missing values"):
+        backtest(forecaster, gappy, n_folds=2, test_size=10)
+    for refit in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="refit must be True, False or a positive int"):
+            backtest(forecaster, data, n_folds=2, test_size=10, refit=refit)
+
+
+def test_partial_fit_trains_epoch_by_epoch_and_checks_its_input():
+    data = _sine(120)
+    forecaster = SequenceForecaster(GRURegressor(8, random_state=0), window=6, horizon=3)
+    for _ in range(3):
+        forecaster.partial_fit(data)
+    assert forecaster.regressor_.n_iter_ == 3
+    fitted = SequenceForecaster(GRURegressor(8, random_state=0, max_iter=3, shuffle=True),
+                                window=6, horizon=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted.fit(data)
+    np.testing.assert_allclose(forecaster.predict(), fitted.predict(), rtol=1e-6)
+    with pytest.raises(ValueError, match="has columns"):
+        forecaster.partial_fit(data.assign(other=1.0))
+    with pytest.raises(TypeError, match="Ridge has no partial_fit"):
+        SequenceForecaster(Ridge(), window=6).partial_fit(data)
+    assert not hasattr(SequenceForecaster(Ridge(), window=6), "history_")
+
+
+def test_single_output_regressors():
+    from sklearn.svm import SVR
+    data = _sine(120)
+    one_step = SequenceForecaster(SVR(), window=6, horizon=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DataConversionWarning for a 1-column target
+        assert one_step.fit(data).predict().shape == (1, 1)
+    with pytest.raises(ValueError, match="SVR predicts one output, but the direct strategy "
+                                         "needs 3"):
+        SequenceForecaster(SVR(), window=6, horizon=3).fit(data)
+    assert SequenceForecaster(SVR(), window=6, horizon=3, strategy="recursive").fit(
+        data).predict().shape == (3, 1)
+
+
+def test_future_covariates_are_used_and_checked():
+    data = _sine(300, period=24)
+    data["hour"] = data.index.hour.astype(float)
+    data["load"] += 3 * (data["hour"] >= 18)  # an evening jump only the calendar tells
+    fit, future = data.iloc[:250], data.iloc[250:]
+    with_calendar = SequenceForecaster(Ridge(1e-6), window=24, horizon=12,
+                                       future_covariates=["hour"]).fit(fit)
+    # The natural future frame: the unknown target is NaN and is not read.
+    forecast = with_calendar.predict(future_covariates=future.assign(load=np.nan))
+    error = np.abs(forecast["load"] - future["load"].iloc[:12]).max()
+    without = SequenceForecaster(Ridge(1e-6), window=24, horizon=12).fit(fit[["load"]]).predict()
+    assert error < 0.5 * np.abs(without["load"] - future["load"].iloc[:12]).max()
+    with pytest.raises(ValueError, match=r"needs future_covariates \['hour'\] for the timestamps"):
+        with_calendar.predict()
+    with pytest.raises(ValueError, match="lacks 2 of the 12 timestamps needed"):
+        with_calendar.predict(future_covariates=future[["hour"]].iloc[:10])
+    with pytest.raises(ValueError, match=r"lacks the columns \['hour'\]"):
+        with_calendar.predict(future_covariates=future[["load"]])
+    with pytest.raises(ValueError, match="the forecaster has none"):
+        SequenceForecaster(Ridge(), window=24).fit(fit[["load"]]).predict(
+            future_covariates=future[["hour"]])
+
+
+def test_recursive_strategy_refuses_past_covariates():
+    data = _sine().assign(other=1.0)
+    with pytest.raises(ValueError, match="cannot use past covariates"):
+        SequenceForecaster(Ridge(), window=4, strategy="recursive",
+                           past_covariates=["other"]).fit(data)
+
+
+def test_several_series_train_one_global_model():
+    series = {"a": _sine(120), "b": _sine(120, period=12.0) * 2, "c": _sine(80) + 5}
+    forecaster = SequenceForecaster(Ridge(1e-8), window=6, horizon=4).fit(series)
+    forecast = forecaster.predict()
+    assert forecast.index.names == ["series", "time"]
+    assert forecast.groupby(level="series").size().to_dict() == {"a": 4, "b": 4, "c": 4}
+    # One model: the same fitted regressor serves every series (all are this recurrence).
+    for name, data in series.items():
+        single = SequenceForecaster(Ridge(1e-8), window=6, horizon=4).fit(data).predict()
+        np.testing.assert_allclose(forecast.loc[name]["load"], single["load"], rtol=1e-4)
+    with pytest.raises(ValueError, match="has columns"):
+        SequenceForecaster(Ridge(), window=4).fit({"a": _sine(), "b": _sine().rename(
+            columns={"load": "other"})})
+
+
+def test_score_is_the_negative_mae_over_the_following_block():
+    data = _sine(200) + np.random.RandomState(0).randn(200, 1) * 0.1
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3).fit(data.iloc[:150])
+    errors = []
+    for end in range(150, 198):  # origins: the last fitted row to the last with 3 targets
+        f = SequenceForecaster(Ridge(), window=6, horizon=3)
+        f.regressor_, f.windower_ = forecaster.regressor_, forecaster.windower_
+        f.input_scaler_, f.target_scaler_ = forecaster.input_scaler_, forecaster.target_scaler_
+        f.channels_, f.targets_ = forecaster.channels_, forecaster.targets_
+        f.lookback_, f.freq_, f._names = forecaster.lookback_, forecaster.freq_, None
+        f.history_ = {None: data.iloc[end - 6:end]}
+        errors.append(np.abs(f.predict()["load"].to_numpy() - data["load"].iloc[end:end + 3]))
+    assert forecaster.score(data.iloc[150:]) == pytest.approx(-np.mean(errors), rel=1e-9)
+    with pytest.raises(ValueError, match="must start right after the fitted series"):
+        forecaster.score(data.iloc[151:])
+
+
+def test_grid_search_with_time_series_split_on_a_dataframe():
+    data = _sine(240, period=24) + np.random.RandomState(1).randn(240, 1) * 0.05
+    search = GridSearchCV(SequenceForecaster(Ridge(1e-3), window=4, horizon=6),
+                          {"window": [4, 30]}, cv=TimeSeriesSplit(n_splits=3, test_size=24))
+    search.fit(data)
+    assert search.best_params_ == {"window": 30}  # a window that sees a whole period
+    assert search.best_score_ > search.cv_results_["mean_test_score"].min()
+
+
+def test_backtest_folds_steps_and_conformal_intervals():
+    rng = np.random.RandomState(0)
+    data = _sine(400, period=24) + rng.randn(400, 1) * 0.2
+    forecaster = SequenceForecaster(Ridge(), window=24, horizon=4)
+    result = backtest(forecaster, data, n_folds=4, test_size=40)
+    assert list(result.by_fold.index) == [0, 1, 2, 3]
+    assert list(result.by_step.index) == [1, 2, 3, 4]
+    assert list(result.by_fold.columns) == ["MAE", "RMSE", "MAPE", "MASE"]
+    # Each fold forecasts from its 37 origins (the last fitted row + 36 in the block), 4 steps.
+    assert len(result.predictions) == 4 * 37 * 4
+    first = result.predictions[result.predictions["fold"] == 0]
+    fitted = SequenceForecaster(Ridge(), window=24, horizon=4).fit(data.iloc[:240])
+    assert fitted.score(data.iloc[240:280]) == pytest.approx(-result.by_fold.loc[0, "MAE"])
+    assert first["origin"].iloc[0] == data.index[239]
+    step = result.predictions[result.predictions["step"] == 2]
+    assert result.by_step.loc[2, "MAE"] == pytest.approx(step["error"].abs().mean())
+    # Conformal half-width: the ceil((n + 1) 0.9) / n quantile of the absolute errors.
+    widths = result.interval_half_widths(0.9)
+    sizes = np.sort(step["error"].abs().to_numpy())
+    assert widths.loc[2, "load"] == sizes[int(np.ceil((len(sizes) + 1) * 0.9)) - 1]
+    forecast = forecaster.fit(data).predict()
+    lower, upper = result.prediction_intervals(forecast, coverage=0.9)
+    np.testing.assert_allclose(upper["load"] - forecast["load"], widths["load"].to_numpy())
+    assert (lower["load"] < forecast["load"]).all()
+    # Coverage on fresh data from the same process: close to the promised 90%.
+    fresh = _sine(1400, period=24) + rng.randn(1400, 1) * 0.2
+    fresh_result = backtest(forecaster, fresh, n_folds=1, test_size=1000)
+    inside = (fresh_result.predictions["error"].abs().to_numpy()
+              <= np.repeat(widths["load"].to_numpy()[None], 997, axis=0).ravel())
+    assert 0.85 < inside.mean() < 0.95
+    with pytest.raises(ValueError, match="needs at least 19 backtest errors per step"):
+        backtest(forecaster, data, n_folds=1, test_size=10).interval_half_widths(0.95)
+
+
+def test_backtest_refit_options():
+    data = _sine(200) + np.random.RandomState(0).randn(200, 1) * 0.1
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=2)
+    always = backtest(forecaster, data, n_folds=3, test_size=20)
+    once = backtest(forecaster, data, n_folds=3, test_size=20, refit=False)
+    assert always.by_fold.loc[0, "MAE"] == once.by_fold.loc[0, "MAE"]
+    assert always.by_fold.loc[2, "MAE"] != once.by_fold.loc[2, "MAE"]
+    every_two = backtest(forecaster, data, n_folds=3, test_size=20, refit=2)
+    assert every_two.by_fold.loc[1, "MAE"] == once.by_fold.loc[1, "MAE"]
+    assert every_two.by_fold.loc[2, "MAE"] == always.by_fold.loc[2, "MAE"]
+
+
+def test_naive_forecasters():
+    data = load_airline_passengers()
+    last = NaiveForecaster().fit(data.iloc[:-12])
+    assert (last.predict(12)["passengers"] == data["passengers"].iloc[-13]).all()
+    seasonal = NaiveForecaster(season=12).fit(data.iloc[:-12]).predict(15)
+    np.testing.assert_array_equal(seasonal["passengers"].iloc[:12],
+                                  data["passengers"].iloc[-24:-12])
+    np.testing.assert_array_equal(seasonal["passengers"].iloc[12:],
+                                  data["passengers"].iloc[-24:-21])
+    # MASE: the error over the in-sample MAE of the seasonal naive forecast (season 12).
+    result = backtest(NaiveForecaster(horizon=1), data, n_folds=2, test_size=12, season=12)
+    train = data["passengers"].to_numpy()[:-24]
+    scale = np.mean(np.abs(train[12:] - train[:-12]))
+    fold = result.predictions[result.predictions["fold"] == 0]
+    assert result.by_fold.loc[0, "MASE"] == pytest.approx(fold["error"].abs().mean() / scale)
+
+
+def test_recurrent_forecasters_beat_the_baselines_on_airline_passengers():
+    data = load_airline_passengers()
+    fit, test = data.iloc[:-12], data["passengers"].iloc[-12:].to_numpy()
+
+    def mae(forecaster):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            forecast = forecaster.fit(fit).predict(12)["passengers"].to_numpy()
+        return np.mean(np.abs(forecast - test))
+
+    settings = dict(learning_rate_init=3e-3, batch_size=16, max_iter=200, early_stopping=True,
+                    validation_fraction=0.2, n_iter_no_change=20, random_state=0)
+    lstm = mae(SequenceForecaster(LSTMRegressor(32, **settings), window=24, horizon=12,
+                                  target_transform="log_return"))
+    gru = mae(SequenceForecaster(GRURegressor(32, **settings), window=24, horizon=12,
+                                 strategy="recursive", target_transform="log_return"))
+    seasonal = mae(NaiveForecaster(season=12, horizon=12))
+    assert lstm < 0.7 * seasonal and gru < 0.7 * seasonal, (lstm, gru, seasonal)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.iloc[::-1], "not sorted by time"),
+    (lambda d: pd.concat([d.iloc[:5], d.iloc[4:]]), "duplicate timestamps"),
+    (lambda d: d.assign(load=d["load"].where(d.index != d.index[7])), "missing values"),
+    (lambda d: d.drop(d.index[10]), "cannot infer the frequency"),
+    (lambda d: d.iloc[:8], "the series has 8 rows, but window=6"),
+    (lambda d: d.assign(kind="x"), "non-numeric columns"),
+    (lambda d: d.reset_index(drop=True), "DatetimeIndex or TimedeltaIndex"),
+])
+def test_bad_series_get_clear_errors(change, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        SequenceForecaster(Ridge(), window=6, horizon=3).fit(change(_sine(60)))
+
+
+def test_bad_options():
+    data = _sine(60)
+    with pytest.raises(ValueError, match=r"targets names unknown columns \['price'\]"):
+        SequenceForecaster(Ridge(), window=6, targets=["price"]).fit(data)
+    with pytest.raises(ValueError, match="strategy must be"):
+        SequenceForecaster(Ridge(), window=6, strategy="multi").fit(data)
+    with pytest.raises(ValueError, match="not regular at frequency 2h"):
+        SequenceForecaster(Ridge(), window=6, freq="2h").fit(data)
+    forecaster = SequenceForecaster(Ridge(), window=6).fit(data)
+    with pytest.raises(ValueError, match="horizon must be a positive int"):
+        forecaster.predict(0)
+    filled = data.assign(load=data["load"].where(data.index != data.index[7]))
+    interpolated = SequenceForecaster(Ridge(), window=6, missing="interpolate").fit(filled)
+    assert np.isfinite(interpolated.predict()["load"]).all()
