@@ -93,6 +93,20 @@ class _Forecaster(BaseEstimator):
             return results[None]
         return pd.concat(results, names=["series", results[self._names[0]].index.name])
 
+    def forecast_index(self, horizon=None):
+        """The timestamps that :meth:`predict` forecasts: the ``horizon`` steps after the fit.
+
+        Handy to build the ``future_covariates`` frame (calendar features).
+
+        Returns
+        -------
+        pandas.DatetimeIndex or pandas.TimedeltaIndex
+        """
+        check_is_fitted(self)
+        history = next(iter(self.history_.values()))
+        return _future_index(history.index[-1], self.freq_, self._check_steps(horizon),
+                             history.index.name)
+
     def score(self, data, y=None):
         """Negative mean absolute error of forecasts over a test block that follows the fit.
 
@@ -422,7 +436,8 @@ class NaiveForecaster(_Forecaster):
     horizon : int, default=1
         Steps :meth:`score` and :func:`backtest` evaluate.
     targets : list of str or None, default=None
-        Columns to forecast; None: all.
+        Columns to forecast; None: the only column (data with several
+        columns must name its targets).
     freq : str or None, default=None
     missing : {'error', 'interpolate'}, default='error'
     """
@@ -438,7 +453,10 @@ class NaiveForecaster(_Forecaster):
         if not isinstance(self.season, numbers.Integral) or self.season < 1:
             raise ValueError(f"season must be a positive int, got {self.season!r}")
         columns = list(next(iter(frames.values())).columns)
-        targets = columns if self.targets is None else list(self.targets)
+        if self.targets is None and len(columns) > 1:
+            raise ValueError(f"the data has several columns {columns}: name the ones to "
+                             f"forecast with targets=[...]")
+        targets = columns if self.targets is None else [str(c) for c in self.targets]
         unknown = [c for c in targets if c not in columns]
         if unknown:
             raise ValueError(f"targets names unknown columns {unknown}; the data has {columns}")
@@ -464,7 +482,8 @@ class BacktestResult:
         One row per fold, origin, step and target: ``actual``, ``predicted``
         and ``error`` (predicted - actual).
     by_fold : pandas.DataFrame
-        MAE, RMSE, MAPE and MASE per fold (over all its origins, steps and targets).
+        MAE, RMSE, MAPE and MASE per fold (over all its origins, steps and
+        targets).  MAPE is a fraction, and NaN where an actual value is 0.
     by_step : pandas.DataFrame
         The same metrics per horizon step, over all folds.
     """
@@ -608,10 +627,12 @@ def _metrics(actual, predicted, scale):
     """MAE, RMSE, MAPE (sklearn's) and MASE; ``scale`` broadcasts against the last axis."""
     actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
     scaled_error = np.abs(predicted - actual) / scale
+    # MAPE divides by the actual values: undefined (NaN) when one of them is 0.
+    mape = (np.nan if (actual == 0).any() else
+            mean_absolute_percentage_error(actual.reshape(-1), predicted.reshape(-1)))
     return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
             "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
-            "MAPE": mean_absolute_percentage_error(actual.reshape(-1), predicted.reshape(-1)),
-            "MASE": float(np.mean(scaled_error))}
+            "MAPE": mape, "MASE": float(np.mean(scaled_error))}
 
 
 def _naive_scale(values, season):

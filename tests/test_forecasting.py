@@ -212,8 +212,19 @@ def test_backtest_folds_steps_and_conformal_intervals():
     inside = (fresh_result.predictions["error"].abs().to_numpy()
               <= np.repeat(widths["load"].to_numpy()[None], 997, axis=0).ravel())
     assert 0.85 < inside.mean() < 0.95
+    assert list(forecaster.forecast_index()) == list(forecast.index)
     with pytest.raises(ValueError, match="needs at least 19 backtest errors per step"):
         backtest(forecaster, data, n_folds=1, test_size=10).interval_half_widths(0.95)
+
+
+def test_mape_is_undefined_at_zero_and_naive_needs_named_targets():
+    data = pd.DataFrame({"y": np.tile([0.0, 1, 2, 3], 50), "x": 1.0},
+                        index=pd.date_range("2020-01-01", periods=200, name="time"))
+    result = backtest(NaiveForecaster(horizon=2, targets=["y"]), data, n_folds=2)
+    assert result.by_fold["MAPE"].isna().all() and (result.by_fold["MAE"] > 0).all()
+    assert set(result.predictions["target"]) == {"y"}
+    with pytest.raises(ValueError, match="name the ones to forecast"):
+        NaiveForecaster().fit(data)
 
 
 def test_backtest_refit_options():
