@@ -99,6 +99,9 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     """
     history = _as_frame(history, "history")
     forecast = _as_frame(forecast, "forecast")
+    if isinstance(forecast.index, pd.MultiIndex):
+        raise ValueError("forecast holds several series (a global model's forecast): plot "
+                         "one, e.g. forecast.loc[name], with that series' history")
     if not forecast.columns.equals(history.columns):
         raise ValueError(f"forecast must have the columns of history; forecast.columns: "
                          f"{list(forecast.columns)}, history.columns: {list(history.columns)}")
@@ -109,6 +112,10 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     if forecast.index.dtype.kind != index_kind:
         raise TypeError(f"forecast's index ({forecast.index.dtype}) must be of the kind of "
                         f"history's ({history.index.dtype})")
+    if getattr(history.index, "tz", None) != getattr(forecast.index, "tz", None):
+        raise ValueError(f"history and forecast are in different time zones "
+                         f"({getattr(history.index, 'tz', None)} and "
+                         f"{getattr(forecast.index, 'tz', None)})")
     if (lower is None) != (upper is None):
         raise ValueError("give both lower and upper, or neither")
     if coverage is not None:
@@ -122,7 +129,7 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
             others[name] = _as_frame(frame, name)
             _check_same_frame(others[name], name, forecast, "forecast")
     if n_history is not None:
-        if n_history < 1:
+        if isinstance(n_history, bool) or not isinstance(n_history, int) or n_history < 1:
             raise ValueError(f"n_history must be a positive int or None, got {n_history}")
         history = history.iloc[-n_history:]
 

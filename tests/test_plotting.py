@@ -251,3 +251,14 @@ def test_import_without_matplotlib(monkeypatch):
     monkeypatch.delattr(seqforecast, "plotting")
     module = importlib.import_module("seqforecast.plotting")
     assert module is not plotting and callable(module.plot_forecast)
+
+
+def test_forecast_refuses_mixed_time_zones_and_several_series():
+    history, forecast = _frames(columns=["y"])
+    with pytest.raises(ValueError, match="different time zones"):
+        plot_forecast(history, forecast.tz_localize("UTC"))
+    stacked = pd.concat({"a": forecast, "b": forecast}, names=["series", "time"])
+    with pytest.raises(ValueError, match="holds several series"):
+        plot_forecast(history, stacked)
+    with pytest.raises(ValueError, match="n_history must be a positive int"):
+        plot_forecast(history, forecast, n_history=2.5)
