@@ -58,7 +58,7 @@ import pandas as pd
 from sklearn.linear_model import Ridge
 
 from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
-                         backtest)
+                         compare)
 from seqforecast.datasets import load_electricity_demand
 
 DAY, WEEK = 48, 336           # half-hours
@@ -112,14 +112,9 @@ def main():
         "naive, yesterday": NaiveForecaster(season=DAY, horizon=HORIZON, targets=[TARGET]),
         "naive, last week": NaiveForecaster(season=WEEK, horizon=HORIZON, targets=[TARGET]),
     }
-    results, rows = {}, {}
-    for name, forecaster in forecasters.items():
-        started = time.perf_counter()
-        # season=DAY: MASE divides by the in-sample MAE of yesterday's value.
-        results[name] = backtest(forecaster, data, n_folds=N_FOLDS, test_size=TEST_SIZE,
-                                 season=DAY)
-        rows[name] = {**results[name].by_fold.mean(), "seconds": time.perf_counter() - started}
-    table = pd.DataFrame(rows).T.rename_axis("model")
+    # season=DAY: MASE divides by the in-sample MAE of yesterday's value.
+    table, results = compare(forecasters, data, n_folds=N_FOLDS, test_size=TEST_SIZE,
+                             season=DAY)
     print(f"\nbacktest: {N_FOLDS} one-week folds from {data.index[-N_FOLDS * TEST_SIZE]}, "
           f"every half-hour forecasting the next {HORIZON}; mean over folds (MW for MAE/RMSE):")
     print(table.to_string(formatters={"MAE": "{:.1f}".format, "RMSE": "{:.1f}".format,

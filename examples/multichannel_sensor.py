@@ -55,7 +55,7 @@ import pandas as pd
 from sklearn.linear_model import Ridge
 
 from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
-                         backtest)
+                         compare)
 from seqforecast.datasets import load_seattle_weather
 
 WINDOW, HORIZON = 28, 7       # four weeks in, one week out
@@ -104,12 +104,7 @@ def main():
         "naive, last day": NaiveForecaster(horizon=HORIZON, targets=TARGETS),
         "naive, a year ago": NaiveForecaster(season=YEAR, horizon=HORIZON, targets=TARGETS),
     }
-    results, rows = {}, {}
-    for name, forecaster in forecasters.items():
-        started = time.perf_counter()
-        results[name] = backtest(forecaster, data, n_folds=N_FOLDS, test_size=TEST_SIZE)
-        rows[name] = {**results[name].by_fold.mean(), "seconds": time.perf_counter() - started}
-    table = pd.DataFrame(rows).T.rename_axis("model")
+    table, results = compare(forecasters, data, n_folds=N_FOLDS, test_size=TEST_SIZE)
     test = data.iloc[-N_FOLDS * TEST_SIZE:]
     print(f"\nbacktest: {N_FOLDS} folds of {TEST_SIZE} days from {test.index[0]:%Y-%m-%d}, "
           f"every day forecasting the next {HORIZON} for both targets; mean over folds "

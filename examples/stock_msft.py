@@ -54,7 +54,7 @@ from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 
 from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
-                         backtest)
+                         compare)
 from seqforecast.datasets import load_msft
 
 WINDOW, HORIZON = 20, 5       # four weeks of returns in, one week of prices out
@@ -105,12 +105,7 @@ def main():
         "drift": SequenceForecaster(DummyRegressor(strategy="mean"), **common),
         "last value": NaiveForecaster(horizon=HORIZON),
     }
-    results, rows = {}, {}
-    for name, forecaster in forecasters.items():
-        started = time.perf_counter()
-        results[name] = backtest(forecaster, close, n_folds=N_FOLDS, test_size=TEST_SIZE)
-        rows[name] = {**results[name].by_fold.mean(), "seconds": time.perf_counter() - started}
-    table = pd.DataFrame(rows).T.rename_axis("model")
+    table, results = compare(forecasters, close, n_folds=N_FOLDS, test_size=TEST_SIZE)
     first = close.index[-N_FOLDS * TEST_SIZE]
     print(f"\nbacktest: {N_FOLDS} folds of {TEST_SIZE} business days from {first:%Y-%m-%d}, "
           f"every origin forecasting 1..{HORIZON} days ahead; mean over folds (USD for "

@@ -11,7 +11,7 @@ from sklearn.linear_model import Ridge
 
 from .datasets import load_airline_passengers
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
-from .forecasting import NaiveForecaster, SequenceForecaster, backtest
+from .forecasting import NaiveForecaster, SequenceForecaster, compare
 
 MODELS = {"lstm": LSTMRegressor, "gru": GRURegressor, "rnn": RNNRegressor}
 
@@ -83,17 +83,10 @@ def run_demo(out_dir):
         "last value": NaiveForecaster(1, horizon),
         f"seasonal naive ({season})": NaiveForecaster(season, horizon),
     }
-    results, rows = {}, []
-    for name, forecaster in candidates.items():
-        started = time.perf_counter()
-        with warnings.catch_warnings():  # the table reports how well each model did
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            results[name] = backtest(forecaster, data, n_folds=DEMO["folds"],
-                                     test_size=DEMO["test_size"], season=season)
-        rows.append({"model": name, **results[name].by_fold.mean().to_dict(),
-                     "seconds": time.perf_counter() - started})
-        print(f"  {name}: done in {rows[-1]['seconds']:.1f} s")
-    table = pd.DataFrame(rows).set_index("model")
+    with warnings.catch_warnings():  # the table reports how well each model did
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        table, results = compare(candidates, data, n_folds=DEMO["folds"],
+                                 test_size=DEMO["test_size"], season=season)
     print("\nmean over folds (MAPE as a fraction; MASE against the seasonal naive "
           "in-sample error):")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))

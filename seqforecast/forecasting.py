@@ -5,10 +5,12 @@ A forecaster is fitted on a DataFrame (or Series) indexed by time and
 timestamps.  Several series with the same columns, passed as a dict, train
 one global model.  :func:`backtest` replays the forecaster on rolling
 origins and measures its errors per fold and per horizon step; its
-residuals give conformal prediction intervals.
+residuals give conformal prediction intervals.  :func:`compare` backtests
+several forecasters on the same folds.
 """
 import math
 import numbers
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -616,6 +618,31 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
                         group["scale"].to_numpy())
          for step, group in predictions.groupby("step")}).T.rename_axis("step")
     return BacktestResult(predictions.drop(columns="scale"), by_fold, by_step)
+
+
+def compare(forecasters, data, **backtest_options):
+    """Backtest several forecasters on the same folds and tabulate their mean metrics.
+
+    Parameters
+    ----------
+    forecasters : dict of str to forecaster
+    data : pandas.DataFrame or pandas.Series
+    **backtest_options
+        Passed to :func:`backtest` (``n_folds``, ``test_size``, ``refit``, ``season``).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per forecaster: MAE, RMSE, MAPE and MASE averaged over the
+        folds, and the seconds its backtest took.
+    results : dict of str to BacktestResult
+    """
+    results, rows = {}, {}
+    for name, forecaster in forecasters.items():
+        started = time.perf_counter()
+        results[name] = backtest(forecaster, data, **backtest_options)
+        rows[name] = {**results[name].by_fold.mean(), "seconds": time.perf_counter() - started}
+    return pd.DataFrame(rows).T.rename_axis("model"), results
 
 
 def _conformal_rank(n, coverage):

@@ -9,7 +9,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
-                         backtest)
+                         backtest, compare)
 from seqforecast.datasets import load_airline_passengers
 
 
@@ -225,6 +225,19 @@ def test_mape_is_undefined_at_zero_and_naive_needs_named_targets():
     assert set(result.predictions["target"]) == {"y"}
     with pytest.raises(ValueError, match="name the ones to forecast"):
         NaiveForecaster().fit(data)
+
+
+def test_compare_backtests_each_forecaster_on_the_same_folds():
+    data = _sine(200) + np.random.RandomState(0).randn(200, 1) * 0.1
+    forecasters = {"ridge": SequenceForecaster(Ridge(), window=6, horizon=2),
+                   "last value": NaiveForecaster(horizon=2)}
+    table, results = compare(forecasters, data, n_folds=3, test_size=20)
+    assert list(table.index) == ["ridge", "last value"]
+    assert list(table.columns) == ["MAE", "RMSE", "MAPE", "MASE", "seconds"]
+    alone = backtest(forecasters["ridge"], data, n_folds=3, test_size=20)
+    assert table.loc["ridge", "MAE"] == pytest.approx(alone.by_fold["MAE"].mean())
+    assert table.loc["ridge", "MAE"] < table.loc["last value", "MAE"]
+    assert set(results) == {"ridge", "last value"}
 
 
 def test_backtest_refit_options():
