@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
 from .network import Network
+from ._checks import is_int, is_real
 from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, huber
@@ -336,51 +337,17 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         sizes = self.hidden_sizes
         if isinstance(sizes, numbers.Integral):
             sizes = (sizes,)
-        if not isinstance(sizes, (tuple, list)) or not sizes or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
-                                and s > 0 for s in sizes):
+        if not isinstance(sizes, (tuple, list)) or not sizes or not all(is_int(s) for s in sizes):
             raise ValueError(f"hidden_sizes must be a positive int or a non-empty tuple of "
                              f"positive ints, got {self.hidden_sizes!r}")
         return tuple(int(s) for s in sizes)
 
     def _check_hyperparameters(self):
-        choices = {"loss": tuple(LOSSES), "solver": ("adam", "sgd", "rmsprop"),
-                   "learning_rate": ("constant", "adaptive")}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        for name in ("learning_rate_init", "huber_delta", "epsilon", "clip_value", "clip_norm",
-                     "clip_global_norm", "clip_hidden_norm"):
-            value = getattr(self, name)
-            if (value is not None or not name.startswith("clip")) and not (
-                    isinstance(value, numbers.Real) and 0 < value < np.inf):
-                raise ValueError(f"{name} must be a positive number"
-                                 f"{' or None' if name.startswith('clip') else ''}, "
-                                 f"got {value!r}")
-        for name, low, high in (("dropout", 0, 1), ("validation_fraction", 0, 1),
-                                ("momentum", 0, 1), ("beta_1", 0, 1), ("beta_2", 0, 1),
-                                ("rho", 0, 1)):
-            value = getattr(self, name)
-            inside = low < value < high if name == "validation_fraction" else low <= value < high
-            if not (isinstance(value, numbers.Real) and inside):
-                raise ValueError(f"{name} must be in {'(' if name == 'validation_fraction' else '['}"
-                                 f"{low}, {high}), got {value!r}")
-        for name in ("alpha", "tol"):
-            value = getattr(self, name)
-            if not (isinstance(value, numbers.Real) and 0 <= value < np.inf):
-                raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-        for name in ("max_iter", "n_iter_no_change", "tbptt_steps"):
-            value = getattr(self, name)
-            if name == "tbptt_steps" and value is None:
-                continue
-            if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-                    and value > 0):
-                raise ValueError(f"{name} must be a positive int"
-                                 f"{' or None' if name == 'tbptt_steps' else ''}, got {value!r}")
-        if self.batch_size != "auto" and not (isinstance(self.batch_size, numbers.Integral)
-                                              and not isinstance(self.batch_size, bool)
-                                              and self.batch_size > 0):
-            raise ValueError(f"batch_size must be a positive int or 'auto', "
-                             f"got {self.batch_size!r}")
+        for names, valid, what in _HYPERPARAMETER_RULES:
+            for name in names:
+                value = getattr(self, name)
+                if not valid(value):
+                    raise ValueError(f"{name} must be {what}, got {value!r}")
 
     # -- training -------------------------------------------------------------------
 
@@ -597,6 +564,30 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                  f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch['clipped']}/{epoch['batches']}"
                  f" steps, {elapsed:.2f} s")
         print(line)
+
+
+def _or_none(valid):
+    return lambda value: value is None or valid(value)
+
+
+# (parameters, test, what a valid value is): checked at the start of every fit.
+_HYPERPARAMETER_RULES = [
+    (("loss",), lambda v: v in tuple(LOSSES), f"one of {tuple(LOSSES)}"),
+    (("solver",), lambda v: v in ("adam", "sgd", "rmsprop"), "one of ('adam', 'sgd', 'rmsprop')"),
+    (("learning_rate",), lambda v: v in ("constant", "adaptive"),
+     "one of ('constant', 'adaptive')"),
+    (("learning_rate_init", "huber_delta", "epsilon"),
+     lambda v: is_real(v, 0, include_low=False), "a positive number"),
+    (("clip_value", "clip_norm", "clip_global_norm", "clip_hidden_norm"),
+     _or_none(lambda v: is_real(v, 0, include_low=False)), "a positive number or None"),
+    (("dropout", "momentum", "beta_1", "beta_2", "rho"), lambda v: is_real(v, 0, 1), "in [0, 1)"),
+    (("validation_fraction",), lambda v: is_real(v, 0, 1, include_low=False), "in (0, 1)"),
+    (("alpha", "tol"), lambda v: is_real(v, 0), "a non-negative number"),
+    (("max_iter", "n_iter_no_change"), is_int, "a positive int"),
+    (("tbptt_steps",), _or_none(is_int), "a positive int or None"),
+    (("batch_size",), lambda v: (isinstance(v, str) and v == "auto") or is_int(v),
+     "a positive int or 'auto'"),
+]
 
 
 def _store_parameters(estimator, arguments):

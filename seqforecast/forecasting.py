@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ._checks import is_int
 from .windowing import SlidingWindowTransformer, check_series
 
 
@@ -52,9 +53,13 @@ class _Forecaster(BaseEstimator):
             raise TypeError("y must be None: the targets are columns of data")
         frames = self._check_data(data, fitting=True)
         self._fit(frames)
+        self._remember(frames)
+        return self
+
+    def _remember(self, frames):
+        """Keep the last rows of each series that the next forecast reads."""
         self.history_ = {name: frame[self.channels_].iloc[-self.lookback_:]
                          for name, frame in frames.items()}
-        return self
 
     def predict(self, horizon=None, future_covariates=None):
         """Forecast the next ``horizon`` steps after the fitted data.
@@ -157,7 +162,7 @@ class _Forecaster(BaseEstimator):
 
     def _check_steps(self, horizon):
         n_steps = self.horizon if horizon is None else horizon
-        if not isinstance(n_steps, numbers.Integral) or isinstance(n_steps, bool) or n_steps < 1:
+        if not is_int(n_steps):
             shown = n_steps if isinstance(n_steps, numbers.Number) else type(n_steps).__name__
             raise ValueError(f"horizon must be a positive int, got {shown}")
         if n_steps > self._max_steps():
@@ -319,8 +324,7 @@ class SequenceForecaster(_Forecaster):
                                  f"had {self._names or [None]}")
             X, Y = self._training_windows(frames)
         self.regressor_.partial_fit(*self._scaled(X, Y))
-        self.history_ = {name: frame[self.channels_].iloc[-self.lookback_:]
-                         for name, frame in frames.items()}
+        self._remember(frames)
         return self
 
     def _fit(self, frames):
@@ -362,10 +366,13 @@ class SequenceForecaster(_Forecaster):
         return X, Y
 
     def _training_windows(self, frames):
-        X, Y = [], []
-        for frame in frames.values():
-            X.append(self.windower_.transform(frame[self.channels_]))
-            Y.append(self.windower_.transform_targets(frame[self.channels_]))
+        windower, X, Y = self.windower_, [], []
+        for frame in frames.values():  # already checked by _check_data
+            values = frame[self.channels_].to_numpy()
+            windower.check_values(values)
+            origins = windower.training_origins(len(values))
+            X.append(windower.windows(values, origins))
+            Y.append(windower.window_targets(values, origins))
         return np.concatenate(X), np.concatenate(Y)
 
     def _fit_scalers(self, X, Y):
@@ -452,7 +459,7 @@ class NaiveForecaster(_Forecaster):
         self.missing = missing
 
     def _fit(self, frames):
-        if not isinstance(self.season, numbers.Integral) or self.season < 1:
+        if not is_int(self.season):
             raise ValueError(f"season must be a positive int, got {self.season!r}")
         columns = list(next(iter(frames.values())).columns)
         if self.targets is None and len(columns) > 1:
@@ -576,13 +583,13 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
                          "the training rows; fill the data first")
     data = check_series(data, "data")
     _frequency(data.index, forecaster.freq, "data")
-    if not _positive_int(n_folds):
+    if not is_int(n_folds):
         raise ValueError(f"n_folds must be a positive int, got {n_folds!r}")
-    if not (isinstance(refit, bool) or _positive_int(refit)):
+    if not (isinstance(refit, bool) or is_int(refit)):
         raise ValueError(f"refit must be True, False or a positive int, got {refit!r}")
     horizon = forecaster.horizon
     test_size = max(horizon, len(data) // (2 * n_folds)) if test_size is None else test_size
-    if not _positive_int(test_size) or test_size < horizon:
+    if not is_int(test_size) or test_size < horizon:
         raise ValueError(f"test_size must be an int >= horizon ({horizon}), got {test_size!r}")
     start = len(data) - n_folds * test_size
     if start < 1:
@@ -668,10 +675,6 @@ def _naive_scale(values, season):
         raise ValueError(f"MASE needs more than season={season} training rows")
     return np.array([mean_absolute_error(column[season:], column[:-season])
                      for column in values.T])
-
-
-def _positive_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
 def _frequency(index, freq, label):

@@ -21,6 +21,8 @@ before the process starts:
 
 from threadpoolctl import ThreadpoolController
 
+from ._checks import is_int
+
 KERNEL_BLAS_THREADS = 1
 _controller = None
 
@@ -39,7 +41,7 @@ def worker_environment(threads=1):
     -------
     dict of str to str
     """
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+    if not is_int(threads):
         raise ValueError(f"threads must be a positive int, got {threads!r}")
     return {name: str(threads) for name in THREAD_VARIABLES}
 

@@ -15,13 +15,13 @@ the ``window`` rows up to and including ``o``, and its targets are the
 Rows are positions: the series must be sorted, without duplicate
 timestamps or missing values (:func:`check_series` says which, and where).
 """
-import numbers
-
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
+
+from ._checks import is_int
 
 # transform: (window steps from the row before, targets relative to the origin, inverse)
 TRANSFORMS = {
@@ -176,9 +176,9 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Learn the columns and their roles from a series or DataFrame ``X``."""
-        for name in ("window", "horizon", "stride"):
-            _check_int(name, getattr(self, name), 1)
-        _check_int("gap", self.gap, 0)
+        for name, low in (("window", 1), ("horizon", 1), ("stride", 1), ("gap", 0)):
+            if not is_int(getattr(self, name), low):
+                raise ValueError(f"{name} must be an int >= {low}, got {getattr(self, name)!r}")
         if self.target_transform not in TRANSFORMS:
             raise ValueError(f"target_transform must be one of {list(TRANSFORMS)}, got "
                              f"{self.target_transform!r}")
@@ -254,7 +254,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         ``set_output(transform="pandas")``).
         """
         values, index = self._values(X)
-        origins = self._training_origins(len(values))
+        origins = self.training_origins(len(values))
         windows = self.windows(values, origins)
         if _get_output_config("transform", self)["dense"] == "pandas":
             if not self.flatten:
@@ -273,12 +273,12 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
             Step-major: all targets of step 1, then step 2, ...
         """
         values, _ = self._values(X)
-        return self.window_targets(values, self._training_origins(len(values)))
+        return self.window_targets(values, self.training_origins(len(values)))
 
     def origins(self, X):
         """Index labels (timestamps) of the forecast origins of :meth:`transform`'s windows."""
         values, index = self._values(X)
-        return index[self._training_origins(len(values))]
+        return index[self.training_origins(len(values))]
 
     def inverse_transform_targets(self, Y, last_values):
         """Targets (or predictions of them) back in the series' units.
@@ -367,7 +367,14 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         self.check_values(values, "X")
         return values, frame.index
 
-    def _training_origins(self, n_rows):
+    def training_origins(self, n_rows):
+        """Rows that are forecast origins with all their targets in a series of ``n_rows``.
+
+        Returns
+        -------
+        ndarray of int, ascending
+        """
+        check_is_fitted(self)
         first, last = self.lookback_ - 1, n_rows - 1 - self.lead_
         if last < first:
             raise ValueError(
@@ -376,11 +383,6 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
                 f", gap={self.gap} and horizon={self.horizon} need at least "
                 f"{self.lookback_ + self.lead_}")
         return np.arange(last, first - 1, -self.stride)[::-1]
-
-
-def _check_int(name, value, low):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
 def _column_list(name, value, columns):

@@ -98,7 +98,8 @@ class Trainer:
             clipped |= clip_by_global_norm([net.grad], self.clip_global_norm) > self.clip_global_norm
         # A squared entry must fit the dtype, or Adam's and RMSprop's second moment
         # overflows to inf and freezes the parameter without a NaN anywhere.
-        if np.abs(net.grad).max() > np.sqrt(np.finfo(net.grad.dtype).max):
+        limit = np.sqrt(np.finfo(net.grad.dtype).max)  # no entry exceeds the pre-clip norm
+        if norm > limit and np.abs(net.grad).max() > limit:
             return StepResult(loss, norm, clipped, step_norms, False)
         with np.errstate(over="ignore", invalid="ignore"):  # reported through `finite`
             self.optimizer.update(net.params, net.grad)
