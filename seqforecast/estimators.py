@@ -21,7 +21,9 @@ from .network import Network
 from ._checks import is_int, is_real
 from .recurrent import Cell
 from .threads import kernel_threads
-from .training.losses import LOSSES, huber
+
+_MAX_CUDA_HIDDEN = 1024  # threads per block: one per hidden unit (seqforecast.cuda.layer)
+from .training.losses import LOSSES, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.trainer import Trainer
 
@@ -109,6 +111,15 @@ _PARAMETERS_DOC = """
         epoch.
     dtype : {'float32', 'float64'}, default='float32'
         Precision of weights and computation (float64 for gradient checks).
+    device : {'cpu', 'cuda'}, default='cpu'
+        Where fit and predict run.  'cuda' runs the numba.cuda kernels on an
+        NVIDIA GPU (install the ``[cuda]`` extra): during a fit the weights,
+        the optimizer state and the training data stay on the GPU and each
+        step copies back four numbers (loss, gradient norm, clipped,
+        finite); the fitted model is the same numpy model as with 'cpu'
+        (picklable, and it can go on training on either device).  Dropout
+        masks come from a different generator on each device.  Hidden sizes
+        up to 1024.
 
     Attributes
     ----------
@@ -247,8 +258,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        with kernel_threads():
-            out = self._network.predict(np.ascontiguousarray(X.transpose(1, 0, 2)))
+        x = np.ascontiguousarray(X.transpose(1, 0, 2))
+        if self.device == "cuda":
+            self._check_device()
+            from .cuda.training import DeviceNetwork
+            out = DeviceNetwork(self._network).predict(x)
+        else:
+            with kernel_threads():
+                out = self._network.predict(x)
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 
@@ -360,6 +377,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              "epoch on the data it is given; hold data out yourself")
         self._check_hyperparameters()
         sizes, cell, dtype = self._hidden_sizes(), self._cell(), self._dtype()
+        if self.device == "cuda":
+            self._check_device()
+            if max(sizes) > _MAX_CUDA_HIDDEN:
+                raise ValueError(f"device='cuda' supports hidden sizes up to {_MAX_CUDA_HIDDEN}, "
+                                 f"got {sizes}")
         if self.dropout > 0 and len(sizes) == 1:
             warnings.warn("dropout acts between stacked recurrent layers and has no effect "
                           "with a single layer", UserWarning)
@@ -402,28 +424,49 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if not incremental:
             self._start_fit(early_stopping)
         self._start_params = self._network.params.copy()
-        trainer = Trainer(self._network, self._optimizer, self._loss(), self.alpha,
-                          self.clip_value, self.clip_norm, self.clip_global_norm,
-                          self.clip_hidden_norm, self.tbptt_steps, self.dropout)
         x_train = np.ascontiguousarray(X.transpose(1, 0, 2))
+        settings = (self._optimizer, self._loss(), self.alpha, self.clip_value, self.clip_norm,
+                    self.clip_global_norm, self.clip_hidden_norm, self.tbptt_steps, self.dropout)
+        if self.device == "cuda":
+            from .cuda.training import DeviceNetwork, DeviceTrainer, to_device
+            model = DeviceNetwork(self._network)
+            trainer = DeviceTrainer(model, *settings)
+            x_train, y = to_device(x_train), to_device(y)  # the training data, once per fit
+            if early_stopping:
+                x_val = to_device(x_val)
+        else:
+            model = self._network
+            trainer = Trainer(model, *settings)
+        try:
+            self._train(model, trainer, x_train, y, x_val if early_stopping else None,
+                        y_val if early_stopping else None, batch_size, incremental)
+        finally:
+            if self.device == "cuda":
+                trainer.sync(self._network)
+        return self
+
+    def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
+        """The epochs of one fit or partial_fit call, on ``model`` (host or device network)."""
+        n_train, early_stopping = y.shape[0], x_val is not None
         stopped = diverged = False
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
-            epoch = self._run_epoch(trainer, x_train, y, order, batch_size, started)
+            epoch = self._run_epoch(model, trainer, self._batches(x_train, y, order), n_train,
+                                    batch_size, started)
             if epoch is None:
                 stopped = diverged = True
                 break
             score = None
             if early_stopping:
-                prediction = self._network.predict(x_val)
+                prediction = model.predict(x_val)
                 if not np.isfinite(prediction).all():
-                    self._diverged("the predictions on the validation samples became NaN or "
-                                   "infinite", x_val, y_val)
+                    self._diverged(model, "the predictions on the validation samples became "
+                                   "NaN or infinite", x_val, y_val)
                     stopped = diverged = True
                     break
                 score = r2_score(y_val, prediction)
-            self._record_epoch(epoch, score, n_train)
+            self._record_epoch(model, epoch, score, n_train)
             if self.verbose:
                 self._print_epoch(epoch, score, time.perf_counter() - started)
             if self._no_improvement_count > self.n_iter_no_change:
@@ -444,8 +487,20 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             warnings.warn(f"Maximum iterations ({self.max_iter}) reached and the optimization "
                           f"hasn't converged yet.", ConvergenceWarning)
         if early_stopping and not diverged:
-            self._network.params[...] = self._best_params
-        return self
+            model.restore(self._best_params)
+
+    def _check_device(self):
+        from .cuda import check_available
+        check_available()
+
+    def _batches(self, x, y, order):
+        """``take(batch)``: the samples ``order[batch]`` of x (time-major) and y."""
+        if self.device == "cuda":
+            from .cuda.arrays import gather_rows, gather_samples
+            from .cuda.training import to_device
+            index = to_device(order)
+            return lambda batch: (gather_samples(x, index[batch]), gather_rows(y, index[batch]))
+        return lambda batch: (x[:, order[batch]], y[order[batch]])
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")
@@ -485,45 +540,45 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return Adam(params, rate, self.beta_1, self.beta_2, self.epsilon)
 
     def _loss(self):
-        if self.loss == "huber":
-            return lambda y_pred, y_true: huber(y_pred, y_true, self.huber_delta)
-        return LOSSES[self.loss]
+        return make_loss(self.loss, self.huber_delta)
 
-    def _run_epoch(self, trainer, x, y, order, batch_size, started):
+    def _run_epoch(self, model, trainer, take, n_train, batch_size, started):
         """One pass over the batches; None if training diverged (best weights restored)."""
-        losses, norms, step_norms, clipped = [], [], [], 0
-        batches = list(gen_batches(len(order), batch_size))
+        losses, norms, clipped = [], [], 0
+        batches = list(gen_batches(n_train, batch_size))
         last_report = started
+        trainer.pop_step_norms()
         for number, batch in enumerate(batches, 1):
-            index = order[batch]
+            x, y = take(batch)
             seed = int(self._rng.randint(2 ** 31)) if self.dropout > 0 else None
-            result = trainer.step(x[:, index], y[index], seed)
+            result = trainer.step(x, y, seed)
             if not result.finite:
-                self._diverged(f"the loss became {result.loss:.3g} and the gradient norm "
-                               f"{result.grad_norm:.3g}", x[:, index], y[index])
+                self._diverged(model, f"the loss became {result.loss:.3g} and the gradient "
+                               f"norm {result.grad_norm:.3g}", x, y)
                 return None
-            losses.append(result.loss * len(index))
+            losses.append(result.loss * y.shape[0])
             norms.append(result.grad_norm)
-            step_norms.append(np.array(result.step_norms))
             clipped += result.clipped
             if self.verbose and time.perf_counter() - last_report > _PROGRESS_EVERY:
                 last_report = time.perf_counter()
                 print(f"  epoch {self.n_iter_ + 1}: batch {number}/{len(batches)}, "
                       f"loss {result.loss:.6g}, {last_report - started:.1f} s")
-        return {"loss": sum(losses) / len(order), "norms": norms, "clipped": clipped,
-                "step_norms": np.mean(step_norms, axis=0), "batches": len(batches)}
+        return {"loss": sum(losses) / n_train, "norms": norms, "clipped": clipped,
+                "step_norms": trainer.pop_step_norms(), "batches": len(batches)}
 
-    def _diverged(self, what, x, y):
+    def _diverged(self, model, what, x, y):
         """Stop training: restore weights that give a finite loss on (x, y) and warn.
 
-        x is time-major, (T, B, n_features); y is (B, n_outputs).
+        x is time-major, (T, B, n_features); y is (B, n_outputs); both on
+        the model's device.
         """
-        net = self._network
+        if not isinstance(y, np.ndarray):
+            y = y.copy_to_host()
         for restored, params in (("the weights of the best epoch so far", self._best_params),
                                  ("the weights this fit started from", self._start_params)):
-            net.params[...] = params
+            model.restore(params)
             with np.errstate(all="ignore"):
-                if np.isfinite(self._loss()(net.predict(x), y)[0]):
+                if np.isfinite(self._loss()(model.predict(x), y)[0]):
                     break
         self._optimizer = self._make_optimizer()
         warnings.warn(
@@ -533,7 +588,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             f"clip_value or clip_hidden_norm; now {self.clip_global_norm}, {self.clip_norm}, "
             f"{self.clip_value}, {self.clip_hidden_norm}).", ConvergenceWarning)
 
-    def _record_epoch(self, epoch, score, n_train):
+    def _record_epoch(self, model, epoch, score, n_train):
         self.n_iter_ += 1
         self.t_ += n_train
         self.n_clipped_steps_ += epoch["clipped"]
@@ -554,7 +609,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self.best_loss_ = min(loss, self.best_loss_)
         self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
         if improved:
-            self._best_params[...] = self._network.params
+            self._best_params = model.snapshot()
 
     def _print_epoch(self, epoch, score, elapsed):
         line = f"Epoch {self.n_iter_}: loss {epoch['loss']:.6g}"
@@ -573,6 +628,7 @@ def _or_none(valid):
 # (parameters, test, what a valid value is): checked at the start of every fit.
 _HYPERPARAMETER_RULES = [
     (("loss",), lambda v: v in tuple(LOSSES), f"one of {tuple(LOSSES)}"),
+    (("device",), lambda v: v in ("cpu", "cuda"), "one of ('cpu', 'cuda')"),
     (("solver",), lambda v: v in ("adam", "sgd", "rmsprop"), "one of ('adam', 'sgd', 'rmsprop')"),
     (("learning_rate",), lambda v: v in ("constant", "adaptive"),
      "one of ('constant', 'adaptive')"),
@@ -610,7 +666,7 @@ class RNNRegressor(_RecurrentRegressor):
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
                  clip_value=None, clip_norm=None, clip_global_norm=None,
                  clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
-                 dtype="float32"):
+                 dtype="float32", device="cpu"):
         _store_parameters(self, locals())
 
     def _cell(self):
@@ -632,7 +688,7 @@ class LSTMRegressor(_RecurrentRegressor):
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
                  clip_value=None, clip_norm=None, clip_global_norm=None,
                  clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
-                 dtype="float32"):
+                 dtype="float32", device="cpu"):
         _store_parameters(self, locals())
 
     def _cell(self):
@@ -649,7 +705,7 @@ class GRURegressor(_RecurrentRegressor):
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-8, rho=0.9, clip_value=None, clip_norm=None, clip_global_norm=None,
                  clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
-                 dtype="float32"):
+                 dtype="float32", device="cpu"):
         _store_parameters(self, locals())
 
     def _cell(self):

@@ -46,6 +46,8 @@ class Network:
     is_weight : list of bool
         For each tensor, True for weight matrices and peepholes (what an L2
         penalty applies to), False for biases.
+    shapes : list of dict
+        ``{name: shape}`` per layer, then the head's: the layout of ``params``.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, n_outputs, random_state,
@@ -63,7 +65,7 @@ class Network:
 
     def _bind(self):
         """Make the views of ``params`` and ``grad`` (after init and after unpickling)."""
-        shapes = parameter_shapes(self.cell, self.input_size, self.hidden_sizes) + [
+        self.shapes = shapes = parameter_shapes(self.cell, self.input_size, self.hidden_sizes) + [
             {"weight": (self.n_outputs, self.hidden_sizes[-1]), "bias": (self.n_outputs,)}]
         *self.layers, head = unpack(self.params, shapes)
         self.head_weight, self.head_bias = head["weight"], head["bias"]
@@ -74,6 +76,14 @@ class Network:
         self.grad_tensors = [a for layer in self._grad_layers + [grad_head]
                              for a in layer.values()]
         self.is_weight = [not name.startswith("bias") for layer in shapes for name in layer]
+
+    def snapshot(self):
+        """A copy of the parameters."""
+        return self.params.copy()
+
+    def restore(self, params):
+        """Set the parameters from an array of shape (n_params,)."""
+        self.params[...] = params
 
     def __getstate__(self):
         # Views do not survive pickling as views: keep the flat vector, rebuild the rest.

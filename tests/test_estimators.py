@@ -451,3 +451,27 @@ def test_single_layer_dropout_warns():
     X, y = _sequences(n=20)
     with pytest.warns(UserWarning, match="no effect with a single layer"):
         _quiet(GRURegressor(hidden_sizes=3, dropout=0.5, max_iter=1), X, y)
+
+
+def test_device_cuda_without_a_gpu_says_why():
+    from seqforecast.cuda import check_available
+
+    try:
+        check_available()
+    except RuntimeError:
+        pass
+    else:
+        pytest.skip("a CUDA device (or Numba's simulator) is available here")
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(20, 5), rng.randn(20)
+    why = r"numba-cuda package, which is not installed: pip install 'seqforecast\[cuda\]'|no usable NVIDIA GPU"
+    model = LSTMRegressor(hidden_sizes=3, device="cuda", max_iter=1)
+    with pytest.raises(RuntimeError, match=why):
+        model.fit(X, y)
+    assert not hasattr(model, "n_iter_")
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        fitted = LSTMRegressor(hidden_sizes=3, max_iter=1, batch_size=10).fit(X, y)
+    with pytest.raises(RuntimeError, match=why):
+        fitted.set_params(device="cuda").predict(X)
+    with pytest.raises(ValueError, match=r"device must be one of \('cpu', 'cuda'\), got 'gpu'"):
+        LSTMRegressor(device="gpu").fit(X, y)

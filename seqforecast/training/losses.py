@@ -1,22 +1,66 @@
 """Regression losses: the mean over all entries and its gradient w.r.t. the predictions.
 
-Each function takes ``y_pred`` and ``y_true`` of shape (n_samples, n_outputs)
-and returns ``(loss, grad)`` with ``grad = d loss / d y_pred`` of the same
-shape and dtype as ``y_pred``.
+Each loss is one scalar *rule*, ``rule(diff, delta) -> (value, slope)`` for
+``diff = y_pred - y_true``, written once and applied by the CPU
+(:mod:`seqforecast.cpu.elementwise`) and the GPU (:mod:`seqforecast.cuda.
+arrays`).  A :class:`Loss` is callable on arrays: ``loss(y_pred, y_true)``
+with both of shape (n_samples, n_outputs) returns ``(loss, grad)``, ``grad =
+d loss / d y_pred`` of the same shape and dtype as ``y_pred``.
 """
+from typing import Callable, NamedTuple
+
 import numpy as np
 
+from ..cells.activations import HALF, ONE, ZERO
+from ..cpu.elementwise import mean_loss
 
-def squared_error(y_pred, y_true):
-    """Mean squared error, ``mean((y_pred - y_true)**2)``."""
-    diff = y_pred - y_true
-    return float(np.mean(diff * diff)), diff * diff.dtype.type(2.0 / diff.size)
+TWO = np.float32(2.0)
 
 
-def absolute_error(y_pred, y_true):
-    """Mean absolute error, ``mean(|y_pred - y_true|)``; its gradient at 0 is 0."""
-    diff = y_pred - y_true
-    return float(np.mean(np.abs(diff))), np.sign(diff) * diff.dtype.type(1.0 / diff.size)
+def squared_error_rule(diff, delta):
+    """``diff**2`` and its slope."""
+    return diff * diff, TWO * diff
+
+
+def absolute_error_rule(diff, delta):
+    """``|diff|`` and its slope (0 at 0)."""
+    if diff > ZERO:
+        return diff, ONE + ZERO * diff
+    if diff < ZERO:
+        return -diff, -ONE + ZERO * diff
+    return ZERO * diff, ZERO * diff
+
+
+def huber_rule(diff, delta):
+    """``0.5 diff**2`` within ``delta`` of zero, ``delta (|diff| - 0.5 delta)`` beyond."""
+    size = abs(diff)
+    if size <= delta:
+        return HALF * diff * diff, diff
+    return delta * (size - HALF * delta), delta if diff > ZERO else -delta
+
+
+class Loss(NamedTuple):
+    """A mean loss over all entries, callable as ``loss(y_pred, y_true) -> (value, grad)``.
+
+    Attributes
+    ----------
+    rule : function
+        ``rule(diff, delta) -> (value, slope)`` on scalars.
+    delta : float
+        The rule's parameter (Huber's threshold; unused by the others).
+    """
+
+    rule: Callable
+    delta: float = 1.0
+
+    def __call__(self, y_pred, y_true):
+        grad = np.empty_like(y_pred)
+        value = mean_loss(self.rule, y_pred, y_true, y_pred.dtype.type(self.delta), grad)
+        return value, grad
+
+
+squared_error = Loss(squared_error_rule)
+absolute_error = Loss(absolute_error_rule)
 
 
 def huber(y_pred, y_true, delta=1.0):
@@ -26,14 +70,15 @@ def huber(y_pred, y_true, delta=1.0):
     otherwise (PyTorch's ``HuberLoss``), so errors beyond ``delta`` pull with
     a bounded force: robust to outliers such as sensor glitches.
     """
+    return make_loss("huber", delta)(y_pred, y_true)
+
+
+def make_loss(name, delta=1.0):
+    """The :class:`Loss` called ``name`` in :data:`LOSSES`, with Huber's ``delta``."""
     if not delta > 0:
         raise ValueError(f"delta must be positive, got {delta}")
-    diff = y_pred - y_true
-    size = np.abs(diff)
-    small = size <= delta
-    loss = np.where(small, 0.5 * diff * diff, delta * (size - 0.5 * delta))
-    grad = np.where(small, diff, delta * np.sign(diff)) * diff.dtype.type(1.0 / diff.size)
-    return float(np.mean(loss)), grad.astype(diff.dtype, copy=False)
+    return Loss(LOSSES[name].rule, float(delta))
 
 
-LOSSES = {"squared_error": squared_error, "absolute_error": absolute_error, "huber": huber}
+LOSSES = {"squared_error": squared_error, "absolute_error": absolute_error,
+          "huber": Loss(huber_rule)}

@@ -4,11 +4,49 @@ Each keeps its state (moments, velocity) for one parameter vector and has an
 ``update(params, grad)`` method and a ``learning_rate`` attribute that a
 schedule may lower between steps.  The formulas are PyTorch's
 (``torch.optim.SGD``, ``Adam``, ``RMSprop``), so settings carry over.
+
+Each optimizer's formula is one scalar *rule*, ``rule(p, g, s1, s2, hyper)
+-> (p, s1, s2)`` for one parameter ``p``, its gradient ``g`` and its two
+state values, with the step's constants in ``hyper``; the CPU applies it in
+:mod:`seqforecast.cpu.elementwise` and the GPU in :mod:`seqforecast.cuda.
+arrays`, on the same state arrays (``state``).
 """
+import math
+
 import numpy as np
+
+from ..cells.activations import ONE, ZERO
+from ..cpu.elementwise import apply_update
+
+
+def sgd_rule(p, g, velocity, unused, hyper):
+    """SGD with optional (Nesterov) momentum; ``hyper = (lr, momentum, nesterov, -, -)``."""
+    lr, momentum, nesterov = hyper[0], hyper[1], hyper[2]
+    if momentum == ZERO:
+        return p - lr * g, velocity, unused
+    velocity = momentum * velocity + g
+    step = g + momentum * velocity if nesterov != ZERO else velocity
+    return p - lr * step, velocity, unused
+
+
+def adam_rule(p, g, m, v, hyper):
+    """Adam; ``hyper = (lr / (1 - beta_1**t), beta_1, beta_2, 1 - beta_2**t, epsilon)``."""
+    lr_t, b1, b2, correction_2, eps = hyper
+    m = b1 * m + (ONE - b1) * g
+    v = b2 * v + (ONE - b2) * g * g
+    return p - lr_t * m / (math.sqrt(v / correction_2) + eps), m, v
+
+
+def rmsprop_rule(p, g, v, unused, hyper):
+    """RMSprop; ``hyper = (lr, rho, epsilon, -, -)``."""
+    lr, rho, eps = hyper[0], hyper[1], hyper[2]
+    v = rho * v + (ONE - rho) * g * g
+    return p - lr * g / (math.sqrt(v) + eps), v, unused
 
 
 class _Optimizer:
+    rule = None
+
     def __init__(self, params, learning_rate):
         if not learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {learning_rate}")
@@ -23,7 +61,16 @@ class _Optimizer:
                 raise ValueError(f"{name} must be a {self._dtype} array of shape "
                                  f"{self._shape}, got {array.dtype} {array.shape}")
         self.t += 1
-        self._step(params, grad)
+        apply_update(type(self).rule, params, grad, *self.state, self.hyper())
+
+    @property
+    def state(self):
+        """The two state arrays the rule updates (the second may be empty)."""
+        raise NotImplementedError
+
+    def hyper(self):
+        """The rule's constants for step ``t``, in the parameters' dtype."""
+        return tuple(self._dtype.type(value) for value in self._constants())
 
 
 class SGD(_Optimizer):
@@ -41,6 +88,8 @@ class SGD(_Optimizer):
     nesterov : bool, default=True
     """
 
+    rule = staticmethod(sgd_rule)
+
     def __init__(self, params, learning_rate, momentum=0.9, nesterov=True):
         super().__init__(params, learning_rate)
         if not 0 <= momentum < 1:
@@ -48,16 +97,12 @@ class SGD(_Optimizer):
         self.momentum, self.nesterov = momentum, nesterov
         self.velocity = np.zeros(self._shape, self._dtype)
 
-    def _step(self, params, grad):
-        if self.momentum == 0:
-            params -= self._dtype.type(self.learning_rate) * grad
-            return
-        self.velocity *= self._dtype.type(self.momentum)
-        self.velocity += grad
-        step = grad + self._dtype.type(self.momentum) * self.velocity if self.nesterov \
-            else self.velocity.copy()
-        step *= self._dtype.type(self.learning_rate)
-        params -= step
+    @property
+    def state(self):
+        return self.velocity, np.empty(0, self._dtype)
+
+    def _constants(self):
+        return self.learning_rate, self.momentum, float(self.nesterov), 0.0, 0.0
 
 
 class Adam(_Optimizer):
@@ -71,6 +116,8 @@ class Adam(_Optimizer):
     epsilon : float, default=1e-8
     """
 
+    rule = staticmethod(adam_rule)
+
     def __init__(self, params, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         super().__init__(params, learning_rate)
         for name, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
@@ -79,22 +126,14 @@ class Adam(_Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.m = np.zeros(self._shape, self._dtype)
         self.v = np.zeros(self._shape, self._dtype)
-        self._work = np.empty(self._shape, self._dtype)
 
-    def _step(self, params, grad):
-        b1, b2, work = self.beta_1, self.beta_2, self._work
-        self.m *= b1
-        self.m += (1 - b1) * grad
-        self.v *= b2
-        np.multiply(grad, grad, out=work)
-        work *= 1 - b2
-        self.v += work
-        # v_hat = v / (1 - b2**t), m_hat = m / (1 - b1**t), step = lr m_hat / (sqrt(v_hat) + eps)
-        np.sqrt(self.v / (1 - b2 ** self.t), out=work)
-        work += self.epsilon
-        np.divide(self.m, work, out=work)
-        work *= self.learning_rate / (1 - b1 ** self.t)
-        params -= work
+    @property
+    def state(self):
+        return self.m, self.v
+
+    def _constants(self):
+        b1, b2, t = self.beta_1, self.beta_2, self.t
+        return self.learning_rate / (1 - b1 ** t), b1, b2, 1 - b2 ** t, self.epsilon
 
 
 class RMSprop(_Optimizer):
@@ -111,22 +150,18 @@ class RMSprop(_Optimizer):
     epsilon : float, default=1e-8
     """
 
+    rule = staticmethod(rmsprop_rule)
+
     def __init__(self, params, learning_rate=1e-3, rho=0.9, epsilon=1e-8):
         super().__init__(params, learning_rate)
         if not 0 <= rho < 1:
             raise ValueError(f"rho must be in [0, 1), got {rho}")
         self.rho, self.epsilon = rho, epsilon
         self.v = np.zeros(self._shape, self._dtype)
-        self._work = np.empty(self._shape, self._dtype)
 
-    def _step(self, params, grad):
-        work = self._work
-        self.v *= self.rho
-        np.multiply(grad, grad, out=work)
-        work *= 1 - self.rho
-        self.v += work
-        np.sqrt(self.v, out=work)
-        work += self.epsilon
-        np.divide(grad, work, out=work)
-        work *= self.learning_rate
-        params -= work
+    @property
+    def state(self):
+        return self.v, np.empty(0, self._dtype)
+
+    def _constants(self):
+        return self.learning_rate, self.rho, self.epsilon, 0.0, 0.0

@@ -69,6 +69,7 @@ class Trainer:
         self.clip_value, self.clip_norm = clip_value, clip_norm
         self.clip_global_norm, self.clip_hidden_norm = clip_global_norm, clip_hidden_norm
         self.tbptt, self.dropout = tbptt, dropout
+        self._norm_sum, self._n_steps = 0.0, 0
 
     def step(self, x, y, seed=None):
         """Loss, gradient and one update on the batch ``x`` (T, B, I), ``y`` (B, n_outputs).
@@ -79,6 +80,8 @@ class Trainer:
         loss, step_norms = net.loss_gradient(x, y, tbptt=self.tbptt,
                                              hidden_clip=self.clip_hidden_norm,
                                              dropout=self.dropout, seed=seed, loss=self.loss)
+        self._norm_sum = self._norm_sum + np.array(step_norms)
+        self._n_steps += 1
         if self.alpha:
             scale = self.alpha / x.shape[1]
             for param, grad, is_weight in zip(net.param_tensors, net.grad_tensors, net.is_weight):
@@ -104,3 +107,11 @@ class Trainer:
         with np.errstate(over="ignore", invalid="ignore"):  # reported through `finite`
             self.optimizer.update(net.params, net.grad)
         return StepResult(loss, norm, clipped, step_norms, bool(np.isfinite(net.params).all()))
+
+    def pop_step_norms(self):
+        """Mean per-layer step norms over the steps since the last call, (n_layers, T); resets."""
+        if not self._n_steps:
+            return None
+        mean = self._norm_sum / self._n_steps
+        self._norm_sum, self._n_steps = 0.0, 0
+        return mean

@@ -1,0 +1,34 @@
+"""The GPU target: numba.cuda kernels and the device-resident network and training step.
+
+* :mod:`.layer` -- one recurrent layer forward and backward (the counterpart
+  of :mod:`seqforecast.cpu.layer`);
+* :mod:`.arrays` -- products, reductions and element-wise rules;
+* :mod:`.recurrent` -- stacks of layers (the counterpart of
+  :mod:`seqforecast.recurrent`);
+* :mod:`.training` -- :class:`~.training.DeviceNetwork` and
+  :class:`~.training.DeviceTrainer`, what the estimators use with
+  ``device='cuda'``.
+
+Importing this package needs no GPU and imports no CUDA code; call
+:func:`check_available` first.  Under Numba's simulator
+(``NUMBA_ENABLE_CUDASIM=1``) everything runs, slowly, on the CPU.
+"""
+import importlib.util
+
+
+def check_available():
+    """Raise ``RuntimeError`` saying why the 'cuda' device cannot be used, if it cannot."""
+    from numba import config
+
+    if config.ENABLE_CUDASIM:
+        return
+    if importlib.util.find_spec("numba_cuda") is None:
+        raise RuntimeError("device='cuda' needs the numba-cuda package, which is not "
+                           "installed: pip install 'seqforecast[cuda]' (and an NVIDIA driver)")
+    from numba import cuda
+
+    try:
+        cuda.get_current_device()
+    except Exception as error:  # numba raises several types here, all meaning 'no GPU'
+        raise RuntimeError(f"device='cuda' but no usable NVIDIA GPU was found: "
+                           f"{type(error).__name__}: {error}".strip()) from error

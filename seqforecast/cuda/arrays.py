@@ -1,0 +1,497 @@
+"""General-purpose CUDA kernels on device arrays: products, reductions, element-wise rules.
+
+Everything here is independent of recurrent networks.  Reductions add their
+parts in a fixed order, so equal inputs give bit-identical results.
+"""
+import functools
+import math
+
+import numpy as np
+from numba import config, cuda, float32, float64
+
+# Product tiles (_TILE x _TILE outputs, _TILE_K deep, _MICRO x _MICRO per thread), threads per
+# block of the 1-D kernels, block side of the 2-D element-wise kernels, and the block of a
+# column reduction (_REDUCE_COLS columns x _REDUCE_ROWS rows of threads).
+if config.ENABLE_CUDASIM:
+    # The simulator runs each thread as a Python thread: small blocks keep the
+    # tests fast, and make test-sized problems span several blocks.
+    _TILE, _TILE_K, _MICRO, THREADS, _SIDE, _REDUCE_COLS, _REDUCE_ROWS = 8, 16, 2, 16, 4, 8, 2
+else:
+    _TILE, _TILE_K, _MICRO, THREADS, _SIDE, _REDUCE_COLS, _REDUCE_ROWS = 64, 16, 4, 256, 16, 32, 8
+
+
+def numba_float(dtype):
+    """The Numba type of a numpy float dtype."""
+    return float32 if np.dtype(dtype) == np.float32 else float64
+
+
+@functools.lru_cache(maxsize=None)
+def multiprocessors():
+    """Number of streaming multiprocessors of the current GPU (1 in the simulator)."""
+    try:
+        return int(cuda.get_current_device().MULTIPROCESSOR_COUNT)
+    except AttributeError:
+        return 1
+
+
+def _blocks(n):
+    return max(1, math.ceil(n / THREADS))
+
+
+def _grid_2d(rows, cols):
+    """Blocks of _SIDE x _SIDE threads over a (rows, cols) output, x along the columns."""
+    return (max(1, math.ceil(cols / _SIDE)), max(1, math.ceil(rows / _SIDE)))
+
+
+@functools.lru_cache(maxsize=None)
+def _empty(dtype):
+    return cuda.device_array(0, dtype)
+
+
+# -- matrix products --------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _matmul_kernel(dtype):
+    dt = numba_float(dtype)
+    threads = _TILE // _MICRO  # per side of the block
+
+    @cuda.jit
+    def kernel(a, b, out, trans_a, trans_b, k_chunk):
+        """``out[z] = op(a)[:, Kz] @ op(b)[Kz, :]`` for the z-th chunk ``Kz`` of the inner dimension."""
+        M = a.shape[1] if trans_a else a.shape[0]
+        K = a.shape[0] if trans_a else a.shape[1]
+        N = b.shape[0] if trans_b else b.shape[1]
+        a_tile = cuda.shared.array((_TILE_K, _TILE), dt)
+        b_tile = cuda.shared.array((_TILE_K, _TILE), dt)
+        acc = cuda.local.array((_MICRO, _MICRO), dt)
+        tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
+        tid = ty * threads + tx
+        row0, col0 = cuda.blockIdx.y * _TILE, cuda.blockIdx.x * _TILE
+        k_lo = cuda.blockIdx.z * k_chunk
+        k_hi = min(K, k_lo + k_chunk)
+        for r in range(_MICRO):
+            for q in range(_MICRO):
+                acc[r, q] = 0
+        for k0 in range(k_lo, k_hi, _TILE_K):
+            # Consecutive threads load consecutive addresses of each operand.
+            for e in range(tid, _TILE * _TILE_K, threads * threads):
+                if trans_a:
+                    kk, m = e // _TILE, e % _TILE
+                    inside = row0 + m < M and k0 + kk < k_hi
+                    a_tile[kk, m] = a[k0 + kk, row0 + m] if inside else 0
+                else:
+                    kk, m = e % _TILE_K, e // _TILE_K
+                    inside = row0 + m < M and k0 + kk < k_hi
+                    a_tile[kk, m] = a[row0 + m, k0 + kk] if inside else 0
+                if trans_b:
+                    kk, n = e % _TILE_K, e // _TILE_K
+                    inside = col0 + n < N and k0 + kk < k_hi
+                    b_tile[kk, n] = b[col0 + n, k0 + kk] if inside else 0
+                else:
+                    kk, n = e // _TILE, e % _TILE
+                    inside = col0 + n < N and k0 + kk < k_hi
+                    b_tile[kk, n] = b[k0 + kk, col0 + n] if inside else 0
+            cuda.syncthreads()
+            for kk in range(_TILE_K):
+                for r in range(_MICRO):
+                    a_val = a_tile[kk, ty + r * threads]
+                    for q in range(_MICRO):
+                        acc[r, q] += a_val * b_tile[kk, tx + q * threads]
+            cuda.syncthreads()
+        for r in range(_MICRO):
+            for q in range(_MICRO):
+                row, col = row0 + ty + r * threads, col0 + tx + q * threads
+                if row < M and col < N:
+                    out[cuda.blockIdx.z, row, col] = acc[r, q]
+
+    return kernel
+
+
+@cuda.jit
+def _finish_kernel(parts, out, accumulate, bias, bias_2):
+    """``out (+)= parts.sum(axis=0) + bias + bias_2``, the parts added in order."""
+    col, row = cuda.grid(2)
+    if row < out.shape[0] and col < out.shape[1]:
+        total = parts[0, row, col]
+        for z in range(1, parts.shape[0]):
+            total += parts[z, row, col]
+        if bias.shape[0]:
+            total += bias[col]
+        if bias_2.shape[0]:
+            total += bias_2[col]
+        if accumulate:
+            total += out[row, col]
+        out[row, col] = total
+
+
+def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, trans_b=False):
+    """``out = op(a) @ op(b)`` (``+=`` with ``accumulate``), plus optional row biases.
+
+    ``op(a)`` is ``a.T`` with ``trans_a`` (and likewise for b): transposes
+    are read in place.  (A numba device array's own ``.T`` copies it with a
+    kernel compiled anew on every call: never use it here.)
+
+    Parameters
+    ----------
+    a : device array of shape (M, K), or (K, M) with ``trans_a``
+    b : device array of shape (K, N), or (N, K) with ``trans_b``
+    out : device array of shape (M, N), C-contiguous
+    bias, bias_2 : device array of shape (N,), optional
+        Added to every row.
+
+    When the output has too few 64x64 tiles to fill the GPU, the inner
+    dimension is split over more blocks and the parts are added in a second,
+    fixed-order pass.
+    """
+    M, K = a.shape[::-1] if trans_a else a.shape
+    N = b.shape[0] if trans_b else b.shape[1]
+    tiles = math.ceil(M / _TILE) * math.ceil(N / _TILE)
+    splits = max(1, min(math.ceil(K / (4 * _TILE_K)), math.ceil(2 * multiprocessors() / tiles)))
+    k_chunk = _TILE_K * max(1, math.ceil(K / (splits * _TILE_K)))
+    splits = max(1, math.ceil(K / k_chunk))
+    direct = splits == 1 and not accumulate and bias is None
+    parts = out.reshape(1, M, N) if direct else cuda.device_array((splits, M, N), out.dtype)
+    if K == 0:
+        fill(parts, 0)
+    elif M and N:
+        grid = (math.ceil(N / _TILE), math.ceil(M / _TILE), splits)
+        _matmul_kernel(out.dtype)[grid, (_TILE // _MICRO, _TILE // _MICRO)](
+            a, b, parts, trans_a, trans_b, k_chunk)
+    if not direct:
+        none = _empty(out.dtype)
+        _finish_kernel[_grid_2d(M, N), (_SIDE, _SIDE)](
+            parts, out, accumulate, none if bias is None else bias,
+            none if bias_2 is None else bias_2)
+
+
+@functools.lru_cache(maxsize=None)
+def _column_kernel(dtype):
+    dt = numba_float(dtype)
+    zero = np.dtype(dtype).type(0)
+
+    @cuda.jit
+    def kernel(a, b, use_b, rows_per_chunk, parts):
+        """Partial column sums of ``a`` (or of ``a * b``) over one chunk of rows."""
+        R, N = a.shape
+        col = cuda.blockIdx.x * _REDUCE_COLS + cuda.threadIdx.x
+        partial = cuda.shared.array((_REDUCE_ROWS, _REDUCE_COLS), dt)
+        lo = cuda.blockIdx.y * rows_per_chunk
+        hi = min(R, lo + rows_per_chunk)
+        total = zero
+        if col < N:
+            for r in range(lo + cuda.threadIdx.y, hi, _REDUCE_ROWS):
+                total += a[r, col] * b[r, col] if use_b else a[r, col]
+        partial[cuda.threadIdx.y, cuda.threadIdx.x] = total
+        cuda.syncthreads()
+        if cuda.threadIdx.y == 0 and col < N:
+            for y in range(1, _REDUCE_ROWS):
+                total += partial[y, cuda.threadIdx.x]
+            parts[cuda.blockIdx.y, 0, col] = total
+
+    return kernel
+
+
+def column_sums(a, out, b=None):
+    """``out[:] = a.sum(axis=0)``, or ``(a * b).sum(axis=0)``, in a fixed order.
+
+    Parameters
+    ----------
+    a, b : device array of shape (R, N), any strides
+    out : device array of shape (N,)
+    """
+    R, N = a.shape
+    chunks = max(1, min(math.ceil(R / 256), 8 * multiprocessors()))
+    rows_per_chunk = max(1, math.ceil(R / chunks))
+    chunks = max(1, math.ceil(R / rows_per_chunk))
+    parts = cuda.device_array((chunks, 1, N), out.dtype)
+    _column_kernel(out.dtype)[(max(1, math.ceil(N / _REDUCE_COLS)), chunks),
+                              (_REDUCE_COLS, _REDUCE_ROWS)](
+        a, a if b is None else b, b is not None, rows_per_chunk, parts)
+    _finish_kernel[_grid_2d(1, N), (_SIDE, _SIDE)](
+        parts, out.reshape(1, N), False, _empty(out.dtype), _empty(out.dtype))
+
+
+# -- element-wise -----------------------------------------------------------------------
+
+
+@cuda.jit
+def _transpose_kernel(a, out):
+    j, i = cuda.grid(2)
+    if i < out.shape[0] and j < out.shape[1]:
+        out[i, j] = a[j, i]
+
+
+def transpose(a):
+    """A C-contiguous copy of ``a.T`` for a 2-D device array."""
+    out = cuda.device_array((a.shape[1], a.shape[0]), a.dtype)
+    _transpose_kernel[_grid_2d(*out.shape), (_SIDE, _SIDE)](a, out)
+    return out
+
+
+@cuda.jit
+def _fill_kernel(a, value):
+    i = cuda.grid(1)
+    if i < a.size:
+        a[i] = value
+
+
+def fill(a, value):
+    """Set every element of a C-contiguous device array to ``value``, in place."""
+    if a.size:
+        _fill_kernel[_blocks(a.size), THREADS](a.reshape(a.size), value)
+
+
+@cuda.jit
+def _multiply_kernel(a, b, out):
+    i = cuda.grid(1)
+    if i < out.size:
+        out[i] = a[i] * b[i]
+
+
+def multiply(a, b):
+    """``a * b`` for C-contiguous device arrays of one shape, in a new array."""
+    out = cuda.device_array(a.shape, a.dtype)
+    if a.size:
+        _multiply_kernel[_blocks(a.size), THREADS](
+            a.reshape(a.size), b.reshape(b.size), out.reshape(out.size))
+    return out
+
+
+@cuda.jit(device=True)
+def _uniform(seed, stream, index):
+    """A uniform number in [0, 1) from a counter-based hash (splitmix64) of the arguments."""
+    z = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(stream) * np.uint64(
+        0xBF58476D1CE4E5B9) + np.uint64(index)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@cuda.jit
+def _dropout_kernel(seed, stream, p, mask):
+    i = cuda.grid(1)
+    if i < mask.size:
+        mask[i] = 0 if _uniform(seed, stream, i) < p else 1 / (1 - p)
+
+
+def dropout_mask(shape, dtype, p, seed, stream):
+    """An inverted-dropout mask (values 0 and ``1 / (1 - p)``) drawn on the device.
+
+    ``seed`` and ``stream`` (e.g. the layer) select the draw: the same pair
+    gives the same mask.
+    """
+    mask = cuda.device_array(shape, dtype)
+    if mask.size:
+        _dropout_kernel[_blocks(mask.size), THREADS](seed, stream, p, mask.reshape(mask.size))
+    return mask
+
+
+@cuda.jit
+def _gather_kernel(x, index, out):
+    """``out[t, s] = x[t, index[s]]`` for time-major (T, N, F) data."""
+    i = cuda.grid(1)
+    T, S, F = out.shape
+    if i < T * S * F:
+        t, rest = i // (S * F), i % (S * F)
+        s, f = rest // F, rest % F
+        out[t, s, f] = x[t, index[s], f]
+
+
+def gather_samples(x, index):
+    """Samples ``index`` of time-major device data ``x`` (T, N, F): a new (T, len(index), F) array."""
+    out = cuda.device_array((x.shape[0], index.size, x.shape[2]), x.dtype)
+    if out.size:
+        _gather_kernel[_blocks(out.size), THREADS](x, index, out)
+    return out
+
+
+@cuda.jit
+def _gather_rows_kernel(y, index, out):
+    i = cuda.grid(1)
+    S, F = out.shape
+    if i < S * F:
+        out[i // F, i % F] = y[index[i // F], i % F]
+
+
+def gather_rows(y, index):
+    """Rows ``index`` of a 2-D device array, in a new array."""
+    out = cuda.device_array((index.size, y.shape[1]), y.dtype)
+    if out.size:
+        _gather_rows_kernel[_blocks(out.size), THREADS](y, index, out)
+    return out
+
+
+# -- reductions -------------------------------------------------------------------------
+
+#: Slots of the array filled by :func:`summarize`.
+SUM_SQUARES, MAX_ABS, NON_FINITE = 0, 1, 2
+
+
+@cuda.jit
+def _summarize_kernel(a, mask, use_mask, parts):
+    """Per block: sum of squares (of ``mask * a``), largest ``|a|``, count of NaN/inf."""
+    cache = cuda.shared.array((3, THREADS), float64)
+    tid = cuda.threadIdx.x
+    squares, largest, bad = 0.0, 0.0, 0.0
+    for i in range(cuda.grid(1), a.size, cuda.gridsize(1)):
+        v = float64(a[i])
+        if use_mask:
+            v *= mask[i]
+        if math.isfinite(v):
+            squares += v * v
+            largest = max(largest, abs(v))
+        else:
+            bad += 1.0
+            largest = math.inf
+    cache[0, tid], cache[1, tid], cache[2, tid] = squares, largest, bad
+    cuda.syncthreads()
+    step = THREADS // 2
+    while step > 0:
+        if tid < step:
+            cache[0, tid] += cache[0, tid + step]
+            cache[1, tid] = max(cache[1, tid], cache[1, tid + step])
+            cache[2, tid] += cache[2, tid + step]
+        cuda.syncthreads()
+        step //= 2
+    if tid == 0:
+        for k in range(3):
+            parts[cuda.blockIdx.x, k] = cache[k, 0]
+
+
+@cuda.jit
+def _summarize_finish(parts, out):
+    if cuda.grid(1) == 0:
+        squares, largest, bad = 0.0, 0.0, 0.0
+        for z in range(parts.shape[0]):
+            squares += parts[z, 0]
+            largest = max(largest, parts[z, 1])
+            bad += parts[z, 2]
+        out[SUM_SQUARES], out[MAX_ABS], out[NON_FINITE] = squares, largest, bad
+
+
+def summarize(a, out, mask=None):
+    """Fill ``out`` (float64 device array of 3) with statistics of a flat device array.
+
+    ``out[SUM_SQUARES]`` is the sum of squares (of ``mask * a`` with a
+    mask), accumulated in float64, ``out[MAX_ABS]`` the largest absolute
+    value and ``out[NON_FINITE]`` the number of NaN or infinite values
+    (those are left out of the other two, and make ``MAX_ABS`` infinite).
+    """
+    blocks = max(1, min(_blocks(a.size), 4 * multiprocessors()))
+    parts = cuda.device_array((blocks, 3), np.float64)
+    _summarize_kernel[blocks, THREADS](a, a if mask is None else mask, mask is not None, parts)
+    _summarize_finish[1, 1](parts, out)
+
+
+# -- element-wise rules -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _update_kernel(rule):
+    device_rule = cuda.jit(device=True)(rule)
+
+    @cuda.jit
+    def kernel(params, grad, state_1, state_2, hyper, go):
+        i = cuda.grid(1)
+        if i < params.size and go[0] != 0:
+            s2 = state_2[i] if state_2.size else params[i] * 0
+            params[i], state_1[i], s2 = device_rule(params[i], grad[i], state_1[i], s2, hyper)
+            if state_2.size:
+                state_2[i] = s2
+
+    return kernel
+
+
+def apply_update(rule, params, grad, state_1, state_2, hyper, go):
+    """Apply an optimizer's element rule to every parameter, where ``go[0]`` is non-zero.
+
+    Parameters
+    ----------
+    rule : function
+        ``rule(p, g, s1, s2, hyper) -> (p, s1, s2)`` on scalars, see
+        :mod:`seqforecast.training.optimizers`.
+    params, grad, state_1 : device array of shape (n,)
+    state_2 : device array of shape (n,) or (0,)
+    hyper : tuple of 5 scalars of the parameters' dtype
+    go : device array
+        ``go[0] == 0`` skips the update (a step found to diverge on the device).
+    """
+    _update_kernel(rule)[_blocks(params.size), THREADS](
+        params, grad, state_1, state_2, hyper, go)
+
+
+@functools.lru_cache(maxsize=None)
+def _loss_kernel(rule):
+    device_rule = cuda.jit(device=True)(rule)
+
+    @cuda.jit
+    def kernel(y_pred, y_true, delta, scale, d_pred, parts):
+        cache = cuda.shared.array(THREADS, float64)
+        tid = cuda.threadIdx.x
+        total = 0.0
+        for i in range(cuda.grid(1), y_pred.size, cuda.gridsize(1)):
+            r, k = i // y_pred.shape[1], i % y_pred.shape[1]
+            value, slope = device_rule(y_pred[r, k] - y_true[r, k], delta)
+            d_pred[r, k] = slope * scale
+            total += value
+        cache[tid] = total
+        cuda.syncthreads()
+        step = THREADS // 2
+        while step > 0:
+            if tid < step:
+                cache[tid] += cache[tid + step]
+            cuda.syncthreads()
+            step //= 2
+        if tid == 0:
+            parts[cuda.blockIdx.x] = cache[0]
+
+    return kernel
+
+
+@cuda.jit
+def _mean_finish(parts, size, out):
+    if cuda.grid(1) == 0:
+        total = 0.0
+        for z in range(parts.shape[0]):
+            total += parts[z]
+        out[0] = total / size
+
+
+def mean_loss(rule, y_pred, y_true, delta, d_pred, out):
+    """Mean of a loss rule over all entries, and its gradient, on the device.
+
+    Parameters
+    ----------
+    rule : function
+        ``rule(diff, delta) -> (value, slope)`` on scalars, see
+        :mod:`seqforecast.training.losses`.
+    y_pred, y_true : device array of shape (n, k)
+    delta : scalar of the arrays' dtype
+    d_pred : device array of shape (n, k)
+        Receives ``d loss / d y_pred``.
+    out : float64 device array
+        ``out[0]`` receives the loss.
+    """
+    blocks = max(1, min(_blocks(y_pred.size), 4 * multiprocessors()))
+    parts = cuda.device_array(blocks, np.float64)
+    scale = y_pred.dtype.type(1.0 / y_pred.size)
+    _loss_kernel(rule)[blocks, THREADS](y_pred, y_true, delta, scale, d_pred, parts)
+    _mean_finish[1, 1](parts, y_pred.size, out)
+
+
+@cuda.jit
+def _row_norms_kernel(a, out):
+    r = cuda.grid(1)
+    if r < a.shape[0]:
+        total = 0.0
+        for k in range(a.shape[1]):
+            total += a[r, k]
+        out[r] = math.sqrt(total)
+
+
+def row_norms(squares, out):
+    """``out[r] = sqrt(squares[r].sum())`` for a 2-D device array, each row added in order."""
+    if out.size:
+        _row_norms_kernel[_blocks(out.size), THREADS](squares, out)

@@ -1,0 +1,415 @@
+"""Numba CUDA kernels that run one recurrent layer over a whole sequence.
+
+The entry points mirror :mod:`seqforecast.cpu.layer` (same names, same array
+layouts, device arrays instead of numpy arrays), so the stack logic above
+them is the same for both targets.  The design is the GPU's own:
+
+* **Persistent recurrence** (hidden sizes up to :data:`PERSISTENT_MAX_HIDDEN`).
+  One launch runs all time steps.  A thread block owns a few samples; each of
+  its threads owns one hidden unit of one sample for the whole sequence,
+  keeping that unit's ``h`` and ``c`` (forward) or ``dh`` and ``dc``
+  (backward) in registers.  The block's hidden states live in shared memory,
+  and so do the recurrent weights when they fit (48 KiB: an LSTM up to
+  hidden 54 in float32, a GRU up to 62, an RNN up to 110); otherwise the
+  weights are read through the L1 and L2 caches.  Blocks never wait for each
+  other: samples are independent.
+* **Step-wise recurrence** (larger hidden sizes).  Each step is a tiled
+  matrix product ``(B, H) @ (H, H)`` per gate, which reuses every loaded
+  weight across 64 samples, followed by the same kernel as above run for a
+  single step with the products as input.  It costs several launches per
+  step; on an H100 the persistent kernels were 5-10x faster at hidden 256
+  and faster in 6 of 8 cases at 512 (``benchmarks/bench_cuda.py``), hence
+  the threshold.
+* Input projections and weight gradients are tiled products over all steps
+  at once, split over ``T*B`` (with a deterministic reduction of the parts)
+  when the output is too small to fill the GPU.
+
+Each cell's equations come from :mod:`seqforecast.cells`, compiled for the
+device with this target's activations.  Every reduction has a fixed order,
+so equal inputs give bit-identical results.
+"""
+import functools
+import math
+import types
+
+import numpy as np
+from numba import config, cuda, float64
+
+from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
+                     rnn_backward, rnn_forward)
+from ..cells.activations import HALF
+from .arrays import column_sums, matmul, multiprocessors, numba_float, transpose
+
+RNN, LSTM, GRU = 0, 1, 2
+N_GATES = {RNN: 1, LSTM: 4, GRU: 3}
+
+#: Largest hidden size run by the persistent kernels; larger ones run step-wise.
+PERSISTENT_MAX_HIDDEN = 512
+#: Shared memory a kernel may use without opting in to more (bytes).
+SHARED_BYTES = 48 * 1024
+#: Threads per block of the recurrent kernels, at most (one per hidden unit of a sample).
+MAX_THREADS = 1024
+#: Threads per block the automatic choice of samples per block aims at.
+BLOCK_THREADS = 256
+# At most 64 registers per thread, so that blocks of 1024 threads can launch.
+_RECURRENT_JIT = {} if config.ENABLE_CUDASIM else {"max_registers": 64}
+
+
+
+if config.ENABLE_CUDASIM:
+    # The simulator runs device code as Python, where math.tanh returns a Python
+    # float that numpy arithmetic would round to float32: keep x's type.
+    def _tanh_scalar(x):
+        return type(x)(math.tanh(x))
+else:
+    _tanh_scalar = math.tanh
+
+
+@cuda.jit(device=True)
+def _tanh(x):
+    return _tanh_scalar(x)
+
+
+@cuda.jit(device=True)
+def _sigmoid(x):
+    return HALF + HALF * _tanh_scalar(HALF * x)
+
+
+@cuda.jit(device=True)
+def _owned_unit(hidden):
+    """This thread's unit: ``(samples per block, sample in the block, unit j, sample b)``."""
+    per_block = cuda.blockDim.x // hidden
+    s = cuda.threadIdx.x // hidden
+    return per_block, s, cuda.threadIdx.x - s * hidden, cuda.blockIdx.x * per_block + s
+
+
+def _device(equation):
+    """Compile a cell equation from :mod:`seqforecast.cells` for the GPU.
+
+    The equation's code is used as written; only the names ``tanh`` and
+    ``sigmoid`` are bound to this target's device functions.
+    """
+    scope = dict(equation.__globals__, tanh=_tanh, sigmoid=_sigmoid)
+    code = types.FunctionType(equation.__code__, scope, equation.__name__)
+    return cuda.jit(device=True)(code)
+
+
+_rnn_forward, _rnn_backward = _device(rnn_forward), _device(rnn_backward)
+_lstm_forward, _lstm_backward = _device(lstm_forward), _device(lstm_backward)
+_gru_forward, _gru_backward = _device(gru_forward), _device(gru_backward)
+
+
+# -- the recurrence ---------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _forward_kernel(kind, dtype):
+    G = N_GATES[kind]
+    dt = numba_float(dtype)
+    zero = np.dtype(dtype).type(0)
+
+    @cuda.jit(**_RECURRENT_JIT)
+    def kernel(coupled, relu, t_start, t_stop, use_hh, shared_weights, w_t, b_hh, peephole,
+               h, c, gates, aux, hh):
+        """Steps ``t_start .. t_stop-1``; thread = (sample, unit), see :func:`forward_steps`."""
+        B, H = gates.shape[2], gates.shape[3]
+        GH = G * H
+        smem = cuda.shared.array(0, dt)
+        tid = cuda.threadIdx.x
+        per_block, s, j, b = _owned_unit(H)
+        active = b < B
+        w_start = per_block * H
+        if shared_weights:
+            for e in range(tid, H * GH, cuda.blockDim.x):
+                smem[w_start + e] = w_t[e // GH, e % GH]
+        h_own, c_own = zero, zero
+        p_i, p_f, p_o = zero, zero, zero
+        if active:
+            h_own = h[t_start, b, j]
+            if kind == LSTM:
+                c_own = c[t_start, b, j]
+                p_i, p_f, p_o = peephole[0, j], peephole[1, j], peephole[2, j]
+        smem[s * H + j] = h_own
+        cuda.syncthreads()
+        for t in range(t_start, t_stop):
+            m0, m1, m2, m3 = zero, zero, zero, zero
+            if use_hh:
+                if active:
+                    m0 = hh[0, b, j]
+                    if G > 1:
+                        m1, m2 = hh[1, b, j], hh[2, b, j]
+                    if G > 3:
+                        m3 = hh[3, b, j]
+            else:
+                for i in range(H):
+                    hv = smem[s * H + i]
+                    if shared_weights:
+                        row = w_start + i * GH + j
+                        m0 += smem[row] * hv
+                        if G > 1:
+                            m1 += smem[row + H] * hv
+                            m2 += smem[row + 2 * H] * hv
+                        if G > 3:
+                            m3 += smem[row + 3 * H] * hv
+                    else:
+                        m0 += w_t[i, j] * hv
+                        if G > 1:
+                            m1 += w_t[i, H + j] * hv
+                            m2 += w_t[i, 2 * H + j] * hv
+                        if G > 3:
+                            m3 += w_t[i, 3 * H + j] * hv
+            if active:
+                if kind == LSTM:
+                    gi, gf, gg, go, c_own, tc, h_own = _lstm_forward(
+                        gates[0, t, b, j] + m0, gates[1, t, b, j] + m1,
+                        gates[2, t, b, j] + m2, gates[3, t, b, j] + m3,
+                        c_own, p_i, p_f, p_o, coupled)
+                    gates[0, t, b, j], gates[1, t, b, j] = gi, gf
+                    gates[2, t, b, j], gates[3, t, b, j] = gg, go
+                    c[t + 1, b, j] = c_own
+                    aux[t, b, j] = tc
+                elif kind == GRU:
+                    hidden_n = m2 + b_hh[2 * H + j]
+                    r, z, n, h_own = _gru_forward(
+                        gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j],
+                        m0 + b_hh[j], m1 + b_hh[H + j], hidden_n, h_own)
+                    gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j] = r, z, n
+                    aux[t, b, j] = hidden_n
+                else:
+                    h_own = _rnn_forward(gates[0, t, b, j] + m0, relu)
+                    gates[0, t, b, j] = h_own
+                h[t + 1, b, j] = h_own
+            cuda.syncthreads()  # every thread has read h_{t-1}
+            smem[s * H + j] = h_own
+            cuda.syncthreads()
+
+    return kernel
+
+
+@functools.lru_cache(maxsize=None)
+def _backward_kernel(kind, dtype):
+    G = N_GATES[kind]
+    dt = numba_float(dtype)
+    zero, cast = np.dtype(dtype).type(0), np.dtype(dtype).type
+
+    @cuda.jit(**_RECURRENT_JIT)
+    def kernel(coupled, relu, t_start, t_stop, stepwise, shared_weights, tbptt, hidden_clip,
+               w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq):
+        """Steps ``t_stop-1`` down to ``t_start``; see :func:`backward_steps`."""
+        T, B, H = gates.shape[1], gates.shape[2], gates.shape[3]
+        GH = G * H
+        smem = cuda.shared.array(0, dt)
+        rows = cuda.shared.array(MAX_THREADS, float64)
+        tid = cuda.threadIdx.x
+        per_block, s, j, b = _owned_unit(H)
+        active = b < B
+        d_start = s * GH  # this sample's gate gradients in shared memory
+        w_start = per_block * GH
+        if shared_weights:
+            for e in range(tid, GH * H, cuda.blockDim.x):
+                smem[w_start + e] = w_hh[e // H, e % H]
+        dh_own, dc_own, direct = zero, zero, zero
+        p_i, p_f, p_o = zero, zero, zero
+        if active:
+            dh_own = dh[b, j]
+            if kind == LSTM:
+                dc_own = dc[b, j]
+                p_i, p_f, p_o = peephole[0, j], peephole[1, j], peephole[2, j]
+        for t in range(t_stop - 1, t_start - 1, -1):
+            # dL/dh_t in full, its squared norm per sample, then hidden clipping.
+            if active:
+                dh_own += d_h[t, b, j]
+            smem[d_start + j] = dh_own * dh_own if active else zero
+            cuda.syncthreads()
+            if j == 0:
+                total = 0.0
+                for i in range(H):
+                    total += smem[d_start + i]
+                rows[s] = total
+                if active:
+                    row_sq[t, b] = total
+            cuda.syncthreads()
+            row = rows[s]
+            if hidden_clip > 0 and row > hidden_clip * hidden_clip:
+                dh_own *= cast(hidden_clip / math.sqrt(row))
+            if active:
+                if kind == LSTM:
+                    da_i, da_f, da_g, da_o, dc_own = _lstm_backward(
+                        dh_own, dc_own, gates[0, t, b, j], gates[1, t, b, j],
+                        gates[2, t, b, j], gates[3, t, b, j], c[t, b, j], aux[t, b, j],
+                        p_i, p_f, p_o, coupled)
+                    dgates[0, t, b, j], dgates[1, t, b, j] = da_i, da_f
+                    dgates[2, t, b, j], dgates[3, t, b, j] = da_g, da_o
+                    smem[d_start + j], smem[d_start + H + j] = da_i, da_f
+                    smem[d_start + 2 * H + j], smem[d_start + 3 * H + j] = da_g, da_o
+                elif kind == GRU:
+                    d_r, d_z, d_n, d_mn, direct = _gru_backward(
+                        dh_own, gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j],
+                        aux[t, b, j], h[t, b, j])
+                    dgates[0, t, b, j], dgates[1, t, b, j], dgates[2, t, b, j] = d_r, d_z, d_n
+                    dm_n[t, b, j] = d_mn
+                    smem[d_start + j], smem[d_start + H + j] = d_r, d_z
+                    smem[d_start + 2 * H + j] = d_mn
+                else:
+                    d_a = _rnn_backward(dh_own, gates[0, t, b, j], relu)
+                    dgates[0, t, b, j] = d_a
+                    smem[d_start + j] = d_a
+            if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
+                dh_own, dc_own = zero, zero  # the state is a constant across this boundary
+            elif stepwise:
+                dh_own = direct  # the products are added by the caller
+            else:
+                cuda.syncthreads()
+                acc = direct
+                for e in range(GH):
+                    if shared_weights:
+                        acc += smem[d_start + e] * smem[w_start + e * H + j]
+                    else:
+                        acc += smem[d_start + e] * w_hh[e, j]
+                dh_own = acc
+            cuda.syncthreads()
+        if active:
+            dh[b, j] = dh_own
+            if kind == LSTM:
+                dc[b, j] = dc_own
+
+    return kernel
+
+
+def _samples_per_block(batch, hidden, samples_per_block):
+    if samples_per_block is not None:
+        per_block = int(samples_per_block)
+        if not 1 <= per_block * hidden <= MAX_THREADS:
+            raise ValueError(f"samples_per_block={per_block} with hidden size {hidden} "
+                             f"needs {per_block * hidden} threads; the most is {MAX_THREADS}")
+        return per_block
+    # Enough blocks to occupy every multiprocessor, as few threads idle as possible.
+    return max(1, min(BLOCK_THREADS // hidden, math.ceil(batch / (2 * multiprocessors()))))
+
+
+def _check_hidden(hidden):
+    if hidden > MAX_THREADS:
+        raise ValueError(f"the CUDA kernels support hidden sizes up to {MAX_THREADS}, "
+                         f"got {hidden}")
+
+
+def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh,
+                  persistent=None, samples_per_block=None, shared_weights=None):
+    """Run one layer's recurrence forward, after :func:`project_inputs`.
+
+    Parameters
+    ----------
+    kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh
+        Device arrays as in :func:`seqforecast.cpu.layer.forward_steps`
+        (``hh`` of shape (G, B, H) is the step-wise path's workspace).
+    persistent : bool, optional
+        One launch for all steps; default: hidden size up to
+        :data:`PERSISTENT_MAX_HIDDEN`.
+    samples_per_block : int, optional
+        Samples per thread block of the persistent kernel.
+    shared_weights : bool, optional
+        Keep the recurrent weights in shared memory (default: when they fit).
+    """
+    G, T, B, H = gates.shape
+    _check_hidden(H)
+    kernel = _forward_kernel(kind, gates.dtype)
+    persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
+    if not persistent:
+        per_block = max(1, BLOCK_THREADS // H)
+        blocks = math.ceil(B / per_block)
+        shared = per_block * H * gates.dtype.itemsize
+        for t in range(T):
+            for k in range(G):
+                matmul(h[t], w_hh[k * H:(k + 1) * H], hh[k], trans_b=True)
+            kernel[blocks, per_block * H, 0, shared](
+                coupled, relu, t, t + 1, True, False, w_hh, b_hh, peephole, h, c, gates, aux, hh)
+        return
+    per_block = _samples_per_block(B, H, samples_per_block)
+    shared = per_block * H * gates.dtype.itemsize
+    weights = G * H * H * gates.dtype.itemsize
+    if shared_weights is None:
+        shared_weights = shared + weights <= SHARED_BYTES
+    w_t = transpose(w_hh)
+    kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
+        coupled, relu, 0, T, False, shared_weights, w_t, b_hh, peephole, h, c, gates, aux, hh)
+
+
+def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
+                   tbptt, hidden_clip, dgates, dm_n, row_sq, persistent=None,
+                   samples_per_block=None, shared_weights=None):
+    """Backpropagation through time for one layer, through the recurrence.
+
+    Parameters
+    ----------
+    kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc, tbptt, hidden_clip, dgates, dm_n
+        Device arrays and values as in :func:`seqforecast.cpu.layer.backward_steps`.
+    row_sq : device array of shape (T, B), float64
+        Receives each sample's ``||dL/dh_t||^2`` before hidden clipping (the
+        step norms of the CPU kernel are the square roots of its row sums).
+    persistent, samples_per_block, shared_weights
+        As in :func:`forward_steps`.
+    """
+    G, T, B, H = gates.shape
+    _check_hidden(H)
+    kernel = _backward_kernel(kind, gates.dtype)
+    persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
+    itemsize = gates.dtype.itemsize
+    if not persistent:
+        per_block = max(1, BLOCK_THREADS // H)
+        blocks = math.ceil(B / per_block)
+        for t in range(T - 1, -1, -1):
+            kernel[blocks, per_block * H, 0, per_block * G * H * itemsize](
+                coupled, relu, t, t + 1, True, False, tbptt, hidden_clip, w_hh, peephole, h,
+                c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+            if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
+                continue
+            for k in range(G):
+                d_k = dm_n[t] if kind == GRU and k == 2 else dgates[k, t]
+                matmul(d_k, w_hh[k * H:(k + 1) * H], dh, accumulate=True)
+        return
+    per_block = _samples_per_block(B, H, samples_per_block)
+    shared = per_block * G * H * itemsize
+    weights = G * H * H * itemsize
+    if shared_weights is None:
+        shared_weights = shared + weights <= SHARED_BYTES
+    kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
+        coupled, relu, 0, T, False, shared_weights, tbptt, hidden_clip, w_hh, peephole, h, c,
+        gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+
+
+# -- products over all steps ------------------------------------------------------------
+
+
+def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
+    """Input projections of every step; see :func:`seqforecast.cpu.layer.project_inputs`."""
+    T, B, I = x.shape
+    G, H = gates.shape[0], gates.shape[3]
+    x_2d = x.reshape(T * B, I)
+    for k in range(G):
+        rows = slice(k * H, (k + 1) * H)
+        matmul(x_2d, w_ih[rows], gates[k].reshape(T * B, H), bias=b_ih[rows],
+               bias_2=b_hh[rows] if kind != GRU else None, trans_b=True)
+
+
+def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih, db_hh,
+                     dpeephole):
+    """Parameter and input gradients; see :func:`seqforecast.cpu.layer.weight_gradients`."""
+    T, B, I = x.shape
+    G, H = dgates.shape[0], dgates.shape[3]
+    x_2d = x.reshape(T * B, I)
+    h_2d = h[:T].reshape(T * B, H)
+    dx_2d = dx.reshape(T * B, I)
+    for k in range(G):
+        d_in = dgates[k].reshape(T * B, H)
+        d_hid = dm_n.reshape(T * B, H) if kind == GRU and k == 2 else d_in
+        rows = slice(k * H, (k + 1) * H)
+        matmul(d_in, x_2d, dw_ih[rows], trans_a=True)
+        matmul(d_hid, h_2d, dw_hh[rows], trans_a=True)
+        column_sums(d_in, db_ih[rows])
+        column_sums(d_hid, db_hh[rows])
+        matmul(d_in, w_ih[rows], dx_2d, accumulate=k > 0)
+    if kind == LSTM:
+        c_2d = c.reshape((T + 1) * B, H)
+        column_sums(dgates[0].reshape(T * B, H), dpeephole[0], c_2d[:T * B])
+        column_sums(dgates[1].reshape(T * B, H), dpeephole[1], c_2d[:T * B])
+        column_sums(dgates[3].reshape(T * B, H), dpeephole[2], c_2d[B:])
