@@ -21,8 +21,6 @@ from .network import Network
 from ._checks import is_int, is_real
 from .recurrent import Cell
 from .threads import kernel_threads
-
-_MAX_CUDA_HIDDEN = 1024  # threads per block: one per hidden unit (seqforecast.cuda.layer)
 from .training.losses import LOSSES, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.trainer import Trainer
@@ -31,6 +29,8 @@ from .training.trainer import Trainer
 _MIN_LEARNING_RATE = 1e-6
 # Seconds between progress lines within one epoch when verbose.
 _PROGRESS_EVERY = 10.0
+# Largest hidden size of device='cuda': one thread per hidden unit (seqforecast.cuda.layer).
+_MAX_CUDA_HIDDEN = 1024
 
 _PARAMETERS_DOC = """
     dropout : float, default=0.0

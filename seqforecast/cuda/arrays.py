@@ -58,7 +58,7 @@ def _matmul_kernel(dtype):
 
     @cuda.jit
     def kernel(a, b, out, trans_a, trans_b, k_chunk):
-        """``out[z] = op(a)[:, Kz] @ op(b)[Kz, :]`` for the z-th chunk ``Kz`` of the inner dimension."""
+        """``out[z] = op(a)[:, Kz] @ op(b)[Kz, :]`` for the z-th chunk ``Kz`` of the inner size."""
         M = a.shape[1] if trans_a else a.shape[0]
         K = a.shape[0] if trans_a else a.shape[1]
         N = b.shape[0] if trans_b else b.shape[1]
@@ -300,7 +300,7 @@ def _gather_kernel(x, index, out):
 
 
 def gather_samples(x, index):
-    """Samples ``index`` of time-major device data ``x`` (T, N, F): a new (T, len(index), F) array."""
+    """Samples ``index`` of time-major device data ``x`` (T, N, F), as a new (T, S, F) array."""
     out = cuda.device_array((x.shape[0], index.size, x.shape[2]), x.dtype)
     if out.size:
         _gather_kernel[_blocks(out.size), THREADS](x, index, out)

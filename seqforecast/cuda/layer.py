@@ -341,7 +341,8 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
 
     Parameters
     ----------
-    kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc, tbptt, hidden_clip, dgates, dm_n
+    kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc, tbptt, hidden_clip
+    dgates, dm_n
         Device arrays and values as in :func:`seqforecast.cpu.layer.backward_steps`.
     row_sq : device array of shape (T, B), float64
         Receives each sample's ``||dL/dh_t||^2`` before hidden clipping (the

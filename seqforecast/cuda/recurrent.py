@@ -116,7 +116,8 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
         dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
-        d_h = dx if cache["masks"] is None or index == 0 else multiply(dx, cache["masks"][index - 1])
+        masks = cache["masks"]
+        d_h = dx if masks is None or index == 0 else multiply(dx, masks[index - 1])
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 
 

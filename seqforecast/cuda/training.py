@@ -17,7 +17,8 @@ from numba import cuda
 from ..recurrent import unpack
 from ..training.trainer import StepResult
 from . import arrays
-from .arrays import THREADS, MAX_ABS, NON_FINITE, SUM_SQUARES, column_sums, fill, matmul, summarize
+from .arrays import (MAX_ABS, NON_FINITE, SUM_SQUARES, THREADS, column_sums, fill, matmul,
+                     summarize)
 from .recurrent import backward, forward
 
 # Slots of the step record.
@@ -30,11 +31,6 @@ PREDICT_CHUNK = 16384
 def to_device(a):
     """A device copy of a numpy array (device arrays are returned as they are)."""
     return cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
-
-
-def to_host(a):
-    """A numpy copy of a device array (numpy arrays are returned as they are)."""
-    return a if isinstance(a, np.ndarray) else a.copy_to_host()
 
 
 class DeviceNetwork:
