@@ -29,8 +29,6 @@ from .training.trainer import Trainer
 _MIN_LEARNING_RATE = 1e-6
 # Seconds between progress lines within one epoch when verbose.
 _PROGRESS_EVERY = 10.0
-# Largest hidden size of device='cuda': one thread per hidden unit (seqforecast.cuda.layer).
-_MAX_CUDA_HIDDEN = 1024
 
 _PARAMETERS_DOC = """
     dropout : float, default=0.0
@@ -379,9 +377,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         sizes, cell, dtype = self._hidden_sizes(), self._cell(), self._dtype()
         if self.device == "cuda":
             self._check_device()
-            if max(sizes) > _MAX_CUDA_HIDDEN:
-                raise ValueError(f"device='cuda' supports hidden sizes up to {_MAX_CUDA_HIDDEN}, "
-                                 f"got {sizes}")
+            from .cuda.layer import check_hidden
+            for size in sizes:
+                check_hidden(size)
         if self.dropout > 0 and len(sizes) == 1:
             warnings.warn("dropout acts between stacked recurrent layers and has no effect "
                           "with a single layer", UserWarning)

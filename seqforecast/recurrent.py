@@ -16,12 +16,12 @@ Conventions
 * float32 and float64 are supported; all arrays of one call share a dtype.
 """
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-from .cpu.layer import (GRU, LSTM, RNN, backward_steps, forward_steps, project_inputs,
-                        weight_gradients)
+from .cpu import layer as cpu_layer
+from .cpu.layer import GRU, LSTM, RNN
 
 _KINDS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 _N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -239,34 +239,10 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
         masks = [(rng.random((T, B, size)) >= dropout).astype(dtype) / dtype.type(1 - dropout)
                  for size in sizes[:-1]]
 
-    kind = _KINDS[cell.kind]
-    cache = {"cell": cell, "layers": layers, "inputs": [], "states": [], "masks": masks}
     inp = x.copy() if x is x_in else x  # the cache must not follow later edits of x
-    h_n, c_n = [], [] if cell.has_cell_state else None
-    for index, (layer, size) in enumerate(zip(layers, sizes)):
-        h = np.empty((T + 1, B, size), dtype)
-        h[0] = 0 if h0 is None else h0[index]
-        if cell.has_cell_state:
-            c = np.empty((T + 1, B, size), dtype)
-            c[0] = 0 if c0 is None else c0[index]
-        else:
-            c = np.empty((0, 0, 0), dtype)
-        gates = np.empty((cell.n_gates, T, B, size), dtype)
-        aux = np.empty((T, B, size) if cell.kind != "rnn" else (0, 0, 0), dtype)
-        project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"], layer["bias_hh"], gates)
-        forward_steps(kind, layer["weight_hh"], layer["bias_hh"], _peephole(layer, size, dtype),
-                      cell.coupled, cell.activation == "relu", h, c, gates, aux,
-                      np.empty((cell.n_gates, B, size), dtype))
-        cache["inputs"].append(inp)
-        cache["states"].append((h, c, gates, aux))
-        h_n.append(h[T])
-        if cell.has_cell_state:
-            c_n.append(c[T])
-        inp = h[1:]
-        if masks is not None and index < len(layers) - 1:
-            inp = inp * masks[index]
+    output, h_n, c_n, cache = forward_layers(CPU, cell, layers, inp, h0, c0, masks)
     # Copies: editing a result in place must not change what backward reads.
-    return ForwardResult(inp.copy(), [h.copy() for h in h_n],
+    return ForwardResult(output.copy(), [h.copy() for h in h_n],
                          None if c_n is None else [c.copy() for c in c_n], cache)
 
 
@@ -315,14 +291,9 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
     tbptt = _check_positive("tbptt", tbptt, int)
     hidden_clip = _check_positive("hidden_clip", hidden_clip, float)
 
-    kind = _KINDS[cell.kind]
-    n = len(layers)
-    if grads is None:
-        grads = [{name: np.empty_like(value) for name, value in layer.items()}
-                 for layer in layers]
-    elif len(grads) != len(layers):
+    if grads is not None and len(grads) != len(layers):
         raise ValueError(f"grads must hold one dict per layer ({len(layers)}), got {len(grads)}")
-    else:
+    elif grads is not None:
         for index, (grad, layer) in enumerate(zip(grads, layers)):
             for name, value in layer.items():
                 out = grad.get(name)
@@ -330,37 +301,144 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
                         or out.dtype != dtype or not out.flags.c_contiguous):
                     raise ValueError(f"grads[{index}][{name!r}] must be a C-contiguous {dtype} "
                                      f"array of shape {value.shape}")
+    return backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads)
+
+
+class Target(NamedTuple):
+    """Where a stack of layers runs: the layer kernels, and how arrays are made there.
+
+    Attributes
+    ----------
+    layer : module
+        ``project_inputs``, ``forward_steps``, ``backward_steps`` and
+        ``weight_gradients`` (:mod:`seqforecast.cpu.layer` or
+        :mod:`seqforecast.cuda.layer`).
+    empty : callable
+        ``empty(shape, dtype)``: a new uninitialised array.
+    initial : callable
+        ``initial(out, states, index)``: ``out[...] = states[index]``, or
+        zeros when ``states`` is None.
+    multiply : callable
+        ``multiply(a, b)``: ``a * b`` in a new array.
+    """
+
+    layer: object
+    empty: Callable
+    initial: Callable
+    multiply: Callable
+
+
+def _cpu_initial(out, states, index):
+    out[...] = 0 if states is None else states[index]
+
+
+CPU = Target(cpu_layer, np.empty, _cpu_initial, np.multiply)
+
+
+def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
+    """The forward pass of a stack on ``target``, with arguments already checked.
+
+    Parameters are those of :func:`forward` (``masks`` explicit or None),
+    as arrays of the target; ``options`` go to the target's
+    ``forward_steps`` and ``backward_steps``.
+
+    Returns
+    -------
+    output, h_n, c_n, cache
+        As in :class:`ForwardResult`; ``output``, ``h_n`` and ``c_n`` are
+        views into the cache.
+    """
+    options = options or {}
+    T, B, _ = x.shape
+    dtype = x.dtype
+    kind = _KINDS[cell.kind]
+    cache = {"cell": cell, "layers": layers, "inputs": [], "states": [], "masks": masks,
+             "target": target, "options": options}
+    inp = x
+    h_n, c_n = [], [] if cell.has_cell_state else None
+    for index, layer in enumerate(layers):
+        size = layer["weight_hh"].shape[1]
+        h = target.empty((T + 1, B, size), dtype)
+        target.initial(h[0], h0, index)
+        c = target.empty((T + 1, B, size) if cell.has_cell_state else (0, 0, 0), dtype)
+        if cell.has_cell_state:
+            target.initial(c[0], c0, index)
+        gates = target.empty((cell.n_gates, T, B, size), dtype)
+        aux = target.empty((T, B, size) if cell.kind != "rnn" else (0, 0, 0), dtype)
+        target.layer.project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"],
+                                    layer["bias_hh"], gates)
+        target.layer.forward_steps(kind, layer["weight_hh"], layer["bias_hh"],
+                                   _peephole(target, layer, size, dtype), cell.coupled,
+                                   cell.activation == "relu", h, c, gates, aux,
+                                   target.empty((cell.n_gates, B, size), dtype), **options)
+        cache["inputs"].append(inp)
+        cache["states"].append((h, c, gates, aux))
+        h_n.append(h[T])
+        if cell.has_cell_state:
+            c_n.append(c[T])
+        inp = h[1:]
+        if masks is not None and index < len(layers) - 1:
+            inp = target.multiply(inp, masks[index])
+    return inp, h_n, c_n, cache
+
+
+def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
+    """BPTT through a stack on the target of ``cache``, with arguments already checked.
+
+    Parameters are those of :func:`backward` as arrays of the target, with
+    ``tbptt`` and ``hidden_clip`` 0 when off; ``grads`` None makes new
+    arrays.
+
+    Returns
+    -------
+    BackwardResult
+    """
+    cell, layers, target = cache["cell"], cache["layers"], cache["target"]
+    h_top = cache["states"][-1][0]
+    T, B, dtype = h_top.shape[0] - 1, h_top.shape[1], h_top.dtype
+    kind = _KINDS[cell.kind]
+    n = len(layers)
+    if grads is None:
+        grads = [{name: target.empty(value.shape, dtype) for name, value in layer.items()}
+                 for layer in layers]
     dh0, step_norms = [None] * n, [None] * n
     dc0 = [None] * n if cell.has_cell_state else None
     d_h = d_output
     for index in range(n - 1, -1, -1):
-        layer, size = layers[index], sizes[index]
+        layer, grad = layers[index], grads[index]
+        size = layer["weight_hh"].shape[1]
         inp = cache["inputs"][index]
         h, c, gates, aux = cache["states"][index]
-        grad = grads[index]
-        dh = np.zeros((B, size), dtype) if d_hn is None else d_hn[index].copy()
-        dc = np.zeros((B, size), dtype) if d_cn is None else d_cn[index].copy()
-        dgates = np.empty_like(gates)
-        dm_n = np.empty_like(aux)
-        dx = np.empty_like(inp)
-        norms = np.empty(T, np.float64)
-        backward_steps(kind, layer["weight_hh"], _peephole(layer, size, dtype), cell.coupled,
-                       cell.activation == "relu", h, c, gates, aux, d_h, dh, dc, tbptt,
-                       hidden_clip, dgates, dm_n, norms, np.empty((2, B, size), dtype))
-        weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
-                         grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
-                         grad["bias_hh"], grad.get("peephole", np.empty((3, size), dtype)))
-        dh0[index] = dh
-        step_norms[index] = norms
+        dh, dc = target.empty((B, size), dtype), target.empty((B, size), dtype)
+        target.initial(dh, d_hn, index)
+        target.initial(dc, d_cn, index)
+        dgates, dm_n = target.empty(gates.shape, dtype), target.empty(aux.shape, dtype)
+        dx = target.empty(inp.shape, dtype)
+        norms = target.empty(T, np.float64)
+        peephole = _peephole(target, layer, size, dtype)
+        target.layer.backward_steps(kind, layer["weight_hh"], peephole, cell.coupled,
+                                    cell.activation == "relu", h, c, gates, aux, d_h, dh, dc,
+                                    tbptt, hidden_clip, dgates, dm_n, norms,
+                                    **cache["options"])
+        target.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
+                                      grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
+                                      grad["bias_hh"],
+                                      grad.get("peephole", target.empty((3, size), dtype)))
+        dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
-        d_h = dx if cache["masks"] is None or index == 0 else dx * cache["masks"][index - 1]
+        masks = cache["masks"]
+        d_h = dx if masks is None or index == 0 else target.multiply(dx, masks[index - 1])
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 
 
-def _peephole(layer, size, dtype):
+def _peephole(target, layer, size, dtype):
+    """The layer's peephole weights, or zeros (the plain LSTM)."""
     peephole = layer.get("peephole")
-    return np.zeros((3, size), dtype) if peephole is None else peephole
+    if peephole is None:
+        peephole = target.empty((3, size), dtype)
+        target.initial(peephole, None, 0)
+    return peephole
 
 
 def _check_parameters(cell, layers):

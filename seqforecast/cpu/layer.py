@@ -148,7 +148,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
 
 @njit(**_JIT)
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
-                   tbptt, hidden_clip, dgates, dm_n, step_norms, work):
+                   tbptt, hidden_clip, dgates, dm_n, step_norms):
     """Backpropagation through time for one layer, through the recurrence.
     :func:`weight_gradients` then turns the gate gradients into parameter
     and input gradients.
@@ -178,8 +178,6 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
         side's); unused otherwise.
     step_norms : ndarray of shape (T,)
         Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
-    work : ndarray of shape (2, B, H)
-        Workspace.
     """
     G, T, B, H = gates.shape
     n = B * H
@@ -188,6 +186,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     p_o = _tile(peephole[2], B)
     d_hc, d_cc = dh, dc
     d_hf, d_cf = d_hc.reshape(n), d_cc.reshape(n)
+    work = np.empty((2, B, H), h.dtype)
     direct, product = work[0], work[1]
     direct_f = direct.reshape(n)
     for t in range(T - 1, -1, -1):

@@ -38,7 +38,7 @@ from numba import config, cuda, float64
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
 from ..cells.activations import HALF
-from .arrays import column_sums, matmul, multiprocessors, numba_float, transpose
+from .arrays import column_sums, matmul, multiprocessors, numba_float, row_norms, transpose
 
 RNN, LSTM, GRU = 0, 1, 2
 N_GATES = {RNN: 1, LSTM: 4, GRU: 3}
@@ -287,7 +287,8 @@ def _samples_per_block(batch, hidden, samples_per_block):
     return max(1, min(BLOCK_THREADS // hidden, math.ceil(batch / (2 * multiprocessors()))))
 
 
-def _check_hidden(hidden):
+def check_hidden(hidden):
+    """Raise ``ValueError`` if the kernels cannot run a layer of this hidden size."""
     if hidden > MAX_THREADS:
         raise ValueError(f"the CUDA kernels support hidden sizes up to {MAX_THREADS}, "
                          f"got {hidden}")
@@ -311,7 +312,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         Keep the recurrent weights in shared memory (default: when they fit).
     """
     G, T, B, H = gates.shape
-    _check_hidden(H)
+    check_hidden(H)
     kernel = _forward_kernel(kind, gates.dtype)
     persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
     if not persistent:
@@ -335,7 +336,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
 
 
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
-                   tbptt, hidden_clip, dgates, dm_n, row_sq, persistent=None,
+                   tbptt, hidden_clip, dgates, dm_n, step_norms, persistent=None,
                    samples_per_block=None, shared_weights=None):
     """Backpropagation through time for one layer, through the recurrence.
 
@@ -344,22 +345,30 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc, tbptt, hidden_clip
     dgates, dm_n
         Device arrays and values as in :func:`seqforecast.cpu.layer.backward_steps`.
-    row_sq : device array of shape (T, B), float64
-        Receives each sample's ``||dL/dh_t||^2`` before hidden clipping (the
-        step norms of the CPU kernel are the square roots of its row sums).
+    step_norms : device array of shape (T,), float64
+        Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
     persistent, samples_per_block, shared_weights
         As in :func:`forward_steps`.
     """
     G, T, B, H = gates.shape
-    _check_hidden(H)
+    check_hidden(H)
     kernel = _backward_kernel(kind, gates.dtype)
     persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
     itemsize = gates.dtype.itemsize
-    if not persistent:
+    row_sq = cuda.device_array((T, B), np.float64)  # each sample's ||dL/dh_t||^2
+    if persistent:
+        per_block = _samples_per_block(B, H, samples_per_block)
+        shared = per_block * G * H * itemsize
+        weights = G * H * H * itemsize
+        if shared_weights is None:
+            shared_weights = shared + weights <= SHARED_BYTES
+        kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
+            coupled, relu, 0, T, False, shared_weights, tbptt, hidden_clip, w_hh, peephole, h,
+            c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+    else:
         per_block = max(1, BLOCK_THREADS // H)
-        blocks = math.ceil(B / per_block)
         for t in range(T - 1, -1, -1):
-            kernel[blocks, per_block * H, 0, per_block * G * H * itemsize](
+            kernel[math.ceil(B / per_block), per_block * H, 0, per_block * G * H * itemsize](
                 coupled, relu, t, t + 1, True, False, tbptt, hidden_clip, w_hh, peephole, h,
                 c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
             if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
@@ -367,15 +376,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
             for k in range(G):
                 d_k = dm_n[t] if kind == GRU and k == 2 else dgates[k, t]
                 matmul(d_k, w_hh[k * H:(k + 1) * H], dh, accumulate=True)
-        return
-    per_block = _samples_per_block(B, H, samples_per_block)
-    shared = per_block * G * H * itemsize
-    weights = G * H * H * itemsize
-    if shared_weights is None:
-        shared_weights = shared + weights <= SHARED_BYTES
-    kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
-        coupled, relu, 0, T, False, shared_weights, tbptt, hidden_clip, w_hh, peephole, h, c,
-        gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+    row_norms(row_sq, step_norms)
 
 
 # -- products over all steps ------------------------------------------------------------

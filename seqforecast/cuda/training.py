@@ -237,18 +237,25 @@ class DeviceTrainer:
                                      record, info)
         summarize(grad, info)
         _judge[1, 1](record, info)
+        # ``info`` describes the gradient as it is until a clipping pass changes it.
+        changed = False
         if self.clip_value is not None:
             _clip_value[blocks, threads](grad, grad.dtype.type(self.clip_value), record, info)
+            changed = True
         if self.clip_norm is not None:
             for tensor in net.grad_tensors:
                 flat = tensor.reshape(tensor.size)
                 summarize(flat, info)
                 _clip_norm[max(1, -(-flat.size // threads)), threads](flat, self.clip_norm, record,
                                                                    info)
+            changed = True
         if self.clip_global_norm is not None:
-            summarize(grad, info)
+            if changed:
+                summarize(grad, info)
             _clip_norm[blocks, threads](grad, self.clip_global_norm, record, info)
-        summarize(grad, info)
+            changed = True
+        if changed:
+            summarize(grad, info)
         _check_size[1, 1](record, info, np.sqrt(np.finfo(grad.dtype).max))
         self.optimizer.t += 1
         arrays.apply_update(self.optimizer.rule, net.params, grad, *self.state,
