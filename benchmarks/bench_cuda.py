@@ -5,7 +5,7 @@ For each cell (LSTM, GRU), hidden size, batch and sequence length it times
 * a training step: forward, mean squared error of a linear head on the last
   hidden state, backward (BPTT), Adam update (seqforecast:
   :class:`~seqforecast.cuda.training.DeviceTrainer`, which also copies its
-  four-number step record back; PyTorch: ``nn.LSTM``/``nn.GRU`` + ``nn.Linear``
+  five-number step record back; PyTorch: ``nn.LSTM``/``nn.GRU`` + ``nn.Linear``
   + ``torch.optim.Adam``);
 * inference: forward and head over the whole batch;
 
@@ -48,7 +48,8 @@ def median_ms(fn, sync, repeat):
     return 1e3 * float(np.median(times))
 
 
-def ours(kind, hidden, batch, steps, repeat):
+def device_problem(kind, hidden, batch, steps):
+    """A one-layer network on the GPU, its Adam trainer, and a random batch ``x``, ``y`` there."""
     from numba import cuda
 
     from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer
@@ -63,8 +64,20 @@ def ours(kind, hidden, batch, steps, repeat):
     trainer = DeviceTrainer(device_net, Adam(net.params), squared_error)
     x = cuda.to_device(rng.randn(steps, batch, FEATURES).astype(np.float32))
     y = cuda.to_device(rng.randn(batch, 1).astype(np.float32))
+    return device_net, trainer, x, y
+
+
+def ours(kind, hidden, batch, steps, repeat):
+    from numba import cuda
+
+    device_net, trainer, x, y = device_problem(kind, hidden, batch, steps)
     train = median_ms(lambda: trainer.step(x, y), cuda.synchronize, repeat)
-    infer = median_ms(lambda: device_net._outputs(x), cuda.synchronize, repeat)
+
+    def infer():
+        with device_net.workspace:
+            device_net._outputs(x)
+
+    infer = median_ms(infer, cuda.synchronize, repeat)
     return train, infer
 
 

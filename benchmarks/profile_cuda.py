@@ -1,24 +1,33 @@
-"""Where a CUDA forward pass spends its time: one line per stage, each synchronised.
+"""Where a CUDA training step and forward pass spend their time.
 
-Times (mean of 3 calls after a warm-up) a bare kernel launch, an allocation,
-the input projections, the persistent and the step-wise recurrence, the whole
-forward pass, and large matrix products, for an LSTM with hidden 32, batch
-1024, 48 steps, float32.  Needs an NVIDIA GPU and numba-cuda.  Usage::
+Default: one line per stage, each synchronised (mean of 3 calls after a
+warm-up): a bare kernel launch, an allocation, the input projections, the
+persistent and the step-wise recurrence, the whole forward pass, a training
+step, and large matrix products, for an LSTM with hidden 32, batch 1024,
+48 steps, float32.  Needs an NVIDIA GPU and numba-cuda.
 
-    python benchmarks/profile_cuda.py
+``--count``: the kernel launches and device allocations of one training
+step (Adam, no clipping) and one forward pass with the head, after a first
+step has filled the workspaces.  These fixed costs (about 0.1 ms per launch
+and 0.2 ms per allocation on an H100) dominate at small hidden sizes.  It
+also runs under Numba's simulator (``NUMBA_ENABLE_CUDASIM=1``), with a
+small problem and one multiprocessor, which splits fewer products.  Usage::
+
+    python benchmarks/profile_cuda.py [--count]
 """
+import argparse
+import contextlib
 import time
 
 import numpy as np
-from numba import cuda
+from numba import config, cuda
 
+from bench_cuda import device_problem
 from seqforecast.cuda import arrays, layer
 from seqforecast.cuda.recurrent import forward
-from seqforecast.cuda.training import DeviceNetwork
-from seqforecast.network import Network
 from seqforecast.recurrent import Cell
 
-T, B, H, I = 48, 1024, 32, 8
+T, B, H = 48, 1024, 32
 
 
 def report(name, fn, repeat=3):
@@ -31,11 +40,58 @@ def report(name, fn, repeat=3):
     print(f"{name:32s} {1e3 * (time.perf_counter() - start) / repeat:10.3f} ms", flush=True)
 
 
+@contextlib.contextmanager
+def counting():
+    """Count kernel launches and device allocations (``cuda.device_array``) in the block."""
+    counts = {"launches": 0, "allocations": 0}
+    if config.ENABLE_CUDASIM:
+        from numba.cuda.simulator.kernel import FakeCUDAKernel as launcher
+    else:
+        from numba.cuda.dispatcher import _LaunchConfiguration as launcher
+    launch, allocate = launcher.__call__, cuda.device_array
+
+    def counted_launch(self, *args):
+        counts["launches"] += not getattr(self, "_device", False)  # not a device function
+        return launch(self, *args)
+
+    def counted_allocation(*args, **kwargs):
+        counts["allocations"] += 1
+        return allocate(*args, **kwargs)
+
+    launcher.__call__, cuda.device_array = counted_launch, counted_allocation
+    try:
+        yield counts
+    finally:
+        launcher.__call__, cuda.device_array = launch, allocate
+
+
+def count():
+    """Launches and allocations of a repeated training step and forward pass, per cell."""
+    steps, batch = (4, 8) if config.ENABLE_CUDASIM else (T, B)
+    print(f"hidden {H}, batch {batch}, {steps} steps, one layer; "
+          f"{'simulator' if config.ENABLE_CUDASIM else cuda.get_current_device().name}")
+    for kind in ("rnn", "lstm", "gru"):
+        net, trainer, x, y = device_problem(kind, H, batch, steps)
+        trainer.step(x, y)
+        with counting() as train:
+            trainer.step(x, y)
+        net.predict(x)
+        with counting() as infer:
+            net.predict(x)
+        print(f"{kind:5s} training step: {train['launches']:3d} launches, "
+              f"{train['allocations']:2d} allocations | forward + head: "
+              f"{infer['launches']:3d} launches, {infer['allocations']:2d} allocations")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", action="store_true",
+                        help="count launches and allocations instead of timing")
+    if parser.parse_args().count:
+        return count()
     rng = np.random.RandomState(0)
-    net = DeviceNetwork(Network(Cell("lstm"), I, (H,), 1, rng))
+    net, trainer, x, y = device_problem("lstm", H, B, T)
     lay = net.layers[0]
-    x = cuda.to_device(rng.randn(T, B, I).astype(np.float32))
     gates = cuda.device_array((4, T, B, H), np.float32)
     h, c = (cuda.device_array((T + 1, B, H), np.float32) for _ in range(2))
     arrays.fill(h, 0)
@@ -53,6 +109,7 @@ def main():
     report("recurrence, persistent", lambda: layer.forward_steps(*recurrence, persistent=True))
     report("recurrence, step-wise", lambda: layer.forward_steps(*recurrence, persistent=False))
     report("forward pass", lambda: forward(Cell("lstm"), net.layers, x))
+    report("training step", lambda: trainer.step(x, y))
     for n in (1024, 4096):
         a, b = (cuda.to_device(rng.randn(n, n).astype(np.float32)) for _ in range(2))
         out = cuda.device_array((n, n), np.float32)

@@ -494,10 +494,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _batches(self, x, y, order):
         """``take(batch)``: the samples ``order[batch]`` of x (time-major) and y."""
         if self.device == "cuda":
-            from .cuda.arrays import gather_rows, gather_samples
+            from .cuda.arrays import Workspace, gather_rows, gather_samples
             from .cuda.training import to_device
-            index = to_device(order)
-            return lambda batch: (gather_samples(x, index[batch]), gather_rows(y, index[batch]))
+            index, workspace = to_device(order), Workspace()
+
+            def take(batch):  # each batch overwrites the previous one's arrays
+                with workspace:
+                    return gather_samples(x, index[batch]), gather_rows(y, index[batch])
+
+            return take
         return lambda batch: (x[:, order[batch]], y[order[batch]])
 
     def __sklearn_is_fitted__(self):

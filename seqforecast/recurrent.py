@@ -320,19 +320,22 @@ class Target(NamedTuple):
         zeros when ``states`` is None.
     multiply : callable
         ``multiply(a, b)``: ``a * b`` in a new array.
+    zeros : callable
+        ``zeros(shape, dtype)``: an array of zeros, only to be read.
     """
 
     layer: object
     empty: Callable
     initial: Callable
     multiply: Callable
+    zeros: Callable
 
 
 def _cpu_initial(out, states, index):
     out[...] = 0 if states is None else states[index]
 
 
-CPU = Target(cpu_layer, np.empty, _cpu_initial, np.multiply)
+CPU = Target(cpu_layer, np.empty, _cpu_initial, np.multiply, np.zeros)
 
 
 def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
@@ -422,8 +425,7 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
                                     **cache["options"])
         target.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
                                       grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
-                                      grad["bias_hh"],
-                                      grad.get("peephole", target.empty((3, size), dtype)))
+                                      grad["bias_hh"], grad.get("peephole"))
         dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
@@ -435,10 +437,7 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
 def _peephole(target, layer, size, dtype):
     """The layer's peephole weights, or zeros (the plain LSTM)."""
     peephole = layer.get("peephole")
-    if peephole is None:
-        peephole = target.empty((3, size), dtype)
-        target.initial(peephole, None, 0)
-    return peephole
+    return target.zeros((3, size), dtype) if peephole is None else peephole
 
 
 def _check_parameters(cell, layers):

@@ -250,8 +250,8 @@ def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih,
     dx : ndarray of shape (T, B, I)
         Receives the gradient w.r.t. the input.
     dw_ih, dw_hh, db_ih, db_hh, dpeephole
-        Receive the parameter gradients (shapes of the parameters;
-        ``dpeephole`` of shape (3, H) is only written for an LSTM).
+        Receive the parameter gradients (shapes of the parameters).
+        ``dpeephole`` (3, H) is None for a layer without peepholes.
     """
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
@@ -270,7 +270,7 @@ def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih,
             np.dot(d_in, w_ih[rows], dx_2d)
         else:
             dx_2d += np.dot(d_in, w_ih[rows])
-    if kind == LSTM:
+    if dpeephole is not None:
         c_2d = c.reshape((T + 1) * B, H)
         _column_dots(dgates[0].reshape(T * B, H), c_2d[:T * B], dpeephole[0])
         _column_dots(dgates[1].reshape(T * B, H), c_2d[:T * B], dpeephole[1])

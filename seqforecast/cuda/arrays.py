@@ -5,6 +5,7 @@ parts in a fixed order, so equal inputs give bit-identical results.
 """
 import functools
 import math
+import threading
 
 import numpy as np
 from numba import config, cuda, float32, float64
@@ -12,12 +13,15 @@ from numba import config, cuda, float32, float64
 # Product tiles (_TILE x _TILE outputs, _TILE_K deep, _MICRO x _MICRO per thread), threads per
 # block of the 1-D kernels, block side of the 2-D element-wise kernels, and the block of a
 # column reduction (_REDUCE_COLS columns x _REDUCE_ROWS rows of threads).
+# Reductions of up to _ONE_BLOCK values run in one block, without a second pass.
 if config.ENABLE_CUDASIM:
     # The simulator runs each thread as a Python thread: small blocks keep the
     # tests fast, and make test-sized problems span several blocks.
     _TILE, _TILE_K, _MICRO, THREADS, _SIDE, _REDUCE_COLS, _REDUCE_ROWS = 8, 16, 2, 16, 4, 8, 2
+    _ONE_BLOCK = 64
 else:
     _TILE, _TILE_K, _MICRO, THREADS, _SIDE, _REDUCE_COLS, _REDUCE_ROWS = 64, 16, 4, 256, 16, 32, 8
+    _ONE_BLOCK = 1 << 15
 
 
 def numba_float(dtype):
@@ -38,17 +42,94 @@ def _blocks(n):
     return max(1, math.ceil(n / THREADS))
 
 
+def _reduction_blocks(n):
+    """Blocks of a reduction over ``n`` values: one for few values, else enough for the GPU."""
+    return 1 if n <= _ONE_BLOCK else min(_blocks(n), 4 * multiprocessors())
+
+
 def _grid_2d(rows, cols):
     """Blocks of _SIDE x _SIDE threads over a (rows, cols) output, x along the columns."""
     return (max(1, math.ceil(cols / _SIDE)), max(1, math.ceil(rows / _SIDE)))
 
 
 @functools.lru_cache(maxsize=None)
-def _empty(dtype):
-    return cuda.device_array(0, dtype)
+def _none(dtype):
+    """A (0, 0) placeholder for an optional array argument of a kernel."""
+    return cuda.device_array((0, 0), dtype)
+
+
+# -- workspaces -------------------------------------------------------------------------
+
+_active = threading.local()
+
+
+class Workspace:
+    """Device arrays kept from one run of a computation to the next.
+
+    Inside ``with workspace:``, the n-th array asked of :func:`empty` is the
+    array the n-th request of the previous run got, when shape and dtype
+    match (otherwise a new one takes its place).  A computation that makes
+    the same requests again, such as a training step or a forward pass on
+    batches of one size, allocates nothing after its first run: a device
+    allocation costs about as much as a kernel launch (0.2 ms on an H100).
+
+    Arrays of one run are overwritten by the next run: a result that must
+    outlive the run has to be copied out of it first.
+    """
+
+    def __init__(self):
+        self._arrays = []
+        self._next = 0
+        self._outer = None
+
+    def __enter__(self):
+        self._outer, _active.workspace = getattr(_active, "workspace", None), self
+        self._next = 0
+        return self
+
+    def __exit__(self, *exc_info):
+        _active.workspace = self._outer
+
+    def take(self, shape, dtype):
+        """The next array of this run, of the given shape and dtype."""
+        shape, dtype = tuple(shape), np.dtype(dtype)
+        index, self._next = self._next, self._next + 1
+        if index == len(self._arrays):
+            self._arrays.append(None)
+        kept = self._arrays[index]
+        if kept is None or kept.shape != shape or kept.dtype != dtype:
+            kept = self._arrays[index] = cuda.device_array(shape, dtype)
+        return kept
+
+    @property
+    def n_arrays(self):
+        """How many arrays the workspace holds."""
+        return len(self._arrays)
+
+
+def empty(shape, dtype):
+    """An uninitialised device array: from the active :class:`Workspace`, or a new one."""
+    workspace = getattr(_active, "workspace", None)
+    shape = (shape,) if isinstance(shape, int) else shape
+    return cuda.device_array(shape, dtype) if workspace is None else workspace.take(shape, dtype)
 
 
 # -- matrix products --------------------------------------------------------------------
+
+
+def _batch(a):
+    """A C-contiguous device array as a batch: 3-D as it is, 2-D with a leading axis of 1."""
+    return a if a.ndim == 3 else a.reshape(1, *a.shape)
+
+
+@cuda.jit(device=True)
+def _add_biases(total, bias, bias_2, z, col):
+    """``total + bias[z, col] + bias_2[z, col]``; a batch of 1 serves every z, empty is 0."""
+    if bias.shape[0]:
+        total += bias[z if bias.shape[0] > 1 else 0, col]
+    if bias_2.shape[0]:
+        total += bias_2[z if bias_2.shape[0] > 1 else 0, col]
+    return total
 
 
 @functools.lru_cache(maxsize=None)
@@ -57,72 +138,102 @@ def _matmul_kernel(dtype):
     threads = _TILE // _MICRO  # per side of the block
 
     @cuda.jit
-    def kernel(a, b, out, trans_a, trans_b, k_chunk):
-        """``out[z] = op(a)[:, Kz] @ op(b)[Kz, :]`` for the z-th chunk ``Kz`` of the inner size."""
-        M = a.shape[1] if trans_a else a.shape[0]
-        K = a.shape[0] if trans_a else a.shape[1]
-        N = b.shape[0] if trans_b else b.shape[1]
+    def kernel(a, b, out, trans_a, trans_b, n_batch, summed, k_chunk, splits, direct,
+               accumulate, bias, bias_2):
+        """One output tile of one chunk of the inner size; see :func:`matmul`.
+
+        Block ``z`` works on output batch ``z // splits`` and inner chunk
+        ``z % splits``, over one batch entry of the operands or (``summed``)
+        all ``n_batch`` of them.  ``direct``: the result goes to ``out``
+        with biases and accumulation; otherwise to the parts ``out[z]``.
+        """
+        M = a.shape[2] if trans_a else a.shape[1]
+        K = a.shape[1] if trans_a else a.shape[2]
+        N = b.shape[1] if trans_b else b.shape[2]
         a_tile = cuda.shared.array((_TILE_K, _TILE), dt)
         b_tile = cuda.shared.array((_TILE_K, _TILE), dt)
         acc = cuda.local.array((_MICRO, _MICRO), dt)
         tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
         tid = ty * threads + tx
         row0, col0 = cuda.blockIdx.y * _TILE, cuda.blockIdx.x * _TILE
-        k_lo = cuda.blockIdx.z * k_chunk
+        z_out = cuda.blockIdx.z // splits
+        k_lo = (cuda.blockIdx.z % splits) * k_chunk
         k_hi = min(K, k_lo + k_chunk)
         for r in range(_MICRO):
             for q in range(_MICRO):
                 acc[r, q] = 0
-        for k0 in range(k_lo, k_hi, _TILE_K):
-            # Consecutive threads load consecutive addresses of each operand.
-            for e in range(tid, _TILE * _TILE_K, threads * threads):
-                if trans_a:
-                    kk, m = e // _TILE, e % _TILE
-                    inside = row0 + m < M and k0 + kk < k_hi
-                    a_tile[kk, m] = a[k0 + kk, row0 + m] if inside else 0
-                else:
-                    kk, m = e % _TILE_K, e // _TILE_K
-                    inside = row0 + m < M and k0 + kk < k_hi
-                    a_tile[kk, m] = a[row0 + m, k0 + kk] if inside else 0
-                if trans_b:
-                    kk, n = e % _TILE_K, e // _TILE_K
-                    inside = col0 + n < N and k0 + kk < k_hi
-                    b_tile[kk, n] = b[col0 + n, k0 + kk] if inside else 0
-                else:
-                    kk, n = e // _TILE, e % _TILE
-                    inside = col0 + n < N and k0 + kk < k_hi
-                    b_tile[kk, n] = b[k0 + kk, col0 + n] if inside else 0
-            cuda.syncthreads()
-            for kk in range(_TILE_K):
-                for r in range(_MICRO):
-                    a_val = a_tile[kk, ty + r * threads]
-                    for q in range(_MICRO):
-                        acc[r, q] += a_val * b_tile[kk, tx + q * threads]
-            cuda.syncthreads()
+        for z in range(0 if summed else z_out, n_batch if summed else z_out + 1):
+            za = z if a.shape[0] > 1 else 0
+            zb = z if b.shape[0] > 1 else 0
+            for k0 in range(k_lo, k_hi, _TILE_K):
+                # Consecutive threads load consecutive addresses of each operand.
+                for e in range(tid, _TILE * _TILE_K, threads * threads):
+                    if trans_a:
+                        kk, m = e // _TILE, e % _TILE
+                        inside = row0 + m < M and k0 + kk < k_hi
+                        a_tile[kk, m] = a[za, k0 + kk, row0 + m] if inside else 0
+                    else:
+                        kk, m = e % _TILE_K, e // _TILE_K
+                        inside = row0 + m < M and k0 + kk < k_hi
+                        a_tile[kk, m] = a[za, row0 + m, k0 + kk] if inside else 0
+                    if trans_b:
+                        kk, n = e % _TILE_K, e // _TILE_K
+                        inside = col0 + n < N and k0 + kk < k_hi
+                        b_tile[kk, n] = b[zb, col0 + n, k0 + kk] if inside else 0
+                    else:
+                        kk, n = e // _TILE, e % _TILE
+                        inside = col0 + n < N and k0 + kk < k_hi
+                        b_tile[kk, n] = b[zb, k0 + kk, col0 + n] if inside else 0
+                cuda.syncthreads()
+                for kk in range(_TILE_K):
+                    for r in range(_MICRO):
+                        a_val = a_tile[kk, ty + r * threads]
+                        for q in range(_MICRO):
+                            acc[r, q] += a_val * b_tile[kk, tx + q * threads]
+                cuda.syncthreads()
         for r in range(_MICRO):
             for q in range(_MICRO):
                 row, col = row0 + ty + r * threads, col0 + tx + q * threads
                 if row < M and col < N:
-                    out[cuda.blockIdx.z, row, col] = acc[r, q]
+                    if direct:
+                        total = _add_biases(acc[r, q], bias, bias_2, z_out, col)
+                        if accumulate:
+                            total += out[z_out, row, col]
+                        out[z_out, row, col] = total
+                    else:
+                        out[cuda.blockIdx.z, row, col] = acc[r, q]
 
     return kernel
 
 
 @cuda.jit
 def _finish_kernel(parts, out, accumulate, bias, bias_2):
-    """``out (+)= parts.sum(axis=0) + bias + bias_2``, the parts added in order."""
+    """``out[z] (+)= parts[z*n : (z+1)*n].sum(axis=0) + bias[z] + bias_2[z]``, in order."""
     col, row = cuda.grid(2)
-    if row < out.shape[0] and col < out.shape[1]:
-        total = parts[0, row, col]
-        for z in range(1, parts.shape[0]):
-            total += parts[z, row, col]
-        if bias.shape[0]:
-            total += bias[col]
-        if bias_2.shape[0]:
-            total += bias_2[col]
+    z = cuda.blockIdx.z
+    n = parts.shape[0] // out.shape[0]
+    if row < out.shape[1] and col < out.shape[2]:
+        total = parts[z * n, row, col]
+        for p in range(z * n + 1, (z + 1) * n):
+            total += parts[p, row, col]
+        total = _add_biases(total, bias, bias_2, z, col)
         if accumulate:
-            total += out[row, col]
-        out[row, col] = total
+            total += out[z, row, col]
+        out[z, row, col] = total
+
+
+def _finish(parts, out, accumulate=False, bias=None, bias_2=None):
+    """Add each output's consecutive parts into ``out`` (3-D); see :func:`_finish_kernel`."""
+    Z, M, N = out.shape
+    _finish_kernel[(*_grid_2d(M, N), Z), (_SIDE, _SIDE)](
+        parts, out, accumulate, _bias(bias, out.dtype), _bias(bias_2, out.dtype))
+
+
+def _bias(bias, dtype):
+    """An optional bias of shape (N,) or (Z, N) as a 2-D device array."""
+    if bias is None:
+        return _none(dtype)
+    return bias if bias.ndim == 2 else bias.reshape(1, bias.size)
 
 
 def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, trans_b=False):
@@ -132,37 +243,44 @@ def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, t
     are read in place.  (A numba device array's own ``.T`` copies it with a
     kernel compiled anew on every call: never use it here.)
 
+    Operands may be batches of matrices, one launch for all of them: an
+    operand with a batch of 1 (or 2-D) serves every entry of the other's
+    batch, and an ``out`` with a batch of 1 (or 2-D) receives the sum over
+    the batch, ``out = sum_z op(a[z]) @ op(b[z])``.
+
     Parameters
     ----------
-    a : device array of shape (M, K), or (K, M) with ``trans_a``
-    b : device array of shape (K, N), or (N, K) with ``trans_b``
-    out : device array of shape (M, N), C-contiguous
-    bias, bias_2 : device array of shape (N,), optional
-        Added to every row.
+    a : device array of shape ([Z,] M, K), or ([Z,] K, M) with ``trans_a``
+    b : device array of shape ([Z,] K, N), or ([Z,] N, K) with ``trans_b``
+    out : device array of shape ([Z,] M, N)
+    bias, bias_2 : device array of shape ([Z,] N), optional
+        Added to every row (of the matching batch entry).
 
-    When the output has too few 64x64 tiles to fill the GPU, the inner
-    dimension is split over more blocks and the parts are added in a second,
-    fixed-order pass.
+    All arrays are C-contiguous.  When the output has too few 64x64 tiles
+    to fill the GPU, the inner dimension is split over more blocks and the
+    parts are added in a second, fixed-order pass.
     """
-    M, K = a.shape[::-1] if trans_a else a.shape
-    N = b.shape[0] if trans_b else b.shape[1]
-    tiles = math.ceil(M / _TILE) * math.ceil(N / _TILE)
+    a3, b3, out3 = _batch(a), _batch(b), _batch(out)
+    n_batch = max(a3.shape[0], b3.shape[0])
+    M, K = (a3.shape[2], a3.shape[1]) if trans_a else a3.shape[1:]
+    N = b3.shape[1] if trans_b else b3.shape[2]
+    if (a3.shape[0] not in (1, n_batch) or out3.shape[0] not in (1, n_batch)
+            or (b3.shape[2] if trans_b else b3.shape[1]) != K or out3.shape[1:] != (M, N)):
+        raise ValueError(f"matmul shapes do not match: {a.shape}, {b.shape} -> {out.shape}")
+    summed = out3.shape[0] == 1 and n_batch > 1
+    tiles = math.ceil(M / _TILE) * math.ceil(N / _TILE) * out3.shape[0]
     splits = max(1, min(math.ceil(K / (4 * _TILE_K)), math.ceil(2 * multiprocessors() / tiles)))
     k_chunk = _TILE_K * max(1, math.ceil(K / (splits * _TILE_K)))
     splits = max(1, math.ceil(K / k_chunk))
-    direct = splits == 1 and not accumulate and bias is None
-    parts = out.reshape(1, M, N) if direct else cuda.device_array((splits, M, N), out.dtype)
-    if K == 0:
-        fill(parts, 0)
-    elif M and N:
-        grid = (math.ceil(N / _TILE), math.ceil(M / _TILE), splits)
+    direct = splits == 1
+    parts = out3 if direct else empty((out3.shape[0] * splits, M, N), out.dtype)
+    if M and N:
+        grid = (math.ceil(N / _TILE), math.ceil(M / _TILE), out3.shape[0] * splits)
         _matmul_kernel(out.dtype)[grid, (_TILE // _MICRO, _TILE // _MICRO)](
-            a, b, parts, trans_a, trans_b, k_chunk)
+            a3, b3, parts, trans_a, trans_b, n_batch, summed, k_chunk, splits, direct,
+            accumulate, _bias(bias, out.dtype), _bias(bias_2, out.dtype))
     if not direct:
-        none = _empty(out.dtype)
-        _finish_kernel[_grid_2d(M, N), (_SIDE, _SIDE)](
-            parts, out, accumulate, none if bias is None else bias,
-            none if bias_2 is None else bias_2)
+        _finish(parts, out3, accumulate, bias, bias_2)
 
 
 @functools.lru_cache(maxsize=None)
@@ -172,8 +290,9 @@ def _column_kernel(dtype):
 
     @cuda.jit
     def kernel(a, b, use_b, rows_per_chunk, parts):
-        """Partial column sums of ``a`` (or of ``a * b``) over one chunk of rows."""
-        R, N = a.shape
+        """Partial column sums of ``a[z]`` (or of ``a[z] * b[z]``) over one chunk of rows."""
+        R, N = a.shape[1], a.shape[2]
+        z = cuda.blockIdx.z
         col = cuda.blockIdx.x * _REDUCE_COLS + cuda.threadIdx.x
         partial = cuda.shared.array((_REDUCE_ROWS, _REDUCE_COLS), dt)
         lo = cuda.blockIdx.y * rows_per_chunk
@@ -181,35 +300,37 @@ def _column_kernel(dtype):
         total = zero
         if col < N:
             for r in range(lo + cuda.threadIdx.y, hi, _REDUCE_ROWS):
-                total += a[r, col] * b[r, col] if use_b else a[r, col]
+                total += a[z, r, col] * b[z, r, col] if use_b else a[z, r, col]
         partial[cuda.threadIdx.y, cuda.threadIdx.x] = total
         cuda.syncthreads()
         if cuda.threadIdx.y == 0 and col < N:
             for y in range(1, _REDUCE_ROWS):
                 total += partial[y, cuda.threadIdx.x]
-            parts[cuda.blockIdx.y, 0, col] = total
+            parts[z * cuda.gridDim.y + cuda.blockIdx.y, 0, col] = total
 
     return kernel
 
 
 def column_sums(a, out, b=None):
-    """``out[:] = a.sum(axis=0)``, or ``(a * b).sum(axis=0)``, in a fixed order.
+    """``out[:] = a.sum(axis=0)``, or ``(a * b).sum(axis=0)``, in a fixed order; batched.
 
     Parameters
     ----------
-    a, b : device array of shape (R, N), any strides
-    out : device array of shape (N,)
+    a, b : device array of shape ([Z,] R, N), C-contiguous
+    out : device array of shape ([Z,] N)
     """
-    R, N = a.shape
+    a3 = _batch(a)
+    Z, R, N = a3.shape
     chunks = max(1, min(math.ceil(R / 256), 8 * multiprocessors()))
     rows_per_chunk = max(1, math.ceil(R / chunks))
     chunks = max(1, math.ceil(R / rows_per_chunk))
-    parts = cuda.device_array((chunks, 1, N), out.dtype)
-    _column_kernel(out.dtype)[(max(1, math.ceil(N / _REDUCE_COLS)), chunks),
+    out3 = out.reshape(Z, 1, N)
+    parts = out3 if chunks == 1 else empty((Z * chunks, 1, N), out.dtype)
+    _column_kernel(out.dtype)[(max(1, math.ceil(N / _REDUCE_COLS)), chunks, Z),
                               (_REDUCE_COLS, _REDUCE_ROWS)](
-        a, a if b is None else b, b is not None, rows_per_chunk, parts)
-    _finish_kernel[_grid_2d(1, N), (_SIDE, _SIDE)](
-        parts, out.reshape(1, N), False, _empty(out.dtype), _empty(out.dtype))
+        a3, a3 if b is None else _batch(b), b is not None, rows_per_chunk, parts)
+    if chunks > 1:
+        _finish(parts, out3)
 
 
 # -- element-wise -----------------------------------------------------------------------
@@ -224,7 +345,7 @@ def _transpose_kernel(a, out):
 
 def transpose(a):
     """A C-contiguous copy of ``a.T`` for a 2-D device array."""
-    out = cuda.device_array((a.shape[1], a.shape[0]), a.dtype)
+    out = empty((a.shape[1], a.shape[0]), a.dtype)
     _transpose_kernel[_grid_2d(*out.shape), (_SIDE, _SIDE)](a, out)
     return out
 
@@ -251,7 +372,7 @@ def _multiply_kernel(a, b, out):
 
 def multiply(a, b):
     """``a * b`` for C-contiguous device arrays of one shape, in a new array."""
-    out = cuda.device_array(a.shape, a.dtype)
+    out = empty(a.shape, a.dtype)
     if a.size:
         _multiply_kernel[_blocks(a.size), THREADS](
             a.reshape(a.size), b.reshape(b.size), out.reshape(out.size))
@@ -282,7 +403,7 @@ def dropout_mask(shape, dtype, p, seed, stream):
     ``seed`` and ``stream`` (e.g. the layer) select the draw: the same pair
     gives the same mask.
     """
-    mask = cuda.device_array(shape, dtype)
+    mask = empty(shape, dtype)
     if mask.size:
         _dropout_kernel[_blocks(mask.size), THREADS](seed, stream, p, mask.reshape(mask.size))
     return mask
@@ -301,7 +422,7 @@ def _gather_kernel(x, index, out):
 
 def gather_samples(x, index):
     """Samples ``index`` of time-major device data ``x`` (T, N, F), as a new (T, S, F) array."""
-    out = cuda.device_array((x.shape[0], index.size, x.shape[2]), x.dtype)
+    out = empty((x.shape[0], index.size, x.shape[2]), x.dtype)
     if out.size:
         _gather_kernel[_blocks(out.size), THREADS](x, index, out)
     return out
@@ -317,7 +438,7 @@ def _gather_rows_kernel(y, index, out):
 
 def gather_rows(y, index):
     """Rows ``index`` of a 2-D device array, in a new array."""
-    out = cuda.device_array((index.size, y.shape[1]), y.dtype)
+    out = empty((index.size, y.shape[1]), y.dtype)
     if out.size:
         _gather_rows_kernel[_blocks(out.size), THREADS](y, index, out)
     return out
@@ -379,10 +500,11 @@ def summarize(a, out, mask=None):
     value and ``out[NON_FINITE]`` the number of NaN or infinite values
     (those are left out of the other two, and make ``MAX_ABS`` infinite).
     """
-    blocks = max(1, min(_blocks(a.size), 4 * multiprocessors()))
-    parts = cuda.device_array((blocks, 3), np.float64)
+    blocks = _reduction_blocks(a.size)
+    parts = out.reshape(1, 3) if blocks == 1 else empty((blocks, 3), np.float64)
     _summarize_kernel[blocks, THREADS](a, a if mask is None else mask, mask is not None, parts)
-    _summarize_finish[1, 1](parts, out)
+    if blocks > 1:
+        _summarize_finish[1, 1](parts, out)
 
 
 # -- element-wise rules -----------------------------------------------------------------
@@ -393,19 +515,21 @@ def _update_kernel(rule):
     device_rule = cuda.jit(device=True)(rule)
 
     @cuda.jit
-    def kernel(params, grad, state_1, state_2, hyper, go):
+    def kernel(params, grad, state_1, state_2, hyper, control):
         i = cuda.grid(1)
-        if i < params.size and go[0] != 0:
+        if i < params.size and control[0] != 0:
             s2 = state_2[i] if state_2.size else params[i] * 0
             params[i], state_1[i], s2 = device_rule(params[i], grad[i], state_1[i], s2, hyper)
             if state_2.size:
                 state_2[i] = s2
+            if not math.isfinite(params[i]):
+                cuda.atomic.add(control, 1, 1.0)
 
     return kernel
 
 
-def apply_update(rule, params, grad, state_1, state_2, hyper, go):
-    """Apply an optimizer's element rule to every parameter, where ``go[0]`` is non-zero.
+def apply_update(rule, params, grad, state_1, state_2, hyper, control):
+    """Apply an optimizer's element rule to every parameter, unless ``control[0]`` is zero.
 
     Parameters
     ----------
@@ -415,11 +539,13 @@ def apply_update(rule, params, grad, state_1, state_2, hyper, go):
     params, grad, state_1 : device array of shape (n,)
     state_2 : device array of shape (n,) or (0,)
     hyper : tuple of 5 scalars of the parameters' dtype
-    go : device array
-        ``go[0] == 0`` skips the update (a step found to diverge on the device).
+    control : float64 device array of 2
+        ``control[0] == 0`` skips the update (a step found to diverge on the
+        device); ``control[1]`` is increased by the number of parameters the
+        update made NaN or infinite.
     """
     _update_kernel(rule)[_blocks(params.size), THREADS](
-        params, grad, state_1, state_2, hyper, go)
+        params, grad, state_1, state_2, hyper, control)
 
 
 @functools.lru_cache(maxsize=None)
@@ -428,6 +554,7 @@ def _loss_kernel(rule):
 
     @cuda.jit
     def kernel(y_pred, y_true, delta, scale, d_pred, parts):
+        """Per block: its share of the mean loss into ``parts``; every entry of ``d_pred``."""
         cache = cuda.shared.array(THREADS, float64)
         tid = cuda.threadIdx.x
         total = 0.0
@@ -445,18 +572,18 @@ def _loss_kernel(rule):
             cuda.syncthreads()
             step //= 2
         if tid == 0:
-            parts[cuda.blockIdx.x] = cache[0]
+            parts[cuda.blockIdx.x] = cache[0] / y_pred.size
 
     return kernel
 
 
 @cuda.jit
-def _mean_finish(parts, size, out):
+def _sum_finish(parts, out):
     if cuda.grid(1) == 0:
         total = 0.0
         for z in range(parts.shape[0]):
             total += parts[z]
-        out[0] = total / size
+        out[0] = total
 
 
 def mean_loss(rule, y_pred, y_true, delta, d_pred, out):
@@ -474,11 +601,12 @@ def mean_loss(rule, y_pred, y_true, delta, d_pred, out):
     out : float64 device array
         ``out[0]`` receives the loss.
     """
-    blocks = max(1, min(_blocks(y_pred.size), 4 * multiprocessors()))
-    parts = cuda.device_array(blocks, np.float64)
+    blocks = _reduction_blocks(y_pred.size)
+    parts = out[:1] if blocks == 1 else empty(blocks, np.float64)
     scale = y_pred.dtype.type(1.0 / y_pred.size)
     _loss_kernel(rule)[blocks, THREADS](y_pred, y_true, delta, scale, d_pred, parts)
-    _mean_finish[1, 1](parts, y_pred.size, out)
+    if blocks > 1:
+        _sum_finish[1, 1](parts, out)
 
 
 @cuda.jit

@@ -38,7 +38,8 @@ from numba import config, cuda, float64
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
 from ..cells.activations import HALF
-from .arrays import column_sums, matmul, multiprocessors, numba_float, row_norms, transpose
+from .arrays import (column_sums, empty, matmul, multiprocessors, numba_float, row_norms,
+                     transpose)
 
 RNN, LSTM, GRU = 0, 1, 2
 N_GATES = {RNN: 1, LSTM: 4, GRU: 3}
@@ -109,9 +110,13 @@ def _forward_kernel(kind, dtype):
     zero = np.dtype(dtype).type(0)
 
     @cuda.jit(**_RECURRENT_JIT)
-    def kernel(coupled, relu, t_start, t_stop, use_hh, shared_weights, w_t, b_hh, peephole,
+    def kernel(coupled, relu, t_start, t_stop, use_hh, shared_weights, w, b_hh, peephole,
                h, c, gates, aux, hh):
-        """Steps ``t_start .. t_stop-1``; thread = (sample, unit), see :func:`forward_steps`."""
+        """Steps ``t_start .. t_stop-1``; thread = (sample, unit), see :func:`forward_steps`.
+
+        ``w`` is ``W_hh`` (G*H, H) with ``shared_weights`` (copied to shared
+        memory transposed), its transpose (H, G*H) otherwise (read in place).
+        """
         B, H = gates.shape[2], gates.shape[3]
         GH = G * H
         smem = cuda.shared.array(0, dt)
@@ -121,7 +126,7 @@ def _forward_kernel(kind, dtype):
         w_start = per_block * H
         if shared_weights:
             for e in range(tid, H * GH, cuda.blockDim.x):
-                smem[w_start + e] = w_t[e // GH, e % GH]
+                smem[w_start + e] = w[e % GH, e // GH]
         h_own, c_own = zero, zero
         p_i, p_f, p_o = zero, zero, zero
         if active:
@@ -152,12 +157,12 @@ def _forward_kernel(kind, dtype):
                         if G > 3:
                             m3 += smem[row + 3 * H] * hv
                     else:
-                        m0 += w_t[i, j] * hv
+                        m0 += w[i, j] * hv
                         if G > 1:
-                            m1 += w_t[i, H + j] * hv
-                            m2 += w_t[i, 2 * H + j] * hv
+                            m1 += w[i, H + j] * hv
+                            m2 += w[i, 2 * H + j] * hv
                         if G > 3:
-                            m3 += w_t[i, 3 * H + j] * hv
+                            m3 += w[i, 3 * H + j] * hv
             if active:
                 if kind == LSTM:
                     gi, gf, gg, go, c_own, tc, h_own = _lstm_forward(
@@ -330,9 +335,11 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
     weights = G * H * H * gates.dtype.itemsize
     if shared_weights is None:
         shared_weights = shared + weights <= SHARED_BYTES
-    w_t = transpose(w_hh)
+    # Read from global memory, the weights are transposed so that neighbouring units
+    # read neighbouring addresses.
+    w = w_hh if shared_weights else transpose(w_hh)
     kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
-        coupled, relu, 0, T, False, shared_weights, w_t, b_hh, peephole, h, c, gates, aux, hh)
+        coupled, relu, 0, T, False, shared_weights, w, b_hh, peephole, h, c, gates, aux, hh)
 
 
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
@@ -355,7 +362,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     kernel = _backward_kernel(kind, gates.dtype)
     persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
     itemsize = gates.dtype.itemsize
-    row_sq = cuda.device_array((T, B), np.float64)  # each sample's ||dL/dh_t||^2
+    row_sq = empty((T, B), np.float64)  # each sample's ||dL/dh_t||^2
     if persistent:
         per_block = _samples_per_block(B, H, samples_per_block)
         shared = per_block * G * H * itemsize
@@ -383,35 +390,41 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
 
 
 def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
-    """Input projections of every step; see :func:`seqforecast.cpu.layer.project_inputs`."""
+    """Input projections of every step; see :func:`seqforecast.cpu.layer.project_inputs`.
+
+    One batched product over the gates, the biases added in its last pass.
+    """
     T, B, I = x.shape
     G, H = gates.shape[0], gates.shape[3]
-    x_2d = x.reshape(T * B, I)
-    for k in range(G):
-        rows = slice(k * H, (k + 1) * H)
-        matmul(x_2d, w_ih[rows], gates[k].reshape(T * B, H), bias=b_ih[rows],
-               bias_2=b_hh[rows] if kind != GRU else None, trans_b=True)
+    matmul(x.reshape(T * B, I), w_ih.reshape(G, H, I), gates.reshape(G, T * B, H),
+           bias=b_ih.reshape(G, H), bias_2=b_hh.reshape(G, H) if kind != GRU else None,
+           trans_b=True)
 
 
 def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih, db_hh,
                      dpeephole):
-    """Parameter and input gradients; see :func:`seqforecast.cpu.layer.weight_gradients`."""
+    """Parameter and input gradients; see :func:`seqforecast.cpu.layer.weight_gradients`.
+
+    Each product runs over all gates at once (batched), and ``dx`` sums
+    over them in the same launch.
+    """
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
-    x_2d = x.reshape(T * B, I)
     h_2d = h[:T].reshape(T * B, H)
-    dx_2d = dx.reshape(T * B, I)
-    for k in range(G):
-        d_in = dgates[k].reshape(T * B, H)
-        d_hid = dm_n.reshape(T * B, H) if kind == GRU and k == 2 else d_in
-        rows = slice(k * H, (k + 1) * H)
-        matmul(d_in, x_2d, dw_ih[rows], trans_a=True)
-        matmul(d_hid, h_2d, dw_hh[rows], trans_a=True)
-        column_sums(d_in, db_ih[rows])
-        column_sums(d_hid, db_hh[rows])
-        matmul(d_in, w_ih[rows], dx_2d, accumulate=k > 0)
-    if kind == LSTM:
+    d_in = dgates.reshape(G, T * B, H)
+    matmul(d_in, x.reshape(T * B, I), dw_ih.reshape(G, H, I), trans_a=True)
+    column_sums(d_in, db_ih.reshape(G, H))
+    matmul(d_in, w_ih.reshape(G, H, I), dx.reshape(T * B, I))
+    if kind == GRU:  # the hidden side of the candidate gate n has its own gradient, dm_n
+        matmul(d_in[:2], h_2d, dw_hh[:2 * H].reshape(2, H, H), trans_a=True)
+        matmul(dm_n.reshape(T * B, H), h_2d, dw_hh[2 * H:], trans_a=True)
+        db_hh[:2 * H].copy_to_device(db_ih[:2 * H])
+        column_sums(dm_n.reshape(T * B, H), db_hh[2 * H:])
+    else:
+        matmul(d_in, h_2d, dw_hh.reshape(G, H, H), trans_a=True)
+        db_hh.copy_to_device(db_ih)
+    if dpeephole is not None:
         c_2d = c.reshape((T + 1) * B, H)
-        column_sums(dgates[0].reshape(T * B, H), dpeephole[0], c_2d[:T * B])
-        column_sums(dgates[1].reshape(T * B, H), dpeephole[1], c_2d[:T * B])
-        column_sums(dgates[3].reshape(T * B, H), dpeephole[2], c_2d[B:])
+        column_sums(d_in[0], dpeephole[0], c_2d[:T * B])
+        column_sums(d_in[1], dpeephole[1], c_2d[:T * B])
+        column_sums(d_in[3], dpeephole[2], c_2d[B:])

@@ -6,16 +6,20 @@ dicts of device arrays with PyTorch's names and layouts.  The stack is run
 by the same code as on the CPU (:func:`seqforecast.recurrent.forward_layers`
 and ``backward_layers``) with the :data:`CUDA` target.  Arguments are not
 validated here (the estimators and :mod:`seqforecast.recurrent` do that);
-results are device arrays, some of them views into the cache.
+results are device arrays, some of them views into the cache.  Arrays are
+made by :func:`seqforecast.cuda.arrays.empty`: inside a
+:class:`~seqforecast.cuda.arrays.Workspace` they are reused by the next run.
 
 ``options`` (``persistent``, ``samples_per_block``, ``shared_weights``) pick
 the kernel strategy, see :func:`seqforecast.cuda.layer.forward_steps`.
 """
+import functools
+
 from numba import cuda
 
 from ..recurrent import ForwardResult, Target, _check_positive, backward_layers, forward_layers
 from . import layer
-from .arrays import dropout_mask, fill, multiply
+from .arrays import dropout_mask, empty, fill, multiply
 
 
 def _initial(out, states, index):
@@ -26,7 +30,15 @@ def _initial(out, states, index):
         out.copy_to_device(states[index])
 
 
-CUDA = Target(layer, cuda.device_array, _initial, multiply)
+@functools.lru_cache(maxsize=None)
+def _zeros(shape, dtype):
+    """A device array of zeros, made once per shape and dtype (never from a workspace)."""
+    out = cuda.device_array(shape, dtype)
+    fill(out, 0)
+    return out
+
+
+CUDA = Target(layer, empty, _initial, multiply, _zeros)
 
 
 def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=None, **options):

@@ -7,7 +7,8 @@ penalty, clipping, optimizer update, divergence checks) with the same rules
 (:mod:`seqforecast.training.losses`, :mod:`seqforecast.training.optimizers`)
 and the same order of operations.  Decisions that depend on values (clip or
 not, diverged or not) are taken on the device, so a step copies back one
-record of four numbers: loss, gradient norm, clipped, finite.
+record of five numbers: loss, gradient norm, clipped, whether the update
+went, and how many parameters it made NaN or infinite.
 """
 import math
 
@@ -17,12 +18,12 @@ from numba import cuda
 from ..recurrent import unpack
 from ..training.trainer import StepResult
 from . import arrays
-from .arrays import (MAX_ABS, NON_FINITE, SUM_SQUARES, THREADS, column_sums, fill, matmul,
-                     summarize)
+from .arrays import (MAX_ABS, NON_FINITE, SUM_SQUARES, THREADS, Workspace, column_sums, empty,
+                     fill, matmul, summarize)
 from .recurrent import backward, forward
 
-# Slots of the step record.
-LOSS, NORM, CLIPPED, FINITE, GO = range(5)
+# Slots of the step record (GO and BAD are the update's control, see arrays.apply_update).
+LOSS, NORM, CLIPPED, GO, BAD = range(5)
 
 # Samples per forward pass in predict: bounds the memory of the cached gate values.
 PREDICT_CHUNK = 16384
@@ -52,6 +53,8 @@ class DeviceNetwork:
     head_weight, head_bias : device array
     weight_mask : device array of shape (n_params,)
         1 for weights and peepholes, 0 for biases (what the L2 penalty applies to).
+    workspace : Workspace
+        The device arrays of :meth:`predict`, kept for its next call.
     """
 
     def __init__(self, network, options=None):
@@ -67,6 +70,7 @@ class DeviceNetwork:
         self.weight_mask = cuda.to_device(np.concatenate(
             [np.full(t.size, w, network.params.dtype)
              for t, w in zip(network.param_tensors, network.is_weight)]))
+        self.workspace = Workspace()
 
     def snapshot(self):
         """A host copy of the parameters."""
@@ -79,7 +83,7 @@ class DeviceNetwork:
     def _outputs(self, x, **kwargs):
         fwd = forward(self.cell, self.layers, x, **kwargs, **self.options)
         last = fwd.output[x.shape[0] - 1]
-        pred = cuda.device_array((x.shape[1], self.n_outputs), x.dtype)
+        pred = empty((x.shape[1], self.n_outputs), x.dtype)
         matmul(last, self.head_weight, pred, bias=self.head_bias, trans_b=True)
         return fwd, last, pred
 
@@ -89,12 +93,16 @@ class DeviceNetwork:
         ``x`` (T, B, input_size) is a numpy or device array; a numpy one is
         copied to the device in chunks of :data:`PREDICT_CHUNK` samples.
         """
-        if not isinstance(x, np.ndarray):
-            return self._outputs(x)[2].copy_to_host()
+        with self.workspace:
+            if not isinstance(x, np.ndarray):
+                return self._outputs(x)[2].copy_to_host()
         out = np.empty((x.shape[1], self.n_outputs), x.dtype)
         for start in range(0, x.shape[1], PREDICT_CHUNK):
-            chunk = x[:, start:start + PREDICT_CHUNK]
-            out[start:start + PREDICT_CHUNK] = self._outputs(to_device(chunk))[2].copy_to_host()
+            chunk = np.ascontiguousarray(x[:, start:start + PREDICT_CHUNK])
+            with self.workspace:
+                on_device = empty(chunk.shape, chunk.dtype)
+                on_device.copy_to_device(chunk)
+                out[start:start + PREDICT_CHUNK] = self._outputs(on_device)[2].copy_to_host()
         return out
 
     def loss_gradient(self, x, y, loss, record, tbptt=None, hidden_clip=None, dropout=0.0,
@@ -117,24 +125,38 @@ class DeviceNetwork:
             Per layer, ``||dL/dh_t||`` at each step.
         """
         fwd, last, pred = self._outputs(x, dropout=dropout, seed=seed)
-        d_pred = cuda.device_array_like(pred)
+        d_pred = empty(pred.shape, pred.dtype)
         arrays.mean_loss(loss.rule, pred, y, x.dtype.type(loss.delta), d_pred, record[LOSS:])
         matmul(d_pred, last, self.grad_head["weight"], trans_a=True)
         column_sums(d_pred, self.grad_head["bias"])
-        d_output = cuda.device_array(fwd.output.shape, x.dtype)
+        d_output = empty(fwd.output.shape, x.dtype)
         fill(d_output, 0)
         matmul(d_pred, self.head_weight, d_output[x.shape[0] - 1])
         return backward(fwd.cache, d_output, tbptt=tbptt, hidden_clip=hidden_clip,
                         grads=self.grad_layers).step_norms
 
 
+@cuda.jit(device=True)
+def _too_large(record, info, limit):
+    """Whether a squared gradient entry could overflow the dtype (see Trainer.step)."""
+    return record[NORM] > limit and info[MAX_ABS] > limit
+
+
 @cuda.jit
-def _judge(record, info):
-    """The gradient norm, and whether loss and gradient are finite (then ``GO``)."""
+def _judge(record, info, limit, check_size):
+    """The gradient norm, and whether the update may go (``GO``); resets ``CLIPPED``, ``BAD``.
+
+    The update may go when loss and gradient are finite and, with
+    ``check_size`` (no clipping pass follows), no entry is too large.
+    """
     if cuda.grid(1) == 0:
         norm = math.sqrt(info[SUM_SQUARES]) if info[NON_FINITE] == 0 else math.nan
         record[NORM] = norm
-        record[GO] = 1.0 if math.isfinite(record[LOSS]) and math.isfinite(norm) else 0.0
+        go = math.isfinite(record[LOSS]) and math.isfinite(norm)
+        if check_size and _too_large(record, info, limit):
+            go = False
+        record[GO] = 1.0 if go else 0.0
+        record[CLIPPED], record[BAD] = 0.0, 0.0
 
 
 @cuda.jit
@@ -173,15 +195,9 @@ def _clip_norm(grad, max_norm, record, info):
 
 @cuda.jit
 def _check_size(record, info, limit):
-    """A squared entry must fit the dtype (see Trainer.step); then the update may go."""
-    if cuda.grid(1) == 0 and record[NORM] > limit and info[MAX_ABS] > limit:
+    """After clipping: no update if a gradient entry is too large (see :func:`_judge`)."""
+    if cuda.grid(1) == 0 and _too_large(record, info, limit):
         record[GO] = 0.0
-
-
-@cuda.jit
-def _check_params(record, info):
-    if cuda.grid(1) == 0:
-        record[FINITE] = 1.0 if record[GO] != 0 and info[NON_FINITE] == 0 else 0.0
 
 
 @cuda.jit
@@ -203,6 +219,12 @@ class DeviceTrainer:
     loss : Loss
     alpha, clip_value, clip_norm, clip_global_norm, clip_hidden_norm, tbptt, dropout
         As for :class:`~seqforecast.training.trainer.Trainer`.
+
+    Attributes
+    ----------
+    workspace : Workspace
+        The device arrays of a step, reused by the next one: a step on a
+        batch of the previous one's shape allocates nothing.
     """
 
     def __init__(self, network, optimizer, loss, alpha=0.0, clip_value=None, clip_norm=None,
@@ -215,6 +237,7 @@ class DeviceTrainer:
         self._record = cuda.device_array(5, np.float64)
         self._info = cuda.device_array(3, np.float64)
         self._norm_sum, self._n_steps = None, 0
+        self.workspace = Workspace()
 
     def step(self, x, y, seed=None):
         """Loss, gradient and one update on the device batch ``x`` (T, B, I), ``y`` (B, n_outputs).
@@ -227,43 +250,41 @@ class DeviceTrainer:
         grad = net.grad
         threads = THREADS
         blocks = max(1, -(-grad.size // threads))
-        fill(record, 0)
-        step_norms = net.loss_gradient(x, y, self.loss, record, self.tbptt,
-                                       self.clip_hidden_norm, self.dropout, seed)
-        self._add_step_norms(step_norms)
-        if self.alpha:
-            summarize(net.params, info, mask=net.weight_mask)
-            _add_l2[blocks, threads](grad, net.params, net.weight_mask, self.alpha / x.shape[1],
-                                     record, info)
-        summarize(grad, info)
-        _judge[1, 1](record, info)
-        # ``info`` describes the gradient as it is until a clipping pass changes it.
-        changed = False
-        if self.clip_value is not None:
-            _clip_value[blocks, threads](grad, grad.dtype.type(self.clip_value), record, info)
-            changed = True
-        if self.clip_norm is not None:
-            for tensor in net.grad_tensors:
-                flat = tensor.reshape(tensor.size)
-                summarize(flat, info)
-                _clip_norm[max(1, -(-flat.size // threads)), threads](flat, self.clip_norm, record,
-                                                                   info)
-            changed = True
-        if self.clip_global_norm is not None:
-            if changed:
-                summarize(grad, info)
-            _clip_norm[blocks, threads](grad, self.clip_global_norm, record, info)
-            changed = True
-        if changed:
+        limit = np.sqrt(np.finfo(grad.dtype).max)
+        clipping = any(bound is not None
+                       for bound in (self.clip_value, self.clip_norm, self.clip_global_norm))
+        with self.workspace:
+            step_norms = net.loss_gradient(x, y, self.loss, record, self.tbptt,
+                                           self.clip_hidden_norm, self.dropout, seed)
+            self._add_step_norms(step_norms)
+            if self.alpha:
+                summarize(net.params, info, mask=net.weight_mask)
+                _add_l2[blocks, threads](grad, net.params, net.weight_mask,
+                                         self.alpha / x.shape[1], record, info)
             summarize(grad, info)
-        _check_size[1, 1](record, info, np.sqrt(np.finfo(grad.dtype).max))
-        self.optimizer.t += 1
-        arrays.apply_update(self.optimizer.rule, net.params, grad, *self.state,
-                            self.optimizer.hyper(), record[GO:])
-        summarize(net.params, info)
-        _check_params[1, 1](record, info)
-        loss, norm, clipped, finite, _ = record.copy_to_host()
-        return StepResult(loss, norm, bool(clipped), None, bool(finite))
+            _judge[1, 1](record, info, limit, not clipping)
+            # ``info`` describes the gradient as it is until a clipping pass changes it.
+            if self.clip_value is not None:
+                _clip_value[blocks, threads](grad, grad.dtype.type(self.clip_value), record,
+                                             info)
+            if self.clip_norm is not None:
+                for tensor in net.grad_tensors:
+                    flat = tensor.reshape(tensor.size)
+                    summarize(flat, info)
+                    _clip_norm[max(1, -(-flat.size // threads)), threads](
+                        flat, self.clip_norm, record, info)
+            if self.clip_global_norm is not None:
+                if self.clip_value is not None or self.clip_norm is not None:
+                    summarize(grad, info)
+                _clip_norm[blocks, threads](grad, self.clip_global_norm, record, info)
+            if clipping:
+                summarize(grad, info)
+                _check_size[1, 1](record, info, limit)
+            self.optimizer.t += 1
+            arrays.apply_update(self.optimizer.rule, net.params, grad, *self.state,
+                                self.optimizer.hyper(), record[GO:])
+            loss, norm, clipped, go, bad = record.copy_to_host()
+        return StepResult(loss, norm, bool(clipped), None, bool(go) and not bad)
 
     def _add_step_norms(self, step_norms):
         if self._norm_sum is None:

@@ -153,6 +153,66 @@ def test_matmul_and_column_sums(m, k, n):
     np.testing.assert_allclose(norms.copy_to_host(), np.sqrt((b * b).sum(axis=1)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("m, k, n", [(37, 21, 19), (3, 150, 2)])
+def test_batched_matmul_and_column_sums(m, k, n):
+    """Batches of 3: a shared operand, biases per entry, and an output summing the batch."""
+    rng = np.random.RandomState(3)
+    a, b, bias = rng.randn(m, k), rng.randn(3, n, k), rng.randn(3, n)
+    out = cuda.device_array((3, m, n))
+    arrays.matmul(cuda.to_device(a), cuda.to_device(b), out, bias=cuda.to_device(bias),
+                  trans_b=True)
+    np.testing.assert_allclose(out.copy_to_host(), np.einsum("mk,znk->zmn", a, b) + bias[:, None],
+                               rtol=1e-12, atol=1e-12)
+    c, start = rng.randn(3, k, m), rng.randn(m, n)
+    out = cuda.to_device(start)
+    arrays.matmul(cuda.to_device(c), cuda.to_device(b), out, accumulate=True, trans_a=True,
+                  trans_b=True)
+    np.testing.assert_allclose(out.copy_to_host(), start + np.einsum("zkm,znk->mn", c, b),
+                               rtol=1e-12, atol=1e-12)
+    sums = cuda.device_array((3, k))
+    arrays.column_sums(cuda.to_device(b), sums)
+    np.testing.assert_allclose(sums.copy_to_host(), b.sum(axis=1), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="shapes do not match"):
+        arrays.matmul(cuda.to_device(rng.randn(2, m, k)), cuda.to_device(b),
+                      cuda.device_array((3, m, n)), trans_b=True)
+
+
+def test_training_steps_reuse_their_device_arrays(monkeypatch):
+    """After the first step on a batch shape, a step allocates nothing, with the same results."""
+    from seqforecast.cuda.arrays import Workspace
+    from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer
+    from seqforecast.network import Network
+    from seqforecast.training.losses import squared_error
+    from seqforecast.training.optimizers import Adam
+
+    rng = np.random.RandomState(4)
+    network = Network(Cell("lstm"), 2, (3, 3), 1, rng, np.float64)
+    trainers = [DeviceTrainer(DeviceNetwork(network), Adam(network.params.copy()),
+                              squared_error, alpha=0.1, clip_global_norm=1.0, dropout=0.2)
+                for _ in range(2)]
+    x, y = (cuda.to_device(rng.randn(*shape)) for shape in ((4, 5, 2), (5, 1)))
+    for trainer in trainers:
+        trainer.step(x, y, seed=1)
+    kept = trainers[0].workspace.n_arrays
+    allocate = cuda.device_array
+
+    def no_allocation(*args, **kwargs):
+        raise AssertionError(f"device allocation {args} in a repeated step")
+
+    monkeypatch.setattr(cuda, "device_array", no_allocation)
+    reused = trainers[0].step(x, y, seed=2)
+    monkeypatch.setattr(cuda, "device_array", allocate)
+    assert trainers[0].workspace.n_arrays == kept
+    trainers[1].workspace = Workspace()
+    fresh = trainers[1].step(x, y, seed=2)
+    assert reused == fresh
+    np.testing.assert_array_equal(trainers[0].network.params.copy_to_host(),
+                                  trainers[1].network.params.copy_to_host())
+    # Another batch size takes the same places, with arrays of its own shapes.
+    trainers[0].step(cuda.to_device(rng.randn(4, 3, 2)), cuda.to_device(rng.randn(3, 1)), 3)
+    assert trainers[0].workspace.n_arrays == kept
+
+
 def test_summarize_counts_non_finite_values():
     values = np.array([3.0, -4.0, np.nan, 1.0, np.inf] + [0.5] * 70)
     info = cuda.device_array(3, np.float64)
