@@ -75,9 +75,9 @@ def count():
         trainer.step(x, y)
         with counting() as train:
             trainer.step(x, y)
-        net.predict(x)
+        net.forward(x)
         with counting() as infer:
-            net.predict(x)
+            net.forward(x)
         print(f"{kind:5s} training step: {train['launches']:3d} launches, "
               f"{train['allocations']:2d} allocations | forward + head: "
               f"{infer['launches']:3d} launches, {infer['allocations']:2d} allocations")
@@ -94,14 +94,12 @@ def main():
     lay = net.layers[0]
     gates = cuda.device_array((4, T, B, H), np.float32)
     h, c = (cuda.device_array((T + 1, B, H), np.float32) for _ in range(2))
-    arrays.fill(h, 0)
-    arrays.fill(c, 0)
     aux, hh = cuda.device_array((T, B, H), np.float32), cuda.device_array((4, B, H), np.float32)
     peephole = cuda.device_array((3, H), np.float32)
     arrays.fill(peephole, 0)
     one = cuda.device_array(1, np.float32)
     recurrence = (layer.LSTM, lay["weight_hh"], lay["bias_hh"], peephole, False, False, h, c,
-                  gates, aux, hh)
+                  gates, aux, hh, True)
     report("kernel launch (fill 1 value)", lambda: arrays.fill(one, 0))
     report("allocation of the gates", lambda: cuda.device_array(gates.shape, np.float32))
     report("input projections", lambda: layer.project_inputs(

@@ -314,12 +314,13 @@ class Target(NamedTuple):
         ``weight_gradients`` (:mod:`seqforecast.cpu.layer` or
         :mod:`seqforecast.cuda.layer`).
     empty : callable
-        ``empty(shape, dtype)``: a new uninitialised array.
+        ``empty(shape, dtype)``: an uninitialised array (on the GPU possibly
+        one of an earlier run, see :class:`seqforecast.cuda.arrays.Workspace`).
     initial : callable
         ``initial(out, states, index)``: ``out[...] = states[index]``, or
         zeros when ``states`` is None.
     multiply : callable
-        ``multiply(a, b)``: ``a * b`` in a new array.
+        ``multiply(a, b)``: ``a * b`` in an array from ``empty``.
     zeros : callable
         ``zeros(shape, dtype)``: an array of zeros, only to be read.
     """
@@ -359,13 +360,15 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
              "target": target, "options": options}
     inp = x
     h_n, c_n = [], [] if cell.has_cell_state else None
+    zero_state = h0 is None and c0 is None  # the kernels write the zeros
     for index, layer in enumerate(layers):
         size = layer["weight_hh"].shape[1]
         h = target.empty((T + 1, B, size), dtype)
-        target.initial(h[0], h0, index)
         c = target.empty((T + 1, B, size) if cell.has_cell_state else (0, 0, 0), dtype)
-        if cell.has_cell_state:
-            target.initial(c[0], c0, index)
+        if not zero_state:
+            target.initial(h[0], h0, index)
+            if cell.has_cell_state:
+                target.initial(c[0], c0, index)
         gates = target.empty((cell.n_gates, T, B, size), dtype)
         aux = target.empty((T, B, size) if cell.kind != "rnn" else (0, 0, 0), dtype)
         target.layer.project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"],
@@ -373,7 +376,8 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
         target.layer.forward_steps(kind, layer["weight_hh"], layer["bias_hh"],
                                    _peephole(target, layer, size, dtype), cell.coupled,
                                    cell.activation == "relu", h, c, gates, aux,
-                                   target.empty((cell.n_gates, B, size), dtype), **options)
+                                   target.empty((cell.n_gates, B, size), dtype), zero_state,
+                                   **options)
         cache["inputs"].append(inp)
         cache["states"].append((h, c, gates, aux))
         h_n.append(h[T])
@@ -389,8 +393,8 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
     """BPTT through a stack on the target of ``cache``, with arguments already checked.
 
     Parameters are those of :func:`backward` as arrays of the target, with
-    ``tbptt`` and ``hidden_clip`` 0 when off; ``grads`` None makes new
-    arrays.
+    ``tbptt`` and ``hidden_clip`` 0 when off; ``grads`` None takes arrays
+    from ``target.empty``.
 
     Returns
     -------
@@ -407,21 +411,23 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
     dh0, step_norms = [None] * n, [None] * n
     dc0 = [None] * n if cell.has_cell_state else None
     d_h = d_output
+    zero_state = d_hn is None and d_cn is None  # the kernels write the zeros
     for index in range(n - 1, -1, -1):
         layer, grad = layers[index], grads[index]
         size = layer["weight_hh"].shape[1]
         inp = cache["inputs"][index]
         h, c, gates, aux = cache["states"][index]
         dh, dc = target.empty((B, size), dtype), target.empty((B, size), dtype)
-        target.initial(dh, d_hn, index)
-        target.initial(dc, d_cn, index)
+        if not zero_state:
+            target.initial(dh, d_hn, index)
+            target.initial(dc, d_cn, index)
         dgates, dm_n = target.empty(gates.shape, dtype), target.empty(aux.shape, dtype)
         dx = target.empty(inp.shape, dtype)
         norms = target.empty(T, np.float64)
         peephole = _peephole(target, layer, size, dtype)
         target.layer.backward_steps(kind, layer["weight_hh"], peephole, cell.coupled,
                                     cell.activation == "relu", h, c, gates, aux, d_h, dh, dc,
-                                    tbptt, hidden_clip, dgates, dm_n, norms,
+                                    tbptt, hidden_clip, dgates, dm_n, norms, zero_state,
                                     **cache["options"])
         target.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
                                       grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],

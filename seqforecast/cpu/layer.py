@@ -72,7 +72,7 @@ def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
 
 
 @njit(**_JIT)
-def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh):
+def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state):
     """Run one layer's recurrence forward, after :func:`project_inputs`.
 
     Parameters
@@ -95,9 +95,15 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         Receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} + b_hn`` (GRU).
     hh : ndarray of shape (G, B, H)
         Workspace for ``h_{t-1} @ W_hh.T``.
+    zero_state : bool
+        Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
     """
     G, T, B, H = gates.shape
     n = B * H
+    if zero_state:
+        h[0] = 0
+        if kind == LSTM:
+            c[0] = 0
     p_i = _tile(peephole[0], B)
     p_f = _tile(peephole[1], B)
     p_o = _tile(peephole[2], B)
@@ -148,7 +154,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
 
 @njit(**_JIT)
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
-                   tbptt, hidden_clip, dgates, dm_n, step_norms):
+                   tbptt, hidden_clip, dgates, dm_n, step_norms, zero_state):
     """Backpropagation through time for one layer, through the recurrence.
     :func:`weight_gradients` then turns the gate gradients into parameter
     and input gradients.
@@ -178,9 +184,15 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
         side's); unused otherwise.
     step_norms : ndarray of shape (T,)
         Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
+    zero_state : bool
+        The gradients w.r.t. the final states are zero: ``dh`` and ``dc``
+        are set to 0 instead of read.
     """
     G, T, B, H = gates.shape
     n = B * H
+    if zero_state:
+        dh[:] = 0
+        dc[:] = 0
     p_i = _tile(peephole[0], B)
     p_f = _tile(peephole[1], B)
     p_o = _tile(peephole[2], B)

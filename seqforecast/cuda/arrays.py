@@ -66,60 +66,112 @@ _active = threading.local()
 class Workspace:
     """Device arrays kept from one run of a computation to the next.
 
-    Inside ``with workspace:``, the n-th array asked of :func:`empty` is the
-    array the n-th request of the previous run got, when shape and dtype
-    match (otherwise a new one takes its place).  A computation that makes
-    the same requests again, such as a training step or a forward pass on
-    batches of one size, allocates nothing after its first run: a device
-    allocation costs about as much as a kernel launch (0.2 ms on an H100).
+    A device allocation costs about 0.2 ms on an H100, twice a kernel
+    launch: a computation that runs again and again (a training step, a
+    forward pass) takes its arrays from a workspace, and allocates nothing
+    after its first run.
 
-    Arrays of one run are overwritten by the next run: a result that must
-    outlive the run has to be copied out of it first.
+    * Inside ``with workspace:``, the n-th array asked of :func:`empty` is
+      the array that the n-th request of an earlier run with the same
+      *layout* got.  Runs are told apart by the shape of their first
+      request (e.g. the full batches of an epoch and its smaller last one);
+      the arrays of the :attr:`LAYOUTS` most recent layouts are kept.
+    * Buffers that a function is done with before it returns (the parts of
+      a split product or reduction) come from :func:`scratch`: one per
+      shape and dtype, however many requests a run makes.
+
+    Arrays of one run are overwritten by the next run of its layout: a
+    result that must outlive the run has to be copied out of it first.  A
+    workspace serves one run at a time.
     """
 
+    #: How many layouts keep their arrays.
+    LAYOUTS = 2
+
     def __init__(self):
-        self._arrays = []
-        self._next = 0
-        self._outer = None
+        self._layouts = {}  # first request's (shape, dtype) -> its arrays; most recent last
+        self._scratch = {}
+        self._arrays, self._next, self._outer, self._running = [], 0, None, False
 
     def __enter__(self):
+        if self._running:
+            raise RuntimeError("this workspace is already serving a run")
+        self._running, self._next = True, 0
         self._outer, _active.workspace = getattr(_active, "workspace", None), self
-        self._next = 0
         return self
 
     def __exit__(self, *exc_info):
-        _active.workspace = self._outer
+        _active.workspace, self._running = self._outer, False
 
     def take(self, shape, dtype):
         """The next array of this run, of the given shape and dtype."""
-        shape, dtype = tuple(shape), np.dtype(dtype)
+        key = (_shape(shape), np.dtype(dtype))
+        if self._next == 0:
+            self._arrays = self._layouts.pop(key, [])
+            self._layouts[key] = self._arrays
+            while len(self._layouts) > self.LAYOUTS:
+                del self._layouts[next(iter(self._layouts))]
         index, self._next = self._next, self._next + 1
         if index == len(self._arrays):
             self._arrays.append(None)
         kept = self._arrays[index]
-        if kept is None or kept.shape != shape or kept.dtype != dtype:
-            kept = self._arrays[index] = cuda.device_array(shape, dtype)
+        if kept is None or (kept.shape, kept.dtype) != key:
+            kept = self._arrays[index] = cuda.device_array(*key)
         return kept
+
+    def scratch(self, shape, dtype):
+        """This workspace's buffer of the given shape and dtype."""
+        key = (_shape(shape), np.dtype(dtype))
+        if key not in self._scratch:
+            self._scratch[key] = cuda.device_array(*key)
+        return self._scratch[key]
+
+    def clear(self):
+        """Let go of all arrays (freed once nothing else refers to them)."""
+        self._layouts.clear()
+        self._scratch.clear()
+        self._arrays = []
 
     @property
     def n_arrays(self):
         """How many arrays the workspace holds."""
-        return len(self._arrays)
+        return sum(map(len, self._layouts.values())) + len(self._scratch)
+
+
+def _shape(shape):
+    return (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
 
 
 def empty(shape, dtype):
-    """An uninitialised device array: from the active :class:`Workspace`, or a new one."""
+    """An uninitialised device array: the active :class:`Workspace`'s, or a new one."""
     workspace = getattr(_active, "workspace", None)
-    shape = (shape,) if isinstance(shape, int) else shape
-    return cuda.device_array(shape, dtype) if workspace is None else workspace.take(shape, dtype)
+    if workspace is None:
+        return cuda.device_array(_shape(shape), dtype)
+    return workspace.take(shape, dtype)
+
+
+def scratch(shape, dtype):
+    """A device array to be done with before the caller returns; see :class:`Workspace`.
+
+    Launches run in order, so the next user of the same buffer cannot
+    overwrite it before the kernels that read it have run.
+    """
+    workspace = getattr(_active, "workspace", None)
+    if workspace is None:
+        return cuda.device_array(_shape(shape), dtype)
+    return workspace.scratch(shape, dtype)
 
 
 # -- matrix products --------------------------------------------------------------------
 
 
 def _batch(a):
-    """A C-contiguous device array as a batch: 3-D as it is, 2-D with a leading axis of 1."""
-    return a if a.ndim == 3 else a.reshape(1, *a.shape)
+    """A device array as a batch: 3-D as it is (any strides), 2-D with a leading axis of 1."""
+    if a.ndim == 3:
+        return a
+    if not a.is_c_contiguous():  # numba-cuda cannot reshape it without a copy
+        raise ValueError(f"a 2-D operand must be C-contiguous, got strides {a.strides}")
+    return a.reshape(1, *a.shape)
 
 
 @cuda.jit(device=True)
@@ -223,17 +275,24 @@ def _finish_kernel(parts, out, accumulate, bias, bias_2):
 
 
 def _finish(parts, out, accumulate=False, bias=None, bias_2=None):
-    """Add each output's consecutive parts into ``out`` (3-D); see :func:`_finish_kernel`."""
+    """Add each output's consecutive parts into ``out`` (3-D); see :func:`_finish_kernel`.
+
+    ``bias`` and ``bias_2`` are 2-D (from :func:`_bias`) or None.
+    """
     Z, M, N = out.shape
+    none = _none(out.dtype)
     _finish_kernel[(*_grid_2d(M, N), Z), (_SIDE, _SIDE)](
-        parts, out, accumulate, _bias(bias, out.dtype), _bias(bias_2, out.dtype))
+        parts, out, accumulate, none if bias is None else bias, none if bias_2 is None else bias_2)
 
 
-def _bias(bias, dtype):
-    """An optional bias of shape (N,) or (Z, N) as a 2-D device array."""
+def _bias(bias, dtype, batch, n):
+    """An optional bias of shape (n,), (1, n) or (batch, n) as a 2-D device array."""
     if bias is None:
         return _none(dtype)
-    return bias if bias.ndim == 2 else bias.reshape(1, bias.size)
+    if bias.shape not in ((n,), (1, n), (batch, n)):
+        raise ValueError(f"a bias of this product must have shape {(n,)} or {(batch, n)}, "
+                         f"got {bias.shape}")
+    return bias if bias.ndim == 2 else bias.reshape(1, n)
 
 
 def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, trans_b=False):
@@ -253,32 +312,35 @@ def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, t
     a : device array of shape ([Z,] M, K), or ([Z,] K, M) with ``trans_a``
     b : device array of shape ([Z,] K, N), or ([Z,] N, K) with ``trans_b``
     out : device array of shape ([Z,] M, N)
-    bias, bias_2 : device array of shape ([Z,] N), optional
-        Added to every row (of the matching batch entry).
+    bias, bias_2 : device array of shape (N,) or (Z, N), optional
+        Added to every row (of the matching entry of ``out``'s batch).
 
-    All arrays are C-contiguous.  When the output has too few 64x64 tiles
-    to fill the GPU, the inner dimension is split over more blocks and the
-    parts are added in a second, fixed-order pass.
+    2-D arrays must be C-contiguous; 3-D ones may be strided views.
+    ``out`` must not overlap ``a`` or ``b``.  When the output has too few
+    64x64 tiles to fill the GPU, the inner dimension is split over more
+    blocks and the parts are added in a second, fixed-order pass.
     """
     a3, b3, out3 = _batch(a), _batch(b), _batch(out)
     n_batch = max(a3.shape[0], b3.shape[0])
     M, K = (a3.shape[2], a3.shape[1]) if trans_a else a3.shape[1:]
     N = b3.shape[1] if trans_b else b3.shape[2]
-    if (a3.shape[0] not in (1, n_batch) or out3.shape[0] not in (1, n_batch)
+    if (a3.shape[0] not in (1, n_batch) or b3.shape[0] not in (1, n_batch)
+            or out3.shape[0] not in (1, n_batch)
             or (b3.shape[2] if trans_b else b3.shape[1]) != K or out3.shape[1:] != (M, N)):
         raise ValueError(f"matmul shapes do not match: {a.shape}, {b.shape} -> {out.shape}")
     summed = out3.shape[0] == 1 and n_batch > 1
+    bias, bias_2 = (_bias(v, out.dtype, out3.shape[0], N) for v in (bias, bias_2))
     tiles = math.ceil(M / _TILE) * math.ceil(N / _TILE) * out3.shape[0]
     splits = max(1, min(math.ceil(K / (4 * _TILE_K)), math.ceil(2 * multiprocessors() / tiles)))
     k_chunk = _TILE_K * max(1, math.ceil(K / (splits * _TILE_K)))
     splits = max(1, math.ceil(K / k_chunk))
     direct = splits == 1
-    parts = out3 if direct else empty((out3.shape[0] * splits, M, N), out.dtype)
+    parts = out3 if direct else scratch((out3.shape[0] * splits, M, N), out.dtype)
     if M and N:
         grid = (math.ceil(N / _TILE), math.ceil(M / _TILE), out3.shape[0] * splits)
         _matmul_kernel(out.dtype)[grid, (_TILE // _MICRO, _TILE // _MICRO)](
             a3, b3, parts, trans_a, trans_b, n_batch, summed, k_chunk, splits, direct,
-            accumulate, _bias(bias, out.dtype), _bias(bias_2, out.dtype))
+            accumulate, bias, bias_2)
     if not direct:
         _finish(parts, out3, accumulate, bias, bias_2)
 
@@ -316,16 +378,19 @@ def column_sums(a, out, b=None):
 
     Parameters
     ----------
-    a, b : device array of shape ([Z,] R, N), C-contiguous
-    out : device array of shape ([Z,] N)
+    a, b : device array of shape ([Z,] R, N)
+        Of one shape; 2-D arrays C-contiguous, 3-D ones may be strided views.
+    out : device array of shape ([Z,] N), C-contiguous
     """
+    if b is not None and b.shape != a.shape:
+        raise ValueError(f"column_sums needs a and b of one shape, got {a.shape} and {b.shape}")
     a3 = _batch(a)
     Z, R, N = a3.shape
     chunks = max(1, min(math.ceil(R / 256), 8 * multiprocessors()))
     rows_per_chunk = max(1, math.ceil(R / chunks))
     chunks = max(1, math.ceil(R / rows_per_chunk))
     out3 = out.reshape(Z, 1, N)
-    parts = out3 if chunks == 1 else empty((Z * chunks, 1, N), out.dtype)
+    parts = out3 if chunks == 1 else scratch((Z * chunks, 1, N), out.dtype)
     _column_kernel(out.dtype)[(max(1, math.ceil(N / _REDUCE_COLS)), chunks, Z),
                               (_REDUCE_COLS, _REDUCE_ROWS)](
         a3, a3 if b is None else _batch(b), b is not None, rows_per_chunk, parts)
@@ -344,7 +409,7 @@ def _transpose_kernel(a, out):
 
 
 def transpose(a):
-    """A C-contiguous copy of ``a.T`` for a 2-D device array."""
+    """A C-contiguous copy of ``a.T`` for a 2-D device array (from :func:`empty`)."""
     out = empty((a.shape[1], a.shape[0]), a.dtype)
     _transpose_kernel[_grid_2d(*out.shape), (_SIDE, _SIDE)](a, out)
     return out
@@ -371,7 +436,7 @@ def _multiply_kernel(a, b, out):
 
 
 def multiply(a, b):
-    """``a * b`` for C-contiguous device arrays of one shape, in a new array."""
+    """``a * b`` for C-contiguous device arrays of one shape, in an array from :func:`empty`."""
     out = empty(a.shape, a.dtype)
     if a.size:
         _multiply_kernel[_blocks(a.size), THREADS](
@@ -421,7 +486,7 @@ def _gather_kernel(x, index, out):
 
 
 def gather_samples(x, index):
-    """Samples ``index`` of time-major device data ``x`` (T, N, F), as a new (T, S, F) array."""
+    """Samples ``index`` of time-major device data ``x`` (T, N, F), from :func:`empty`."""
     out = empty((x.shape[0], index.size, x.shape[2]), x.dtype)
     if out.size:
         _gather_kernel[_blocks(out.size), THREADS](x, index, out)
@@ -437,7 +502,7 @@ def _gather_rows_kernel(y, index, out):
 
 
 def gather_rows(y, index):
-    """Rows ``index`` of a 2-D device array, in a new array."""
+    """Rows ``index`` of a 2-D device array, in an array from :func:`empty`."""
     out = empty((index.size, y.shape[1]), y.dtype)
     if out.size:
         _gather_rows_kernel[_blocks(out.size), THREADS](y, index, out)
@@ -501,7 +566,7 @@ def summarize(a, out, mask=None):
     (those are left out of the other two, and make ``MAX_ABS`` infinite).
     """
     blocks = _reduction_blocks(a.size)
-    parts = out.reshape(1, 3) if blocks == 1 else empty((blocks, 3), np.float64)
+    parts = out.reshape(1, 3) if blocks == 1 else scratch((blocks, 3), np.float64)
     _summarize_kernel[blocks, THREADS](a, a if mask is None else mask, mask is not None, parts)
     if blocks > 1:
         _summarize_finish[1, 1](parts, out)
@@ -523,7 +588,7 @@ def _update_kernel(rule):
             if state_2.size:
                 state_2[i] = s2
             if not math.isfinite(params[i]):
-                cuda.atomic.add(control, 1, 1.0)
+                control[1] = 1.0  # every writer writes the same value
 
     return kernel
 
@@ -541,8 +606,8 @@ def apply_update(rule, params, grad, state_1, state_2, hyper, control):
     hyper : tuple of 5 scalars of the parameters' dtype
     control : float64 device array of 2
         ``control[0] == 0`` skips the update (a step found to diverge on the
-        device); ``control[1]`` is increased by the number of parameters the
-        update made NaN or infinite.
+        device); ``control[1]`` is set to 1 if the update made a parameter
+        NaN or infinite (and left as it is otherwise).
     """
     _update_kernel(rule)[_blocks(params.size), THREADS](
         params, grad, state_1, state_2, hyper, control)
@@ -554,7 +619,7 @@ def _loss_kernel(rule):
 
     @cuda.jit
     def kernel(y_pred, y_true, delta, scale, d_pred, parts):
-        """Per block: its share of the mean loss into ``parts``; every entry of ``d_pred``."""
+        """Per block: its sum of the loss into ``parts``; every entry of ``d_pred``."""
         cache = cuda.shared.array(THREADS, float64)
         tid = cuda.threadIdx.x
         total = 0.0
@@ -571,19 +636,19 @@ def _loss_kernel(rule):
                 cache[tid] += cache[tid + step]
             cuda.syncthreads()
             step //= 2
-        if tid == 0:
-            parts[cuda.blockIdx.x] = cache[0] / y_pred.size
+        if tid == 0:  # a single block writes the mean itself
+            parts[cuda.blockIdx.x] = cache[0] / (y_pred.size if cuda.gridDim.x == 1 else 1)
 
     return kernel
 
 
 @cuda.jit
-def _sum_finish(parts, out):
+def _mean_finish(parts, size, out):
     if cuda.grid(1) == 0:
         total = 0.0
         for z in range(parts.shape[0]):
             total += parts[z]
-        out[0] = total
+        out[0] = total / size
 
 
 def mean_loss(rule, y_pred, y_true, delta, d_pred, out):
@@ -602,11 +667,11 @@ def mean_loss(rule, y_pred, y_true, delta, d_pred, out):
         ``out[0]`` receives the loss.
     """
     blocks = _reduction_blocks(y_pred.size)
-    parts = out[:1] if blocks == 1 else empty(blocks, np.float64)
+    parts = out[:1] if blocks == 1 else scratch(blocks, np.float64)
     scale = y_pred.dtype.type(1.0 / y_pred.size)
     _loss_kernel(rule)[blocks, THREADS](y_pred, y_true, delta, scale, d_pred, parts)
     if blocks > 1:
-        _sum_finish[1, 1](parts, out)
+        _mean_finish[1, 1](parts, y_pred.size, out)
 
 
 @cuda.jit

@@ -14,12 +14,12 @@ them is the same for both targets.  The design is the GPU's own:
   weights are read through the L1 and L2 caches.  Blocks never wait for each
   other: samples are independent.
 * **Step-wise recurrence** (larger hidden sizes).  Each step is a tiled
-  matrix product ``(B, H) @ (H, H)`` per gate, which reuses every loaded
-  weight across 64 samples, followed by the same kernel as above run for a
-  single step with the products as input.  It costs several launches per
-  step; on an H100 the persistent kernels were 5-10x faster at hidden 256
-  and faster in 6 of 8 cases at 512 (``benchmarks/bench_cuda.py``), hence
-  the threshold.
+  matrix product ``(B, H) @ (H, H)`` for every gate (one batched launch),
+  which reuses every loaded weight across 64 samples, followed by the same
+  kernel as above run for a single step with the products as input.  It
+  costs several launches per step; on an H100 the persistent kernels were
+  5-10x faster at hidden 256 and faster in 6 of 8 cases at 512
+  (``benchmarks/bench_cuda.py``), hence the threshold.
 * Input projections and weight gradients are tiled products over all steps
   at once, split over ``T*B`` (with a deterministic reduction of the parts)
   when the output is too small to fill the GPU.
@@ -38,8 +38,8 @@ from numba import config, cuda, float64
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
 from ..cells.activations import HALF
-from .arrays import (column_sums, empty, matmul, multiprocessors, numba_float, row_norms,
-                     transpose)
+from .arrays import (column_sums, empty, fill, matmul, multiprocessors, numba_float,
+                     row_norms, transpose)
 
 RNN, LSTM, GRU = 0, 1, 2
 N_GATES = {RNN: 1, LSTM: 4, GRU: 3}
@@ -110,8 +110,8 @@ def _forward_kernel(kind, dtype):
     zero = np.dtype(dtype).type(0)
 
     @cuda.jit(**_RECURRENT_JIT)
-    def kernel(coupled, relu, t_start, t_stop, use_hh, shared_weights, w, b_hh, peephole,
-               h, c, gates, aux, hh):
+    def kernel(coupled, relu, t_start, t_stop, use_hh, shared_weights, zero_state, w, b_hh,
+               peephole, h, c, gates, aux, hh):
         """Steps ``t_start .. t_stop-1``; thread = (sample, unit), see :func:`forward_steps`.
 
         ``w`` is ``W_hh`` (G*H, H) with ``shared_weights`` (copied to shared
@@ -124,15 +124,21 @@ def _forward_kernel(kind, dtype):
         per_block, s, j, b = _owned_unit(H)
         active = b < B
         w_start = per_block * H
-        if shared_weights:
+        if shared_weights:  # read in W_hh's order, stored transposed
             for e in range(tid, H * GH, cuda.blockDim.x):
-                smem[w_start + e] = w[e % GH, e // GH]
+                smem[w_start + (e % H) * GH + e // H] = w[e // H, e % H]
         h_own, c_own = zero, zero
         p_i, p_f, p_o = zero, zero, zero
         if active:
-            h_own = h[t_start, b, j]
+            if zero_state:
+                h[t_start, b, j] = zero
+            else:
+                h_own = h[t_start, b, j]
             if kind == LSTM:
-                c_own = c[t_start, b, j]
+                if zero_state:
+                    c[t_start, b, j] = zero
+                else:
+                    c_own = c[t_start, b, j]
                 p_i, p_f, p_o = peephole[0, j], peephole[1, j], peephole[2, j]
         smem[s * H + j] = h_own
         cuda.syncthreads()
@@ -198,8 +204,8 @@ def _backward_kernel(kind, dtype):
     zero, cast = np.dtype(dtype).type(0), np.dtype(dtype).type
 
     @cuda.jit(**_RECURRENT_JIT)
-    def kernel(coupled, relu, t_start, t_stop, stepwise, shared_weights, tbptt, hidden_clip,
-               w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq):
+    def kernel(coupled, relu, t_start, t_stop, stepwise, shared_weights, zero_state, tbptt,
+               hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq):
         """Steps ``t_stop-1`` down to ``t_start``; see :func:`backward_steps`."""
         T, B, H = gates.shape[1], gates.shape[2], gates.shape[3]
         GH = G * H
@@ -216,9 +222,11 @@ def _backward_kernel(kind, dtype):
         dh_own, dc_own, direct = zero, zero, zero
         p_i, p_f, p_o = zero, zero, zero
         if active:
-            dh_own = dh[b, j]
+            if not zero_state:
+                dh_own = dh[b, j]
             if kind == LSTM:
-                dc_own = dc[b, j]
+                if not zero_state:
+                    dc_own = dc[b, j]
                 p_i, p_f, p_o = peephole[0, j], peephole[1, j], peephole[2, j]
         for t in range(t_stop - 1, t_start - 1, -1):
             # dL/dh_t in full, its squared norm per sample, then hidden clipping.
@@ -299,14 +307,14 @@ def check_hidden(hidden):
                          f"got {hidden}")
 
 
-def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh,
+def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state,
                   persistent=None, samples_per_block=None, shared_weights=None):
     """Run one layer's recurrence forward, after :func:`project_inputs`.
 
     Parameters
     ----------
-    kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh
-        Device arrays as in :func:`seqforecast.cpu.layer.forward_steps`
+    kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state
+        Device arrays and values as in :func:`seqforecast.cpu.layer.forward_steps`
         (``hh`` of shape (G, B, H) is the step-wise path's workspace).
     persistent : bool, optional
         One launch for all steps; default: hidden size up to
@@ -324,11 +332,16 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         per_block = max(1, BLOCK_THREADS // H)
         blocks = math.ceil(B / per_block)
         shared = per_block * H * gates.dtype.itemsize
+        if zero_state:
+            fill(h[0], 0)
+            if kind == LSTM:
+                fill(c[0], 0)
+        w_gates = w_hh.reshape(G, H, H)
         for t in range(T):
-            for k in range(G):
-                matmul(h[t], w_hh[k * H:(k + 1) * H], hh[k], trans_b=True)
+            matmul(h[t], w_gates, hh, trans_b=True)
             kernel[blocks, per_block * H, 0, shared](
-                coupled, relu, t, t + 1, True, False, w_hh, b_hh, peephole, h, c, gates, aux, hh)
+                coupled, relu, t, t + 1, True, False, False, w_hh, b_hh, peephole, h, c, gates,
+                aux, hh)
         return
     per_block = _samples_per_block(B, H, samples_per_block)
     shared = per_block * H * gates.dtype.itemsize
@@ -339,11 +352,12 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
     # read neighbouring addresses.
     w = w_hh if shared_weights else transpose(w_hh)
     kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
-        coupled, relu, 0, T, False, shared_weights, w, b_hh, peephole, h, c, gates, aux, hh)
+        coupled, relu, 0, T, False, shared_weights, zero_state, w, b_hh, peephole, h, c, gates,
+        aux, hh)
 
 
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
-                   tbptt, hidden_clip, dgates, dm_n, step_norms, persistent=None,
+                   tbptt, hidden_clip, dgates, dm_n, step_norms, zero_state, persistent=None,
                    samples_per_block=None, shared_weights=None):
     """Backpropagation through time for one layer, through the recurrence.
 
@@ -354,6 +368,8 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
         Device arrays and values as in :func:`seqforecast.cpu.layer.backward_steps`.
     step_norms : device array of shape (T,), float64
         Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
+    zero_state : bool
+        As in :func:`seqforecast.cpu.layer.backward_steps`.
     persistent, samples_per_block, shared_weights
         As in :func:`forward_steps`.
     """
@@ -370,19 +386,21 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
         if shared_weights is None:
             shared_weights = shared + weights <= SHARED_BYTES
         kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
-            coupled, relu, 0, T, False, shared_weights, tbptt, hidden_clip, w_hh, peephole, h,
-            c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+            coupled, relu, 0, T, False, shared_weights, zero_state, tbptt, hidden_clip, w_hh,
+            peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
     else:
         per_block = max(1, BLOCK_THREADS // H)
         for t in range(T - 1, -1, -1):
             kernel[math.ceil(B / per_block), per_block * H, 0, per_block * G * H * itemsize](
-                coupled, relu, t, t + 1, True, False, tbptt, hidden_clip, w_hh, peephole, h,
-                c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+                coupled, relu, t, t + 1, True, False, zero_state and t == T - 1, tbptt,
+                hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
             if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
                 continue
-            for k in range(G):
-                d_k = dm_n[t] if kind == GRU and k == 2 else dgates[k, t]
-                matmul(d_k, w_hh[k * H:(k + 1) * H], dh, accumulate=True)
+            if kind == GRU:  # the candidate gate's hidden side has its own gradient, dm_n
+                matmul(dgates[:2, t], w_hh[:2 * H].reshape(2, H, H), dh, accumulate=True)
+                matmul(dm_n[t], w_hh[2 * H:], dh, accumulate=True)
+            else:
+                matmul(dgates[:, t], w_hh.reshape(G, H, H), dh, accumulate=True)
     row_norms(row_sq, step_norms)
 
 

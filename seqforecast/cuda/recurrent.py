@@ -66,7 +66,7 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
 
     Parameters are those of :func:`seqforecast.recurrent.backward` as device
     arrays; ``grads`` (one dict of device arrays per layer) receives the
-    parameter gradients, new arrays when omitted.
+    parameter gradients; from :func:`~seqforecast.cuda.arrays.empty` when omitted.
 
     Returns
     -------

@@ -8,7 +8,7 @@ penalty, clipping, optimizer update, divergence checks) with the same rules
 and the same order of operations.  Decisions that depend on values (clip or
 not, diverged or not) are taken on the device, so a step copies back one
 record of five numbers: loss, gradient norm, clipped, whether the update
-went, and how many parameters it made NaN or infinite.
+went, and whether it made a parameter NaN or infinite.
 """
 import math
 
@@ -54,7 +54,8 @@ class DeviceNetwork:
     weight_mask : device array of shape (n_params,)
         1 for weights and peepholes, 0 for biases (what the L2 penalty applies to).
     workspace : Workspace
-        The device arrays of :meth:`predict`, kept for its next call.
+        The device arrays of :meth:`forward`; :meth:`predict` lets go of
+        them when it returns.
     """
 
     def __init__(self, network, options=None):
@@ -93,17 +94,30 @@ class DeviceNetwork:
         ``x`` (T, B, input_size) is a numpy or device array; a numpy one is
         copied to the device in chunks of :data:`PREDICT_CHUNK` samples.
         """
-        with self.workspace:
+        try:
             if not isinstance(x, np.ndarray):
-                return self._outputs(x)[2].copy_to_host()
-        out = np.empty((x.shape[1], self.n_outputs), x.dtype)
-        for start in range(0, x.shape[1], PREDICT_CHUNK):
-            chunk = np.ascontiguousarray(x[:, start:start + PREDICT_CHUNK])
-            with self.workspace:
-                on_device = empty(chunk.shape, chunk.dtype)
+                return self.forward(x).copy_to_host()
+            out = np.empty((x.shape[1], self.n_outputs), x.dtype)
+            for start in range(0, x.shape[1], PREDICT_CHUNK):
+                chunk = np.ascontiguousarray(x[:, start:start + PREDICT_CHUNK])
+                on_device = self.workspace.scratch(chunk.shape, chunk.dtype)
                 on_device.copy_to_device(chunk)
-                out[start:start + PREDICT_CHUNK] = self._outputs(on_device)[2].copy_to_host()
-        return out
+                out[start:start + PREDICT_CHUNK] = self.forward(on_device).copy_to_host()
+            return out
+        finally:
+            self.workspace.clear()  # a forward cache is large: keep none between calls
+
+    def forward(self, x):
+        """Outputs of the head for a device batch ``x`` (T, B, input_size).
+
+        Returns
+        -------
+        device array of shape (B, n_outputs)
+            From :attr:`workspace`: valid until the next call, which
+            allocates nothing when ``x`` has the same shape.
+        """
+        with self.workspace:
+            return self._outputs(x)[2]
 
     def loss_gradient(self, x, y, loss, record, tbptt=None, hidden_clip=None, dropout=0.0,
                       seed=None):

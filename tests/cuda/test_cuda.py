@@ -175,6 +175,15 @@ def test_batched_matmul_and_column_sums(m, k, n):
     with pytest.raises(ValueError, match="shapes do not match"):
         arrays.matmul(cuda.to_device(rng.randn(2, m, k)), cuda.to_device(b),
                       cuda.device_array((3, m, n)), trans_b=True)
+    with pytest.raises(ValueError, match="shapes do not match"):
+        arrays.matmul(cuda.to_device(a), cuda.to_device(rng.randn(2, n, k)),
+                      cuda.device_array((3, m, n)), trans_b=True)
+    with pytest.raises(ValueError, match="a bias of this product"):
+        arrays.matmul(cuda.to_device(c), cuda.to_device(b), cuda.device_array((m, n)),
+                      bias=cuda.to_device(bias), trans_a=True, trans_b=True)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        arrays.matmul(cuda.to_device(np.ones((m, 2 * k)))[:, ::2], cuda.to_device(b),
+                      cuda.device_array((3, m, n)), trans_b=True)
 
 
 def test_training_steps_reuse_their_device_arrays(monkeypatch):
@@ -208,9 +217,15 @@ def test_training_steps_reuse_their_device_arrays(monkeypatch):
     assert reused == fresh
     np.testing.assert_array_equal(trainers[0].network.params.copy_to_host(),
                                   trainers[1].network.params.copy_to_host())
-    # Another batch size takes the same places, with arrays of its own shapes.
+    # A smaller last batch gets arrays of its own, and the full batches keep theirs.
     trainers[0].step(cuda.to_device(rng.randn(4, 3, 2)), cuda.to_device(rng.randn(3, 1)), 3)
-    assert trainers[0].workspace.n_arrays == kept
+    assert trainers[0].workspace.n_arrays > kept
+    monkeypatch.setattr(cuda, "device_array", no_allocation)
+    trainers[0].step(x, y, seed=4)
+    monkeypatch.setattr(cuda, "device_array", allocate)
+    # predict keeps no forward cache once it returns.
+    network = trainers[0].network
+    assert np.isfinite(network.predict(x)).all() and network.workspace.n_arrays == 0
 
 
 def test_summarize_counts_non_finite_values():
