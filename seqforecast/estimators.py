@@ -494,12 +494,13 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _batches(self, x, y, order):
         """``take(batch)``: the samples ``order[batch]`` of x (time-major) and y."""
         if self.device == "cuda":
+            from .cuda import small_grids
             from .cuda.arrays import Workspace, gather_rows, gather_samples
             from .cuda.training import to_device
             index, workspace = to_device(order), Workspace()
 
             def take(batch):  # each batch overwrites the previous one's arrays
-                with workspace:
+                with workspace, small_grids():
                     return gather_samples(x, index[batch]), gather_rows(y, index[batch])
 
             return take
