@@ -8,7 +8,10 @@ path, clipping, L2, dropout and truncated BPTT) and the stack functions with
 given states, with numba-cuda's real compiler: device arrays are numpy
 arrays in disguise, and each launch compiles its kernel to PTX for an
 H100 (compute capability 9.0) for the argument types it got, instead of
-running.  Warnings are errors, so a launch that would warn on a GPU fails.
+running, and its launch configuration is checked (threads per block, grid
+size, static plus dynamic shared memory within 48 KiB).  At the end every
+kernel of :mod:`seqforecast.cuda` must have been compiled.  Run with
+warnings as errors, so that a launch that would warn on a GPU fails.
 
 Needs numba-cuda and NVVM, no GPU or driver (written against numba-cuda
 0.30.4; it replaces two of its internals)::
@@ -16,6 +19,8 @@ Needs numba-cuda and NVVM, no GPU or driver (written against numba-cuda
     pip install 'numba-cuda[cu13]'
     python -W error benchmarks/compile_cuda.py
 """
+import math
+import re
 import types
 
 import numpy as np
@@ -38,6 +43,11 @@ class HostDeviceArray(np.ndarray):
     def is_c_contiguous(self):
         return self.flags.c_contiguous
 
+    def reshape(self, *shape):
+        if not self.flags.c_contiguous:  # as numba's device arrays
+            raise NotImplementedError("reshaping a strided device array requires a copy")
+        return super().reshape(*shape)
+
 
 def device_array(shape, dtype=np.float64, **kwargs):
     return np.zeros(shape, dtype).view(HostDeviceArray)
@@ -46,13 +56,30 @@ def device_array(shape, dtype=np.float64, **kwargs):
 compiled = {}
 
 
+SHARED_BYTES = 48 * 1024  # per block, without opting in to more
+
+
+def static_shared_bytes(ptx):
+    """Bytes of the fixed-size shared arrays declared in a kernel's PTX."""
+    sizes = (re.search(r"\.shared\s+\.align\s+\d+\s+\.b8\s+\S+\[(\d+)\]", line)
+             for line in ptx.splitlines() if ".extern" not in line)
+    return sum(int(size[1]) for size in sizes if size)
+
+
 def compile_launch(launch, *args):
-    """In place of a launch: compile the kernel for these arguments' types."""
+    """In place of a launch: compile the kernel for these arguments' types, check the launch."""
     kernel = launch.dispatcher
+    name = kernel.py_func.__qualname__
     signature = tuple(kernel.typeof_pyval(a) for a in args)
     if (kernel.py_func, signature) not in compiled:
-        compiled[kernel.py_func, signature] = cuda.compile_ptx(kernel.py_func, signature,
-                                                               cc=(9, 0))
+        ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=(9, 0))
+        compiled[kernel.py_func, signature] = static_shared_bytes(ptx)
+    grid, block = tuple(launch.griddim), tuple(launch.blockdim)
+    shared = compiled[kernel.py_func, signature] + launch.sharedmem
+    if not (1 <= math.prod(block) <= 1024 and min(grid) >= 1 and max(grid[1:]) <= 65535
+            and shared <= SHARED_BYTES):
+        raise RuntimeError(f"{name}: grid {grid}, block {block} and {shared} bytes of shared "
+                           f"memory would not launch")
 
 
 cuda.device_array = device_array
@@ -62,7 +89,7 @@ dispatcher._LaunchConfiguration.__call__ = compile_launch
 # Device functions are compiled for the current device: make it an H100.
 dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
 
-from seqforecast.cuda import arrays, layer, small_grids  # noqa: E402
+from seqforecast.cuda import arrays, layer, training  # noqa: E402
 from seqforecast.cuda import recurrent as gpu  # noqa: E402
 from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer  # noqa: E402
 from seqforecast.network import Network  # noqa: E402
@@ -75,8 +102,9 @@ arrays.multiprocessors = layer.multiprocessors = lambda: 132  # an H100's, for t
 CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
          Cell("lstm", coupled=True), Cell("gru")]
 # (hidden size, kernel options): persistent with shared weights, with global weights (too
-# large for shared memory, and forced), step-wise.
-STRATEGIES = [(8, {}), (64, {}), (16, {"shared_weights": False}), (40, {"persistent": False})]
+# large for shared memory, and forced), at the edge of the shared-memory budget, step-wise.
+STRATEGIES = [(8, {}), (64, {}), (16, {"shared_weights": False}), (52, {}),
+              (40, {"persistent": False})]
 TRAINING = [(Adam, "squared_error", dict(alpha=0.1, clip_global_norm=1.0, tbptt=2, dropout=0.2)),
             (SGD, "huber", dict(clip_value=0.5, clip_norm=1.0, clip_hidden_norm=1.0)),
             (RMSprop, "absolute_error", dict(clip_value=0.5))]
@@ -95,19 +123,27 @@ def main():
                     net = DeviceNetwork(network, options)
                     trainer = DeviceTrainer(net, optimizer(network.params.copy(), 0.01),
                                             make_loss(loss), **settings)
-                    with small_grids():  # as the estimators gather their batches
-                        batch = (arrays.gather_samples(x, index[:200]),
-                                 arrays.gather_rows(y, index[:200]))
+                    batch = (arrays.gather_samples(x, index[:200]),
+                             arrays.gather_rows(y, index[:200]))
                     trainer.step(*batch, seed=3)
                     trainer.pop_step_norms()
                     net.forward(x)
                     net.predict(np.asarray(x))
                 states = [cuda.to_device(rng.randn(300, hidden).astype(dtype)) for _ in range(2)]
                 c_states = states if cell.has_cell_state else None
-                with small_grids():
-                    result = gpu.forward(cell, net.layers, x, h0=states, c0=c_states, **options)
-                    gpu.backward(result.cache, device_array(result.output.shape, dtype),
-                                 d_hn=states, d_cn=c_states)
+                result = gpu.forward(cell, net.layers, x, h0=states, c0=c_states, **options)
+                gpu.backward(result.cache, device_array(result.output.shape, dtype),
+                             d_hn=states, d_cn=c_states)
+        many = device_array((40000, 1), dtype)  # a loss over more values than one block takes
+        arrays.mean_loss(make_loss("huber").rule, many, many, dtype(1), many,
+                         device_array(1, np.float64))
+    kernels = {f.__qualname__.split(".")[0] for f, _ in compiled}
+    missing = {name for module in (arrays, layer, training) for name, value in vars(module).items()
+               if name.endswith("_kernel") and hasattr(value, "cache_info")  # kernel factories
+               or isinstance(value, dispatcher.CUDADispatcher)
+               and not value.targetoptions.get("device")} - kernels
+    if missing:
+        raise RuntimeError(f"never launched, so not compiled: {sorted(missing)}")
     print(f"{len(compiled)} launch signatures of {len({f for f, _ in compiled})} kernels "
           f"compiled for compute capability 9.0")
 

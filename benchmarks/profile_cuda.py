@@ -23,7 +23,7 @@ import numpy as np
 from numba import config, cuda
 
 from bench_cuda import device_problem
-from seqforecast.cuda import arrays, layer, small_grids
+from seqforecast.cuda import arrays, layer
 from seqforecast.cuda.recurrent import forward
 from seqforecast.recurrent import Cell
 
@@ -83,7 +83,6 @@ def count():
               f"{infer['launches']:3d} launches, {infer['allocations']:2d} allocations")
 
 
-@small_grids()
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", action="store_true",

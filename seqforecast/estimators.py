@@ -494,13 +494,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _batches(self, x, y, order):
         """``take(batch)``: the samples ``order[batch]`` of x (time-major) and y."""
         if self.device == "cuda":
-            from .cuda import small_grids
             from .cuda.arrays import Workspace, gather_rows, gather_samples
             from .cuda.training import to_device
             index, workspace = to_device(order), Workspace()
 
-            def take(batch):  # each batch overwrites the previous one's arrays
-                with workspace, small_grids():
+            def take(batch):  # a batch overwrites the arrays of the last one of its shape
+                with workspace:
                     return gather_samples(x, index[batch]), gather_rows(y, index[batch])
 
             return take

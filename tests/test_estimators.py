@@ -453,20 +453,6 @@ def test_single_layer_dropout_warns():
         _quiet(GRURegressor(hidden_sizes=3, dropout=0.5, max_iter=1), X, y)
 
 
-def test_cuda_entry_points_silence_only_the_small_grid_warning():
-    """numba-cuda warns about every grid under 128 blocks; seqforecast launches them on purpose."""
-    from seqforecast.cuda import small_grids
-
-    message = "Grid size 1 will likely result in GPU under-utilization due to low occupancy."
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with small_grids():
-            warnings.warn(message, RuntimeWarning)
-            warnings.warn("another warning", RuntimeWarning)
-        warnings.warn(message, RuntimeWarning)
-    assert [str(w.message) for w in caught] == ["another warning", message]
-
-
 def test_device_cuda_without_a_gpu_says_why():
     from seqforecast.cuda import check_available
 

@@ -13,9 +13,7 @@ Importing this package needs no GPU and imports no CUDA code; call
 :func:`check_available` first.  Under Numba's simulator
 (``NUMBA_ENABLE_CUDASIM=1``) everything runs, slowly, on the CPU.
 """
-import contextlib
 import importlib.util
-import warnings
 
 
 def check_available():
@@ -35,17 +33,3 @@ def check_available():
         raise RuntimeError(f"device='cuda' but no usable NVIDIA GPU was found: "
                            f"{type(error).__name__}: {error}".strip()) from error
 
-
-@contextlib.contextmanager
-def small_grids():
-    """Silence numba-cuda's warning about launches of fewer than 128 blocks.
-
-    seqforecast launches such grids on purpose (one-block reductions, the
-    finishing passes of split products, the persistent kernels of small
-    batches); without this a first fit prints a warning per grid size.
-    Usable as a decorator.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r"Grid size \d+ will likely result in GPU under-utilization")
-        yield

@@ -6,6 +6,7 @@ parts in a fixed order, so equal inputs give bit-identical results.
 import functools
 import math
 import threading
+import warnings
 
 import numpy as np
 from numba import config, cuda, float32, float64
@@ -22,6 +23,20 @@ if config.ENABLE_CUDASIM:
 else:
     _TILE, _TILE_K, _MICRO, THREADS, _SIDE, _REDUCE_COLS, _REDUCE_ROWS = 64, 16, 4, 256, 16, 32, 8
     _ONE_BLOCK = 1 << 15
+
+
+def ignore_small_grid_warnings():
+    """Ignore numba-cuda's warning about grids of fewer than 128 blocks (done on import).
+
+    seqforecast launches such grids on purpose (one-block reductions, the
+    finishing passes of split products, the persistent kernels of small
+    batches); numba-cuda would warn once for every grid size.
+    """
+    warnings.filterwarnings(
+        "ignore", message=r"Grid size \d+ will likely result in GPU under-utilization")
+
+
+ignore_small_grid_warnings()
 
 
 def numba_float(dtype):
@@ -274,15 +289,13 @@ def _finish_kernel(parts, out, accumulate, bias, bias_2):
         out[z, row, col] = total
 
 
-def _finish(parts, out, accumulate=False, bias=None, bias_2=None):
+def _finish(parts, out, accumulate, bias, bias_2):
     """Add each output's consecutive parts into ``out`` (3-D); see :func:`_finish_kernel`.
 
-    ``bias`` and ``bias_2`` are 2-D (from :func:`_bias`) or None.
+    ``bias`` and ``bias_2`` are 2-D, as made by :func:`_bias`.
     """
     Z, M, N = out.shape
-    none = _none(out.dtype)
-    _finish_kernel[(*_grid_2d(M, N), Z), (_SIDE, _SIDE)](
-        parts, out, accumulate, none if bias is None else bias, none if bias_2 is None else bias_2)
+    _finish_kernel[(*_grid_2d(M, N), Z), (_SIDE, _SIDE)](parts, out, accumulate, bias, bias_2)
 
 
 def _bias(bias, dtype, batch, n):
@@ -290,8 +303,8 @@ def _bias(bias, dtype, batch, n):
     if bias is None:
         return _none(dtype)
     if bias.shape not in ((n,), (1, n), (batch, n)):
-        raise ValueError(f"a bias of this product must have shape {(n,)} or {(batch, n)}, "
-                         f"got {bias.shape}")
+        raise ValueError(f"a bias of this product must have shape {(n,)}, {(1, n)} or "
+                         f"{(batch, n)}, got {bias.shape}")
     return bias if bias.ndim == 2 else bias.reshape(1, n)
 
 
@@ -330,7 +343,7 @@ def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, t
         raise ValueError(f"matmul shapes do not match: {a.shape}, {b.shape} -> {out.shape}")
     summed = out3.shape[0] == 1 and n_batch > 1
     bias, bias_2 = (_bias(v, out.dtype, out3.shape[0], N) for v in (bias, bias_2))
-    tiles = math.ceil(M / _TILE) * math.ceil(N / _TILE) * out3.shape[0]
+    tiles = max(1, math.ceil(M / _TILE) * math.ceil(N / _TILE) * out3.shape[0])
     splits = max(1, min(math.ceil(K / (4 * _TILE_K)), math.ceil(2 * multiprocessors() / tiles)))
     k_chunk = _TILE_K * max(1, math.ceil(K / (splits * _TILE_K)))
     splits = max(1, math.ceil(K / k_chunk))
@@ -395,7 +408,7 @@ def column_sums(a, out, b=None):
                               (_REDUCE_COLS, _REDUCE_ROWS)](
         a3, a3 if b is None else _batch(b), b is not None, rows_per_chunk, parts)
     if chunks > 1:
-        _finish(parts, out3)
+        _finish(parts, out3, False, _none(out.dtype), _none(out.dtype))
 
 
 # -- element-wise -----------------------------------------------------------------------

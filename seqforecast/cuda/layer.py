@@ -9,9 +9,10 @@ them is the same for both targets.  The design is the GPU's own:
   its threads owns one hidden unit of one sample for the whole sequence,
   keeping that unit's ``h`` and ``c`` (forward) or ``dh`` and ``dc``
   (backward) in registers.  The block's hidden states live in shared memory,
-  and so do the recurrent weights when they fit (48 KiB: an LSTM up to
-  hidden 54 in float32, a GRU up to 62, an RNN up to 110); otherwise the
-  weights are read through the L1 and L2 caches.  Blocks never wait for each
+  and so do the recurrent weights when they fit (48 KiB: in float32 an LSTM
+  up to hidden 54, a GRU up to 62, an RNN up to 110 forward, and 50, 57 and
+  100 backward, whose per-sample norms take 8 KiB); otherwise the weights
+  are read through the L1 and L2 caches.  Blocks never wait for each
   other: samples are independent.
 * **Step-wise recurrence** (larger hidden sizes).  Each step is a tiled
   matrix product ``(B, H) @ (H, H)`` for every gate (one batched launch),
@@ -50,6 +51,8 @@ PERSISTENT_MAX_HIDDEN = 512
 SHARED_BYTES = 48 * 1024
 #: Threads per block of the recurrent kernels, at most (one per hidden unit of a sample).
 MAX_THREADS = 1024
+# Static shared memory of the backward kernel: its per-sample squared norms.
+_ROWS_BYTES = MAX_THREADS * 8
 #: Threads per block the automatic choice of samples per block aims at.
 BLOCK_THREADS = 256
 # At most 64 registers per thread, so that blocks of 1024 threads can launch.
@@ -339,7 +342,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         w_gates = w_hh.reshape(G, H, H)
         for t in range(T):
             matmul(h[t], w_gates, hh, trans_b=True)
-            kernel[blocks, per_block * H, 0, shared](
+            kernel[blocks, per_block * H, 0, shared](  # use_hh, no shared weights, no zero_state
                 coupled, relu, t, t + 1, True, False, False, w_hh, b_hh, peephole, h, c, gates,
                 aux, hh)
         return
@@ -353,7 +356,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
     w = w_hh if shared_weights else transpose(w_hh)
     kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
         coupled, relu, 0, T, False, shared_weights, zero_state, w, b_hh, peephole, h, c, gates,
-        aux, hh)
+        aux, hh)  # all steps, the products in the kernel (use_hh False)
 
 
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
@@ -384,13 +387,14 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
         shared = per_block * G * H * itemsize
         weights = G * H * H * itemsize
         if shared_weights is None:
-            shared_weights = shared + weights <= SHARED_BYTES
+            shared_weights = shared + weights + _ROWS_BYTES <= SHARED_BYTES
         kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
             coupled, relu, 0, T, False, shared_weights, zero_state, tbptt, hidden_clip, w_hh,
-            peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+            peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)  # all steps
     else:
         per_block = max(1, BLOCK_THREADS // H)
         for t in range(T - 1, -1, -1):
+            # One step (stepwise True: the products come after), no shared weights.
             kernel[math.ceil(B / per_block), per_block * H, 0, per_block * G * H * itemsize](
                 coupled, relu, t, t + 1, True, False, zero_state and t == T - 1, tbptt,
                 hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)

@@ -8,7 +8,8 @@ and ``backward_layers``) with the :data:`CUDA` target.  Arguments are not
 validated here (the estimators and :mod:`seqforecast.recurrent` do that);
 results are device arrays, some of them views into the cache.  Arrays are
 made by :func:`seqforecast.cuda.arrays.empty`: inside a
-:class:`~seqforecast.cuda.arrays.Workspace` they are reused by the next run.
+:class:`~seqforecast.cuda.arrays.Workspace` they are reused by its next run
+of the same shapes.
 
 ``options`` (``persistent``, ``samples_per_block``, ``shared_weights``) pick
 the kernel strategy, see :func:`seqforecast.cuda.layer.forward_steps`.

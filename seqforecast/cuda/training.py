@@ -17,7 +17,7 @@ from numba import cuda
 
 from ..recurrent import unpack
 from ..training.trainer import StepResult
-from . import arrays, small_grids
+from . import arrays
 from .arrays import (MAX_ABS, NON_FINITE, SUM_SQUARES, THREADS, Workspace, column_sums, empty,
                      fill, matmul, summarize)
 from .recurrent import backward, forward
@@ -88,7 +88,6 @@ class DeviceNetwork:
         matmul(last, self.head_weight, pred, bias=self.head_bias, trans_b=True)
         return fwd, last, pred
 
-    @small_grids()
     def predict(self, x):
         """Outputs of the head, as a numpy array of shape (B, n_outputs).
 
@@ -101,14 +100,15 @@ class DeviceNetwork:
             out = np.empty((x.shape[1], self.n_outputs), x.dtype)
             for start in range(0, x.shape[1], PREDICT_CHUNK):
                 chunk = np.ascontiguousarray(x[:, start:start + PREDICT_CHUNK])
-                on_device = self.workspace.scratch(chunk.shape, chunk.dtype)
-                on_device.copy_to_device(chunk)
-                out[start:start + PREDICT_CHUNK] = self.forward(on_device).copy_to_host()
+                with self.workspace:
+                    on_device = empty(chunk.shape, chunk.dtype)
+                    on_device.copy_to_device(chunk)
+                    pred = self._outputs(on_device)[2]
+                    out[start:start + PREDICT_CHUNK] = pred.copy_to_host()
             return out
         finally:
             self.workspace.clear()  # a forward cache is large: keep none between calls
 
-    @small_grids()
     def forward(self, x):
         """Outputs of the head for a device batch ``x`` (T, B, input_size).
 
@@ -255,7 +255,6 @@ class DeviceTrainer:
         self._norm_sum, self._n_steps = None, 0
         self.workspace = Workspace()
 
-    @small_grids()
     def step(self, x, y, seed=None):
         """Loss, gradient and one update on the device batch ``x`` (T, B, I), ``y`` (B, n_outputs).
 
@@ -311,7 +310,6 @@ class DeviceTrainer:
             _add_norms[max(1, -(-norms.size // THREADS)), THREADS](self._norm_sum, layer, norms)
         self._n_steps += 1
 
-    @small_grids()
     def pop_step_norms(self):
         """Mean per-layer step norms over the steps since the last call, (n_layers, T); resets."""
         if not self._n_steps:

@@ -228,6 +228,17 @@ def test_training_steps_reuse_their_device_arrays(monkeypatch):
     assert np.isfinite(network.predict(x)).all() and network.workspace.n_arrays == 0
 
 
+def test_small_grid_warnings_are_ignored_and_others_are_not():
+    """numba-cuda warns about every grid under 128 blocks; seqforecast launches them on purpose."""
+    message = "Grid size 1 will likely result in GPU under-utilization due to low occupancy."
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        arrays.ignore_small_grid_warnings()
+        warnings.warn(message, RuntimeWarning)
+        warnings.warn("another warning", RuntimeWarning)
+    assert [str(w.message) for w in caught] == ["another warning"]
+
+
 def test_summarize_counts_non_finite_values():
     values = np.array([3.0, -4.0, np.nan, 1.0, np.inf] + [0.5] * 70)
     info = cuda.device_array(3, np.float64)
