@@ -33,14 +33,19 @@ CASES = ([(kind, h, 1, 48, 1) for kind in ("lstm", "gru", "rnn") for h in (16, 3
 BATCH = 64
 
 
-def best_time(fn, repeat):
-    """Median of ``repeat`` timed calls after two warm-up calls, in milliseconds."""
+def best_time(fn, repeat, sync=lambda: None):
+    """Median of ``repeat`` timed calls after two warm-up calls, in milliseconds.
+
+    ``sync()`` ends each call (on a GPU: wait for the device).
+    """
     fn()
     fn()
+    sync()
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - start)
     return 1e3 * float(np.median(times))
 

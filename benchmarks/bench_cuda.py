@@ -24,6 +24,8 @@ import time
 
 import numpy as np
 
+from bench_cpu import best_time
+
 FEATURES = 8
 
 
@@ -34,18 +36,6 @@ def cases(quick):
         for kind in ("lstm", "gru"):
             for batch, steps in ((256, 48), (1024, 48), (4096, 48), (1024, 256)):
                 yield kind, h, batch, steps
-
-
-def median_ms(fn, sync, repeat):
-    fn()
-    sync()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
 
 
 def device_problem(kind, hidden, batch, steps):
@@ -71,8 +61,8 @@ def ours(kind, hidden, batch, steps, repeat):
     from numba import cuda
 
     device_net, trainer, x, y = device_problem(kind, hidden, batch, steps)
-    train = median_ms(lambda: trainer.step(x, y), cuda.synchronize, repeat)
-    infer = median_ms(lambda: device_net.forward(x), cuda.synchronize, repeat)
+    train = best_time(lambda: trainer.step(x, y), repeat, cuda.synchronize)
+    infer = best_time(lambda: device_net.forward(x), repeat, cuda.synchronize)
     return train, infer
 
 
@@ -99,7 +89,7 @@ def theirs(kind, hidden, batch, steps, repeat):
             head(out[-1])
 
     sync = torch.cuda.synchronize
-    return median_ms(train, sync, repeat), median_ms(infer, sync, repeat)
+    return best_time(train, repeat, sync), best_time(infer, repeat, sync)
 
 
 def main():

@@ -113,11 +113,11 @@ _PARAMETERS_DOC = """
         Where fit and predict run.  'cuda' runs the numba.cuda kernels on an
         NVIDIA GPU (install the ``[cuda]`` extra): during a fit the weights,
         the optimizer state and the training data stay on the GPU and each
-        step copies back four numbers (loss, gradient norm, clipped,
-        finite); the fitted model is the same numpy model as with 'cpu'
-        (picklable, and it can go on training on either device).  Dropout
-        masks come from a different generator on each device.  Hidden sizes
-        up to 1024.
+        step copies back five numbers (loss, gradient norm, clipped, whether
+        the update went, whether it made a parameter non-finite); the fitted
+        model is the same numpy model as with 'cpu' (picklable, and it can go
+        on training on either device).  Dropout masks come from a different
+        generator on each device.  Hidden sizes up to 1024.
 
     Attributes
     ----------

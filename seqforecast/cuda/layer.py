@@ -32,6 +32,7 @@ so equal inputs give bit-identical results.
 import functools
 import math
 import types
+from typing import NamedTuple
 
 import numpy as np
 from numba import config, cuda, float64
@@ -310,6 +311,38 @@ def check_hidden(hidden):
                          f"got {hidden}")
 
 
+class _Plan(NamedTuple):
+    """How a recurrent kernel is launched: strategy, grid, block, shared memory."""
+
+    persistent: bool
+    blocks: int
+    threads: int
+    shared_weights: bool
+    shared_bytes: int
+
+
+def _plan(gates, per_sample, static_bytes, persistent, samples_per_block, shared_weights):
+    """The launch of a recurrent kernel over ``gates`` (G, T, B, H).
+
+    The kernel keeps ``per_sample`` values of each sample of its block in
+    shared memory, has ``static_bytes`` of fixed shared arrays, and takes
+    the strategy options of :func:`forward_steps`.
+    """
+    G, _, B, H = gates.shape
+    check_hidden(H)
+    persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
+    if persistent:
+        per_block = _samples_per_block(B, H, samples_per_block)
+    else:
+        per_block, shared_weights = max(1, BLOCK_THREADS // H), False
+    states = per_block * per_sample * gates.dtype.itemsize
+    weights = G * H * H * gates.dtype.itemsize
+    if shared_weights is None:
+        shared_weights = states + weights + static_bytes <= SHARED_BYTES
+    return _Plan(persistent, math.ceil(B / per_block), per_block * H, shared_weights,
+                 states + weights * shared_weights)
+
+
 def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state,
                   persistent=None, samples_per_block=None, shared_weights=None):
     """Run one layer's recurrence forward, after :func:`project_inputs`.
@@ -328,13 +361,9 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         Keep the recurrent weights in shared memory (default: when they fit).
     """
     G, T, B, H = gates.shape
-    check_hidden(H)
-    kernel = _forward_kernel(kind, gates.dtype)
-    persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
-    if not persistent:
-        per_block = max(1, BLOCK_THREADS // H)
-        blocks = math.ceil(B / per_block)
-        shared = per_block * H * gates.dtype.itemsize
+    plan = _plan(gates, H, 0, persistent, samples_per_block, shared_weights)
+    launch = _forward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
+    if not plan.persistent:
         if zero_state:
             fill(h[0], 0)
             if kind == LSTM:
@@ -342,21 +371,14 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         w_gates = w_hh.reshape(G, H, H)
         for t in range(T):
             matmul(h[t], w_gates, hh, trans_b=True)
-            kernel[blocks, per_block * H, 0, shared](  # use_hh, no shared weights, no zero_state
-                coupled, relu, t, t + 1, True, False, False, w_hh, b_hh, peephole, h, c, gates,
-                aux, hh)
+            launch(coupled, relu, t, t + 1, True, False, False, w_hh, b_hh, peephole, h, c,
+                   gates, aux, hh)  # one step, use_hh: the products come from hh
         return
-    per_block = _samples_per_block(B, H, samples_per_block)
-    shared = per_block * H * gates.dtype.itemsize
-    weights = G * H * H * gates.dtype.itemsize
-    if shared_weights is None:
-        shared_weights = shared + weights <= SHARED_BYTES
     # Read from global memory, the weights are transposed so that neighbouring units
     # read neighbouring addresses.
-    w = w_hh if shared_weights else transpose(w_hh)
-    kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
-        coupled, relu, 0, T, False, shared_weights, zero_state, w, b_hh, peephole, h, c, gates,
-        aux, hh)  # all steps, the products in the kernel (use_hh False)
+    w = w_hh if plan.shared_weights else transpose(w_hh)
+    launch(coupled, relu, 0, T, False, plan.shared_weights, zero_state, w, b_hh, peephole, h, c,
+           gates, aux, hh)  # all steps, the products in the kernel
 
 
 def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
@@ -377,27 +399,18 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
         As in :func:`forward_steps`.
     """
     G, T, B, H = gates.shape
-    check_hidden(H)
-    kernel = _backward_kernel(kind, gates.dtype)
-    persistent = H <= PERSISTENT_MAX_HIDDEN if persistent is None else persistent
-    itemsize = gates.dtype.itemsize
+    plan = _plan(gates, G * H, _ROWS_BYTES, persistent, samples_per_block, shared_weights)
+    launch = _backward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
     row_sq = empty((T, B), np.float64)  # each sample's ||dL/dh_t||^2
-    if persistent:
-        per_block = _samples_per_block(B, H, samples_per_block)
-        shared = per_block * G * H * itemsize
-        weights = G * H * H * itemsize
-        if shared_weights is None:
-            shared_weights = shared + weights + _ROWS_BYTES <= SHARED_BYTES
-        kernel[math.ceil(B / per_block), per_block * H, 0, shared + weights * shared_weights](
-            coupled, relu, 0, T, False, shared_weights, zero_state, tbptt, hidden_clip, w_hh,
-            peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)  # all steps
+    if plan.persistent:
+        launch(coupled, relu, 0, T, False, plan.shared_weights, zero_state, tbptt, hidden_clip,
+               w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)  # all steps
     else:
-        per_block = max(1, BLOCK_THREADS // H)
         for t in range(T - 1, -1, -1):
-            # One step (stepwise True: the products come after), no shared weights.
-            kernel[math.ceil(B / per_block), per_block * H, 0, per_block * G * H * itemsize](
-                coupled, relu, t, t + 1, True, False, zero_state and t == T - 1, tbptt,
-                hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)
+            # One step (stepwise: the products come after), no shared weights.
+            launch(coupled, relu, t, t + 1, True, False, zero_state and t == T - 1, tbptt,
+                   hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n,
+                   row_sq)
             if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
                 continue
             if kind == GRU:  # the candidate gate's hidden side has its own gradient, dm_n
