@@ -6,6 +6,7 @@ global-norm clipping work on one array.
 """
 import numpy as np
 
+from .cpu.products import linear, matmul
 from .recurrent import backward, forward, init_parameters, parameter_shapes, unpack
 from .training.losses import squared_error
 
@@ -110,7 +111,7 @@ class Network:
         for start in range(0, x.shape[1], PREDICT_CHUNK):
             stop = start + PREDICT_CHUNK
             last = forward(self.cell, self.layers, x[:, start:stop]).output[-1]
-            out[start:stop] = last @ self.head_weight.T + self.head_bias
+            linear(last, self.head_weight, self.head_bias, out[start:stop])
         return out
 
     def loss_gradient(self, x, y, tbptt=None, hidden_clip=None, dropout=0.0, seed=None,
@@ -148,10 +149,12 @@ class Network:
         last = fwd.output[-1]
         d_output = np.zeros_like(fwd.output)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            value, d_pred = loss(last @ self.head_weight.T + self.head_bias, y)
+            pred = np.empty_like(y)
+            linear(last, self.head_weight, self.head_bias, pred)
+            value, d_pred = loss(pred, y)
             np.dot(d_pred.T, last, out=self._grad_head["weight"])
             np.sum(d_pred, axis=0, out=self._grad_head["bias"])
-            np.dot(d_pred, self.head_weight, out=d_output[-1])
+            matmul(d_pred, self.head_weight, d_output[-1], False)
         if not (np.isfinite(value) and np.isfinite(d_output[-1]).all()):
             self.grad[...] = np.nan
             return value, [np.full(x.shape[0], np.nan) for _ in self.layers]

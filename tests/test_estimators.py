@@ -475,3 +475,24 @@ def test_device_cuda_without_a_gpu_says_why():
         fitted.set_params(device="cuda").predict(X)
     with pytest.raises(ValueError, match=r"device must be one of \('cpu', 'cuda'\), got 'gpu'"):
         LSTMRegressor(device="gpu").fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_a_windows_prediction_does_not_depend_on_its_batch(cls, dtype):
+    """Bit-identical predictions alone, in any order and in batches of any size.
+
+    BLAS products round a row differently depending on its place in the
+    batch (scikit-learn's check_methods_sample_order_invariance failed on
+    AMD EPYC machines); the kernels' own products must not.
+    """
+    X, y = _sequences(n=67, steps=6, features=3)
+    model = _quiet(cls(hidden_sizes=(7, 5), max_iter=2, random_state=0, dtype=dtype), X, y)
+    full = model.predict(X)
+    order = np.random.RandomState(1).permutation(len(X))
+    np.testing.assert_array_equal(model.predict(X[order]), full[order])
+    alone = np.array([model.predict(X[i:i + 1])[0] for i in range(len(X))])
+    np.testing.assert_array_equal(alone, full)
+    for size in (2, 3, 5, 33):
+        parts = [model.predict(X[i:i + size]) for i in range(0, len(X), size)]
+        np.testing.assert_array_equal(np.concatenate(parts), full)

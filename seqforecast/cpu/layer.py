@@ -2,21 +2,25 @@
 
 Arrays are C-contiguous and time-major.  Gate values are stored gate-major,
 ``gates[k, t]`` being the ``(B, H)`` block of gate ``k`` at step ``t``: every
-operand of the element-wise loops is then a contiguous ``(B, H)`` block that
-the loops walk as one flat run of ``B*H`` values, which LLVM vectorises (the
-activations are call-free, see :mod:`seqforecast.cells.activations`).  For a
+operand of the element-wise loops is a contiguous run that LLVM vectorises
+(the activations are call-free, see :mod:`seqforecast.cells.activations`).  For a
 layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
 
 * forward: the input projections of all steps are ``G`` products
-  ``(T*B, I) @ (I, H)`` before the time loop; each step adds ``G`` products
-  ``(B, H) @ (H, H)`` and one fused element-wise pass over the cell equations
-  of :mod:`seqforecast.cells`;
+  ``(T*B, I) @ (I, H)`` before the time loop; each step adds one product
+  ``(B, H) @ (H, G*H)`` for all gates and one element-wise pass over the
+  cell equations of :mod:`seqforecast.cells`, sample by sample;
 * backward: each step runs the cell's backward equations and ``G`` products
-  for ``dL/dh_{t-1}``; the weight and input gradients are products over all
-  steps at once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
+  for ``dL/dh_{t-1}``; the weight gradients are products over all steps at
+  once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
 
-Matrix products go to BLAS through Numba's ``np.dot``.  Reductions have a
-fixed order, so equal inputs give bit-identical results.
+Every product that yields a per-sample result (states, gates, ``dL/dh``,
+``dL/dx``) is :func:`seqforecast.cpu.products.matmul`, whose rows do not
+depend on the other rows of the batch, and the forward pass's element-wise
+loops run sample by sample: a window's forward pass (and so its prediction)
+is bit-identical whatever else shares its batch.  The weight
+gradients, which sum over the batch, go to BLAS through Numba's ``np.dot``.
+Reductions have a fixed order, so equal inputs give bit-identical results.
 """
 import math
 
@@ -25,6 +29,7 @@ from numba import njit
 
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
+from .products import linear, matmul
 
 RNN, LSTM, GRU = 0, 1, 2
 
@@ -61,14 +66,9 @@ def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
     G, H = gates.shape[0], gates.shape[3]
     x_2d = x.reshape(T * B, I)
     for k in range(G):
-        block = gates[k].reshape(T * B, H)
-        np.dot(x_2d, w_ih[k * H:(k + 1) * H].T, block)
-        bias = b_ih[k * H:(k + 1) * H]
-        if kind != GRU:
-            bias = bias + b_hh[k * H:(k + 1) * H]
-        for r in range(T * B):
-            for j in range(H):
-                block[r, j] += bias[j]
+        rows = slice(k * H, (k + 1) * H)
+        bias = b_ih[rows] if kind == GRU else b_ih[rows] + b_hh[rows]
+        linear(x_2d, w_ih[rows], bias, gates[k].reshape(T * B, H))
 
 
 @njit(**_JIT)
@@ -93,63 +93,48 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         o; GRU r, z, n; RNN h).
     aux : ndarray of shape (T, B, H)
         Receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} + b_hn`` (GRU).
-    hh : ndarray of shape (G, B, H)
-        Workspace for ``h_{t-1} @ W_hh.T``.
+    hh : ndarray of shape (G, B, H), C-contiguous
+        Workspace, used as (B, G*H) for ``h_{t-1} @ W_hh.T``.
     zero_state : bool
         Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
     """
     G, T, B, H = gates.shape
-    n = B * H
     if zero_state:
         h[0] = 0
         if kind == LSTM:
             c[0] = 0
-    p_i = _tile(peephole[0], B)
-    p_f = _tile(peephole[1], B)
-    p_o = _tile(peephole[2], B)
-    bh = np.zeros((3, n), h.dtype)  # GRU hidden-side biases, tiled over the rows
-    if kind == GRU:
-        for k in range(3):
-            bh[k] = _tile(b_hh[k * H:(k + 1) * H], B)
+    p_i, p_f, p_o = peephole[0], peephole[1], peephole[2]
+    b_r, b_z, b_n = b_hh[:H], b_hh[H:2 * H], b_hh[2 * H:]  # GRU hidden-side biases
+    w_t = np.ascontiguousarray(w_hh.T)  # (H, G*H): one product for all gates
+    hh_rows = hh.reshape(B, G * H)
     for t in range(T):
-        for k in range(G):
-            np.dot(h[t], w_hh[k * H:(k + 1) * H].T, hh[k])
-        h_prev = h[t].reshape(n)
-        h_next = h[t + 1].reshape(n)
-        if kind == LSTM:
-            g_i = gates[0, t].reshape(n)
-            g_f = gates[1, t].reshape(n)
-            g_g = gates[2, t].reshape(n)
-            g_o = gates[3, t].reshape(n)
-            m_i, m_f = hh[0].reshape(n), hh[1].reshape(n)
-            m_g, m_o = hh[2].reshape(n), hh[3].reshape(n)
-            c_prev = c[t].reshape(n)
-            c_next = c[t + 1].reshape(n)
-            tanh_c = aux[t].reshape(n)
-            for j in range(n):
-                (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
-                 h_next[j]) = _lstm_forward(
-                    g_i[j] + m_i[j], g_f[j] + m_f[j], g_g[j] + m_g[j], g_o[j] + m_o[j],
-                    c_prev[j], p_i[j], p_f[j], p_o[j], coupled)
-        elif kind == GRU:
-            g_r = gates[0, t].reshape(n)
-            g_z = gates[1, t].reshape(n)
-            g_n = gates[2, t].reshape(n)
-            m_r, m_z = hh[0].reshape(n), hh[1].reshape(n)
-            m_n = hh[2].reshape(n)
-            bh_r, bh_z, bh_n = bh[0], bh[1], bh[2]
-            hidden_n = aux[t].reshape(n)
-            for j in range(n):
-                hidden_n[j] = m_n[j] + bh_n[j]
-                g_r[j], g_z[j], g_n[j], h_next[j] = _gru_forward(
-                    g_r[j], g_z[j], g_n[j], m_r[j] + bh_r[j], m_z[j] + bh_z[j],
-                    hidden_n[j], h_prev[j])
-        else:
-            g_h = gates[0, t].reshape(n)
-            m_h = hh[0].reshape(n)
-            for j in range(n):
-                g_h[j] = _rnn_forward(g_h[j] + m_h[j], relu)
-                h_next[j] = g_h[j]
+        matmul(h[t], w_t, hh_rows, False)
+        # Row by row: every sample runs the same code, whatever its place in the batch.
+        for b in range(B):
+            m = hh_rows[b]
+            h_prev, h_next = h[t, b], h[t + 1, b]
+            if kind == LSTM:
+                g_i, g_f = gates[0, t, b], gates[1, t, b]
+                g_g, g_o = gates[2, t, b], gates[3, t, b]
+                c_prev, c_next, tanh_c = c[t, b], c[t + 1, b], aux[t, b]
+                for j in range(H):
+                    (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
+                     h_next[j]) = _lstm_forward(
+                        g_i[j] + m[j], g_f[j] + m[H + j], g_g[j] + m[2 * H + j],
+                        g_o[j] + m[3 * H + j], c_prev[j], p_i[j], p_f[j], p_o[j], coupled)
+            elif kind == GRU:
+                g_r, g_z, g_n = gates[0, t, b], gates[1, t, b], gates[2, t, b]
+                hidden_n = aux[t, b]
+                for j in range(H):
+                    hidden_n[j] = m[2 * H + j] + b_n[j]
+                    g_r[j], g_z[j], g_n[j], h_next[j] = _gru_forward(
+                        g_r[j], g_z[j], g_n[j], m[j] + b_r[j], m[H + j] + b_z[j],
+                        hidden_n[j], h_prev[j])
+            else:
+                g_h = gates[0, t, b]
+                for j in range(H):
+                    g_h[j] = _rnn_forward(g_h[j] + m[j], relu)
+                    h_next[j] = g_h[j]
 
 
 @njit(**_JIT)
@@ -198,8 +183,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     p_o = _tile(peephole[2], B)
     d_hc, d_cc = dh, dc
     d_hf, d_cf = d_hc.reshape(n), d_cc.reshape(n)
-    work = np.empty((2, B, H), h.dtype)
-    direct, product = work[0], work[1]
+    direct = np.empty((B, H), h.dtype)
     direct_f = direct.reshape(n)
     for t in range(T - 1, -1, -1):
         step_norms[t] = math.sqrt(_add_and_clip(d_hc, d_h[t], hidden_clip))
@@ -237,11 +221,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
             continue
         for k in range(G):
             d_k = dm_n[t] if kind == GRU and k == 2 else dgates[k, t]
-            if k == 0:
-                np.dot(d_k, w_hh[:H], d_hc)
-            else:
-                np.dot(d_k, w_hh[k * H:(k + 1) * H], product)
-                d_hc += product
+            matmul(d_k, w_hh[k * H:(k + 1) * H], d_hc, k > 0)
         if kind == GRU:
             d_hc += direct
 
@@ -278,10 +258,7 @@ def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih,
         np.dot(d_hid.T, h_2d, dw_hh[rows])
         _column_sums(d_in, db_ih[rows])
         _column_sums(d_hid, db_hh[rows])
-        if k == 0:
-            np.dot(d_in, w_ih[rows], dx_2d)
-        else:
-            dx_2d += np.dot(d_in, w_ih[rows])
+        matmul(d_in, w_ih[rows], dx_2d, k > 0)
     if dpeephole is not None:
         c_2d = c.reshape((T + 1) * B, H)
         _column_dots(dgates[0].reshape(T * B, H), c_2d[:T * B], dpeephole[0])

@@ -1,0 +1,93 @@
+"""Batch-invariant matrix products for the CPU kernels.
+
+A BLAS ``gemm`` may compute a row of its output with a different kernel
+(and so a different rounding) depending on where the row falls in the
+batch: the tail rows of a block, or a small-matrix path chosen by the
+batch size.  A window's prediction would then change in its last bits with
+the other windows of its batch (scikit-learn's
+``check_methods_sample_order_invariance`` fails on AMD EPYC machines, and
+predicting a window alone differs from predicting it in a batch everywhere).
+
+:func:`matmul` gives every output element ``out[r, j]`` the same
+computation wherever row ``r`` stands and whatever the other rows are: the
+``K`` products are added in order ``k = 0, 1, ..., K-1``, one fused
+multiply-add after the other, onto the value ``out[r, j]`` held before.
+Rows are processed four at a time (sharing the loads of ``b``) and the
+remaining rows one at a time, by code that performs the same operations in
+the same order, so the result of a row is bit-identical in both paths.
+"""
+import numpy as np
+from numba import njit
+
+# Only 'contract' (fused multiply-add): no reassociation, so the order of the
+# additions is the one written.
+_JIT = dict(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+
+
+@njit(**_JIT)
+def matmul(a, b, out, accumulate):
+    """``out = a @ b`` (or ``out += a @ b``), each row independent of the others.
+
+    Parameters
+    ----------
+    a : ndarray of shape (M, K)
+    b : ndarray of shape (K, N), C-contiguous rows
+    out : ndarray of shape (M, N)
+        Receives the product; must not overlap ``a`` or ``b``.
+    accumulate : bool
+        Add the product to ``out`` instead of overwriting it.
+    """
+    M, K = a.shape
+    N = b.shape[1]
+    M4 = M - M % 4
+    K4 = K - K % 4
+    for r in range(0, M4, 4):
+        o0, o1, o2, o3 = out[r], out[r + 1], out[r + 2], out[r + 3]
+        a0, a1, a2, a3 = a[r], a[r + 1], a[r + 2], a[r + 3]
+        if not accumulate:
+            out[r:r + 4] = 0
+        for k in range(0, K4, 4):
+            b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+            for j in range(N):
+                v0, v1, v2, v3 = b0[j], b1[j], b2[j], b3[j]
+                o0[j] = (((o0[j] + a0[k] * v0) + a0[k + 1] * v1) + a0[k + 2] * v2) + a0[k + 3] * v3
+                o1[j] = (((o1[j] + a1[k] * v0) + a1[k + 1] * v1) + a1[k + 2] * v2) + a1[k + 3] * v3
+                o2[j] = (((o2[j] + a2[k] * v0) + a2[k + 1] * v1) + a2[k + 2] * v2) + a2[k + 3] * v3
+                o3[j] = (((o3[j] + a3[k] * v0) + a3[k + 1] * v1) + a3[k + 2] * v2) + a3[k + 3] * v3
+        for k in range(K4, K):
+            bk = b[k]
+            for j in range(N):
+                o0[j] += a0[k] * bk[j]
+                o1[j] += a1[k] * bk[j]
+                o2[j] += a2[k] * bk[j]
+                o3[j] += a3[k] * bk[j]
+    for r in range(M4, M):
+        row, ar = out[r], a[r]
+        if not accumulate:
+            row[:] = 0
+        for k in range(0, K4, 4):
+            b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+            for j in range(N):
+                row[j] = (((row[j] + ar[k] * b0[j]) + ar[k + 1] * b1[j]) + ar[k + 2] * b2[j]) \
+                    + ar[k + 3] * b3[j]
+        for k in range(K4, K):
+            bk = b[k]
+            for j in range(N):
+                row[j] += ar[k] * bk[j]
+
+
+@njit(**_JIT)
+def linear(x, weight, bias, out):
+    """``out = x @ weight.T + bias``, each row independent of the others.
+
+    Parameters
+    ----------
+    x : ndarray of shape (M, K)
+    weight : ndarray of shape (N, K)
+    bias : ndarray of shape (N,)
+        Starts every output row; the products are then added in order.
+    out : ndarray of shape (M, N)
+    """
+    for r in range(out.shape[0]):
+        out[r] = bias
+    matmul(x, np.ascontiguousarray(weight.T), out, True)
