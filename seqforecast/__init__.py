@@ -1,9 +1,11 @@
 """seqforecast: recurrent neural networks for time-series forecasting, written with Numba."""
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
-from .forecasting import NaiveForecaster, SequenceForecaster, backtest, compare
+from .forecasting import (NaiveForecaster, SequenceForecaster, backtest, compare,
+                          default_regressor)
 from .recurrent import Cell
 from .windowing import SlidingWindowTransformer
 
 __version__ = "0.1.0"
 __all__ = ["Cell", "GRURegressor", "LSTMRegressor", "NaiveForecaster", "RNNRegressor",
-           "SequenceForecaster", "SlidingWindowTransformer", "backtest", "compare"]
+           "SequenceForecaster", "SlidingWindowTransformer", "backtest", "compare",
+           "default_regressor"]

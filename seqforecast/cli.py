@@ -12,8 +12,14 @@ from sklearn.linear_model import Ridge
 from .datasets import load_airline_passengers
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
 from .forecasting import NaiveForecaster, SequenceForecaster, compare
+from .windowing import SlidingWindowTransformer, check_series
 
 MODELS = {"lstm": LSTMRegressor, "gru": GRURegressor, "rnn": RNNRegressor}
+# What ``forecast --model auto`` backtests, and the baselines the guard compares a network with.
+AUTO_CANDIDATES = ("lstm", "gru", "ridge", "naive")
+BASELINES = ("ridge", "naive")
+# The guard's backtest: up to this many folds of ``horizon`` rows each.
+GUARD_FOLDS = 3
 
 # The demo: monthly airline passengers, 12 months ahead from 24 months of log returns,
 # backtested on 3 folds of 24 months.
@@ -35,7 +41,10 @@ def main(argv=None):
     forecast.add_argument("file", help="CSV file with a time column and numeric columns")
     forecast.add_argument("--target", required=True, help="the column to forecast")
     forecast.add_argument("--horizon", type=_positive, required=True, help="steps to forecast")
-    forecast.add_argument("--model", choices=sorted(MODELS), default="lstm")
+    forecast.add_argument("--model", choices=[*sorted(MODELS), "auto"], default="lstm",
+                          help="the network (default: %(default)s); 'auto': backtest lstm, gru, "
+                               "Ridge on lags and the seasonal naive forecast and forecast with "
+                               "the one of lowest MASE")
     forecast.add_argument("--out", help="output CSV (default: print to the terminal)")
     forecast.add_argument("--time-column", help="timestamp column (default: the first column)")
     forecast.add_argument("--window", type=_positive, default=24, help="input steps (%(default)s)")
@@ -48,6 +57,13 @@ def main(argv=None):
     forecast.add_argument("--freq", help="frequency of the timestamps, e.g. 'D' or '30min' "
                                          "(default: inferred)")
     forecast.add_argument("--seed", type=int, default=0)
+    forecast.add_argument("--season", type=_positive,
+                          help="season of the seasonal naive baseline and of MASE (default: "
+                               "from the frequency: 24 hourly, 48 half-hourly, 7 daily, "
+                               "5 business-daily, 52 weekly, 12 monthly, 4 quarterly, else 1)")
+    forecast.add_argument("--no-backtest", action="store_true",
+                          help="skip the backtest against the baselines (Ridge on lags, "
+                               "seasonal naive) that runs before the forecast")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -120,7 +136,34 @@ def run_demo(out_dir):
 
 
 def run_forecast(args):
-    """Fit a recurrent forecaster on one column of a CSV file with a progress bar."""
+    """Backtest against the baselines (unless --no-backtest), then fit and forecast."""
+    if args.model == "auto" and args.no_backtest:
+        raise ValueError("--model auto picks the model by backtesting it: drop --no-backtest, "
+                         "or name the model with --model")
+    data = _read_series(args)
+    model, season = args.model, args.season or 1
+    if not args.no_backtest:
+        model, season = _guard(data, args)
+    forecaster = _make_forecaster(model, args, season)
+    if model in MODELS:
+        started = time.perf_counter()
+        for epoch in range(1, args.epochs + 1):
+            forecaster.partial_fit(data)
+            _progress(epoch, args.epochs, forecaster.regressor_.loss_,
+                      time.perf_counter() - started)
+        print(file=sys.stderr)
+    else:
+        forecaster.fit(data)
+    forecast = forecaster.predict()
+    if args.out:
+        forecast.to_csv(args.out)
+        print(f"{args.horizon}-step forecast of {args.target!r} -> {args.out}", file=sys.stderr)
+    else:
+        print(forecast.to_csv(), end="")
+
+
+def _read_series(args):
+    """The target column of the CSV file, indexed by its time column."""
     raw = pd.read_csv(args.file)
     time_column = args.time_column or raw.columns[0]
     if time_column not in raw.columns:
@@ -132,22 +175,142 @@ def run_forecast(args):
         raise ValueError(f"the time column {time_column!r} holds numbers, not dates; name the "
                          f"date column with --time-column")
     data = raw.set_index(pd.DatetimeIndex(pd.to_datetime(raw[time_column]), name=time_column))
-    data = data[[args.target]]
-    regressor = MODELS[args.model](args.hidden, learning_rate_init=3e-3, random_state=args.seed)
-    forecaster = SequenceForecaster(
-        regressor, window=args.window, horizon=args.horizon, missing=args.missing, freq=args.freq,
-        target_transform=None if args.transform == "none" else args.transform)
-    started = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        forecaster.partial_fit(data)
-        _progress(epoch, args.epochs, forecaster.regressor_.loss_, time.perf_counter() - started)
-    print(file=sys.stderr)
-    forecast = forecaster.predict()
-    if args.out:
-        forecast.to_csv(args.out)
-        print(f"{args.horizon}-step forecast of {args.target!r} -> {args.out}", file=sys.stderr)
+    return data[[args.target]]
+
+
+def _make_forecaster(model, args, season=1):
+    """The forecaster that ``model`` names, built from the command's options.
+
+    The one place where the candidates are built: 'lstm', 'gru', 'rnn' (the
+    networks), 'ridge' (Ridge on the same lags and target transform) and
+    'naive' (the seasonal naive forecast with ``season``).
+    """
+    if model == "naive":
+        return NaiveForecaster(season, args.horizon, freq=args.freq, missing=args.missing)
+    if model == "ridge":
+        regressor = Ridge()
     else:
-        print(forecast.to_csv(), end="")
+        regressor = MODELS[model](args.hidden, learning_rate_init=3e-3, max_iter=args.epochs,
+                                  random_state=args.seed)
+    return SequenceForecaster(regressor, window=args.window, horizon=args.horizon,
+                              missing=args.missing, freq=args.freq,
+                              target_transform=_target_transform(args))
+
+
+def _label(model, args, season):
+    """How the table and the messages name a candidate."""
+    if model in MODELS:
+        return f"{model.upper()}({args.hidden})"
+    if model == "ridge":
+        return "Ridge on lags"
+    return "last value" if season == 1 else f"seasonal naive ({season})"
+
+
+def infer_season(freq):
+    """The season of a frequency where it is obvious, else 1.
+
+    24 for hourly, 48 for 30-minute, 7 for daily, 5 for business-daily,
+    52 for weekly, 12 for monthly and 4 for quarterly data.
+
+    Parameters
+    ----------
+    freq : str or pandas.DateOffset or None
+
+    Returns
+    -------
+    int
+    """
+    if freq is None:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)):  # fixed steps (Day: pandas 3)
+        by_step = {pd.Timedelta(hours=1): 24, pd.Timedelta(minutes=30): 48,
+                   pd.Timedelta(days=1): 7}
+        return by_step.get(pd.Timedelta(offset), 1)
+    if offset.n != 1:
+        return 1
+    if type(offset) is pd.offsets.BusinessDay:  # not a CustomBusinessDay with its own week
+        return 5
+    if isinstance(offset, pd.offsets.Week):
+        return 52
+    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd,
+                           pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)):
+        return 12
+    if isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
+                           pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
+        return 4
+    return 1
+
+
+def _guard(data, args):
+    """Backtest the candidates on the same folds and print the table to standard error.
+
+    Returns the model to forecast with (the one picked for ``--model auto``)
+    and the season.  Warns when the chosen network does worse than a
+    baseline; skips the backtest, saying so, when the series is too short
+    for one fold.
+    """
+    data = check_series(data, "data", args.missing)  # backtest refuses missing values
+    if args.season is not None:
+        season, why = args.season, "--season"
+    else:
+        # Fitting the last-value forecaster checks the timestamps and finds their frequency.
+        freq = NaiveForecaster(freq=args.freq).fit(data).freq_
+        season, why = infer_season(freq), f"from the frequency {freq.freqstr}; --season to change"
+    models = AUTO_CANDIDATES if args.model == "auto" else (args.model, *BASELINES)
+    fallback = "lstm" if args.model == "auto" else args.model
+    needed = _training_rows(args, season, data)
+    n_folds = min(GUARD_FOLDS, (len(data) - needed) // args.horizon)
+    if n_folds < 1:
+        print(f"seqforecast: the series has {len(data)} rows, too few to backtest against the "
+              f"baselines (one fold needs {needed} training rows and {args.horizon} test rows): "
+              f"backtest guard skipped, forecasting with {fallback} directly", file=sys.stderr)
+        return fallback, season
+    labels = {model: _label(model, args, season) for model in models}
+    forecasters = {labels[model]: _make_forecaster(model, args, season) for model in models}
+    print(f"backtest of {', '.join(forecasters)}: {n_folds} rolling-origin fold"
+          f"{'s' if n_folds > 1 else ''} of {args.horizon} rows at the end of {len(data)}; MASE "
+          f"against the seasonal naive forecast with season {season} ({why})", file=sys.stderr)
+    with warnings.catch_warnings():  # the table reports how well each model did
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        table, _ = compare(forecasters, data, n_folds=n_folds, test_size=args.horizon,
+                           season=season)
+    print("mean over folds (MAPE as a fraction):", file=sys.stderr)
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"), file=sys.stderr)
+    if args.model == "auto":
+        ranked = table.sort_values(["MASE", "MAE"]).index  # NaN last
+        model = next(model for model in models if labels[model] == ranked[0])
+        others = ", ".join(f"{label} {table.loc[label, 'MASE']:.3f}" for label in ranked[1:])
+        print(f"seqforecast: --model auto picked {ranked[0]}: the lowest backtest MASE, "
+              f"{table.loc[ranked[0], 'MASE']:.3f} (then {others}); forecasting with it "
+              f"refitted on the whole series", file=sys.stderr)
+        return model, season
+    warning = _beaten(table, labels[args.model], [labels[m] for m in BASELINES])
+    if warning:
+        print(warning, file=sys.stderr)
+    return args.model, season
+
+
+def _beaten(table, model, baselines):
+    """A warning when ``model``'s MASE is worse than the best baseline's, else None."""
+    best = table.loc[baselines].sort_values(["MASE", "MAE"]).index[0]  # NaN last
+    mase, best_mase = table.loc[model, "MASE"], table.loc[best, "MASE"]
+    if not mase > best_mase:
+        return None
+    return (f"seqforecast: warning: {model} forecasts worse than {best} in the backtest (MASE "
+            f"{mase:.3f} against {best_mase:.3f}); try --model auto, which forecasts with the "
+            f"model of lowest MASE")
+
+
+def _training_rows(args, season, data):
+    """Training rows a fold needs: one training window, and more than one season (MASE)."""
+    windower = SlidingWindowTransformer(args.window, args.horizon,
+                                        target_transform=_target_transform(args)).fit(data)
+    return max(windower.lookback_ + windower.lead_, season + 1)
+
+
+def _target_transform(args):
+    return None if args.transform == "none" else args.transform
 
 
 def _positive(text):

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
@@ -23,6 +24,7 @@ from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
+from .training.selection import improves_significantly
 from .training.trainer import Trainer
 
 # The learning rate an 'adaptive' schedule stops at (as in scikit-learn's MLP).
@@ -34,6 +36,25 @@ _PARAMETERS_DOC = """
     dropout : float, default=0.0
         Probability of dropping each output of a recurrent layer before it
         enters the next one (training only; needs two or more layers).
+    ar_window : int or None, default=None
+        Add a linear autoregressive path (LSTNet's "highway"): a linear map
+        from the last ``ar_window`` time steps of every input feature
+        straight to every output, added to the recurrent head's output and
+        trained with it.  A fit starts it at the ridge regression of y on
+        those steps (``ar_alpha``) with the recurrent head at zero, so
+        training begins at the linear model.  With ``early_stopping`` that
+        start is the validation score to beat (the recurrent part is kept
+        only where it improves on the linear model), and once the best
+        epoch is restored the AR path and the bias are solved again, by
+        ridge on all samples (the held-out ones included) with the
+        recurrent part fixed, so the linear part does not lose the most
+        recent samples.  The recurrent part is then kept only if, on the
+        held-out samples, it beats the ridge regression alone (solved on the
+        same samples) by more than chance: a one-sided Diebold-Mariano test
+        at 5% (``recurrent_kept_``).  None: no such path.
+    ar_alpha : float, default=1.0
+        L2 penalty of that starting ridge regression (scikit-learn's
+        :class:`~sklearn.linear_model.Ridge` ``alpha``).
     loss : {'squared_error', 'absolute_error', 'huber'}, default='squared_error'
         Training loss, the mean over samples and outputs.
     huber_delta : float, default=1.0
@@ -42,11 +63,16 @@ _PARAMETERS_DOC = """
         Optimizer (PyTorch's formulas).
     learning_rate_init : float, default=0.001
         Initial step size.
-    learning_rate : {'constant', 'adaptive'}, default='constant'
+    learning_rate : {'constant', 'adaptive', 'cosine'}, default='constant'
         'adaptive' divides the step size by 5 each time more than
         ``n_iter_no_change`` epochs in a row fail to improve the training
         loss (or the validation score with ``early_stopping``) by ``tol``;
         :meth:`fit` stops when another division would take it below 1e-6.
+        'cosine' decays it at every optimizer step from
+        ``learning_rate_init`` to 0 along half a cosine over the
+        ``max_iter`` epochs (Loshchilov & Hutter 2017, without restarts);
+        reaching ``max_iter`` is then the plan and raises no
+        ConvergenceWarning.
     alpha : float, default=0.0001
         L2 penalty on the weights (not the biases), scaled by the batch size
         as in :class:`~sklearn.neural_network.MLPRegressor`.
@@ -149,6 +175,11 @@ _PARAMETERS_DOC = """
     n_clipped_steps_ : int
         Optimizer steps whose gradient ``clip_value``, ``clip_norm`` or
         ``clip_global_norm`` changed.
+    recurrent_kept_ : bool or None
+        With ``ar_window`` and ``early_stopping``: whether the recurrent part
+        improved significantly on the ridge regression alone over the
+        held-out samples and was kept (False: the model is that ridge
+        regression, its head weight zero).  None otherwise.
     layers_ : list of dict
         Weights of each recurrent layer with PyTorch's names and layouts:
         ``weight_ih`` (G*H, n_in), ``weight_hh`` (G*H, H), ``bias_ih`` and
@@ -383,16 +414,22 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if self.dropout > 0 and len(sizes) == 1:
             warnings.warn("dropout acts between stacked recurrent layers and has no effect "
                           "with a single layer", UserWarning)
+        ar_window = self.ar_window or 0
         resume = (incremental or self.warm_start) and hasattr(self, "_network")
         if resume:
             net = self._network
-            if (net.cell, net.hidden_sizes, net.params.dtype) != (cell, sizes, dtype):
+            fitted = (net.cell, net.hidden_sizes, net.params.dtype, net.ar_window)
+            if fitted != (cell, sizes, dtype, ar_window):
                 raise ValueError(f"cannot continue training: the fitted model is "
-                                 f"{net.cell} {net.hidden_sizes} {net.params.dtype}, the "
-                                 f"parameters now ask for {cell} {sizes} {dtype}")
+                                 f"{net.cell} {net.hidden_sizes} {net.params.dtype} with "
+                                 f"ar_window={net.ar_window}, the parameters now ask for "
+                                 f"{cell} {sizes} {dtype} with ar_window={ar_window}")
         else:
             self.__dict__.pop("_network", None)  # a fit that fails below leaves it unfitted
         X, y, y_ndim = self._validate_X(X, y, reset=not resume)
+        if ar_window > X.shape[1]:
+            raise ValueError(f"ar_window={ar_window} is longer than the {X.shape[1]} time steps "
+                             f"of X")
         if resume and y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y.shape[1]} outputs, but the model was fitted with "
                              f"{self.n_outputs_}")
@@ -406,8 +443,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                     f"sample: validation_fraction={self.validation_fraction} of {n_samples} "
                     f"samples holds out {n_val}")
             # The most recent samples, in the order given: never a random draw.
-            x_val = np.ascontiguousarray(X[n_samples - n_val:].transpose(1, 0, 2))
-            y_val = y[n_samples - n_val:]
+            X_held, y_held = X[n_samples - n_val:], y[n_samples - n_val:]
+            x_val, y_val = np.ascontiguousarray(X_held.transpose(1, 0, 2)), y_held
             X, y = X[:n_samples - n_val], y[:n_samples - n_val]
         n_train = len(X)
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
@@ -417,6 +454,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
         if not resume:
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
+            if ar_window:  # start as the linear model: the recurrent head at zero
+                self._network.head_weight[...] = 0
+                self._solve_autoregressive(np.ascontiguousarray(X.transpose(1, 0, 2)), y)
         elif not incremental:
             self._optimizer = self._make_optimizer()  # warm start: the weights carry over
         if not incremental:
@@ -436,17 +476,26 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             model = self._network
             trainer = Trainer(model, *settings)
         try:
-            self._train(model, trainer, x_train, y, x_val if early_stopping else None,
-                        y_val if early_stopping else None, batch_size, incremental)
+            diverged = self._train(model, trainer, x_train, y, x_val if early_stopping else None,
+                                   y_val if early_stopping else None, batch_size, incremental)
         finally:
             if self.device == "cuda":
                 trainer.sync(self._network)
+        if early_stopping and ar_window and not diverged:
+            self._finish_autoregressive(
+                np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
+                np.concatenate([y, y_held]), x_val, y_val)
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
-        """The epochs of one fit or partial_fit call, on ``model`` (host or device network)."""
+        """The epochs of one fit or partial_fit call, on ``model`` (host or device network).
+
+        Returns whether training diverged.
+        """
         n_train, early_stopping = y.shape[0], x_val is not None
         stopped = diverged = False
+        if early_stopping and self.ar_window:  # the ridge start is the score to beat
+            self.best_validation_score_ = r2_score(y_val, model.predict(x_val))
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
@@ -481,11 +530,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                               f"{self.tol} for {self.n_iter_no_change + 1} epochs; stopping.")
                     stopped = True
                     break
-        if not (stopped or incremental):
+        if not (stopped or incremental or self.learning_rate == "cosine"):
             warnings.warn(f"Maximum iterations ({self.max_iter}) reached and the optimization "
                           f"hasn't converged yet.", ConvergenceWarning)
         if early_stopping and not diverged:
             model.restore(self._best_params)
+        return diverged
 
     def _check_device(self):
         from .cuda import check_available
@@ -511,7 +561,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _initialize(self, cell, sizes, dtype, n_outputs, y_ndim):
         self._rng = check_random_state(self.random_state)
         self._network = Network(cell, self.n_features_in_ if self._X_ndim == 3 else 1, sizes,
-                                n_outputs, self._rng, dtype)
+                                n_outputs, self._rng, dtype, self.ar_window or 0)
         self._optimizer = self._make_optimizer()
         self._best_params = self._network.params.copy()
         self.n_outputs_ = n_outputs
@@ -523,10 +573,58 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self.best_validation_score_ = None
         self.grad_norm_mean_, self.grad_norm_max_, self.step_grad_norms_ = [], [], []
         self.n_iter_ = self.t_ = self.n_clipped_steps_ = 0
-        self._no_improvement_count = 0
+        self._no_improvement_count = self._schedule_steps = 0
+        self.recurrent_kept_ = None
+
+    def _solve_autoregressive(self, x, y):
+        """Set the AR path and the bias to the ridge regression of what the head leaves.
+
+        ``x`` (n_timesteps, n_samples, n_features) time-major and ``y``
+        (n_samples, n_outputs): the AR weights and the output bias become
+        the ridge regression (``ar_alpha``) of ``y - head(h_T)`` on the
+        last ``ar_window`` steps, the recurrent part as it is.
+        """
+        net = self._network
+        net.ar_weight[...] = 0
+        net.head_bias[...] = 0
+        with kernel_threads():
+            residual = y.astype(np.float64) - net.predict(x)
+        lags = net.ar_inputs(x).transpose(1, 0, 2).reshape(x.shape[1], -1).astype(np.float64)
+        ridge = Ridge(alpha=self.ar_alpha).fit(lags, residual)
+        coef = ridge.coef_.reshape(y.shape[1], self.ar_window, x.shape[2])
+        net.ar_weight[...] = coef.transpose(1, 0, 2)
+        net.head_bias[...] = ridge.intercept_
+
+    def _finish_autoregressive(self, x, y, x_val, y_val):
+        """After early stopping: the linear part on all samples, the recurrent part if it helps.
+
+        The hold-out chose the recurrent part's epoch; the linear part need
+        not lose the most recent samples, so it is solved again on all of
+        them (``x`` time-major, ``y``).  Then the model is compared on the
+        held-out samples with the ridge regression alone, solved on the same
+        samples: the recurrent part is kept only when its improvement is
+        significant (:func:`~seqforecast.training.selection.
+        improves_significantly`); otherwise the model becomes that ridge
+        regression (head weight zero) and ``recurrent_kept_`` is False.
+        """
+        net = self._network
+
+        def held_out_loss():
+            with kernel_threads():
+                return np.mean((net.predict(x_val) - y_val) ** 2, axis=1)
+
+        self._solve_autoregressive(x, y)
+        with_recurrent, loss_with = net.snapshot(), held_out_loss()
+        net.head_weight[...] = 0
+        self._solve_autoregressive(x, y)
+        self.recurrent_kept_ = improves_significantly(held_out_loss(), loss_with,
+                                                      y_val.shape[1] - 1)
+        if self.recurrent_kept_:
+            net.restore(with_recurrent)
 
     def _start_fit(self, early_stopping):
         """Each fit call judges improvement afresh (its data, its hold-out)."""
+        self._schedule_steps = 0
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
         self._best_params = self._network.params.copy()
@@ -553,6 +651,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         trainer.pop_step_norms()
         for number, batch in enumerate(batches, 1):
             x, y = take(batch)
+            if self.learning_rate == "cosine":
+                done = min(self._schedule_steps / (self.max_iter * len(batches)), 1.0)
+                self._optimizer.learning_rate = (
+                    self.learning_rate_init * 0.5 * (1.0 + math.cos(math.pi * done)))
+                self._schedule_steps += 1
             seed = int(self._rng.randint(2 ** 31)) if self.dropout > 0 else None
             result = trainer.step(x, y, seed)
             if not result.finite:
@@ -633,8 +736,10 @@ _HYPERPARAMETER_RULES = [
     (("loss",), lambda v: v in tuple(LOSSES), f"one of {tuple(LOSSES)}"),
     (("device",), lambda v: v in ("cpu", "cuda"), "one of ('cpu', 'cuda')"),
     (("solver",), lambda v: v in ("adam", "sgd", "rmsprop"), "one of ('adam', 'sgd', 'rmsprop')"),
-    (("learning_rate",), lambda v: v in ("constant", "adaptive"),
-     "one of ('constant', 'adaptive')"),
+    (("learning_rate",), lambda v: v in ("constant", "adaptive", "cosine"),
+     "one of ('constant', 'adaptive', 'cosine')"),
+    (("ar_window",), _or_none(is_int), "a positive int or None"),
+    (("ar_alpha",), lambda v: is_real(v, 0), "a non-negative number"),
     (("learning_rate_init", "huber_delta", "epsilon"),
      lambda v: is_real(v, 0, include_low=False), "a positive number"),
     (("clip_value", "clip_norm", "clip_global_norm", "clip_hidden_norm"),
@@ -662,7 +767,8 @@ class RNNRegressor(_RecurrentRegressor):
         Nonlinearity of the recurrent layers.""")
 
     def __init__(self, hidden_sizes=32, *, activation="tanh", dropout=0.0,
-                 loss="squared_error", huber_delta=1.0, solver="adam", learning_rate_init=1e-3,
+                 ar_window=None, ar_alpha=1.0, loss="squared_error", huber_delta=1.0,
+                 solver="adam", learning_rate_init=1e-3,
                  learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
@@ -684,7 +790,8 @@ class LSTMRegressor(_RecurrentRegressor):
         Coupled input and forget gates, ``f = 1 - i``.""")
 
     def __init__(self, hidden_sizes=32, *, peephole=False, coupled_gates=False, dropout=0.0,
-                 loss="squared_error", huber_delta=1.0, solver="adam", learning_rate_init=1e-3,
+                 ar_window=None, ar_alpha=1.0, loss="squared_error", huber_delta=1.0,
+                 solver="adam", learning_rate_init=1e-3,
                  learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
@@ -701,7 +808,8 @@ class LSTMRegressor(_RecurrentRegressor):
 class GRURegressor(_RecurrentRegressor):
     __doc__ = _class_doc("Gated recurrent unit (GRU) regressor.", "")
 
-    def __init__(self, hidden_sizes=32, *, dropout=0.0, loss="squared_error", huber_delta=1.0,
+    def __init__(self, hidden_sizes=32, *, dropout=0.0, ar_window=None, ar_alpha=1.0,
+                 loss="squared_error", huber_delta=1.0,
                  solver="adam", learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4,
                  batch_size="auto", max_iter=200, shuffle=True, random_state=None, tol=1e-4,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
@@ -713,3 +821,7 @@ class GRURegressor(_RecurrentRegressor):
 
     def _cell(self):
         return Cell("gru")
+
+
+# Each regressor by the name of its cell.
+REGRESSORS = {"rnn": RNNRegressor, "lstm": LSTMRegressor, "gru": GRURegressor}

@@ -244,15 +244,79 @@ class _Forecaster(BaseEstimator):
         return actual, predicted, origins
 
 
+# The default training recipe, in optimizer steps rather than epochs, so that a
+# short series gets many epochs and a long one few (see default_regressor).
+TRAINING_STEPS = 1000
+PATIENCE_STEPS = 250
+HOLD_OUT = 0.2
+
+
+def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None):
+    """The recurrent regressor a :class:`SequenceForecaster` builds from a cell name.
+
+    One layer of 32 units with a linear autoregressive path over the whole
+    window that starts at the ridge regression of the targets on the
+    window, the recurrent head at zero (the model starts as Ridge on the
+    same lags and the recurrent part learns what it leaves).  It trains for
+    about :data:`TRAINING_STEPS` optimizer steps of 32 windows (epochs =
+    steps / batches per epoch) with Adam at 3e-3 decaying to 0 along a
+    cosine, global-norm clipping at 1, and early stopping on the most
+    recent 20% of the windows that keeps the best weights, the ridge start
+    included, after :data:`PATIENCE_STEPS` steps without improvement.
+
+    Why: with epochs instead of steps a small series got a few hundred
+    optimizer steps in all and never learned its seasonal copy, and a
+    randomly started network lost to Ridge and to seasonal naive on smooth
+    seasonal series; starting at the linear model and judging every epoch
+    on the newest windows keeps what the recurrent part adds and drops
+    what it does not.
+
+    Parameters
+    ----------
+    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
+    window : int, default=24
+        Time steps per training window (the autoregressive path's length).
+    n_windows : int, default=1000
+        Training windows the regressor will be fitted on (sizes the batch,
+        the epochs and the patience).
+    random_state : int or None, default=None
+
+    Returns
+    -------
+    RNNRegressor, LSTMRegressor or GRURegressor
+        Unfitted.
+    """
+    from .estimators import REGRESSORS
+
+    if cell not in REGRESSORS:
+        raise ValueError(f"cell must be one of {sorted(REGRESSORS)}, got {cell!r}")
+    if not (is_int(window) and is_int(n_windows)):
+        raise ValueError(f"window and n_windows must be positive ints, got {window!r} and "
+                         f"{n_windows!r}")
+    n_val = math.ceil(HOLD_OUT * n_windows)
+    early_stopping = n_val >= 2 and n_windows - n_val >= 1
+    n_train = n_windows - n_val if early_stopping else n_windows
+    batch_size = min(32, n_train)
+    batches = math.ceil(n_train / batch_size)
+    return REGRESSORS[cell](
+        hidden_sizes=32, ar_window=window, batch_size=batch_size,
+        max_iter=math.ceil(TRAINING_STEPS / batches), learning_rate_init=3e-3,
+        learning_rate="cosine", clip_global_norm=1.0, early_stopping=early_stopping,
+        validation_fraction=HOLD_OUT, n_iter_no_change=math.ceil(PATIENCE_STEPS / batches),
+        random_state=random_state)
+
+
 class SequenceForecaster(_Forecaster):
     """Forecast a time series with any scikit-learn regressor on sliding windows.
 
     Parameters
     ----------
-    regressor : regressor or None, default=None
+    regressor : {'lstm', 'gru', 'rnn'}, regressor or None, default=None
         Fitted on the windows: a seqforecast RNN regressor reads them as
         3-D sequences, any other (e.g. ``Ridge``) as flat lag vectors.
-        None: ``LSTMRegressor()``.  It is cloned.
+        A cell name builds the tuned default of :func:`default_regressor`
+        for that cell (sized to the training windows at each fit); None is
+        'lstm'.  An estimator is cloned and trained as it is configured.
     window : int, default=24
         Time steps the regressor sees.
     horizon : int, default=1
@@ -263,9 +327,29 @@ class SequenceForecaster(_Forecaster):
         horizon; its inputs must be targets or future covariates.
     targets, past_covariates, future_covariates : list of str or None
         Column roles, see :class:`~seqforecast.windowing.SlidingWindowTransformer`.
-    target_transform : {None, 'diff', 'return', 'log_return', 'last_value'}, default=None
-        Model the targets relative to the last observed value (see the
-        transformer); forecasts are turned back into levels exactly.
+    target_transform : {None, 'diff', 'return', 'log_return', 'last_value', 'seasonal_diff'}, \
+default=None
+        Model the targets relative to the last observed value, or to the
+        value one ``season`` earlier (see the transformer); forecasts are
+        turned back into levels exactly.
+    season : int or None, default=None
+        The period, in rows, of ``target_transform='seasonal_diff'``.
+    ar_window : 'auto', int or None, default='auto'
+        The linear autoregressive path of a seqforecast RNN regressor (see
+        its ``ar_window``): 'auto' turns it on over the whole window when
+        the regressor leaves it off, an int sets it, None leaves the
+        regressor as it is.  Other regressors ignore it.
+    window_norm : {None, 'standard', 'last'}, default=None
+        Per-window normalisation of the target channels (RevIN, Kim et al.
+        2022): each window's target channels, and its targets, are shifted
+        by that window's own mean and divided by its standard deviation
+        ('standard'), or shifted by its last value ('last'), before the
+        regressor sees them; forecasts are mapped back with the same
+        numbers.  One model then serves series whose level drifts and
+        series of different scales.  Applied after ``target_transform``
+        and before ``scale``.
+    random_state : int or None, default=None
+        Seeds the regressor built from a cell name (ignored otherwise).
     scale : bool, default=True
         Standardise every input channel and every target (after
         ``target_transform``) with :class:`~sklearn.preprocessing.StandardScaler`
@@ -290,8 +374,9 @@ class SequenceForecaster(_Forecaster):
     """
 
     def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
-                 past_covariates=None, future_covariates=None, target_transform=None, scale=True,
-                 stride=1, freq=None, missing="error"):
+                 past_covariates=None, future_covariates=None, target_transform=None,
+                 season=None, ar_window="auto", window_norm=None, scale=True, stride=1,
+                 freq=None, missing="error", random_state=None):
         self.regressor = regressor
         self.window = window
         self.horizon = horizon
@@ -300,22 +385,28 @@ class SequenceForecaster(_Forecaster):
         self.past_covariates = past_covariates
         self.future_covariates = future_covariates
         self.target_transform = target_transform
+        self.season = season
+        self.ar_window = ar_window
+        self.window_norm = window_norm
         self.scale = scale
         self.stride = stride
         self.freq = freq
         self.missing = missing
+        self.random_state = random_state
 
     def partial_fit(self, data, y=None):
         """One more epoch of the regressor's ``partial_fit`` on the windows of ``data``.
 
         The first call fixes the windows' layout and scalers, as :meth:`fit`
-        does; the command line uses it to show progress.
+        does; the command line uses it to show progress.  A regressor built
+        from a cell name then trains without early stopping (``partial_fit``
+        holds nothing out).
         """
-        if not hasattr(self.regressor or self._default_regressor(), "partial_fit"):
+        if not hasattr(self._template(), "partial_fit"):
             raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")
         if not hasattr(self, "history_"):
             frames = self._check_data(data, fitting=True)
-            X, Y = self._prepare(frames)
+            X, Y = self._prepare(frames, incremental=True)
             self._fit_scalers(X, Y)
         else:
             frames = self._check_data(data, fitting=False)
@@ -332,32 +423,59 @@ class SequenceForecaster(_Forecaster):
         self._fit_scalers(X, Y)
         self.regressor_.fit(*self._scaled(X, Y))
 
-    @staticmethod
-    def _default_regressor():
-        from .estimators import LSTMRegressor
+    def _template(self):
+        """The regressor as given, or the class a cell name stands for (unfitted, unsized)."""
+        regressor = "lstm" if self.regressor is None else self.regressor
+        if isinstance(regressor, str):
+            from .estimators import REGRESSORS
 
-        return LSTMRegressor()
+            if regressor not in REGRESSORS:
+                raise ValueError(f"regressor must be an estimator or one of "
+                                 f"{sorted(REGRESSORS)}, got {regressor!r}")
+            return REGRESSORS[regressor]()
+        return regressor
 
-    def _prepare(self, frames):
+    def _configured(self, n_windows, incremental):
+        """The regressor to fit on ``n_windows`` training windows."""
+        if isinstance(self.regressor, str) or self.regressor is None:
+            regressor = default_regressor(self.regressor or "lstm", self.window, n_windows,
+                                          self.random_state)
+            if incremental:
+                regressor.set_params(early_stopping=False)
+        else:
+            regressor = clone(self.regressor)
+        if "ar_window" in regressor.get_params() and self.ar_window is not None:
+            if self.ar_window != "auto":
+                regressor.set_params(ar_window=self.ar_window)
+            elif regressor.get_params()["ar_window"] is None:
+                regressor.set_params(ar_window=self.window)
+        return regressor
+
+    def _prepare(self, frames, incremental=False):
         if self.strategy not in ("direct", "recursive"):
             raise ValueError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
         if self.strategy == "recursive" and self.past_covariates:
             raise ValueError("strategy='recursive' feeds forecasts back as inputs, so it cannot "
                              "use past covariates (unknown in the future): make them future "
                              "covariates or use strategy='direct'")
-        self.regressor_ = clone(self._default_regressor() if self.regressor is None
-                                else self.regressor)
-        tags = get_tags(self.regressor_)
+        if self.window_norm not in (None, "standard", "last"):
+            raise ValueError(f"window_norm must be None, 'standard' or 'last', got "
+                             f"{self.window_norm!r}")
+        if not (self.ar_window in (None, "auto") or is_int(self.ar_window)):
+            raise ValueError(f"ar_window must be 'auto', a positive int or None, got "
+                             f"{self.ar_window!r}")
+        tags = get_tags(self._template())
         three_d = tags.input_tags.three_d_array
         self.windower_ = SlidingWindowTransformer(
             self.window, self.horizon if self.strategy == "direct" else 1, stride=self.stride,
             targets=self.targets, past_covariates=self.past_covariates,
             future_covariates=self.future_covariates, target_transform=self.target_transform,
-            flatten=not three_d).fit(next(iter(frames.values())))
+            season=self.season, flatten=not three_d).fit(next(iter(frames.values())))
         self.channels_ = self.windower_.channels_
         self.targets_ = self.channels_[:self.windower_.n_targets_]
         self.lookback_ = self.windower_.lookback_
         X, Y = self._training_windows(frames)
+        self.regressor_ = self._configured(len(X), incremental)
         if Y.shape[1] > 1 and not tags.target_tags.multi_output:
             raise ValueError(f"{type(self.regressor_).__name__} predicts one output, but the "
                              f"direct strategy needs {Y.shape[1]} (steps x targets): wrap it in "
@@ -373,7 +491,38 @@ class SequenceForecaster(_Forecaster):
             origins = windower.training_origins(len(values))
             X.append(windower.windows(values, origins))
             Y.append(windower.window_targets(values, origins))
-        return np.concatenate(X), np.concatenate(Y)
+        X, Y = np.concatenate(X), np.concatenate(Y)
+        shift, spread = self._window_stats(X)
+        return self._normalised(X, shift, spread), self._targets_normalised(Y, shift, spread)
+
+    def _window_stats(self, X):
+        """Each window's shift and spread for ``window_norm``, both (n_windows, n_targets).
+
+        Identity (0 and 1) when ``window_norm`` is None.  A window whose
+        target channel is constant keeps a spread of 1.
+        """
+        k = len(self.targets_)
+        target = X.reshape(len(X), -1, len(self.channels_))[:, :, :k]
+        if self.window_norm is None:
+            return np.zeros((len(X), k)), np.ones((len(X), k))
+        if self.window_norm == "last":
+            return target[:, -1].copy(), np.ones((len(X), k))
+        shift, spread = target.mean(axis=1), target.std(axis=1)
+        return shift, np.where(spread > 1e-12 * np.maximum(np.abs(shift), 1.0), spread, 1.0)
+
+    def _normalised(self, X, shift, spread):
+        """Windows with their target channels shifted and divided, X's shape."""
+        if self.window_norm is None:
+            return X
+        k = len(self.targets_)
+        out = X.reshape(len(X), -1, len(self.channels_)).copy()
+        out[:, :, :k] = (out[:, :, :k] - shift[:, None]) / spread[:, None]
+        return out.reshape(X.shape)
+
+    def _targets_normalised(self, Y, shift, spread):
+        """Targets (n_windows, n_steps * n_targets) on their window's scale."""
+        n, k = len(Y), len(self.targets_)
+        return ((Y.reshape(n, -1, k) - shift[:, None]) / spread[:, None]).reshape(n, -1)
 
     def _fit_scalers(self, X, Y):
         if self.scale:
@@ -393,10 +542,14 @@ class SequenceForecaster(_Forecaster):
         return X, Y[:, 0] if Y.shape[1] == 1 else Y  # 1-D for single-output regressors
 
     def _predict_windows(self, X):
-        (scaled,) = self._scaled(X)
+        shift, spread = self._window_stats(X)
+        (scaled,) = self._scaled(self._normalised(X, shift, spread))
         prediction = np.asarray(self.regressor_.predict(scaled), dtype=np.float64)
         prediction = prediction.reshape(len(X), -1)
-        return self.target_scaler_.inverse_transform(prediction) if self.scale else prediction
+        if self.scale:
+            prediction = self.target_scaler_.inverse_transform(prediction)
+        n, k = len(X), len(self.targets_)
+        return (prediction.reshape(n, -1, k) * spread[:, None] + shift[:, None]).reshape(n, -1)
 
     def _max_steps(self):
         return self.horizon if self.strategy == "direct" else math.inf
@@ -416,7 +569,8 @@ class SequenceForecaster(_Forecaster):
         windower, k = self.windower_, len(self.targets_)
         if self.strategy == "direct":
             prediction = self._predict_windows(windower.windows(values, origins))
-            prediction = windower.inverse_transform_targets(prediction, values[origins, :k])
+            prediction = windower.inverse_transform_targets(
+                prediction, windower.origin_values(values, origins))
             return prediction.reshape(len(origins), -1, k)[:, :n_steps]
         # Recursive: each origin gets its own copy of the rows it reads, and its
         # one-step forecasts are written into that copy as the next rows.
@@ -428,7 +582,8 @@ class SequenceForecaster(_Forecaster):
         for step in range(n_steps):
             current = local_origins + step
             prediction = self._predict_windows(windower.windows(local, current))
-            prediction = windower.inverse_transform_targets(prediction, local[current, :k])
+            prediction = windower.inverse_transform_targets(
+                prediction, windower.origin_values(local, current))
             local[current + 1, :k] = prediction
             out[:, step] = prediction
         return out

@@ -1,4 +1,12 @@
-"""A recurrent network for regression: a stack of recurrent layers and a linear head.
+"""A recurrent network for regression: a stack of recurrent layers, a linear head and
+an optional linear autoregressive path.
+
+The output is ``head(h_T) + ar(x)``: the linear head on the top layer's last
+hidden state, plus (with ``ar_window > 0``) a linear map of the last
+``ar_window`` input steps straight to every output, the "highway" of LSTNet
+(Lai et al. 2018).  The network then contains a linear model on lags as a
+special case (head weight zero), and the recurrent layers learn what it
+leaves.
 
 All parameters live in one flat vector (``params``) and all gradients in
 another (``grad``), with per-tensor views into both, so optimizers and
@@ -29,16 +37,23 @@ class Network:
     random_state : numpy.random.RandomState
         Source of the initial weights.
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
+    ar_window : int, default=0
+        Input steps read by the autoregressive path (the last ones); 0: none.
 
     Attributes
     ----------
     params : ndarray of shape (n_params,)
-        All parameters: the layers in order, then the head.
+        All parameters: the layers in order, then the head (weight, bias,
+        then ``ar_weight``).
     layers : list of dict
         Views of ``params``, one dict per recurrent layer (PyTorch's names
         and layouts, see :mod:`seqforecast.recurrent`).
     head_weight : ndarray of shape (n_outputs, hidden_sizes[-1])
     head_bias : ndarray of shape (n_outputs,)
+        The only bias of the output (the autoregressive path has none).
+    ar_weight : ndarray of shape (ar_window, n_outputs, input_size) or None
+        ``ar_weight[s, o, i]`` multiplies feature ``i`` of input step
+        ``T - ar_window + s`` in output ``o``.  Starts at zero.
     grad : ndarray of shape (n_params,)
         Gradient filled by :meth:`loss_gradient`, laid out like ``params``.
     param_tensors, grad_tensors : list of ndarray
@@ -52,24 +67,31 @@ class Network:
     """
 
     def __init__(self, cell, input_size, hidden_sizes, n_outputs, random_state,
-                 dtype=np.float32):
+                 dtype=np.float32, ar_window=0):
         self.cell = cell
         self.input_size = input_size
         self.hidden_sizes = tuple(hidden_sizes)
         self.n_outputs = n_outputs
+        self.ar_window = ar_window
         layer_params, _ = init_parameters(cell, input_size, hidden_sizes, random_state, dtype)
         top = self.hidden_sizes[-1]
         bound = 1.0 / np.sqrt(top)
         head = random_state.uniform(-bound, bound, n_outputs * (top + 1)).astype(dtype)
-        self.params = np.concatenate([layer_params, head])
+        ar = np.zeros(ar_window * n_outputs * input_size, dtype)
+        self.params = np.concatenate([layer_params, head, ar])
         self._bind()
 
     def _bind(self):
         """Make the views of ``params`` and ``grad`` (after init and after unpickling)."""
-        self.shapes = shapes = parameter_shapes(self.cell, self.input_size, self.hidden_sizes) + [
-            {"weight": (self.n_outputs, self.hidden_sizes[-1]), "bias": (self.n_outputs,)}]
+        head_shapes = {"weight": (self.n_outputs, self.hidden_sizes[-1]),
+                       "bias": (self.n_outputs,)}
+        if self.ar_window:
+            head_shapes["ar_weight"] = (self.ar_window, self.n_outputs, self.input_size)
+        self.shapes = shapes = parameter_shapes(self.cell, self.input_size,
+                                                self.hidden_sizes) + [head_shapes]
         *self.layers, head = unpack(self.params, shapes)
         self.head_weight, self.head_bias = head["weight"], head["bias"]
+        self.ar_weight = head.get("ar_weight")
         self.grad = np.zeros_like(self.params)
         *self._grad_layers, grad_head = unpack(self.grad, shapes)
         self._grad_head = grad_head
@@ -77,6 +99,29 @@ class Network:
         self.grad_tensors = [a for layer in self._grad_layers + [grad_head]
                              for a in layer.values()]
         self.is_weight = [not name.startswith("bias") for layer in shapes for name in layer]
+
+    def ar_inputs(self, x):
+        """What the autoregressive path reads: the last ``ar_window`` steps of ``x``.
+
+        Parameters
+        ----------
+        x : ndarray of shape (T, B, input_size)
+
+        Returns
+        -------
+        ndarray of shape (ar_window, B, input_size)
+        """
+        if self.ar_window > x.shape[0]:
+            raise ValueError(f"ar_window={self.ar_window} is longer than the {x.shape[0]} "
+                             f"steps of x")
+        return x[x.shape[0] - self.ar_window:]
+
+    def _outputs(self, last, x, out):
+        """``out = head(last) + ar(x)``, each row independent of the others."""
+        linear(last, self.head_weight, self.head_bias, out)
+        if self.ar_window:
+            for step, weight in zip(self.ar_inputs(x), self.ar_weight):
+                matmul(np.ascontiguousarray(step), np.ascontiguousarray(weight.T), out, True)
 
     def snapshot(self):
         """A copy of the parameters."""
@@ -90,14 +135,14 @@ class Network:
         # Views do not survive pickling as views: keep the flat vector, rebuild the rest.
         return {"cell": self.cell, "input_size": self.input_size,
                 "hidden_sizes": self.hidden_sizes, "n_outputs": self.n_outputs,
-                "params": self.params}
+                "ar_window": self.ar_window, "params": self.params}
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        self.__dict__.update({"ar_window": 0, **state})  # models pickled before the AR path
         self._bind()
 
     def predict(self, x):
-        """Outputs of the head for a batch of sequences.
+        """Outputs of the network (head and autoregressive path) for a batch of sequences.
 
         Parameters
         ----------
@@ -109,9 +154,9 @@ class Network:
         """
         out = np.empty((x.shape[1], self.n_outputs), self.params.dtype)
         for start in range(0, x.shape[1], PREDICT_CHUNK):
-            stop = start + PREDICT_CHUNK
-            last = forward(self.cell, self.layers, x[:, start:stop]).output[-1]
-            linear(last, self.head_weight, self.head_bias, out[start:stop])
+            chunk = x[:, start:start + PREDICT_CHUNK]
+            last = forward(self.cell, self.layers, chunk).output[-1]
+            self._outputs(last, chunk, out[start:start + PREDICT_CHUNK])
         return out
 
     def loss_gradient(self, x, y, tbptt=None, hidden_clip=None, dropout=0.0, seed=None,
@@ -150,10 +195,13 @@ class Network:
         d_output = np.zeros_like(fwd.output)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
             pred = np.empty_like(y)
-            linear(last, self.head_weight, self.head_bias, pred)
+            self._outputs(last, x, pred)
             value, d_pred = loss(pred, y)
             np.dot(d_pred.T, last, out=self._grad_head["weight"])
             np.sum(d_pred, axis=0, out=self._grad_head["bias"])
+            if self.ar_window:
+                for step, grad in zip(self.ar_inputs(x), self._grad_head["ar_weight"]):
+                    np.dot(d_pred.T, step, out=grad)
             matmul(d_pred, self.head_weight, d_output[-1], False)
         if not (np.isfinite(value) and np.isfinite(d_output[-1]).all()):
             self.grad[...] = np.nan

@@ -23,7 +23,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._checks import is_int
 
-# transform: (window steps from the row before, targets relative to the origin, inverse)
+# transform: (window steps from an earlier row, targets relative to a reference row, inverse).
+# The earlier row is the one before, the reference row the origin; for 'seasonal_diff'
+# both are ``season`` rows before (see SlidingWindowTransformer._reference_offsets).
 TRANSFORMS = {
     None: None,
     "diff": (lambda v, prev: v - prev, lambda v, o: v - o, lambda p, o: o + p),
@@ -31,9 +33,10 @@ TRANSFORMS = {
     "log_return": (lambda v, prev: np.log(v / prev), lambda v, o: np.log(v / o),
                    lambda p, o: o * np.exp(p)),
     "last_value": (None, lambda v, o: v / o, lambda p, o: o * p),
+    "seasonal_diff": (lambda v, prev: v - prev, lambda v, o: v - o, lambda p, o: o + p),
 }
-# Transforms whose first window step needs the row before the window.
-_NEEDS_PREVIOUS = ("diff", "return", "log_return")
+# Transforms whose window steps need rows before the window.
+_NEEDS_PREVIOUS = ("diff", "return", "log_return", "seasonal_diff")
 
 
 def check_series(data, name="data", missing="error"):
@@ -130,13 +133,23 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
     past_covariates, future_covariates : list of str or None, default=None
         Input columns known up to the origin, or known ahead (see the module
         docstring).  Every column must have a role: none is dropped silently.
-    target_transform : {None, 'diff', 'return', 'log_return', 'last_value'}, default=None
+    target_transform : str or None, default=None
+        None, 'diff', 'return', 'log_return', 'last_value' or 'seasonal_diff'.
         Make the target channels relative, for prices and sensors with a
         level that drifts: window steps become differences, returns or log
         returns from the row before (one more row of history is needed), or
         ratios to the origin's value ('last_value', per-window scaling); the
         targets become the change from the origin's value in the same sense.
+        'seasonal_diff' models the seasonal change instead: window steps and
+        targets become ``y[t] - y[t - season]`` (``season`` more rows of
+        history are needed); a target whose row ``t - season`` falls in the
+        gap (neither observed nor forecast) is taken relative to the same
+        season's last row at or before the origin.
         :meth:`inverse_transform_targets` undoes it exactly.
+    season : int or None, default=None
+        The period in rows (12 for monthly data with a yearly cycle, 24 for
+        hourly data with a daily one): required with
+        ``target_transform='seasonal_diff'``, and an error with any other.
     flatten : bool, default=False
         Return 2-D windows (n_windows, window * n_channels), step-major, for
         regressors that take a flat feature vector (e.g. Ridge).
@@ -161,7 +174,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, window, horizon=1, *, stride=1, gap=0, targets=None, past_covariates=None,
-                 future_covariates=None, target_transform=None, flatten=False):
+                 future_covariates=None, target_transform=None, season=None, flatten=False):
         self.window = window
         self.horizon = horizon
         self.stride = stride
@@ -170,6 +183,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         self.past_covariates = past_covariates
         self.future_covariates = future_covariates
         self.target_transform = target_transform
+        self.season = season
         self.flatten = flatten
 
     # -- fitting and layout ---------------------------------------------------------
@@ -182,6 +196,12 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         if self.target_transform not in TRANSFORMS:
             raise ValueError(f"target_transform must be one of {list(TRANSFORMS)}, got "
                              f"{self.target_transform!r}")
+        if self.target_transform == "seasonal_diff" and not is_int(self.season, 1):
+            raise ValueError(f"target_transform='seasonal_diff' needs season, the period in rows "
+                             f"(an int >= 1), got {self.season!r}")
+        if self.target_transform != "seasonal_diff" and self.season is not None:
+            raise ValueError(f"season is only used with target_transform='seasonal_diff', not "
+                             f"{self.target_transform!r}; leave it None")
         frame = check_series(X, "X")
         columns = list(frame.columns)
         past = _column_list("past_covariates", self.past_covariates, columns)
@@ -216,9 +236,12 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
     @property
     def lookback_(self):
-        """Rows of history one window reads (window, plus one for differences and returns)."""
+        """Rows of history one window reads.
+
+        ``window``, plus 1 for differences and returns, or ``season`` for 'seasonal_diff'.
+        """
         check_is_fitted(self)
-        return self.window + (self.target_transform in _NEEDS_PREVIOUS)
+        return self.window + (self._lag() if self.target_transform in _NEEDS_PREVIOUS else 0)
 
     @property
     def lead_(self):
@@ -270,7 +293,9 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_windows, horizon * n_targets)
-            Step-major: all targets of step 1, then step 2, ...
+            Step-major: all targets of step 1, then step 2, ...  For
+            'seasonal_diff', step ``h`` holds ``y[o + h] - y[o + h - season]``
+            (see the ``target_transform`` parameter for a row in the gap).
         """
         values, _ = self._values(X)
         return self.window_targets(values, self.training_origins(len(values)))
@@ -286,9 +311,12 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         Y : array-like of shape (n_windows, n_steps * n_targets)
-            Step-major, as :meth:`transform_targets` returns them (any number of steps).
-        last_values : array-like of shape (n_windows, n_targets)
-            The targets' values at each window's origin.
+            Step-major, as :meth:`transform_targets` returns them (any number of
+            steps, the first one ``gap + 1`` rows after the origin).
+        last_values : array-like of shape (n_windows, n_targets) or (n_windows, season, n_targets)
+            The targets' values at each window's origin; for 'seasonal_diff'
+            at its last ``season`` rows, oldest first.  :meth:`origin_values`
+            reads them.
 
         Returns
         -------
@@ -298,13 +326,42 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         Y = np.asarray(Y, dtype=np.float64)
         if self.target_transform is None:
             return Y
-        last = np.asarray(last_values, dtype=np.float64)
-        if Y.ndim != 2 or last.shape != (len(Y), self.n_targets_) or Y.shape[1] % self.n_targets_:
-            raise ValueError(f"Y must be (n_windows, n_steps * {self.n_targets_}) and "
-                             f"last_values (n_windows, {self.n_targets_}); got {Y.shape} and "
-                             f"{last.shape}")
+        k, last = self.n_targets_, np.asarray(last_values, dtype=np.float64)
+        seasonal = self.target_transform == "seasonal_diff"
+        shape = (len(Y), self.season, k) if seasonal else (len(Y), k)
+        if Y.ndim != 2 or last.shape != shape or Y.shape[1] % k:
+            raise ValueError(f"Y must be (n_windows, n_steps * {k}) and last_values "
+                             f"(n_windows{', ' + str(self.season) if seasonal else ''}, {k}); "
+                             f"got {Y.shape} and {last.shape}")
+        history = last if seasonal else last[:, None]  # (n_windows, n_rows, k), oldest first
+        Y = Y.reshape(len(Y), -1, k)
+        out = np.empty_like(Y)
         inverse = TRANSFORMS[self.target_transform][2]
-        return inverse(Y, np.tile(last, Y.shape[1] // self.n_targets_))
+        offsets = self._reference_offsets(np.arange(self.gap + 1, self.gap + Y.shape[1] + 1))
+        for step, offset in enumerate(offsets):  # a later step may read an earlier one
+            reference = history[:, offset - 1] if offset <= 0 else out[:, offset - self.gap - 1]
+            out[:, step] = inverse(Y[:, step], reference)
+        return out.reshape(len(Y), -1)
+
+    def origin_values(self, values, origins):
+        """What :meth:`inverse_transform_targets` needs as ``last_values``.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_rows, n_channels)
+            Channels in :attr:`channels_` order.
+        origins : ndarray of int of shape (n_windows,)
+
+        Returns
+        -------
+        ndarray of shape (n_windows, n_targets) or (n_windows, season, n_targets)
+            The targets at the origins; for 'seasonal_diff' at the last
+            ``season`` rows up to each origin, oldest first.
+        """
+        check_is_fitted(self)
+        if self.target_transform == "seasonal_diff":
+            return values[origins[:, None] + np.arange(1 - self.season, 1), :self.n_targets_]
+        return values[origins, :self.n_targets_]
 
     def windows(self, values, origins):
         """Input windows ending at the given rows of a value array.
@@ -331,7 +388,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         elif self.target_transform == "last_value":
             out[..., :k] = target / values[origins, None, :k]
         else:
-            out[..., :k] = TRANSFORMS[self.target_transform][0](target, values[steps - 1, :k])
+            earlier = values[steps - self._lag(), :k]
+            out[..., :k] = TRANSFORMS[self.target_transform][0](target, earlier)
         out[..., k:n_known] = values[steps, k:n_known]
         out[..., n_known:] = values[steps + self.lead_, n_known:]
         return out.reshape(len(origins), -1) if self.flatten else out
@@ -339,12 +397,30 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
     def window_targets(self, values, origins):
         """Targets of the windows ending at ``origins`` (see :meth:`windows`)."""
         check_is_fitted(self)
-        k = self.n_targets_
-        rows = origins[:, None] + np.arange(self.gap + 1, self.lead_ + 1)  # (n, horizon)
-        target = values[rows, :k]
+        k, steps = self.n_targets_, np.arange(self.gap + 1, self.lead_ + 1)
+        target = values[origins[:, None] + steps, :k]  # (n, horizon, k)
         if self.target_transform is not None:
-            target = TRANSFORMS[self.target_transform][1](target, values[origins, None, :k])
+            reference = values[origins[:, None] + self._reference_offsets(steps), :k]
+            target = TRANSFORMS[self.target_transform][1](target, reference)
         return target.reshape(len(origins), -1)
+
+    def _lag(self):
+        """Rows back to the row a window step is compared with (``season`` or 1)."""
+        return self.season if self.target_transform == "seasonal_diff" else 1
+
+    def _reference_offsets(self, steps):
+        """Offsets from the origin of the rows that targets at offsets ``steps`` are relative to.
+
+        The origin (0), or for 'seasonal_diff' the row ``season`` earlier: an
+        observed row (<= 0) or an earlier target (> gap).  A row in the gap
+        is neither, so the same season's last row at or before the origin
+        stands in for it.
+        """
+        if self.target_transform != "seasonal_diff":
+            return np.zeros_like(steps)
+        offsets = steps - self.season
+        in_gap = (offsets > 0) & (offsets <= self.gap)
+        return np.where(in_gap, -(-steps % self.season), offsets)
 
     def check_values(self, values, name="data"):
         """Raise if the target channels of ``values`` cannot take ``target_transform``."""
@@ -377,9 +453,11 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         first, last = self.lookback_ - 1, n_rows - 1 - self.lead_
         if last < first:
+            extra = self.lookback_ - self.window
+            history = (f" (+{extra} row{'s' * (extra > 1)} for {self.target_transform!r})"
+                       if extra else "")
             raise ValueError(
-                f"the series has {n_rows} rows, but window={self.window}"
-                f"{' (+1 row for ' + repr(self.target_transform) + ')' if self.lookback_ > self.window else ''}"
+                f"the series has {n_rows} rows, but window={self.window}{history}"
                 f", gap={self.gap} and horizon={self.horizon} need at least "
                 f"{self.lookback_ + self.lead_}")
         return np.arange(last, first - 1, -self.stride)[::-1]

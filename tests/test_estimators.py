@@ -496,3 +496,91 @@ def test_a_windows_prediction_does_not_depend_on_its_batch(cls, dtype):
     for size in (2, 3, 5, 33):
         parts = [model.predict(X[i:i + size]) for i in range(0, len(X), size)]
         np.testing.assert_array_equal(np.concatenate(parts), full)
+
+
+def _sines(n=300, window=8):
+    """Windows of a sum of two sines: an exact linear recurrence of order 4."""
+    t = np.arange(n)
+    v = np.sin(0.3 * t) + 0.5 * np.sin(0.7 * t + 1)
+    X = np.lib.stride_tricks.sliding_window_view(v[:-1], window)
+    return X, v[window:]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_autoregressive_path_alone_is_the_least_squares_fit(cls):
+    """On a noiseless linear recurrence the ridge start (alpha 0) is exact, and kept."""
+    X, y = _sines()
+    model = cls(hidden_sizes=6, ar_window=4, ar_alpha=0.0, max_iter=3, early_stopping=True,
+                dtype="float64", random_state=0).fit(X, y)
+    lags = np.c_[X[:, -4:], np.ones(len(X))]
+    exact = lags @ np.linalg.lstsq(lags, y, rcond=None)[0]
+    np.testing.assert_allclose(model.predict(X), exact, atol=1e-9)
+
+
+@pytest.mark.parametrize("cls", [LSTMRegressor, GRURegressor])
+def test_autoregressive_start_is_ridge_and_a_useless_recurrent_part_is_dropped(cls):
+    from sklearn.linear_model import Ridge
+
+    X, y = _sequences(n=200, steps=10)
+    y = y + X[:, -5] * 0.7  # a linear part for the AR path
+    settings = dict(hidden_sizes=5, ar_window=6, ar_alpha=2.0, random_state=0)
+    # Without early stopping: the start is the ridge regression on the training samples.
+    start = _quiet(cls(max_iter=1, learning_rate_init=1e-12, **settings), X, y)
+    ridge = Ridge(alpha=2.0).fit(X[:, -6:], y)
+    np.testing.assert_allclose(start.predict(X), ridge.predict(X[:, -6:]), rtol=1e-4, atol=1e-4)
+    assert np.abs(start.head_weight_).max() < 1e-9 and start.recurrent_kept_ is None
+    # A learning rate far too high: the recurrent part is worse than the ridge regression
+    # on the held-out samples, so the model ends as the ridge regression on all samples.
+    wild = _quiet(cls(max_iter=4, learning_rate_init=5.0, early_stopping=True,
+                      validation_fraction=0.2, **settings), X, y)
+    assert wild.recurrent_kept_ is False and np.all(wild.head_weight_ == 0)
+    np.testing.assert_allclose(wild.predict(X), ridge.predict(X[:, -6:]), rtol=1e-4, atol=1e-4)
+
+
+def test_a_recurrent_part_that_helps_is_kept():
+    """The sign of a lag 8 steps back decides y: the ridge on 2 steps cannot see it."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(600, 10)
+    y = 0.5 * X[:, -1] + np.abs(X[:, 2]) + 0.05 * rng.randn(600)
+    model = _quiet(GRURegressor(hidden_sizes=8, ar_window=2, max_iter=60, batch_size=32,
+                                learning_rate_init=1e-2, early_stopping=True,
+                                validation_fraction=0.2, random_state=0), X, y)
+    assert model.recurrent_kept_ is True and np.any(model.head_weight_ != 0)
+    assert model.score(X[480:], y[480:]) > 0.5
+
+
+def test_cosine_schedule_decays_to_zero_over_max_iter_without_a_warning(monkeypatch):
+    from seqforecast.training.trainer import Trainer
+
+    X, y = _sequences(n=100)
+    model = GRURegressor(hidden_sizes=3, learning_rate="cosine", learning_rate_init=0.01,
+                         batch_size=25, max_iter=3, random_state=0)
+    seen, step = [], Trainer.step
+
+    def recording(trainer, *args, **kwargs):
+        seen.append(trainer.optimizer.learning_rate)
+        return step(trainer, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "step", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, y)
+    total = 3 * 4  # epochs x batches
+    expected = [0.005 * (1 + np.cos(np.pi * k / total)) for k in range(total)]
+    np.testing.assert_allclose(seen, expected, rtol=1e-12)
+
+
+def test_autoregressive_options_are_checked():
+    X, y = _sequences(n=40, steps=5)
+    for value in (0, -1, 2.5, "3"):
+        with pytest.raises(ValueError, match="ar_window must be a positive int or None"):
+            LSTMRegressor(ar_window=value).fit(X, y)
+    with pytest.raises(ValueError, match="ar_window=6 is longer than the 5 time steps"):
+        LSTMRegressor(ar_window=6).fit(X, y)
+    with pytest.raises(ValueError, match="ar_alpha must be a non-negative number"):
+        LSTMRegressor(ar_window=2, ar_alpha=-1).fit(X, y)
+    model = _quiet(LSTMRegressor(hidden_sizes=3, ar_window=2, max_iter=1), X, y)
+    with pytest.raises(ValueError, match="ar_window=2, the parameters now ask for .* ar_window=3"):
+        model.set_params(ar_window=3, warm_start=True).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model.set_params(ar_window=2)))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))

@@ -317,3 +317,112 @@ def test_bad_options():
     filled = data.assign(load=data["load"].where(data.index != data.index[7]))
     interpolated = SequenceForecaster(Ridge(), window=6, missing="interpolate").fit(filled)
     assert np.isfinite(interpolated.predict()["load"]).all()
+
+
+def _seasonal(n=240, season=12, freq="MS"):
+    """A seasonal pattern on a straight line: its seasonal difference is constant."""
+    t = np.arange(n)
+    pattern = np.sin(2 * np.pi * t / season) + 0.3 * (t % season == 3)
+    index = pd.date_range("2000-01-01", periods=n, freq=freq, name="time")
+    return pd.DataFrame({"sales": 50 + 0.2 * t + 5 * pattern}, index=index)
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_seasonal_difference_forecasts_a_seasonal_trend_exactly(strategy):
+    """Seasonal differences of trend + season are constant: a constant model is exact."""
+    from sklearn.dummy import DummyRegressor
+
+    data = _seasonal()
+    forecaster = SequenceForecaster(DummyRegressor(), window=4, horizon=18, strategy=strategy,
+                                    target_transform="seasonal_diff", season=12, scale=False)
+    forecast = forecaster.fit(data.iloc[:200]).predict()
+    np.testing.assert_allclose(forecast["sales"], data["sales"].iloc[200:218], rtol=1e-12)
+    assert forecaster.lookback_ == 16
+
+
+@pytest.mark.parametrize("norm", ["standard", "last"])
+def test_window_norm_maps_forecasts_back_exactly(norm):
+    """A model that predicts 0 on the normalised scale forecasts each window's own level."""
+    from sklearn.dummy import DummyRegressor
+
+    data = _seasonal()
+    data["sales"] += np.repeat([0.0, 1000.0], 120)  # a level shift
+    forecaster = SequenceForecaster(DummyRegressor(strategy="constant", constant=np.zeros(3)),
+                                    window=6, horizon=3, window_norm=norm, scale=False)
+    forecast = forecaster.fit(data.iloc[:200]).predict()
+    window = data["sales"].iloc[194:200].to_numpy()
+    level = window.mean() if norm == "standard" else window[-1]
+    np.testing.assert_allclose(forecast["sales"], level, rtol=1e-12)
+    # On the normalised scale the targets of a window are (y - shift) / spread.
+    X, Y = forecaster._training_windows({None: data.iloc[:200]})  # flat lag vectors
+    raw = data["sales"].to_numpy()
+    first = raw[:6]
+    shift = first.mean() if norm == "standard" else first[-1]
+    spread = first.std() if norm == "standard" else 1.0
+    np.testing.assert_allclose(X[0], (first - shift) / spread, rtol=1e-12)
+    np.testing.assert_allclose(Y[0], (raw[6:9] - shift) / spread, rtol=1e-12)
+
+
+def test_window_norm_serves_series_of_different_scales_with_one_model():
+    """A global linear model on 'standard' windows: the same shape at scales 1 and 1000."""
+    base = _sine(300, period=24.0)
+    frames = {"small": base, "large": base * 1000 + 5e4}
+    forecaster = SequenceForecaster(LinearRegression(), window=24, horizon=6,
+                                    window_norm="standard").fit(frames)
+    forecast = forecaster.predict()
+    small = forecast.loc["small", "load"].to_numpy()
+    large = forecast.loc["large", "load"].to_numpy()
+    np.testing.assert_allclose(large, small * 1000 + 5e4, rtol=1e-6)
+
+
+def test_cell_names_build_the_default_recipe_sized_to_the_data():
+    from seqforecast import default_regressor
+
+    data = _sine(300)
+    forecaster = SequenceForecaster("gru", window=24, horizon=6, random_state=3).fit(data)
+    regressor = forecaster.regressor_
+    assert isinstance(regressor, GRURegressor)
+    n_windows = 300 - 24 - 6 + 1
+    expected = default_regressor("gru", 24, n_windows, random_state=3).get_params()
+    assert regressor.get_params() == expected
+    assert expected["ar_window"] == 24 and expected["learning_rate"] == "cosine"
+    # About 1000 optimizer steps whatever the length: epochs x batches per epoch.
+    for n in (40, 300, 5000):
+        params = default_regressor("lstm", 24, n).get_params()
+        n_train = n - int(np.ceil(0.2 * n))
+        batches = int(np.ceil(n_train / params["batch_size"]))
+        assert 1000 <= params["max_iter"] * batches < 1000 + batches
+    assert not default_regressor("lstm", 4, 5).early_stopping  # too few windows to hold out
+    with pytest.raises(ValueError, match="regressor must be an estimator or one of"):
+        SequenceForecaster("transformer").fit(data)
+    with pytest.raises(ValueError, match="cell must be one of"):
+        default_regressor("cnn")
+
+
+def test_the_forecaster_turns_the_autoregressive_path_on():
+    data = _sine(120)
+    lstm = LSTMRegressor(hidden_sizes=3, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        on = SequenceForecaster(lstm, window=8, horizon=2).fit(data)
+        own = SequenceForecaster(lstm.set_params(ar_window=3), window=8, horizon=2).fit(data)
+        off = SequenceForecaster(lstm, window=8, horizon=2, ar_window=None).fit(data)
+    assert on.regressor_.ar_window == 8 and own.regressor_.ar_window == 3
+    assert off.regressor_.ar_window == 3  # None: the regressor as it was given
+    assert lstm.ar_window == 3  # the given regressor itself is never changed
+    with pytest.raises(ValueError, match="ar_window must be 'auto', a positive int or None"):
+        SequenceForecaster(lstm, window=8, ar_window=0).fit(data)
+    with pytest.raises(ValueError, match="window_norm must be None, 'standard' or 'last'"):
+        SequenceForecaster(lstm, window=8, window_norm="revin").fit(data)
+
+
+def test_default_forecaster_beats_seasonal_naive_and_matches_ridge_on_airline():
+    """The README's main job in small: log returns, 12 months ahead, 2 folds."""
+    data = load_airline_passengers()
+    options = dict(window=24, horizon=12, target_transform="log_return")
+    table, _ = compare({"lstm": SequenceForecaster("lstm", random_state=0, **options),
+                        "ridge": SequenceForecaster(Ridge(), **options),
+                        "naive": NaiveForecaster(12, horizon=12)},
+                       data, n_folds=2, test_size=24, season=12)
+    assert table.loc["lstm", "MASE"] < 0.8 * table.loc["naive", "MASE"]
+    assert table.loc["lstm", "MASE"] < 1.05 * table.loc["ridge", "MASE"]

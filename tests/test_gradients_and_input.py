@@ -211,6 +211,33 @@ def test_network_loss_gradient_matches_finite_differences():
         assert analytic[i] == pytest.approx((up - down) / 2e-6, rel=1e-6, abs=1e-9)
 
 
+@pytest.mark.parametrize("ar_window", [1, 4, 6])
+def test_autoregressive_path_gradient_matches_finite_differences(ar_window):
+    """Every AR weight, and the head and layers under it (float64)."""
+    rng = np.random.RandomState(1)
+    net = Network(Cell("lstm"), 2, (3,), 2, rng, np.float64, ar_window=ar_window)
+    assert net.ar_weight.shape == (ar_window, 2, 2) and not net.ar_weight.any()
+    net.ar_weight[...] = 0.3 * rng.randn(*net.ar_weight.shape)
+    x, y = rng.randn(6, 5, 2), rng.randn(5, 2)
+    # The AR path is a linear map of the last ar_window steps, added to the head.
+    head = net.predict(x) - np.einsum("tbi,toi->bo", x[6 - ar_window:], net.ar_weight)
+    net_without = Network(Cell("lstm"), 2, (3,), 2, rng, np.float64)
+    net_without.params[...] = net.params[:net_without.params.size]
+    np.testing.assert_allclose(head, net_without.predict(x), rtol=1e-12, atol=1e-12)
+    net.loss_gradient(x, y)
+    analytic = net.grad.copy()
+    start = net.params.size - net.ar_weight.size
+    others = rng.choice(start, 15, replace=False)
+    for i in list(range(start, net.params.size)) + list(others):
+        old = net.params[i]
+        net.params[i] = old + 1e-6
+        up = np.mean((net.predict(x) - y) ** 2)
+        net.params[i] = old - 1e-6
+        down = np.mean((net.predict(x) - y) ** 2)
+        net.params[i] = old
+        assert analytic[i] == pytest.approx((up - down) / 2e-6, rel=1e-6, abs=1e-9)
+
+
 def test_results_do_not_alias_what_backward_reads():
     cell = Cell("gru")
     _, layers = init_parameters(cell, 2, (3,), np.random.RandomState(0), np.float64)

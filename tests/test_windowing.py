@@ -65,7 +65,8 @@ def test_stride_counts_back_from_the_last_origin_and_gap_skips_rows():
     np.testing.assert_array_equal(windows.transform_targets(frame)[:, 0], [6, 9, 12])
 
 
-@pytest.mark.parametrize("target_transform", sorted(t for t in TRANSFORMS if t))
+@pytest.mark.parametrize("target_transform",  # 'seasonal_diff': the tests below
+                         sorted(t for t in TRANSFORMS if t not in (None, "seasonal_diff")))
 def test_relative_targets_invert_exactly(target_transform):
     rng = np.random.RandomState(0)
     values = 50 * np.exp(np.cumsum(0.05 * rng.randn(40)))
@@ -78,6 +79,8 @@ def test_relative_targets_invert_exactly(target_transform):
     future = np.column_stack([frame["price"].shift(-h).loc[windows.origins(frame)]
                               for h in (1, 2, 3)])
     np.testing.assert_allclose(windows.inverse_transform_targets(Y, last), future, rtol=1e-12)
+    origins = windows.training_origins(len(frame))
+    np.testing.assert_array_equal(windows.origin_values(frame.to_numpy(), origins), last)
     X = windows.transform(frame)
     origin = windows.lookback_ - 1  # the first window's origin row
     rows, previous = values[origin - 4:origin + 1], values[max(origin - 5, 0):origin]
@@ -166,3 +169,106 @@ def test_too_short_series_and_impossible_transforms():
         log.transform(negative)
     with pytest.raises(ValueError, match="lacks the columns"):
         log.transform(frame[["a", "p"]])
+
+
+def _seasonal(frame, window, horizon, season=3, **params):
+    return SlidingWindowTransformer(window, horizon, target_transform="seasonal_diff",
+                                    season=season, **params).fit(frame)
+
+
+@pytest.mark.parametrize("gap", [0, 2])
+@pytest.mark.parametrize("horizon", [2, 3, 8])  # shorter than, equal to, longer than the season
+def test_seasonal_diff_targets_invert_exactly(horizon, gap):
+    rng = np.random.RandomState(1)
+    frame = pd.DataFrame(rng.randn(60, 4).cumsum(axis=0), columns=["a", "b", "p", "f"],
+                         index=pd.date_range("2024-01-01", periods=60, freq="h"))
+    windows = _seasonal(frame, 10, horizon, gap=gap, targets=["a", "b"], past_covariates=["p"],
+                        future_covariates=["f"])
+    Y = windows.transform_targets(frame)
+    values, origins = frame.to_numpy(), windows.training_origins(len(frame))
+    last = windows.origin_values(values, origins)
+    assert Y.shape == (len(origins), horizon * 2) and last.shape == (len(origins), 3, 2)
+    np.testing.assert_array_equal(last[:, -1], values[origins, :2])  # oldest first
+    np.testing.assert_array_equal(last[:, 0], values[origins - 2, :2])
+    # Step-major, as the other transforms: both targets of step 1, then step 2, ...
+    future = values[origins[:, None] + np.arange(gap + 1, gap + horizon + 1), :2]
+    np.testing.assert_allclose(windows.inverse_transform_targets(Y, last),
+                               future.reshape(len(origins), -1), rtol=1e-12)
+    # Without a gap the targets are the plain seasonal differences.
+    if gap == 0:
+        earlier = values[origins[:, None] + np.arange(1, horizon + 1) - 3, :2]
+        np.testing.assert_allclose(Y, (future - earlier).reshape(len(origins), -1), rtol=1e-12)
+
+
+def test_seasonal_diff_in_a_gap_refers_to_the_same_season_before_the_origin():
+    frame = _frame(30)
+    windows = _seasonal(frame, 4, 6, gap=2, targets=["a"], past_covariates=["p", "f"])
+    values = frame["a"].to_numpy()
+    origin = windows.training_origins(len(frame))[0]  # the targets are rows origin + 3 .. 8
+    # Rows origin + 1, + 2 (the gap) stand for origin - 2, origin - 1; later steps chain.
+    references = origin + np.array([0, -2, -1, 3, 4, 5])
+    rows = origin + np.arange(3, 9)
+    np.testing.assert_array_equal(windows.transform_targets(frame)[0],
+                                  values[rows] - values[references])
+
+
+def test_seasonal_diff_windows_and_lookback():
+    frame = _frame(20)
+    windows = _seasonal(frame, 4, 2, season=5, targets=["a"], past_covariates=["p"],
+                        future_covariates=["f"])
+    assert windows.lookback_ == 4 + 5
+    origins = windows.training_origins(len(frame))
+    assert origins[0] == 8 and origins[-1] == 17
+    X = windows.transform(frame)
+    a = frame["a"].to_numpy()
+    np.testing.assert_array_equal(X[0, :, 0], a[5:9] - a[0:4])           # v_t - v_{t-5}
+    np.testing.assert_array_equal(X[0, :, 1], [105, 106, 107, 108])      # covariates as they are
+    np.testing.assert_array_equal(X[0, :, 2], [1007, 1008, 1009, 1010])
+    curved = np.sin(np.arange(20.0)) + 0.1 * np.arange(20.0) ** 2
+    values = frame.assign(a=curved)[windows.channels_].to_numpy()
+    np.testing.assert_array_equal(windows.windows(values, origins[[3]])[0, :, 0],  # origin 11
+                                  curved[8:12] - curved[3:7])
+
+
+def test_seasonal_diff_of_a_seasonal_series_with_a_trend_is_constant():
+    season, trend = 12, 0.25
+    t = np.arange(120)
+    pattern = np.random.RandomState(2).randn(season)
+    frame = pd.DataFrame({"y": 10 + pattern[t % season] + trend * t},
+                         index=pd.date_range("2010-01", periods=120, freq="MS"))
+    windows = _seasonal(frame, 6, 18, season=season)  # horizon longer than the season
+    np.testing.assert_allclose(windows.transform_targets(frame), trend * season, rtol=1e-12)
+    np.testing.assert_allclose(windows.transform(frame), trend * season, rtol=1e-12)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"target_transform": "seasonal_diff"}, "'seasonal_diff' needs season.*got None"),
+    ({"target_transform": "seasonal_diff", "season": 0}, "needs season.*got 0"),
+    ({"target_transform": "seasonal_diff", "season": -12}, "needs season.*got -12"),
+    ({"target_transform": "seasonal_diff", "season": 2.0}, "needs season.*got 2.0"),
+    ({"target_transform": "seasonal_diff", "season": True}, "needs season.*got True"),
+    ({"target_transform": "diff", "season": 12}, "season is only used with "
+                                                 "target_transform='seasonal_diff', not 'diff'"),
+    ({"season": 12}, "season is only used with target_transform='seasonal_diff', not None"),
+])
+def test_seasonal_diff_bad_season(params, message):
+    with pytest.raises(ValueError, match=message):
+        SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"], **params).fit(
+            _frame())
+
+
+def test_seasonal_diff_short_series_bad_shapes_and_any_sign():
+    frame = _frame(10).assign(a=lambda f: f["a"] - 5)  # zero and negative targets: no division
+    windows = _seasonal(frame, 4, 2, targets=["a"], past_covariates=["p", "f"])
+    message = (r"8 rows, but window=4 \(\+3 rows for 'seasonal_diff'\), gap=0 and horizon=2 "
+               r"need at least 9")
+    with pytest.raises(ValueError, match=message):
+        windows.transform(frame.iloc[:8])
+    origins = windows.training_origins(len(frame))
+    assert list(origins) == [6, 7] and windows.transform(frame).shape == (2, 4, 3)
+    Y = windows.transform_targets(frame)
+    last = windows.origin_values(frame[windows.channels_].to_numpy(), origins)
+    np.testing.assert_array_equal(windows.inverse_transform_targets(Y, last), [[3, 4], [4, 5]])
+    with pytest.raises(ValueError, match=r"last_values \(n_windows, 3, 1\); got \(2, 2\) and "
+                                         r"\(2, 1\)"):
+        windows.inverse_transform_targets(Y, last[:, -1])  # the origin's row only

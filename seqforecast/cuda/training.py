@@ -51,6 +51,8 @@ class DeviceNetwork:
     layers : list of dict
         Device views of ``params``, one dict per recurrent layer.
     head_weight, head_bias : device array
+    ar_weight : device array of shape (ar_window, n_outputs, input_size) or None
+        The autoregressive path (see :class:`~seqforecast.network.Network`).
     weight_mask : device array of shape (n_params,)
         1 for weights and peepholes, 0 for biases (what the L2 penalty applies to).
     workspace : Workspace
@@ -65,6 +67,7 @@ class DeviceNetwork:
         self.grad = cuda.device_array_like(network.params)
         *self.layers, head = unpack(self.params, network.shapes)
         self.head_weight, self.head_bias = head["weight"], head["bias"]
+        self.ar_weight = head.get("ar_weight")
         *self.grad_layers, self.grad_head = unpack(self.grad, network.shapes)
         self.grad_tensors = [a for layer in self.grad_layers + [self.grad_head]
                              for a in layer.values()]
@@ -86,7 +89,13 @@ class DeviceNetwork:
         last = fwd.output[x.shape[0] - 1]
         pred = empty((x.shape[1], self.n_outputs), x.dtype)
         matmul(last, self.head_weight, pred, bias=self.head_bias, trans_b=True)
+        if self.ar_weight is not None:  # summed over the AR steps, one launch
+            matmul(self._ar_inputs(x), self.ar_weight, pred, accumulate=True, trans_b=True)
         return fwd, last, pred
+
+    def _ar_inputs(self, x):
+        """The last ``ar_window`` steps of ``x``, (ar_window, B, input_size)."""
+        return x[x.shape[0] - self.ar_weight.shape[0]:]
 
     def predict(self, x):
         """Outputs of the head, as a numpy array of shape (B, n_outputs).
@@ -145,6 +154,8 @@ class DeviceNetwork:
         arrays.mean_loss(loss.rule, pred, y, x.dtype.type(loss.delta), d_pred, record[LOSS:])
         matmul(d_pred, last, self.grad_head["weight"], trans_a=True)
         column_sums(d_pred, self.grad_head["bias"])
+        if self.ar_weight is not None:
+            matmul(d_pred, self._ar_inputs(x), self.grad_head["ar_weight"], trans_a=True)
         d_output = empty(fwd.output.shape, x.dtype)
         fill(d_output, 0)
         matmul(d_pred, self.head_weight, d_output[x.shape[0] - 1])

@@ -264,10 +264,12 @@ TRAINING = [
                         clip_hidden_norm=1.0)),
     (RNNRegressor, dict(hidden_sizes=4, solver="rmsprop", clip_value=0.05, loss="huber",
                         huber_delta=0.5)),
+    (LSTMRegressor, dict(hidden_sizes=3, ar_window=3, learning_rate="cosine", alpha=1e-3,
+                         clip_global_norm=0.1)),
 ]
 
 
-@pytest.mark.parametrize("estimator, params", TRAINING, ids=["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("estimator, params", TRAINING, ids=["lstm", "gru", "rnn", "lstm-ar"])
 def test_training_on_cuda_reaches_the_cpu_weights(estimator, params):
     X, y = _data()
     # One epoch of two batches (16 and 8 samples): each simulated step takes seconds.
