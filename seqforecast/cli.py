@@ -10,11 +10,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from .datasets import load_airline_passengers
-from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
+from .estimators import REGRESSORS as MODELS
 from .forecasting import NaiveForecaster, SequenceForecaster, compare
 from .windowing import SlidingWindowTransformer, check_series
 
-MODELS = {"lstm": LSTMRegressor, "gru": GRURegressor, "rnn": RNNRegressor}
 # What ``forecast --model auto`` backtests, and the baselines the guard compares a network with.
 AUTO_CANDIDATES = ("lstm", "gru", "ridge", "naive")
 BASELINES = ("ridge", "naive")
@@ -22,9 +21,9 @@ BASELINES = ("ridge", "naive")
 GUARD_FOLDS = 3
 
 # The demo: monthly airline passengers, 12 months ahead from 24 months of log returns,
-# backtested on 3 folds of 24 months.
+# backtested on 3 folds of 24 months, the networks with their default recipe.
 DEMO = dict(window=24, horizon=12, season=12, folds=3, test_size=24,
-            target_transform="log_return", epochs=200, batch_size=16)
+            target_transform="log_return")
 
 
 def main(argv=None):
@@ -48,11 +47,16 @@ def main(argv=None):
     forecast.add_argument("--out", help="output CSV (default: print to the terminal)")
     forecast.add_argument("--time-column", help="timestamp column (default: the first column)")
     forecast.add_argument("--window", type=_positive, default=24, help="input steps (%(default)s)")
-    forecast.add_argument("--epochs", type=_positive, default=50,
-                          help="training epochs (%(default)s)")
-    forecast.add_argument("--hidden", type=_positive, default=32, help="hidden units (%(default)s)")
-    forecast.add_argument("--transform", choices=["none", "diff", "return", "log_return"],
-                          default="none", help="model changes instead of levels")
+    forecast.add_argument("--epochs", type=_positive,
+                          help="train the network for this many epochs with a progress bar "
+                               "(default: the default recipe, about 1000 optimizer steps with "
+                               "early stopping on the most recent windows)")
+    forecast.add_argument("--hidden", type=_positive,
+                          help="hidden units of a network trained with --epochs (default 32)")
+    forecast.add_argument("--transform",
+                          choices=["none", "diff", "return", "log_return", "seasonal_diff"],
+                          default="none", help="model changes instead of levels "
+                                               "('seasonal_diff': from one season earlier)")
     forecast.add_argument("--missing", choices=["error", "interpolate"], default="error")
     forecast.add_argument("--freq", help="frequency of the timestamps, e.g. 'D' or '30min' "
                                          "(default: inferred)")
@@ -85,10 +89,7 @@ def run_demo(out_dir):
           f"rolling-origin backtest")
 
     def network(kind):
-        regressor = MODELS[kind](32, learning_rate_init=3e-3, batch_size=DEMO["batch_size"],
-                                 max_iter=DEMO["epochs"], early_stopping=True,
-                                 validation_fraction=0.2, n_iter_no_change=20, random_state=0)
-        return SequenceForecaster(regressor, window=window, horizon=horizon,
+        return SequenceForecaster(kind, window=window, horizon=horizon, random_state=0,
                                   target_transform=DEMO["target_transform"])
 
     candidates = {
@@ -141,17 +142,30 @@ def run_forecast(args):
         raise ValueError("--model auto picks the model by backtesting it: drop --no-backtest, "
                          "or name the model with --model")
     data = _read_series(args)
-    model, season = args.model, args.season or 1
-    if not args.no_backtest:
+    model = args.model
+    if args.no_backtest:
+        season = _season(data, args)[0] if args.transform == "seasonal_diff" else 1
+    else:
         model, season = _guard(data, args)
     forecaster = _make_forecaster(model, args, season)
-    if model in MODELS:
-        started = time.perf_counter()
+    started = time.perf_counter()
+    if model in MODELS and args.epochs:
         for epoch in range(1, args.epochs + 1):
             forecaster.partial_fit(data)
             _progress(epoch, args.epochs, forecaster.regressor_.loss_,
                       time.perf_counter() - started)
         print(file=sys.stderr)
+    elif model in MODELS:
+        print(f"training {_label(model, args, season)} with the default recipe ...",
+              end="", file=sys.stderr, flush=True)
+        with warnings.catch_warnings():  # the backtest above says how well it does
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            forecaster.fit(data)
+        regressor = forecaster.regressor_
+        kept = {True: "recurrent part kept", False: "linear part only: the recurrent part "
+                "did not help on the most recent windows", None: ""}[regressor.recurrent_kept_]
+        print(f" {regressor.n_iter_} epochs, {time.perf_counter() - started:.1f} s"
+              f"{'; ' + kept if kept else ''}", file=sys.stderr)
     else:
         forecaster.fit(data)
     forecast = forecaster.predict()
@@ -189,18 +203,21 @@ def _make_forecaster(model, args, season=1):
         return NaiveForecaster(season, args.horizon, freq=args.freq, missing=args.missing)
     if model == "ridge":
         regressor = Ridge()
+    elif args.epochs or args.hidden:
+        regressor = MODELS[model](args.hidden or 32, learning_rate_init=3e-3,
+                                  max_iter=args.epochs or 50, random_state=args.seed)
     else:
-        regressor = MODELS[model](args.hidden, learning_rate_init=3e-3, max_iter=args.epochs,
-                                  random_state=args.seed)
+        regressor = model  # the default recipe
     return SequenceForecaster(regressor, window=args.window, horizon=args.horizon,
-                              missing=args.missing, freq=args.freq,
-                              target_transform=_target_transform(args))
+                              missing=args.missing, freq=args.freq, random_state=args.seed,
+                              target_transform=_target_transform(args),
+                              season=season if args.transform == "seasonal_diff" else None)
 
 
 def _label(model, args, season):
     """How the table and the messages name a candidate."""
     if model in MODELS:
-        return f"{model.upper()}({args.hidden})"
+        return f"{model.upper()}({args.hidden or 32})"
     if model == "ridge":
         return "Ridge on lags"
     return "last value" if season == 1 else f"seasonal naive ({season})"
@@ -251,12 +268,7 @@ def _guard(data, args):
     for one fold.
     """
     data = check_series(data, "data", args.missing)  # backtest refuses missing values
-    if args.season is not None:
-        season, why = args.season, "--season"
-    else:
-        # Fitting the last-value forecaster checks the timestamps and finds their frequency.
-        freq = NaiveForecaster(freq=args.freq).fit(data).freq_
-        season, why = infer_season(freq), f"from the frequency {freq.freqstr}; --season to change"
+    season, why = _season(data, args)
     models = AUTO_CANDIDATES if args.model == "auto" else (args.model, *BASELINES)
     fallback = "lstm" if args.model == "auto" else args.model
     needed = _training_rows(args, season, data)
@@ -291,6 +303,15 @@ def _guard(data, args):
     return args.model, season
 
 
+def _season(data, args):
+    """The season (``--season``, or from the frequency) and where it came from."""
+    if args.season is not None:
+        return args.season, "--season"
+    # Fitting the last-value forecaster checks the timestamps and finds their frequency.
+    freq = NaiveForecaster(freq=args.freq, missing=args.missing).fit(data).freq_
+    return infer_season(freq), f"from the frequency {freq.freqstr}; --season to change"
+
+
 def _beaten(table, model, baselines):
     """A warning when ``model``'s MASE is worse than the best baseline's, else None."""
     best = table.loc[baselines].sort_values(["MASE", "MAE"]).index[0]  # NaN last
@@ -304,8 +325,10 @@ def _beaten(table, model, baselines):
 
 def _training_rows(args, season, data):
     """Training rows a fold needs: one training window, and more than one season (MASE)."""
+    seasonal = args.transform == "seasonal_diff"
     windower = SlidingWindowTransformer(args.window, args.horizon,
-                                        target_transform=_target_transform(args)).fit(data)
+                                        target_transform=_target_transform(args),
+                                        season=season if seasonal else None).fit(data)
     return max(windower.lookback_ + windower.lead_, season + 1)
 
 

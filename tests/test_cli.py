@@ -226,3 +226,20 @@ def test_season_from_the_frequency(freq, season):
     assert infer_season(freq) == season
     if freq is not None:
         assert infer_season(pd.tseries.frequencies.to_offset(freq)) == season
+
+
+def test_forecast_with_the_default_recipe_and_a_seasonal_difference(tmp_path, capsys):
+    """No --epochs: the network of SequenceForecaster('gru'), trained with early stopping."""
+    path = _weekly_csv(tmp_path)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--model", "gru",
+                 "--window", "14", "--no-backtest", "--transform", "seasonal_diff"]) == 0
+    captured = capsys.readouterr()
+    assert "training GRU(32) with the default recipe ... " in captured.err
+    assert "epoch 1/" not in captured.err  # no progress bar: one fit
+    forecast = pd.read_csv(pd.io.common.StringIO(captured.out), index_col=0, parse_dates=True)
+    data = pd.read_csv(path, index_col=0, parse_dates=True)
+    assert len(forecast) == 7 and forecast.index[0] == data.index[-1] + pd.Timedelta(days=1)
+    # The seasonal difference used the season of the daily frequency (7), not 1.
+    expected = SequenceForecaster("gru", window=14, horizon=7, random_state=0,
+                                  target_transform="seasonal_diff", season=7).fit(data)
+    np.testing.assert_allclose(forecast["y"], expected.predict()["y"], rtol=1e-6)
