@@ -1,10 +1,39 @@
-"""The ``seqforecast`` command: ``seqforecast demo`` and ``seqforecast forecast FILE.csv``."""
+"""The ``seqforecast`` command: ``seqforecast demo`` and ``seqforecast forecast FILE.csv``.
+
+``forecast`` reads the file itself and checks it before the library sees it,
+so that what it refuses is said in terms of the command's options:
+
+* the table: ``--sep``, ``--decimal``; a BOM and spaces around the column
+  names are ignored;
+* the time column: dates and times (``--time-format``, ``--dayfirst``; times
+  with different UTC offsets are read in UTC), integers from 1000 to 2200
+  read as years, other integers with ``--period-freq`` (Y: years; a fixed
+  step such as h or D: counts of that step, a TimedeltaIndex);
+* the order (``--sort``) and duplicate times;
+* the frequency: ``--freq``, else the one pandas infers from regular
+  timestamps, else the one whose grid holds every timestamp with the fewest
+  rows (B for weekdays with market holidays, h for hours with a
+  daylight-saving hour missing);
+* missing rows and values: ``--fill interpolate|ffill`` reindexes to the
+  frequency and fills the added rows and the missing values (reported on
+  standard error); ``--fill none`` (the default) refuses them and names them.
+  ``--missing interpolate`` / ``--missing error`` are the old names of
+  ``--fill interpolate`` / ``--fill none``;
+* the length: one training window and the horizon after it.
+
+The library then gets a regular series without missing values, its
+frequency as ``freq`` and ``missing='error'``; a library error that still
+comes through is rephrased by :func:`_cli_message`.
+"""
 import argparse
+import os
 import pathlib
+import re
 import sys
 import time
 import warnings
 
+import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -19,6 +48,19 @@ AUTO_CANDIDATES = ("lstm", "gru", "ridge", "naive")
 BASELINES = ("ridge", "naive")
 # The guard's backtest: up to this many folds of ``horizon`` rows each.
 GUARD_FOLDS = 3
+
+FORECAST_EXAMPLES = """\
+examples:
+  seqforecast forecast sales.csv --target sales --horizon 14
+  seqforecast forecast load.csv --target load --horizon 24 --fill interpolate
+      hourly local times with the daylight-saving hour missing
+  seqforecast forecast stock.csv --target close --horizon 5 --fill ffill
+      business days with market holidays: B, holidays filled with the previous close
+  seqforecast forecast sunspots.csv --target spots --horizon 10
+      integer years (1821, 1822, ...) as the time column
+  seqforecast forecast meter.csv --target kwh --horizon 7 --sep ';' --decimal ',' --dayfirst
+      31/01/2024;12,5
+"""
 
 # The demo: monthly airline passengers, 12 months ahead from 24 months of log returns,
 # backtested on 3 folds of 24 months, the networks with their default recipe.
@@ -36,7 +78,14 @@ def main(argv=None):
                      "passengers series")
     demo.add_argument("--out-dir", default="seqforecast-demo",
                       help="folder for forecast.csv and forecast.png (default: %(default)s)")
-    forecast = commands.add_parser("forecast", help="forecast a column of a CSV file")
+    forecast = commands.add_parser(
+        "forecast", help="forecast a column of a CSV file",
+        description="Forecast a column of a CSV file with a recurrent network, after a backtest\n"
+                    "against simple baselines.  The file needs a time column (dates and times,\n"
+                    "or integer years) and the column to forecast; the timestamps must be\n"
+                    "regular, or made regular with --fill.  Messages go to standard error, the\n"
+                    "forecast CSV to standard output (or --out).",
+        epilog=FORECAST_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     forecast.add_argument("file", help="CSV file with a time column and numeric columns")
     forecast.add_argument("--target", required=True, help="the column to forecast")
     forecast.add_argument("--horizon", type=_positive, required=True, help="steps to forecast")
@@ -44,8 +93,8 @@ def main(argv=None):
                           help="the network (default: %(default)s); 'auto': backtest lstm, gru, "
                                "Ridge on lags and the seasonal naive forecast and forecast with "
                                "the one of lowest MASE")
-    forecast.add_argument("--out", help="output CSV (default: print to the terminal)")
-    forecast.add_argument("--time-column", help="timestamp column (default: the first column)")
+    forecast.add_argument("--out", help="output CSV, in a folder that exists (checked before "
+                                        "training; default: print to standard output)")
     forecast.add_argument("--window", type=_positive, default=24, help="input steps (%(default)s)")
     forecast.add_argument("--epochs", type=_positive,
                           help="train the network for this many epochs with a progress bar "
@@ -57,9 +106,6 @@ def main(argv=None):
                           choices=["none", "diff", "return", "log_return", "seasonal_diff"],
                           default="none", help="model changes instead of levels "
                                                "('seasonal_diff': from one season earlier)")
-    forecast.add_argument("--missing", choices=["error", "interpolate"], default="error")
-    forecast.add_argument("--freq", help="frequency of the timestamps, e.g. 'D' or '30min' "
-                                         "(default: inferred)")
     forecast.add_argument("--seed", type=int, default=0)
     forecast.add_argument("--season", type=_positive,
                           help="season of the seasonal naive baseline and of MASE (default: "
@@ -68,6 +114,45 @@ def main(argv=None):
     forecast.add_argument("--no-backtest", action="store_true",
                           help="skip the backtest against the baselines (Ridge on lags, "
                                "seasonal naive) that runs before the forecast")
+    reading = forecast.add_argument_group("reading the file")
+    reading.add_argument("--sep", default=",",
+                         help="column separator (default '%(default)s'): ';' for files written "
+                              "by a spreadsheet in many European locales, 'tab' for "
+                              "tab-separated files")
+    reading.add_argument("--decimal", default=".",
+                         help="decimal mark of the numbers (default '%(default)s'), ',' for 12,5")
+    reading.add_argument("--time-column", help="timestamp column (default: the first column)")
+    reading.add_argument("--time-format", metavar="FORMAT",
+                         help="strftime format of the time column, e.g. '%%d.%%m.%%Y %%H:%%M', "
+                              "or '%%Y%%m' for integers such as 202401 (default: inferred from "
+                              "the first row)")
+    reading.add_argument("--dayfirst", action="store_true",
+                         help="dates with the day first: 01/02/2024 is 1 February (without it "
+                              "a file that starts 01/02/2024 is read month first)")
+    reading.add_argument("--period-freq", metavar="FREQ",
+                         help="the time column holds integers: 'Y' reads them as years, a fixed "
+                              "step such as h, D or 30min as counts of that step (default: "
+                              "integers from 1000 to 2200 are read as years, others refused)")
+    reading.add_argument("--sort", action="store_true",
+                         help="sort the rows by time (for files listed newest first)")
+    regular = forecast.add_argument_group("regular timestamps")
+    regular.add_argument("--freq", metavar="FREQ",
+                         help="frequency of the timestamps: h, 30min, D, B (business days), "
+                              "W, MS or ME (month start or end), QS, YS; M, Q and Y pick start "
+                              "or end from the first timestamp (default: inferred: pandas' "
+                              "frequency of regular timestamps, else the frequency whose grid "
+                              "holds every timestamp with the fewest rows, e.g. B for weekdays "
+                              "with holidays)")
+    regular.add_argument("--fill", choices=["interpolate", "ffill", "none"],
+                         help="reindex to the frequency and fill the rows this adds, and the "
+                              "missing values, by linear interpolation in time or with the "
+                              "previous value (ffill: market holidays); reports on standard "
+                              "error how many rows were added.  Rows at the start without a "
+                              "value (and with interpolate at the end) are dropped.  'none', "
+                              "the default, refuses missing rows and values and names them")
+    regular.add_argument("--missing", choices=["error", "interpolate"],
+                         help="old name of --fill: 'interpolate' is --fill interpolate, 'error' "
+                              "--fill none")
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
@@ -75,13 +160,25 @@ def main(argv=None):
         else:
             run_forecast(args)
     except (ValueError, TypeError, KeyError, OSError) as error:
-        print(f"seqforecast: error: {error}", file=sys.stderr)
+        print(f"seqforecast: error: {_cli_message(error)}", file=sys.stderr)
         return 2
     return 0
 
 
+class CommandError(ValueError):
+    """An error whose message is written for the command line: it names the option to add."""
+
+
 def run_demo(out_dir):
     """Backtest LSTM and GRU against baselines, print the table, write the forecast."""
+    try:  # before the backtest, not after it
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"--out-dir {out_dir}: cannot create the folder ({error.strerror}); "
+                           f"choose another --out-dir") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise CommandError(f"--out-dir {out_dir}: cannot write in the folder (permission "
+                           f"denied); choose another --out-dir")
     data = load_airline_passengers()
     window, horizon, season = DEMO["window"], DEMO["horizon"], DEMO["season"]
     print(f"airline passengers: {len(data)} rows {data.index[0]} .. {data.index[-1]}, column "
@@ -114,7 +211,6 @@ def run_demo(out_dir):
         forecaster = candidates[best].fit(data)
     forecast = forecaster.predict()
     lower, upper = results[best].prediction_intervals(forecast, coverage=0.9)
-    out_dir.mkdir(parents=True, exist_ok=True)
     target = forecast.columns[0]
     output = pd.DataFrame({target: forecast[target], "lower_90": lower[target],
                            "upper_90": upper[target]})
@@ -141,7 +237,11 @@ def run_forecast(args):
     if args.model == "auto" and args.no_backtest:
         raise ValueError("--model auto picks the model by backtesting it: drop --no-backtest, "
                          "or name the model with --model")
-    data = _read_series(args)
+    if args.out:
+        _check_out(args.out)
+    data, freq = _read_series(args)
+    # From here on the series is regular at ``freq`` and has no missing values.
+    args = argparse.Namespace(**{**vars(args), "freq": freq.freqstr, "missing": "error"})
     model = args.model
     if args.no_backtest:
         season = _season(data, args)[0] if args.transform == "seasonal_diff" else 1
@@ -177,19 +277,511 @@ def run_forecast(args):
 
 
 def _read_series(args):
-    """The target column of the CSV file, indexed by its time column."""
-    raw = pd.read_csv(args.file)
+    """The target column of the CSV file on regular timestamps, and their frequency.
+
+    Checks what the library would refuse (columns, times, order, frequency,
+    missing rows and values, length, the transform's domain) and raises
+    :class:`CommandError` naming the option to add; reports on standard error
+    what it read in a way the user did not say (years, UTC) and what ``--fill``
+    did.
+    """
+    fill = _fill_policy(args)
+    raw = _read_csv(args)
     time_column = args.time_column or raw.columns[0]
-    if time_column not in raw.columns:
-        raise ValueError(f"no column {time_column!r} in {args.file}; columns: {list(raw.columns)}")
-    if args.target not in raw.columns:
-        raise ValueError(f"no column {args.target!r} in {args.file}; columns: "
-                         f"{list(raw.columns)}")
-    if pd.api.types.is_numeric_dtype(raw[time_column]):
-        raise ValueError(f"the time column {time_column!r} holds numbers, not dates; name the "
-                         f"date column with --time-column")
-    data = raw.set_index(pd.DatetimeIndex(pd.to_datetime(raw[time_column]), name=time_column))
-    return data[[args.target]]
+    for column in (time_column, args.target):
+        if column not in raw.columns:
+            raise CommandError(_no_column(column, raw, args))
+    if time_column == args.target:
+        raise CommandError(f"--target {args.target!r} is the time column; name the time column "
+                           f"with --time-column")
+    if raw.empty:
+        raise CommandError(f"{args.file} has a header but no rows")
+    index, freq_hint = _parse_times(raw[time_column], time_column, args)
+    data = pd.DataFrame({args.target: _numbers(raw[args.target], args).to_numpy()}, index=index)
+    data = _in_order(data, args)
+    if fill == "none" or len(data) < 2:  # no rows can be added: check the length first
+        _check_length(data, args, args.season or 1)
+    data, freq = _regular(data, freq_hint, fill, args)
+    _check_length(data, args, args.season or infer_season(freq))
+    _check_transform(data, args)
+    return data, freq
+
+
+def _fill_policy(args):
+    """--fill, with --missing as its old name."""
+    if args.missing is None:
+        return args.fill or "none"
+    old = {"interpolate": "interpolate", "error": "none"}[args.missing]
+    if args.fill not in (None, old):
+        raise CommandError(f"--missing {args.missing} and --fill {args.fill} disagree; give "
+                           f"--fill alone (--missing is its old name)")
+    return old
+
+
+def _read_csv(args):
+    sep = {"tab": "\t", "\\t": "\t"}.get(args.sep, args.sep)
+    if len(sep) != 1 or len(args.decimal) != 1:
+        raise CommandError(f"--sep and --decimal take one character each, e.g. --sep ';' "
+                           f"--decimal ','; got --sep {args.sep!r} --decimal {args.decimal!r}")
+    if sep == args.decimal:
+        raise CommandError(f"--sep and --decimal are both {sep!r}: a file with decimal commas "
+                           f"is separated by ';' (--sep ';')")
+    try:
+        raw = pd.read_csv(args.file, sep=sep, decimal=args.decimal, encoding="utf-8-sig",
+                          skipinitialspace=True)
+    except FileNotFoundError:
+        raise CommandError(f"there is no file {args.file}") from None
+    except IsADirectoryError:
+        raise CommandError(f"{args.file} is a folder, not a CSV file") from None
+    except pd.errors.EmptyDataError:
+        raise CommandError(f"{args.file} is empty") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 (\"CSV UTF-8\" in "
+                           f"a spreadsheet)") from None
+    except pd.errors.ParserError as error:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        detail = (f"line {found[2]} has {found[3]} fields, the lines before it {found[1]}"
+                  if found else str(error).strip().splitlines()[-1])
+        raise CommandError(f"cannot read {args.file} as a table: {detail}; check the separator "
+                           f"(--sep, now {_shown_sep(sep)}) and the decimal mark (--decimal, "
+                           f"now {args.decimal!r})") from None
+    raw.columns = [str(column).strip() for column in raw.columns]
+    return raw
+
+
+def _shown_sep(sep):
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def _no_column(column, raw, args):
+    """The message for a column that the file lacks: a wrong --sep, or a wrong name."""
+    sep = {"tab": "\t", "\\t": "\t"}.get(args.sep, args.sep)
+    columns = list(raw.columns)
+    for other in (";", "\t", "|", ","):
+        if other != sep and any(other in name for name in columns):
+            option = "tab" if other == "\t" else f"'{other}'"
+            return (f"no column {column!r} in {args.file}: its header {columns[0]!r} holds "
+                    f"{_shown_sep(other)}, so the file seems separated by {_shown_sep(other)}, "
+                    f"not {_shown_sep(sep)}: add --sep {option}")
+    option = "--target" if column == args.target else "--time-column"
+    return (f"no column {column!r} in {args.file}; its columns: "
+            f"{', '.join(repr(name) for name in columns)}; name the column with {option}")
+
+
+def _parse_times(values, name, args):
+    """The time column as a DatetimeIndex (or TimedeltaIndex), and the frequency it implies."""
+    missing = values.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0]) + 1
+        raise CommandError(f"row {row} of {args.file} has no time in the column {name!r}: "
+                           f"delete the row or fill in its time")
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return _integer_times(values.to_numpy(float), name, args)
+    if args.period_freq:
+        raise CommandError(f"--period-freq reads a time column of integers; {name!r} holds "
+                           f"text such as {str(values.iloc[0])!r}: drop --period-freq")
+    return _dates(values.astype(str).str.strip(), name, args), None
+
+
+def _integer_times(numbers, name, args):
+    """Years (``--period-freq Y`` or plausible years), counts of a step, or --time-format."""
+    shown = ", ".join(f"{value:.15g}" for value in numbers[:3])
+    if not np.array_equal(numbers, np.round(numbers)):
+        raise CommandError(f"the time column {name!r} holds numbers, not dates ({shown}, ...); "
+                           f"name the date column with --time-column")
+    integers = numbers.astype(np.int64)
+    if args.time_format:
+        return _dates(pd.Series(integers.astype(str)), name, args), None
+    # The frequency: the unit times the most common step (10 for years 1800, 1810, ...).
+    steps = np.diff(np.unique(integers))
+    step = int(np.bincount(steps).argmax()) if len(steps) else 1
+    if args.period_freq:
+        offset = _offset(args.period_freq, "--period-freq")
+        if isinstance(offset, (pd.offsets.YearBegin, pd.offsets.YearEnd)) and offset.n == 1:
+            return _years(integers, offset, name), offset * step
+        if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)):  # a fixed step
+            return pd.TimedeltaIndex(integers * pd.Timedelta(offset), name=name), offset * step
+        raise CommandError(f"--period-freq {args.period_freq}: integer times can be years "
+                           f"(--period-freq Y) or counts of a fixed step (--period-freq h, D, "
+                           f"30min, ...); for numbers such as 202401 use --time-format %Y%m")
+    if 1000 <= integers.min() and integers.max() <= 2200:
+        offset = pd.offsets.YearBegin()
+        _note(f"the time column {name!r} holds integers from {integers.min()} to "
+              f"{integers.max()}: read as years (--period-freq Y)")
+        return _years(integers, offset, name), offset * step
+    digits = {len(str(abs(value))) for value in integers}
+    compact = {8: "--time-format %Y%m%d for 20240131", 6: "--time-format %Y%m for 202401"}.get(
+        digits.pop() if len(digits) == 1 else 0, "--time-format %Y%m for 202401")
+    raise CommandError(f"the time column {name!r} holds numbers, not dates ({shown}, ...): name "
+                       f"the date column with --time-column, or say how to read the numbers: "
+                       f"--period-freq Y for years, --period-freq h (or D, min, ...) for counts "
+                       f"of hours (days, minutes, ...), {compact}")
+
+
+def _years(integers, offset, name):
+    if integers.min() < 1:
+        raise CommandError(f"the time column {name!r} holds years below 1; only years from 1 on "
+                           f"can be read")
+    starts = pd.to_datetime([str(year).zfill(4) for year in integers], format="%Y")
+    return pd.DatetimeIndex([offset.rollforward(start) for start in starts], name=name)
+
+
+def _dates(strings, name, args):
+    """Text times as a DatetimeIndex: --time-format, --dayfirst, mixed UTC offsets in UTC."""
+    options = dict(format=args.time_format, dayfirst=args.dayfirst)
+    with warnings.catch_warnings(record=True) as caught:  # pandas' advice is for Python users
+        warnings.simplefilter("always")
+        try:
+            parsed = pd.to_datetime(strings, **options)
+        except (ValueError, OverflowError) as error:
+            if "mixed time" not in str(error).lower():
+                raise CommandError(_unreadable(strings, name, args, error)) from None
+            parsed = pd.to_datetime(strings, **options, utc=True)
+            _note(f"the times in {name!r} have different UTC offsets (daylight-saving time): "
+                  f"read in UTC, and the forecast is in UTC")
+    if not (args.time_format or args.dayfirst) and any(
+            "dayfirst" in str(warning.message) and "%d" in str(warning.message)
+            for warning in caught):
+        _note(f"the times in {name!r} are read day first ({strings.iloc[0]}); --dayfirst says so")
+    return pd.DatetimeIndex(parsed, name=name)
+
+
+def _unreadable(strings, name, args, error):
+    """Which row does not parse, against which format, and the option that reads it."""
+    guessed = re.search(r"match format \"([^\"]+)\"", str(error))
+    used = args.time_format or (guessed[1] if guessed else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if used:
+            bad = pd.to_datetime(strings, format=used, errors="coerce", utc=True).isna()
+        else:
+            bad = pd.Series([pd.isna(pd.to_datetime(text, errors="coerce", utc=True))
+                             for text in strings])
+    row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
+    value = strings.iloc[row]
+    message = f"the time column {name!r} cannot be read as dates: row {row + 1} holds {value!r}"
+    if used:
+        message += (f", which does not match --time-format {used}" if args.time_format else
+                    f", which does not match the format of the first row, {used}")
+    if args.time_format:
+        return message + "; correct --time-format, or the row"
+    day_first = used.replace("%m", "%_").replace("%d", "%m").replace("%_", "%d") if used else \
+        "%d/%m/%Y"
+    if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}.*", value) and not args.dayfirst:
+        sep = re.search(r"[/.-]", value)[0]
+        return (message + f"; if the day comes first (31{sep}01{sep}2024) add --dayfirst, else "
+                          f"name the format with --time-format, e.g. --time-format "
+                          f"'{day_first}'")
+    return (message + "; name the format with --time-format, e.g. --time-format "
+                      "'%d.%m.%Y %H:%M', correct the row, or name another time column with "
+                      "--time-column")
+
+
+def _numbers(values, args):
+    """The target column as floats, or an error naming the first row that is not a number."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    if not pd.api.types.is_numeric_dtype(values):
+        converted = pd.to_numeric(values, errors="coerce")
+        text = (values.notna() & converted.isna()).to_numpy()
+        row = int(np.flatnonzero(text)[0])
+        value = str(values.iloc[row])
+        message = (f"the column {args.target!r} holds text, not numbers: row {row + 1} holds "
+                   f"{value!r}")
+        if re.fullmatch(r"\s*[-+]?\d{1,3}(\.?\d{3})*,\d+\s*", value) and args.decimal != ",":
+            sep = "" if args.sep not in (",",) else " --sep ';'"
+            raise CommandError(message + f"; the numbers have a decimal comma: add --decimal "
+                                         f"','{sep}")
+        raise CommandError(message + "; only numbers can be forecast: correct the row, or name "
+                                     "another column with --target")
+    values = values.astype(float)
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0]) + 1
+        raise CommandError(f"the column {args.target!r} holds an infinite value in row {row}: "
+                           f"correct the row")
+    return values
+
+
+def _in_order(data, args):
+    """No duplicate times; sorted by time (--sort sorts)."""
+    index = data.index
+    repeated = index.duplicated(keep=False)
+    if repeated.any():
+        first = index[repeated][0]
+        rows = ", ".join(str(row + 1) for row in np.flatnonzero(index == first)[:5])
+        hint = (" (a daylight-saving hour written twice? write the times with their UTC "
+                "offset, e.g. 2024-10-27T02:00+02:00, and they are read in UTC)"
+                if isinstance(index, pd.DatetimeIndex) and index.tz is None
+                and first != first.normalize() else "")
+        raise CommandError(f"the time {_when(first)} appears in rows {rows}{hint}: each time "
+                           f"may appear once; delete the extra rows")
+    if index.is_monotonic_increasing:
+        return data
+    if args.sort:
+        return data.sort_index()
+    stamps = index.to_numpy()
+    row = int(np.flatnonzero(stamps[1:] < stamps[:-1])[0]) + 1
+    raise CommandError(f"the rows are not sorted by time: row {row + 1} ({_when(index[row])}) "
+                       f"comes after row {row} ({_when(index[row - 1])}); add --sort to sort "
+                       f"them")
+
+
+def _regular(data, hint, fill, args):
+    """``data`` on the grid of its frequency, missing rows and values filled per ``fill``."""
+    index, target = data.index, args.target
+    if args.freq:
+        offset = _offset(args.freq, "--freq", index)
+    else:
+        offset = hint or _inferred_offset(index)
+    grid = _grid(index, offset)
+    off_grid = ~index.isin(grid)
+    if off_grid.any():
+        row = int(np.flatnonzero(off_grid)[0])
+        option = f"--freq {args.freq}" if args.freq else f"--period-freq {args.period_freq}"
+        day = (f", a {index[row]:%A}" if isinstance(index, pd.DatetimeIndex)
+               and not isinstance(offset, pd.offsets.Tick) else "")
+        start = "" if row == 0 else f" counted from row 1 ({_when(index[0])})"
+        raise CommandError(f"row {row + 1} ({_when(index[row])}{day}) is not a timestamp of "
+                           f"{_describe(offset)}{start}, the frequency {option} names; name the "
+                           f"frequency of the file with --freq, or leave --freq out to infer it")
+    added = grid.difference(index)
+    values = data[target].isna().to_numpy()
+    n_values = int(values.sum())
+    what = "it" if len(added) + n_values == 1 else "them"
+    if fill == "none":
+        if len(added):
+            rows = f"{len(added)} row{'s' * (len(added) > 1)}"
+            another = "" if args.freq else ", or --freq to name another frequency"
+            raise CommandError(f"the timestamps are irregular: {rows} missing at "
+                               f"{_times(added)} for the frequency {_describe(offset)}; add "
+                               f"--fill interpolate (or --fill ffill) to fill {what}{another}")
+        if values.any():
+            first = index[values][0]
+            raise CommandError(f"the column {target!r} has {n_values} missing "
+                               f"value{'s' * (n_values > 1)}, the first in row "
+                               f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first)}); add "
+                               f"--fill interpolate (or --fill ffill) to fill {what}")
+        return data, offset
+    full = data.reindex(grid)
+    present = full[target].notna().to_numpy()
+    if not present.any():
+        raise CommandError(f"the column {target!r} has no values")
+    start = int(np.argmax(present))
+    stop = len(full) - (int(np.argmax(present[::-1])) if fill == "interpolate" else 0)
+    kept = full.iloc[start:stop]
+    how = ("by linear interpolation in time (--fill interpolate)" if fill == "interpolate" else
+           "with the previous value (--fill ffill)")
+    filled = (kept.interpolate(method="time") if fill == "interpolate" else kept.ffill())
+    added = added[added.isin(kept.index)]
+    if len(added):
+        rows = f"row{'s' * (len(added) > 1)} for the missing timestamp{'s' * (len(added) > 1)}"
+        _note(f"reindexed to {_describe(offset)}: added {len(added)} {rows} {_times(added)}, "
+              f"filled {how}")
+    gaps = kept.index[kept[target].isna().to_numpy() & ~kept.index.isin(added)]
+    if len(gaps):
+        _note(f"filled {len(gaps)} missing value{'s' * (len(gaps) > 1)} of {target!r} at "
+              f"{_times(gaps)} {how}")
+    for rows, where in ((full.index[:start], "start"), (full.index[stop:], "end")):
+        if len(rows):
+            _note(f"dropped {len(rows)} row{'s' * (len(rows) > 1)} at the {where} without a "
+                  f"value of {target!r} ({_times(rows)})")
+    return filled, offset
+
+
+def _inferred_offset(index):
+    """pandas' frequency of regular timestamps, else the one whose grid holds every timestamp
+    with the fewest rows (B for weekdays with holidays); an error when there is none."""
+    if len(index) >= 3:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:  # pandas >= 3.1 warns unless it may return an offset
+                with pd.option_context("future.infer_freq_returns_offset", True):
+                    freq = pd.infer_freq(index)
+            except pd.errors.OptionError:
+                freq = pd.infer_freq(index)
+        if freq is not None:
+            return pd.tseries.frequencies.to_offset(freq)
+    if len(index) < 2:
+        raise CommandError("one row has no frequency: add rows, or --freq")
+    steps = pd.Series(index[1:] - index[:-1])
+    counts = steps.value_counts()
+    step = counts.index[counts == counts.max()].min()
+    candidates = []
+    if isinstance(index, pd.DatetimeIndex):
+        first = index[0]
+        weekday, month = f"{first:%a}".upper(), f"{first:%b}".upper()
+        candidates = ["B", f"W-{weekday}", "MS", "ME", f"QS-{month}", f"QE-{month}",
+                      f"YS-{month}", f"YE-{month}"]
+    candidates.append(f"{step.days}D" if step % pd.Timedelta(days=1) == pd.Timedelta(0)
+                      else pd.tseries.frequencies.to_offset(step).freqstr)
+    span, best = index[-1] - index[0], None
+    for candidate in candidates:
+        offset = pd.tseries.frequencies.to_offset(candidate)
+        fixed = isinstance(offset, (pd.offsets.Tick, pd.offsets.Day))
+        if (fixed and span / pd.Timedelta(offset) > 20 * len(index) + 1000
+                or not offset.is_on_offset(index[0])):  # far too many rows, or off the grid
+            continue
+        grid = _grid(index, offset)
+        if index.isin(grid).all() and (best is None or len(grid) < len(best[1])):
+            best = offset, grid
+    if best is None:
+        common = ", ".join(_duration(value) for value in counts.index[:3])
+        raise CommandError(f"cannot infer the frequency of the timestamps: the steps between "
+                           f"rows vary ({common}, ...) and no frequency holds them all; name it "
+                           f"with --freq, or check the time column (--time-column)")
+    return best[0]
+
+
+def _grid(index, offset):
+    """Every timestamp of ``offset`` from the first to the last of ``index``."""
+    try:
+        if isinstance(index, pd.TimedeltaIndex):
+            return pd.timedelta_range(index[0], index[-1], freq=offset, unit=index.unit,
+                                      name=index.name)
+        return pd.date_range(index[0], index[-1], freq=offset, unit=index.unit,
+                             name=index.name)
+    except (ValueError, TypeError, AttributeError):
+        raise CommandError(f"the frequency {offset.freqstr} does not apply to counts of steps: "
+                           f"use a fixed step such as h or D") from None
+
+
+def _offset(text, option, index=None):
+    """The offset a frequency names, forgiving the old pandas aliases (H, T, S, M, Q, Y, A)."""
+    text = text.strip()
+    candidate = text
+    parts = re.fullmatch(r"(\d*)([A-Za-z]+)(-[A-Za-z]{3})?", text)
+    if parts:
+        count, unit, anchor = parts[1], parts[2], parts[3] or ""
+        unit = {"H": "h", "T": "min", "S": "s", "L": "ms", "U": "us", "N": "ns", "A": "Y",
+                "d": "D", "y": "Y", "BH": "bh"}.get(unit, unit)
+        if unit in ("M", "Q", "Y"):  # start or end: the one the first timestamp is on
+            starts = pd.tseries.frequencies.to_offset(f"{count}{unit}S{anchor}")
+            on_start = index is None or not isinstance(index, pd.DatetimeIndex) \
+                or starts.is_on_offset(index[0])
+            unit += "S" if on_start else "E"
+        candidate = f"{count}{unit}{anchor}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return pd.tseries.frequencies.to_offset(candidate)
+        except ValueError:
+            raise CommandError(f"{option} {text!r} is not a frequency: use e.g. h (hourly), "
+                               f"30min, D (daily), B (business days), W (weekly), MS or ME "
+                               f"(month start or end), QS, YS") from None
+
+
+_NAMES = {"min": "minutes", "h": "hourly", "D": "daily", "B": "business days", "W": "weekly",
+          "MS": "month starts", "ME": "month ends", "QS": "quarter starts",
+          "QE": "quarter ends", "YS": "years", "YE": "year ends", "s": "seconds"}
+
+
+def _describe(offset):
+    """'h (hourly)', 'B (business days)', '15min'."""
+    base = offset.freqstr.split("-")[0]
+    return f"{offset.freqstr} ({_NAMES[base]})" if base in _NAMES else offset.freqstr
+
+
+def _when(stamp):
+    """A timestamp as a person writes it: 2024-03-31 02:00, 2023-07-04, 1850-01-01."""
+    if isinstance(stamp, pd.Timedelta):
+        return str(stamp)
+    text = stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else
+                          "%Y-%m-%d %H:%M" if stamp.second == 0 and stamp.microsecond == 0 else
+                          "%Y-%m-%d %H:%M:%S")
+    offset = stamp.strftime("%z") if stamp.tz is not None else ""
+    return text + (f"{offset[:3]}:{offset[3:]}" if offset else "")
+
+
+def _times(stamps, shown=5):
+    text = ", ".join(_when(stamp) for stamp in stamps[:shown])
+    return text + (f" and {len(stamps) - shown} more" if len(stamps) > shown else "")
+
+
+def _duration(step):
+    """1 day, 3 days, 01:00:00, 2 days 00:30:00."""
+    step = pd.Timedelta(step)
+    days, rest = step.days, step - pd.Timedelta(days=step.days)
+    clock = str(rest).split(" days ")[-1] if rest else ""
+    return " ".join(filter(None, [f"{days} day{'s' * (days != 1)}" if days else "", clock]))
+
+
+def _check_length(data, args, season):
+    """One training window and the horizon after it, or a 'too short' error with the numbers."""
+    extra = {"diff": 1, "return": 1, "log_return": 1, "seasonal_diff": season}.get(
+        args.transform, 0)
+    needed = args.window + extra + args.horizon
+    if len(data) >= needed:
+        return
+    history = f" + {extra} for --transform {args.transform}" if extra else ""
+    largest = len(data) - extra - args.horizon
+    advice = (f"use a smaller --window (at most {largest}) or a longer file" if largest >= 1
+              else "use a longer file")
+    raise CommandError(f"the series has {len(data)} row{'s' * (len(data) != 1)}, too short: "
+                       f"one training window of {args.window} rows (--window){history} and the "
+                       f"{args.horizon} rows after it (--horizon) need {needed}; {advice}")
+
+
+def _check_transform(data, args):
+    values = data[args.target]
+    for transform, bad, what in (("log_return", values <= 0, "values <= 0"),
+                                 ("return", values == 0, "zeros")):
+        if args.transform == transform and bad.any():
+            first = values.index[bad.to_numpy()][0]
+            raise CommandError(f"--transform {transform} divides by the values, and "
+                               f"{args.target!r} has {what} (first at {_when(first)}: "
+                               f"{values[first]:g}); use --transform diff or none")
+
+
+def _check_out(out):
+    """Refuse an --out that cannot be written, before any training."""
+    path = pathlib.Path(out)
+    folder = path.parent
+    if path.is_dir():
+        raise CommandError(f"--out {out} is a folder: give a file name, e.g. --out "
+                           f"{path / 'forecast.csv'}")
+    if not folder.is_dir():
+        raise CommandError(f"--out {out}: there is no folder {folder}; create it (mkdir -p "
+                           f"{folder}) or choose another --out")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists()
+                                                     and not os.access(path, os.W_OK)):
+        raise CommandError(f"--out {out}: cannot write there (permission denied); choose "
+                           f"another --out")
+
+
+def _note(text):
+    print(f"seqforecast: {text}", file=sys.stderr)
+
+
+# Library messages written for Python callers, and what the command says instead.
+_REWRITES = (
+    (r"\bnp\.\w+\(([^()]*)\)", r"\1"),  # np.int64(1) -> 1
+    (r"cannot infer the frequency of (\S+) timestamps \(irregular, or gaps\): pass freq=\.\.\. "
+     r"and make the series regular, e\.g\. data\.asfreq\(freq\) and fill the new rows",
+     "cannot infer the frequency of the timestamps (irregular, or gaps): name it with --freq "
+     "and add --fill interpolate (or --fill ffill) to fill the missing rows"),
+    (r"; sort it with data\.sort_index\(\)", "; add --sort to sort the rows"),
+    (r"fill them, or pass missing='interpolate'",
+     "add --fill interpolate (or --fill ffill) to fill them"),
+    (r"pass freq=\.\.\.", "name it with --freq"),
+    (r"target_transform='(\w+)'", r"--transform \1"),
+    (r"\b(window|horizon|season)=(\d+)", r"--\1 \2"),
+    (r"\bfreq=(\S+)", r"--freq \1"),
+    (r"missing='(\w+)'", r"--missing \1"),
+)
+
+
+def _cli_message(error):
+    """A library error in the command's terms: its options, no Python reprs."""
+    if isinstance(error, KeyError) and error.args:
+        text = str(error.args[0])
+    elif isinstance(error, OSError) and error.filename and error.strerror:
+        text = f"{error.strerror}: {error.filename}"
+    else:
+        text = str(error)
+    for pattern, replacement in _REWRITES:
+        text = re.sub(pattern, replacement, text)
+    return text
 
 
 def _make_forecaster(model, args, season=1):

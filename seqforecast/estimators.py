@@ -7,6 +7,7 @@ in :mod:`seqforecast.network` (the model) and :mod:`seqforecast.training`
 """
 import math
 import numbers
+import os
 import time
 import warnings
 
@@ -18,7 +19,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
-from .network import Network
+from .network import PREDICT_CHUNK, Network, count_parameters, forward_bytes
 from ._checks import is_int, is_real
 from .recurrent import Cell
 from .threads import kernel_threads
@@ -31,6 +32,25 @@ from .training.trainer import Trainer
 _MIN_LEARNING_RATE = 1e-6
 # Seconds between progress lines within one epoch when verbose.
 _PROGRESS_EVERY = 10.0
+# The divergence policy (see the regressors' Notes): a training loss more than this many
+# times the lowest of the fit (its starting weights' or an epoch's), and above the loss
+# of predicting the mean of y, means the weights have blown up.  Mini-batch noise moves
+# a healthy fit's epoch loss by a few times at most; the airline series at
+# learning_rate_init=0.5 jumps 70-fold in its second epoch.  The mean's loss spares
+# fits near zero loss, whose epoch losses can spike a thousandfold (Adam on a
+# noiseless sine) while staying far below the targets' variance.
+_BLOWUP_FACTOR = 10
+# fit warns before building a model with more parameters than this per value of its
+# training data (every number in X and y): far past the usual overparameterisation of
+# networks (an LSTM of 32 units on a hundred 12-step lag windows has about 3 per value).
+_MAX_PARAMETERS_PER_VALUE = 1000
+# ... or one whose training step needs more than this share of the machine's memory.
+_MAX_MEMORY_SHARE = 0.5
+# Copies of the parameters a fit holds at its peak: the weights, their gradient, two
+# optimizer moments and the update's temporaries, the weights of the start, those the
+# epoch and the best epoch started from and those the best epoch ended with (10
+# measured with Adam and 16 million parameters).
+_PARAMETER_COPIES = 10
 
 _PARAMETERS_DOC = """
     dropout : float, default=0.0
@@ -209,14 +229,35 @@ _PARAMETERS_DOC = """
     same shape family.  Inputs and targets are not rescaled: put a scaler
     in a :class:`~sklearn.pipeline.Pipeline` and use
     :class:`~sklearn.compose.TransformedTargetRegressor` for targets far
-    from unit scale.
+    from unit scale.  With ``dtype='float32'``, values beyond float32's
+    range or nonzero values below its smallest normal number (about 1.2e-38)
+    are refused with a ValueError rather than silently lost.
 
-    If the loss becomes NaN or infinite, training stops, the weights of
-    the best epoch so far are restored (or, if even those give a non-finite
-    loss on the batch that diverged, the weights the fit started from) and
-    a :class:`~sklearn.exceptions.ConvergenceWarning` says so.
+    Divergence policy.  Training has diverged when a step's loss, gradient
+    or update is NaN or infinite, when the predictions on the validation
+    samples are, or when the weights have blown up: an epoch's training
+    loss is more than 10 times the lowest of the fit (that of the weights
+    it started from, or of an epoch) and above the loss of predicting each
+    output's mean.  Training then stops and, of the weights the fit started
+    from (with ``ar_window``, the ridge regression), those the best epoch
+    ended with and those it started from, the ones with the lowest loss on
+    the training samples are restored; a
+    :class:`~sklearn.exceptions.ConvergenceWarning` names the learning rate
+    and the clipping options.  :meth:`fit` also judges the weights it ends
+    with (after ``max_iter`` epochs, or when the loss or the validation
+    score stops improving) by the same rule, and restores and warns alike.
+    Training that never blows up is unchanged by the policy.
+
+    Before building a new model, :meth:`fit` warns (UserWarning) when it
+    would have more than 1,000 parameters per value of its training data
+    (every number in X and y) or a training step would need more than half
+    of the machine's memory.  :meth:`predict` works through the samples in
+    chunks of bounded memory.
 """
 
+
+class _Diverged(Exception):
+    """Training diverged within an epoch; the message says how."""
 
 
 def _class_doc(title, cell_doc):
@@ -287,7 +328,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        x = np.ascontiguousarray(X.transpose(1, 0, 2))
+        x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
         if self.device == "cuda":
             self._check_device()
             from .cuda.training import DeviceNetwork
@@ -324,6 +365,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         """
         name = type(self).__name__
         dtype = self._dtype()
+        accepted = (dtype, np.float64)  # float64 is cast after the range check below
         if not hasattr(X, "shape"):  # a list or another array-like
             X = np.asarray(X)
         ndim = X.ndim
@@ -335,9 +377,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"n_timesteps, n_features), got {ndim}-D input")
         if ndim == 3:
             if y is None:
-                X = check_array(X, dtype=dtype, allow_nd=True)
+                X = check_array(X, dtype=accepted, allow_nd=True)
             else:
-                X, y = check_X_y(X, y, dtype=dtype, allow_nd=True, multi_output=True,
+                X, y = check_X_y(X, y, dtype=accepted, allow_nd=True, multi_output=True,
                                  y_numeric=True)
             if 0 in X.shape[1:]:
                 raise ValueError(f"X has shape {X.shape}: a sequence needs at least one time "
@@ -351,9 +393,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                                  f"was fitted with {self.n_features_in_}")
         else:
             if y is None:
-                X = validate_data(self, X, reset=reset, dtype=dtype)
+                X = validate_data(self, X, reset=reset, dtype=accepted)
             else:
-                X, y = validate_data(self, X, y, reset=reset, dtype=dtype, multi_output=True,
+                X, y = validate_data(self, X, y, reset=reset, dtype=accepted, multi_output=True,
                                      y_numeric=True)
             X = X[:, :, np.newaxis]
         if reset:
@@ -362,12 +404,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         elif X.shape[1] != self.n_timesteps_in_:
             raise ValueError(f"X has {X.shape[1]} time steps, but {name} was fitted with "
                              f"{self.n_timesteps_in_}")
+        X = _as_dtype("X", X, dtype)
         if y is None:
             return X
-        with np.errstate(over="ignore"):
-            y = np.asarray(y, dtype=dtype)
-        if not np.isfinite(y).all():
-            raise ValueError(f"y has values too large for dtype {dtype}")
+        y = _as_dtype("y", y, dtype)
         return X, y.reshape(len(y), -1), y.ndim
 
     def _dtype(self):
@@ -453,6 +493,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"samples; lower batch_size or pass more samples")
 
         if not resume:
+            self._check_size(cell, sizes, dtype, X.shape, y.shape[1], batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
             if ar_window:  # start as the linear model: the recurrent head at zero
                 self._network.head_weight[...] = 0
@@ -476,12 +517,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             model = self._network
             trainer = Trainer(model, *settings)
         try:
-            diverged = self._train(model, trainer, x_train, y, x_val if early_stopping else None,
-                                   y_val if early_stopping else None, batch_size, incremental)
+            self._train(model, trainer, x_train, y, x_val if early_stopping else None,
+                        y_val if early_stopping else None, batch_size, incremental)
         finally:
             if self.device == "cuda":
                 trainer.sync(self._network)
-        if early_stopping and ar_window and not diverged:
+        if early_stopping and ar_window:
             self._finish_autoregressive(
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
                 np.concatenate([y, y_held]), x_val, y_val)
@@ -490,32 +531,36 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
         """The epochs of one fit or partial_fit call, on ``model`` (host or device network).
 
-        Returns whether training diverged.
+        Applies the divergence policy (see the regressors' Notes) within and,
+        for :meth:`fit`, after the epochs.
         """
         n_train, early_stopping = y.shape[0], x_val is not None
-        stopped = diverged = False
+        stopped = False
+        in_order = self._batches(x_train, y, np.arange(n_train))
+
+        def training_loss():
+            return self._training_loss(model, in_order, n_train, batch_size)
+
+        self._set_loss_references(y, training_loss)
         if early_stopping and self.ar_window:  # the ridge start is the score to beat
             self.best_validation_score_ = r2_score(y_val, model.predict(x_val))
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
-            epoch = self._run_epoch(model, trainer, self._batches(x_train, y, order), n_train,
-                                    batch_size, started)
-            if epoch is None:
-                stopped = diverged = True
-                break
-            score = None
-            if early_stopping:
-                prediction = model.predict(x_val)
-                if not np.isfinite(prediction).all():
-                    self._diverged(model, "the predictions on the validation samples became "
-                                   "NaN or infinite", x_val, y_val)
-                    stopped = diverged = True
-                    break
-                score = r2_score(y_val, prediction)
+            try:
+                epoch = self._run_epoch(model, trainer, self._batches(x_train, y, order),
+                                        n_train, batch_size, started)
+                score = self._validation_score(model, x_val, y_val) if early_stopping else None
+            except _Diverged as failure:
+                self._roll_back(model, f"in epoch {self.n_iter_ + 1}: {failure}", training_loss)
+                return
             self._record_epoch(model, epoch, score, n_train)
             if self.verbose:
                 self._print_epoch(epoch, score, time.perf_counter() - started)
+            if self._blown_up(epoch["loss"]):
+                self._roll_back(model, f"in epoch {self.n_iter_}: its training loss rose to "
+                                f"{self._against_references(epoch['loss'])}", training_loss)
+                return
             if self._no_improvement_count > self.n_iter_no_change:
                 if (self.learning_rate == "adaptive"
                         and self._optimizer.learning_rate / 5 >= _MIN_LEARNING_RATE):
@@ -533,9 +578,90 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if not (stopped or incremental or self.learning_rate == "cosine"):
             warnings.warn(f"Maximum iterations ({self.max_iter}) reached and the optimization "
                           f"hasn't converged yet.", ConvergenceWarning)
-        if early_stopping and not diverged:
+        if early_stopping:
             model.restore(self._best_params)
-        return diverged
+        if not incremental:
+            loss = training_loss()
+            if self._blown_up(loss):
+                self._roll_back(model, f"by epoch {self.n_iter_}: the weights it ended with have "
+                                f"a training loss of {self._against_references(loss)}",
+                                training_loss)
+
+    def _set_loss_references(self, y, training_loss):
+        """What :meth:`_blown_up` judges a loss by, for one fit or partial_fit call.
+
+        The loss of predicting each output's mean of ``y`` (the training
+        targets, on the model's device), and the loss of the starting weights
+        when no epoch has a loss to compare with yet (a new fit, or the first
+        partial_fit); otherwise the best epoch's loss serves.
+        """
+        targets = y if isinstance(y, np.ndarray) else y.copy_to_host()
+        means = np.broadcast_to(targets.mean(axis=0), targets.shape).astype(targets.dtype)
+        self._mean_loss = self._loss()(means, targets)[0]
+        self._start_loss = training_loss() if self.best_loss_ == np.inf else np.inf
+
+    def _blown_up(self, loss):
+        """Whether a training loss says the weights have blown up (the divergence policy).
+
+        True when ``loss`` is not finite, or when it is more than
+        :data:`_BLOWUP_FACTOR` times the lowest loss of this fit (the starting
+        weights' or the best epoch's) and above the loss of predicting the mean.
+        """
+        return not np.isfinite(loss) or (loss > _BLOWUP_FACTOR * self._lowest_loss()
+                                         and loss > self._mean_loss)
+
+    def _lowest_loss(self):
+        """The lowest training loss of this fit: its starting weights' or its best epoch's."""
+        return min(self.best_loss_, self._start_loss)
+
+    def _against_references(self, loss):
+        """``loss`` and what :meth:`_blown_up` compared it with, for a warning."""
+        return (f"{loss:.3g} (the lowest of this fit: {self._lowest_loss():.3g}; predicting "
+                f"the mean: {self._mean_loss:.3g})")
+
+    def _training_loss(self, model, take, n_train, batch_size):
+        """Loss of the model's weights on the training samples (no penalty), batch by batch."""
+        loss = self._loss()
+        total = 0.0
+        for batch in gen_batches(n_train, batch_size):
+            x, y = take(batch)
+            if not isinstance(y, np.ndarray):  # a device batch
+                y = y.copy_to_host()
+            with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above
+                total += loss(model.predict(x), y)[0] * y.shape[0]
+        return total / n_train
+
+    def _validation_score(self, model, x_val, y_val):
+        """R^2 on the held-out samples; raises :class:`_Diverged` if a prediction is not finite."""
+        prediction = model.predict(x_val)
+        if not np.isfinite(prediction).all():
+            raise _Diverged("the predictions on the validation samples became NaN or infinite")
+        return r2_score(y_val, prediction)
+
+    def _check_size(self, cell, sizes, dtype, shape, n_outputs, batch_size):
+        """Warn before building a model far beyond its training data or this machine's memory.
+
+        ``shape`` is that of the training samples, (n_samples, n_timesteps,
+        n_features).  A training step holds the forward pass of a batch and
+        about as much again in backpropagation, and the parameters'
+        :data:`_PARAMETER_COPIES`; the machine's memory is compared on the CPU only.
+        """
+        n_samples, n_timesteps, n_features = shape
+        n_params = count_parameters(cell, n_features, sizes, n_outputs, self.ar_window or 0)
+        n_values = n_samples * (n_timesteps * n_features + n_outputs)
+        step = (2 * batch_size * forward_bytes(cell, n_features, sizes, n_timesteps, dtype)
+                + _PARAMETER_COPIES * n_params * dtype.itemsize)
+        memory = _physical_memory() if self.device == "cpu" else None
+        too_large = memory is not None and step > _MAX_MEMORY_SHARE * memory
+        if n_params > _MAX_PARAMETERS_PER_VALUE * n_values or too_large:
+            share = (f" ({step / memory:.0%} of this machine's {memory / 2 ** 30:.3g} GiB)"
+                     if memory else "")
+            warnings.warn(
+                f"{type(self).__name__} with hidden_sizes={sizes} has {n_params:,} parameters "
+                f"for {n_samples:,} training samples ({n_values:,} values in X and y), and a "
+                f"training step needs about {step / 2 ** 30:.3g} GiB of "
+                f"memory{share}. Fitting may be slow or run out of memory; lower hidden_sizes "
+                f"or give more samples.", UserWarning)
 
     def _check_device(self):
         from .cuda import check_available
@@ -563,7 +689,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self._network = Network(cell, self.n_features_in_ if self._X_ndim == 3 else 1, sizes,
                                 n_outputs, self._rng, dtype, self.ar_window or 0)
         self._optimizer = self._make_optimizer()
-        self._best_params = self._network.params.copy()
+        self._best_params = self._best_start_params = self._network.params.copy()
         self.n_outputs_ = n_outputs
         self._y_ndim = y_ndim
         self.loss_ = None
@@ -627,7 +753,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self._schedule_steps = 0
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
-        self._best_params = self._network.params.copy()
+        self._best_params = self._best_start_params = self._network.params.copy()
         if early_stopping:
             self.validation_scores_ = self.validation_scores_ or []
             self.best_validation_score_ = -np.inf
@@ -644,8 +770,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return make_loss(self.loss, self.huber_delta)
 
     def _run_epoch(self, model, trainer, take, n_train, batch_size, started):
-        """One pass over the batches; None if training diverged (best weights restored)."""
+        """One pass over the batches; raises :class:`_Diverged` when a step is not finite."""
         losses, norms, clipped = [], [], 0
+        started_from = model.snapshot()
         batches = list(gen_batches(n_train, batch_size))
         last_report = started
         trainer.pop_step_norms()
@@ -659,9 +786,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             seed = int(self._rng.randint(2 ** 31)) if self.dropout > 0 else None
             result = trainer.step(x, y, seed)
             if not result.finite:
-                self._diverged(model, f"the loss became {result.loss:.3g} and the gradient "
-                               f"norm {result.grad_norm:.3g}", x, y)
-                return None
+                raise _Diverged(f"the loss became {result.loss:.3g} and the gradient norm "
+                                f"{result.grad_norm:.3g}")
             losses.append(result.loss * y.shape[0])
             norms.append(result.grad_norm)
             clipped += result.clipped
@@ -670,25 +796,33 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 print(f"  epoch {self.n_iter_ + 1}: batch {number}/{len(batches)}, "
                       f"loss {result.loss:.6g}, {last_report - started:.1f} s")
         return {"loss": sum(losses) / n_train, "norms": norms, "clipped": clipped,
-                "step_norms": trainer.pop_step_norms(), "batches": len(batches)}
+                "step_norms": trainer.pop_step_norms(), "batches": len(batches),
+                "started_from": started_from}
 
-    def _diverged(self, model, what, x, y):
-        """Stop training: restore weights that give a finite loss on (x, y) and warn.
+    def _roll_back(self, model, what, training_loss):
+        """Stop training: restore usable weights and warn (the divergence policy).
 
-        x is time-major, (T, B, n_features); y is (B, n_outputs); both on
-        the model's device.
+        Of the weights this fit started from, those the best epoch ended with
+        and those it started from, the ones with the lowest loss on the
+        training samples (``training_loss()``; the first of them on a tie):
+        an epoch's loss is measured while its steps change the weights, so
+        the weights it ends with may have blown up already.  ``what`` says
+        when and how training diverged.
         """
-        if not isinstance(y, np.ndarray):
-            y = y.copy_to_host()
-        for restored, params in (("the weights of the best epoch so far", self._best_params),
-                                 ("the weights this fit started from", self._start_params)):
-            model.restore(params)
-            with np.errstate(all="ignore"):
-                if np.isfinite(self._loss()(model.predict(x), y)[0]):
-                    break
+        def loss_of(candidate):
+            model.restore(candidate[1])
+            loss = training_loss()
+            return loss if np.isfinite(loss) else np.inf
+
+        restored, params = min(
+            (("the weights this fit started from", self._start_params),
+             ("the weights of the best epoch so far", self._best_params),
+             ("the weights the best epoch so far started from", self._best_start_params)),
+            key=loss_of)
+        model.restore(params)
         self._optimizer = self._make_optimizer()
         warnings.warn(
-            f"Training diverged in epoch {self.n_iter_ + 1}: {what}. Training stopped and "
+            f"Training diverged {what}. Training stopped and "
             f"{restored} were restored. Lower learning_rate_init (now "
             f"{self.learning_rate_init}) or clip the gradients (clip_global_norm, clip_norm, "
             f"clip_value or clip_hidden_norm; now {self.clip_global_norm}, {self.clip_norm}, "
@@ -715,7 +849,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self.best_loss_ = min(loss, self.best_loss_)
         self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
         if improved:
-            self._best_params = model.snapshot()
+            self._best_params, self._best_start_params = model.snapshot(), epoch["started_from"]
 
     def _print_epoch(self, epoch, score, elapsed):
         line = f"Epoch {self.n_iter_}: loss {epoch['loss']:.6g}"
@@ -725,6 +859,46 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                  f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch['clipped']}/{epoch['batches']}"
                  f" steps, {elapsed:.2f} s")
         print(line)
+
+
+# Where the error on values a dtype cannot hold points to, by input.
+_RESCALERS = {"X": "a StandardScaler in a Pipeline", "y": "a TransformedTargetRegressor"}
+
+
+def _as_dtype(name, a, dtype):
+    """``a`` cast to ``dtype``; a ValueError if ``dtype`` cannot represent its values.
+
+    A finite value beyond ``dtype``'s range would become infinite, and a
+    nonzero one below its smallest normal number would lose its digits or
+    become 0, and the forecasts with it.  Checked in blocks of rows whose
+    absolute values and masks take about
+    :data:`~seqforecast.network.PREDICT_CHUNK` bytes (twice the block's size).
+    """
+    if a.dtype.kind == "f":
+        info = np.finfo(dtype)
+        rows = max(1, PREDICT_CHUNK // max(1, 2 * a[:1].nbytes))
+        for start in range(0, len(a), rows):
+            block = a[start:start + rows]
+            size = np.abs(block)
+            for bad, what in (
+                    (size > info.max, f"too large for dtype {dtype} (beyond +-{info.max:.3g})"),
+                    ((size < info.tiny) & (size > 0),
+                     f"too small for dtype {dtype} (nonzero but below its smallest normal number, "
+                     f"{info.tiny:.3g}: they would lose their digits or become 0)")):
+                if bad.any():
+                    remedy = "use dtype='float64' or scale" if dtype == np.float32 else "scale"
+                    raise ValueError(f"{name} has values {what}, e.g. {block[bad][0]:.3g}. "
+                                     f"{remedy.capitalize()} the data, e.g. with "
+                                     f"{_RESCALERS[name]}.")
+    return a.astype(dtype, copy=False)
+
+
+def _physical_memory():
+    """Bytes of memory of this machine, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
+        return None
 
 
 def _or_none(valid):

@@ -9,8 +9,8 @@ residuals give conformal prediction intervals.  :func:`compare` backtests
 several forecasters on the same folds.
 """
 import math
-import numbers
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,16 +22,26 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import is_int
+from ._checks import check_int, check_int_parameters, is_int, is_real, shown
 from .windowing import SlidingWindowTransformer, check_series
+
+# The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
+# recursive forecaster calls its regressor once per step, feeding each forecast
+# back (its errors compound): 10,000 steps take seconds (Ridge) to minutes, and
+# every step holds rows in memory (10**9 steps asked for 7.45 GiB).  Raise it
+# (seqforecast.forecasting.MAX_STEPS = ...) to forecast further.
+MAX_STEPS = 10_000
 
 
 class _Forecaster(BaseEstimator):
     """Validation, timestamps, prediction and scoring shared by the forecasters.
 
     Subclasses set ``self.targets_``, ``self.channels_`` and ``self.lookback_``
-    in ``_fit(frames)`` and forecast in ``_forecast(values, origins, n_steps)``.
+    in ``_fit(frames)`` and forecast in ``_forecast(values, origins, n_steps)``;
+    ``_int_parameters`` lists their int parameters and the least value of each.
     """
+
+    _int_parameters = (("horizon", 1),)
 
     def fit(self, data, y=None):
         """Fit on one series, or on several (one global model).
@@ -51,10 +61,16 @@ class _Forecaster(BaseEstimator):
         """
         if y is not None:
             raise TypeError("y must be None: the targets are columns of data")
+        self._check_parameters()
         frames = self._check_data(data, fitting=True)
         self._fit(frames)
         self._remember(frames)
         return self
+
+    def _check_parameters(self):
+        """Raise a ValueError for an int parameter that is not one, or too small or large."""
+        check_int_parameters(self, self._int_parameters)
+        self._check_steps(self.horizon)
 
     def _remember(self, frames):
         """Keep the last rows of each series that the next forecast reads."""
@@ -68,7 +84,8 @@ class _Forecaster(BaseEstimator):
         ----------
         horizon : int, optional
             Steps to forecast; defaults to the ``horizon`` the forecaster was
-            built with (a direct forecaster cannot go beyond it).
+            built with (a direct forecaster cannot go beyond it, the others
+            beyond :data:`MAX_STEPS`).
         future_covariates : pandas.DataFrame, or dict of them, optional
             Values of the future covariates at the forecast timestamps, for
             at least the next ``horizon`` steps (a direct forecaster reads
@@ -161,17 +178,17 @@ class _Forecaster(BaseEstimator):
         return checked
 
     def _check_steps(self, horizon):
-        n_steps = self.horizon if horizon is None else horizon
-        if not is_int(n_steps):
-            shown = n_steps if isinstance(n_steps, numbers.Number) else type(n_steps).__name__
-            raise ValueError(f"horizon must be a positive int, got {shown}")
-        if n_steps > self._max_steps():
-            raise ValueError(f"this forecaster predicts at most {self._max_steps()} steps "
-                             f"(strategy='direct', horizon={self.horizon}); got {n_steps}")
-        return int(n_steps)
+        n_steps = check_int(self.horizon if horizon is None else horizon, "horizon")
+        limit, why = self._max_steps()
+        if n_steps > limit:
+            raise ValueError(f"this forecaster predicts at most {limit} steps ({why}); got "
+                             f"{n_steps}")
+        return n_steps
 
     def _max_steps(self):
-        return math.inf
+        """The most steps a forecast may have, and why."""
+        return MAX_STEPS, (f"seqforecast.forecasting.MAX_STEPS: time and memory grow with the "
+                           f"steps; forecast fewer, or raise MAX_STEPS")
 
     def _future_rows(self, n_steps):
         """Rows past the origin that a forecast of ``n_steps`` reads (future covariates)."""
@@ -231,7 +248,7 @@ class _Forecaster(BaseEstimator):
         if absent:
             raise ValueError(f"data lacks the columns {absent}")
         values = np.concatenate([history.to_numpy(), test[self.channels_].to_numpy()])
-        n_steps = min(self.horizon, self._max_steps())
+        n_steps = self._check_steps(None)
         first = len(history) - 1
         last = len(values) - 1 - max(n_steps, self._future_rows(n_steps))
         if last < first:
@@ -247,7 +264,7 @@ class _Forecaster(BaseEstimator):
 # The default training recipe, in optimizer steps rather than epochs, so that a
 # short series gets many epochs and a long one few (see default_regressor).
 TRAINING_STEPS = 1000
-PATIENCE_STEPS = 250
+PATIENCE_STEPS = 500
 HOLD_OUT = 0.2
 
 
@@ -290,9 +307,8 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None)
 
     if cell not in REGRESSORS:
         raise ValueError(f"cell must be one of {sorted(REGRESSORS)}, got {cell!r}")
-    if not (is_int(window) and is_int(n_windows)):
-        raise ValueError(f"window and n_windows must be positive ints, got {window!r} and "
-                         f"{n_windows!r}")
+    check_int(window, "window")
+    check_int(n_windows, "n_windows")
     n_val = math.ceil(HOLD_OUT * n_windows)
     early_stopping = n_val >= 2 and n_windows - n_val >= 1
     n_train = n_windows - n_val if early_stopping else n_windows
@@ -316,7 +332,8 @@ class SequenceForecaster(_Forecaster):
         3-D sequences, any other (e.g. ``Ridge``) as flat lag vectors.
         A cell name builds the tuned default of :func:`default_regressor`
         for that cell (sized to the training windows at each fit); None is
-        'lstm'.  An estimator is cloned and trained as it is configured.
+        'lstm'.  An estimator is cloned and trained as it is configured,
+        except for ``ar_window`` below.
     window : int, default=24
         Time steps the regressor sees.
     horizon : int, default=1
@@ -353,7 +370,9 @@ default=None
     scale : bool, default=True
         Standardise every input channel and every target (after
         ``target_transform``) with :class:`~sklearn.preprocessing.StandardScaler`
-        fitted on the training windows; forecasts are scaled back.
+        fitted on the training windows; forecasts are scaled back.  It is
+        fitted at unit scale, so that series of any magnitude (1e-300,
+        1e200) reach the regressor, a float32 one included, at unit scale.
     stride : int, default=1
         Rows between training windows.
     freq : str or None, default=None
@@ -372,6 +391,8 @@ default=None
         The last rows of each fitted series that the next forecast reads
         (key None for a single series).
     """
+
+    _int_parameters = (("window", 1), ("horizon", 1), ("stride", 1))
 
     def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
                  past_covariates=None, future_covariates=None, target_transform=None,
@@ -405,6 +426,7 @@ default=None
         if not hasattr(self._template(), "partial_fit"):
             raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")
         if not hasattr(self, "history_"):
+            self._check_parameters()
             frames = self._check_data(data, fitting=True)
             X, Y = self._prepare(frames, incremental=True)
             self._fit_scalers(X, Y)
@@ -507,8 +529,11 @@ default=None
             return np.zeros((len(X), k)), np.ones((len(X), k))
         if self.window_norm == "last":
             return target[:, -1].copy(), np.ones((len(X), k))
-        shift, spread = target.mean(axis=1), target.std(axis=1)
-        return shift, np.where(spread > 1e-12 * np.maximum(np.abs(shift), 1.0), spread, 1.0)
+        exponents = _unit_exponents(target, axis=1)[:, None]  # mean and std at unit scale
+        unit = np.ldexp(target, -exponents)
+        shift = np.ldexp(unit.mean(axis=1), exponents[:, 0])
+        spread = np.ldexp(unit.std(axis=1), exponents[:, 0])
+        return shift, np.where(spread > 1e-12 * np.abs(shift), spread, 1.0)
 
     def _normalised(self, X, shift, spread):
         """Windows with their target channels shifted and divided, X's shape."""
@@ -526,8 +551,8 @@ default=None
 
     def _fit_scalers(self, X, Y):
         if self.scale:
-            self.input_scaler_ = StandardScaler().fit(self._steps(X))
-            self.target_scaler_ = StandardScaler().fit(Y)
+            self.input_scaler_ = _standard_scaler(self._steps(X))
+            self.target_scaler_ = _standard_scaler(Y)
 
     def _steps(self, X):
         """Windows as rows of single time steps, (n_windows * window, n_channels)."""
@@ -552,7 +577,9 @@ default=None
         return (prediction.reshape(n, -1, k) * spread[:, None] + shift[:, None]).reshape(n, -1)
 
     def _max_steps(self):
-        return self.horizon if self.strategy == "direct" else math.inf
+        if self.strategy == "direct":
+            return self.horizon, f"strategy='direct', horizon={self.horizon}"
+        return super()._max_steps()
 
     def _future_rows(self, n_steps):
         return self.windower_.lead_ if self.strategy == "direct" else n_steps
@@ -606,6 +633,8 @@ class NaiveForecaster(_Forecaster):
     missing : {'error', 'interpolate'}, default='error'
     """
 
+    _int_parameters = (("season", 1), ("horizon", 1))
+
     def __init__(self, season=1, horizon=1, *, targets=None, freq=None, missing="error"):
         self.season = season
         self.horizon = horizon
@@ -614,8 +643,6 @@ class NaiveForecaster(_Forecaster):
         self.missing = missing
 
     def _fit(self, frames):
-        if not is_int(self.season):
-            raise ValueError(f"season must be a positive int, got {self.season!r}")
         columns = list(next(iter(frames.values())).columns)
         if self.targets is None and len(columns) > 1:
             raise ValueError(f"the data has several columns {columns}: name the ones to "
@@ -668,8 +695,8 @@ class BacktestResult:
         -------
         pandas.DataFrame of shape (horizon, n_targets)
         """
-        if not 0 < coverage < 1:
-            raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+        if not is_real(coverage, 0, 1, include_low=False):
+            raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
         widths = {}
         for key, errors in self.predictions.groupby(["step", "target"])["error"]:
             sizes = np.sort(np.abs(errors.to_numpy()))
@@ -687,15 +714,35 @@ class BacktestResult:
         Parameters
         ----------
         forecast : pandas.DataFrame
-            ``forecaster.predict(h)`` with h up to the backtested horizon.
+            ``forecaster.predict(h)`` with h up to the backtested horizon:
+            some or all of the backtested targets as columns.
         coverage : float, default=0.9
 
         Returns
         -------
         lower, upper : pandas.DataFrame
             Same index and columns as ``forecast``.
+
+        Raises
+        ------
+        TypeError
+            If ``forecast`` is not a DataFrame.
+        ValueError
+            If it holds several series, columns the backtest did not
+            forecast, or more steps than it did.
         """
+        if not isinstance(forecast, pd.DataFrame):
+            hint = ": pass forecast.to_frame()" if isinstance(forecast, pd.Series) else ""
+            raise TypeError(f"forecast must be a DataFrame, as forecaster.predict() returns, got "
+                            f"{shown(forecast)}{hint}")
+        if isinstance(forecast.index, pd.MultiIndex):
+            raise ValueError("forecast holds several series (a global model's forecast); the "
+                             "backtest scored one: pass that series' forecast, forecast.loc[name]")
         widths = self.interval_half_widths(coverage)
+        unknown = [c for c in forecast.columns if c not in widths.columns]
+        if unknown:
+            raise ValueError(f"forecast has the columns {list(forecast.columns)}, but the backtest "
+                             f"forecast {list(widths.columns)}: {unknown} have no backtest errors")
         if len(forecast) > len(widths):
             raise ValueError(f"the backtest covered {len(widths)} steps; the forecast has "
                              f"{len(forecast)}")
@@ -731,21 +778,34 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
     Returns
     -------
     BacktestResult
+
+    Raises
+    ------
+    TypeError
+        If ``forecaster`` is not a seqforecast forecaster (a regressor must be
+        wrapped in a SequenceForecaster) or ``data`` is not one series.
+    ValueError
+        If an int option (or an int parameter of the forecaster) is not an
+        int, or too small, or the data is too short or not regular.
     """
+    _check_forecaster(forecaster, "forecaster")
+    forecaster._check_parameters()
+    n_folds = check_int(n_folds, "n_folds")
+    season = check_int(season, "season")
+    if not (isinstance(refit, bool) or is_int(refit)):
+        raise ValueError(f"refit must be True, False or a positive int, got {shown(refit)}")
+    if isinstance(data, Mapping):
+        raise TypeError("backtest scores one series, got a dict: backtest each series on its "
+                        "own, {name: backtest(forecaster, frame) for name, frame in data.items()}")
     if isinstance(data, pd.DataFrame | pd.Series) and data.isna().any(axis=None):
         raise ValueError("backtest needs data without missing values: NaN actuals cannot be "
                          "scored, and filling them across folds would leak the future into "
                          "the training rows; fill the data first")
     data = check_series(data, "data")
     _frequency(data.index, forecaster.freq, "data")
-    if not is_int(n_folds):
-        raise ValueError(f"n_folds must be a positive int, got {n_folds!r}")
-    if not (isinstance(refit, bool) or is_int(refit)):
-        raise ValueError(f"refit must be True, False or a positive int, got {refit!r}")
     horizon = forecaster.horizon
     test_size = max(horizon, len(data) // (2 * n_folds)) if test_size is None else test_size
-    if not is_int(test_size) or test_size < horizon:
-        raise ValueError(f"test_size must be an int >= horizon ({horizon}), got {test_size!r}")
+    test_size = check_int(test_size, "test_size", horizon, low_name="horizon")
     start = len(data) - n_folds * test_size
     if start < 1:
         raise ValueError(f"{n_folds} folds of {test_size} rows need more than "
@@ -787,7 +847,9 @@ def compare(forecasters, data, **backtest_options):
 
     Parameters
     ----------
-    forecasters : dict of str to forecaster
+    forecasters : dict of str to SequenceForecaster or NaiveForecaster
+        A scikit-learn regressor goes in a SequenceForecaster first, e.g.
+        ``{"ridge": SequenceForecaster(Ridge(), window=24)}``.
     data : pandas.DataFrame or pandas.Series
     **backtest_options
         Passed to :func:`backtest` (``n_folds``, ``test_size``, ``refit``, ``season``).
@@ -798,13 +860,69 @@ def compare(forecasters, data, **backtest_options):
         One row per forecaster: MAE, RMSE, MAPE and MASE averaged over the
         folds, and the seconds its backtest took.
     results : dict of str to BacktestResult
+
+    Raises
+    ------
+    TypeError
+        If ``forecasters`` is not a dict of forecasters; each is checked
+        before any is backtested.
     """
+    if not isinstance(forecasters, Mapping):
+        raise TypeError(f"forecasters must be a dict of name to forecaster, e.g. "
+                        f"{{'ridge': SequenceForecaster(Ridge(), window=24)}}, got "
+                        f"{shown(forecasters)}")
+    if not forecasters:
+        raise ValueError("forecasters is empty: give at least one")
+    for name, forecaster in forecasters.items():
+        _check_forecaster(forecaster, f"forecasters[{name!r}]")
+        forecaster._check_parameters()
     results, rows = {}, {}
     for name, forecaster in forecasters.items():
         started = time.perf_counter()
         results[name] = backtest(forecaster, data, **backtest_options)
         rows[name] = {**results[name].by_fold.mean(), "seconds": time.perf_counter() - started}
     return pd.DataFrame(rows).T.rename_axis("model"), results
+
+
+def _check_forecaster(forecaster, label):
+    """Raise a TypeError unless ``forecaster`` is a seqforecast forecaster; ``label`` names it."""
+    if isinstance(forecaster, _Forecaster):
+        return
+    if isinstance(forecaster, type) and issubclass(forecaster, _Forecaster):
+        raise TypeError(f"{label} is the class {forecaster.__name__}: pass an instance, "
+                        f"{forecaster.__name__}(...)")
+    hint = (f": wrap a regressor as SequenceForecaster({forecaster!r}, window=..., horizon=...)"
+            if hasattr(forecaster, "fit") and hasattr(forecaster, "predict") else "")
+    raise TypeError(f"{label} must be a SequenceForecaster or NaiveForecaster, got "
+                    f"{shown(forecaster)}{hint}")
+
+
+def _unit_exponents(values, axis):
+    """Exponents ``e`` with ``|values| / 2**e < 1`` along ``axis``, the largest near 1 (0 if all 0).
+
+    Dividing by a power of two is exact; it brings values to a scale whose
+    squares neither overflow (beyond about 1e154) nor vanish (below about 1e-154).
+    """
+    return np.frexp(np.max(np.abs(values), axis=axis))[1]
+
+
+def _standard_scaler(values):
+    """A StandardScaler of the columns of ``values``, fitted at any magnitude.
+
+    StandardScaler squares the values: beyond about 1e154 their variance
+    overflows (the regressor got NaN), below about 1e-154 it vanishes and the
+    scale falls back to 1 (the regressor got values near 0 and forecast the
+    mean).  Fitted on the values divided by a power of two near each column's
+    largest magnitude, with its mean and scale multiplied back (both exact),
+    it maps the columns to unit scale, and back, as it does at magnitude 1.
+    """
+    exponents = _unit_exponents(values, axis=0)
+    scaler = StandardScaler().fit(np.ldexp(values, -exponents))
+    scaler.mean_ = np.ldexp(scaler.mean_, exponents)
+    scaler.scale_ = np.ldexp(scaler.scale_, exponents)
+    with np.errstate(over="ignore"):
+        scaler.var_ = np.ldexp(scaler.var_, 2 * exponents)  # inf where it overflows
+    return scaler
 
 
 def _conformal_rank(n, coverage):

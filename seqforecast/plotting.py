@@ -3,10 +3,15 @@
 matplotlib is optional (``pip install "seqforecast[plot]"``): it is imported
 only when one of these functions is called.  Each function draws on the
 given ``ax`` or, when ``ax`` is None, on a new figure, and returns the Axes.
+The training diagnostics take a fitted RNN regressor, or a
+:class:`~seqforecast.SequenceForecaster` fitted with one (its ``regressor_``).
 """
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
+
+from ._checks import is_int, is_real, shown
+from .forecasting import SequenceForecaster
 
 # Units for a TimedeltaIndex axis, largest first: the first whose span is
 # at least two units is used.
@@ -23,7 +28,35 @@ def _axes(ax):
                           '"seqforecast[plot]"') from error
     if ax is None:
         ax = plt.subplots()[1]
+    elif not isinstance(ax, plt.Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, e.g. fig, ax = plt.subplots(), got "
+                        f"{shown(ax)}")
     return ax
+
+
+def _recording(estimator, attributes, plot):
+    """The fitted estimator that records ``attributes``: ``estimator``, or a forecaster's regressor.
+
+    ``plot`` names the calling function in errors.
+    """
+    needed = ("a fitted RNNRegressor, LSTMRegressor or GRURegressor, or a SequenceForecaster "
+              "fitted with one")
+    if isinstance(estimator, type):
+        raise TypeError(f"{plot} needs {needed}; got the class {estimator.__name__}, not an "
+                        f"instance")
+    if not hasattr(estimator, "fit"):
+        raise TypeError(f"{plot} needs {needed}; got {shown(estimator)}")
+    check_is_fitted(estimator)
+    if isinstance(estimator, SequenceForecaster):
+        estimator = estimator.regressor_
+        owner = f"the forecaster's regressor, {type(estimator).__name__},"
+    else:
+        owner = type(estimator).__name__
+    absent = [name for name in attributes if not hasattr(estimator, name)]
+    if absent:
+        raise TypeError(f"{plot} draws {', '.join(attributes)}, which {owner} does not record: "
+                        f"it needs {needed}")
+    return estimator
 
 
 def _as_frame(data, name):
@@ -121,16 +154,16 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     if coverage is not None:
         if lower is None:
             raise ValueError("coverage labels the interval: give lower and upper too")
-        if not 0 < coverage < 1:
-            raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+        if not is_real(coverage, 0, 1, include_low=False):
+            raise ValueError(f"coverage must be in (0, 1), got {shown(coverage)}")
     others = {}
     for name, frame in (("actual", actual), ("lower", lower), ("upper", upper)):
         if frame is not None:
             others[name] = _as_frame(frame, name)
             _check_same_frame(others[name], name, forecast, "forecast")
     if n_history is not None:
-        if isinstance(n_history, bool) or not isinstance(n_history, int) or n_history < 1:
-            raise ValueError(f"n_history must be a positive int or None, got {n_history}")
+        if not is_int(n_history):
+            raise ValueError(f"n_history must be a positive int or None, got {shown(n_history)}")
         history = history.iloc[-n_history:]
 
     ax = _axes(ax)
@@ -169,12 +202,12 @@ def plot_loss_curve(estimator, ax=None):
 
     Parameters
     ----------
-    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor
+    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor, or SequenceForecaster
         Its ``loss_curve_`` (list of float, one per epoch) is drawn, and its
         ``validation_scores_`` (list of float or None) when not None.  When
         fewer epochs have a validation score than a loss (fits without early
         stopping followed by fits with it), the scores are drawn against the
-        last epochs.
+        last epochs.  A forecaster's ``regressor_`` is drawn.
     ax : matplotlib Axes, default=None
         Axes to draw the loss on; None draws on a new figure.
 
@@ -187,8 +220,11 @@ def plot_loss_curve(estimator, ax=None):
     ------
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
+    TypeError
+        If ``estimator`` (or the forecaster's regressor) records no loss
+        curve, or ``ax`` is not an Axes.
     """
-    check_is_fitted(estimator)
+    estimator = _recording(estimator, ("loss_curve_",), "plot_loss_curve")
     ax = _axes(ax)
     loss = np.asarray(estimator.loss_curve_, dtype=float)
     epochs = np.arange(1, len(loss) + 1)
@@ -199,7 +235,7 @@ def plot_loss_curve(estimator, ax=None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("training loss")
     handles, labels = ax.get_legend_handles_labels()
-    scores = estimator.validation_scores_
+    scores = getattr(estimator, "validation_scores_", None)
     if scores:
         twin = ax.twinx()
         twin.plot(epochs[len(epochs) - len(scores):], scores, color="tab:orange",
@@ -219,9 +255,10 @@ def plot_gradient_norms(estimator, ax=None):
 
     Parameters
     ----------
-    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor
+    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor, or SequenceForecaster
         Its ``grad_norm_mean_`` and ``grad_norm_max_`` (lists of float, one
-        per epoch: mean and max over the batches) are drawn.
+        per epoch: mean and max over the batches) are drawn; a forecaster's
+        ``regressor_``'s.
     ax : matplotlib Axes, default=None
         Axes to draw on; None draws on a new figure.
 
@@ -234,13 +271,17 @@ def plot_gradient_norms(estimator, ax=None):
     ------
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
+    TypeError
+        If ``estimator`` (or the forecaster's regressor) records no gradient
+        norms, or ``ax`` is not an Axes.
     """
-    check_is_fitted(estimator)
+    estimator = _recording(estimator, ("grad_norm_mean_", "grad_norm_max_"),
+                           "plot_gradient_norms")
     ax = _axes(ax)
     epochs = np.arange(1, len(estimator.grad_norm_mean_) + 1)
     ax.plot(epochs, _positive(estimator.grad_norm_mean_), label="mean over batches")
     ax.plot(epochs, _positive(estimator.grad_norm_max_), label="max over batches")
-    threshold = estimator.clip_global_norm
+    threshold = getattr(estimator, "clip_global_norm", None)
     if threshold is not None:
         ax.axhline(threshold, color="black", linestyle=":",
                    label=f"clipping threshold (clip_global_norm={threshold:g})")
@@ -263,12 +304,13 @@ def plot_step_gradient_norms(estimator, epochs=None, layer=-1, ax=None):
 
     Parameters
     ----------
-    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor
+    estimator : fitted RNNRegressor, LSTMRegressor or GRURegressor, or SequenceForecaster
         Its ``step_grad_norms_`` (list, one per epoch, of ndarray of shape
-        (n_layers, n_timesteps)) is drawn.
-    epochs : sequence of int, default=None
-        Epoch numbers to draw, from 1 to ``len(step_grad_norms_)``; None
-        draws the first, the middle and the last epoch.
+        (n_layers, n_timesteps)) is drawn; a forecaster's ``regressor_``'s.
+    epochs : int or sequence of int, default=None
+        Epoch numbers to draw, from 1 to ``len(step_grad_norms_)``: an int
+        is one epoch (``epochs=3`` draws the third), a sequence several;
+        None draws the first, the middle and the last epoch.
     layer : int, default=-1
         Index of the recurrent layer; -1 is the last (top) layer.
     ax : matplotlib Axes, default=None
@@ -283,18 +325,20 @@ def plot_step_gradient_norms(estimator, epochs=None, layer=-1, ax=None):
     ------
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
+    TypeError
+        If ``estimator`` records no gradient norms through time, an epoch
+        or ``layer`` is not an int, or ``ax`` is not an Axes.
     ValueError
-        If an epoch or ``layer`` is out of range.
+        If ``epochs`` is empty, or an epoch or ``layer`` is out of range.
     """
-    check_is_fitted(estimator)
+    estimator = _recording(estimator, ("step_grad_norms_",), "plot_step_gradient_norms")
     norms = estimator.step_grad_norms_
     n_epochs = len(norms)
-    if epochs is None:
-        epochs = sorted({1, (n_epochs + 1) // 2, n_epochs})
-    for epoch in epochs:
-        if not 1 <= epoch <= n_epochs:
-            raise ValueError(f"epochs must be in 1..{n_epochs}, got {epoch}")
+    epochs = _epoch_numbers(epochs, n_epochs)
     n_layers, n_timesteps = norms[0].shape
+    if not _is_index(layer):
+        raise TypeError(f"layer must be an int (a layer index, -1 for the top), got "
+                        f"{shown(layer)}")
     if not -n_layers <= layer < n_layers:
         raise ValueError(f"layer must be in {-n_layers}..{n_layers - 1}, got {layer}")
     ax = _axes(ax)
@@ -308,3 +352,29 @@ def plot_step_gradient_norms(estimator, epochs=None, layer=-1, ax=None):
     ax.set_ylabel(r"$\|\partial L / \partial h_t\|$")
     ax.legend()
     return ax
+
+
+def _is_index(value):
+    """True for an int that is not a bool, of any sign."""
+    return is_int(value, -np.inf)
+
+
+def _epoch_numbers(epochs, n_epochs):
+    """``epochs`` of :func:`plot_step_gradient_norms` as a list of checked epoch numbers."""
+    if epochs is None:
+        return sorted({1, (n_epochs + 1) // 2, n_epochs})
+    if _is_index(epochs):
+        epochs = [epochs]
+    elif isinstance(epochs, str) or not hasattr(epochs, "__iter__"):
+        raise TypeError(f"epochs must be an epoch number or a list of them, e.g. [1, "
+                        f"{n_epochs}], got {shown(epochs)}")
+    epochs = list(epochs)
+    if not epochs:
+        raise ValueError("epochs is empty: give epoch numbers, or None for the first, middle "
+                         "and last")
+    for epoch in epochs:
+        if not _is_index(epoch):
+            raise TypeError(f"epochs must hold epoch numbers (ints), got {shown(epoch)}")
+        if not 1 <= epoch <= n_epochs:
+            raise ValueError(f"epochs must be in 1..{n_epochs}, got {epoch}")
+    return epochs

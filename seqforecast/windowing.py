@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import is_int
+from ._checks import check_int_parameters, is_int
 
 # transform: (window steps from an earlier row, targets relative to a reference row, inverse).
 # The earlier row is the one before, the reference row the origin; for 'seasonal_diff'
@@ -37,6 +37,10 @@ TRANSFORMS = {
 }
 # Transforms whose window steps need rows before the window.
 _NEEDS_PREVIOUS = ("diff", "return", "log_return", "seasonal_diff")
+# What to do with complex numbers, which every check refuses (numpy would drop their
+# imaginary part with a warning).
+_COMPLEX_ADVICE = ("forecasting needs real numbers: split each column into its real and "
+                   "imaginary parts (np.real, np.imag) or use its magnitude (np.abs)")
 
 
 def check_series(data, name="data", missing="error"):
@@ -60,7 +64,7 @@ def check_series(data, name="data", missing="error"):
     Raises
     ------
     TypeError
-        Not a Series or DataFrame, or non-numeric columns.
+        Not a Series or DataFrame, or non-numeric or complex columns.
     ValueError
         Empty, unsorted or duplicate timestamps, or missing values.
     """
@@ -75,6 +79,9 @@ def check_series(data, name="data", missing="error"):
     if data.columns.duplicated().any():
         raise ValueError(f"{name} has duplicate column names: "
                          f"{sorted(set(data.columns[data.columns.duplicated()]))}")
+    complex_ = [c for c in data.columns if pd.api.types.is_complex_dtype(data[c])]
+    if complex_:
+        raise TypeError(f"{name} has complex columns {complex_}: {_COMPLEX_ADVICE}")
     text = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])
             or pd.api.types.is_bool_dtype(data[c])]
     if text:
@@ -190,9 +197,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Learn the columns and their roles from a series or DataFrame ``X``."""
-        for name, low in (("window", 1), ("horizon", 1), ("stride", 1), ("gap", 0)):
-            if not is_int(getattr(self, name), low):
-                raise ValueError(f"{name} must be an int >= {low}, got {getattr(self, name)!r}")
+        check_int_parameters(self, (("window", 1), ("horizon", 1), ("stride", 1), ("gap", 0)))
         if self.target_transform not in TRANSFORMS:
             raise ValueError(f"target_transform must be one of {list(TRANSFORMS)}, got "
                              f"{self.target_transform!r}")
@@ -323,10 +328,10 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         ndarray of shape (n_windows, n_steps * n_targets)
         """
         check_is_fitted(self)
-        Y = np.asarray(Y, dtype=np.float64)
+        Y = _real_array(Y, "Y")
         if self.target_transform is None:
             return Y
-        k, last = self.n_targets_, np.asarray(last_values, dtype=np.float64)
+        k, last = self.n_targets_, _real_array(last_values, "last_values")
         seasonal = self.target_transform == "seasonal_diff"
         shape = (len(Y), self.season, k) if seasonal else (len(Y), k)
         if Y.ndim != 2 or last.shape != shape or Y.shape[1] % k:
@@ -357,8 +362,13 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         ndarray of shape (n_windows, n_targets) or (n_windows, season, n_targets)
             The targets at the origins; for 'seasonal_diff' at the last
             ``season`` rows up to each origin, oldest first.
+
+        Raises
+        ------
+        ValueError
+            If an origin has fewer than ``lookback_ - 1`` rows before it.
         """
-        check_is_fitted(self)
+        values, origins = self._rows(values, origins, after=0)
         if self.target_transform == "seasonal_diff":
             return values[origins[:, None] + np.arange(1 - self.season, 1), :self.n_targets_]
         return values[origins, :self.n_targets_]
@@ -377,8 +387,18 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_windows, window, n_channels) or flattened.
+
+        Raises
+        ------
+        ValueError
+            If an origin has fewer than ``lookback_ - 1`` rows before it or,
+            with future covariates, fewer than ``lead_`` rows after it, or
+            ``values`` does not have one column per channel.
+        TypeError
+            If ``values`` holds complex numbers or ``origins`` are not ints.
         """
-        check_is_fitted(self)
+        after = self.lead_ if self.future_covariates_ else 0
+        values, origins = self._rows(values, origins, after)
         steps = origins[:, None] + np.arange(1 - self.window, 1)  # (n_windows, window)
         k, n_known = self.n_targets_, self.n_targets_ + len(self.past_covariates_)
         out = np.empty((len(origins), self.window, len(self.channels_)))
@@ -395,14 +415,44 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         return out.reshape(len(origins), -1) if self.flatten else out
 
     def window_targets(self, values, origins):
-        """Targets of the windows ending at ``origins`` (see :meth:`windows`)."""
-        check_is_fitted(self)
+        """Targets of the windows ending at ``origins`` (see :meth:`windows`).
+
+        Every origin needs ``lookback_ - 1`` rows before it and ``lead_`` rows
+        after it (a ValueError names the first that has not).
+        """
+        values, origins = self._rows(values, origins, after=self.lead_)
         k, steps = self.n_targets_, np.arange(self.gap + 1, self.lead_ + 1)
         target = values[origins[:, None] + steps, :k]  # (n, horizon, k)
         if self.target_transform is not None:
             reference = values[origins[:, None] + self._reference_offsets(steps), :k]
             target = TRANSFORMS[self.target_transform][1](target, reference)
         return target.reshape(len(origins), -1)
+
+    def _rows(self, values, origins, after):
+        """Checked ``values`` (float64) and ``origins`` of :meth:`windows` and its siblings.
+
+        An origin needs ``lookback_ - 1`` rows before it and ``after`` rows
+        after it: numpy would read a negative row from the end of the array.
+        """
+        check_is_fitted(self)
+        values = _real_array(values, "values")
+        if values.ndim != 2 or values.shape[1] != len(self.channels_):
+            raise ValueError(f"values must be 2-D, (n_rows, {len(self.channels_)}): the channels "
+                             f"{self.channels_} in order; got shape {values.shape}")
+        origins = np.asarray(origins)
+        if origins.ndim != 1 or origins.dtype.kind not in "iu":
+            raise TypeError(f"origins must be a 1-D array of row positions (ints), got "
+                            f"{origins.ndim}-D {origins.dtype}")
+        first, last = self.lookback_ - 1, len(values) - 1 - after
+        outside = (origins < first) | (origins > last)
+        if outside.any():
+            needs = f"lookback_ - 1 = {_rows_text(first)} before it" + (
+                f" and gap + horizon = {_rows_text(after)} after it" if after else "")
+            valid = (f"the valid origins are {first}..{last}" if first <= last else
+                     f"none is valid: {first + after + 1} rows are needed")
+            raise ValueError(f"origin {origins[outside][0]} is out of range for {len(values)} "
+                             f"rows: an origin needs {needs}, so {valid}")
+        return values, origins
 
     def _lag(self):
         """Rows back to the row a window step is compared with (``season`` or 1)."""
@@ -454,13 +504,26 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         first, last = self.lookback_ - 1, n_rows - 1 - self.lead_
         if last < first:
             extra = self.lookback_ - self.window
-            history = (f" (+{extra} row{'s' * (extra > 1)} for {self.target_transform!r})"
+            history = (f" (+{_rows_text(extra)} for {self.target_transform!r})"
                        if extra else "")
             raise ValueError(
                 f"the series has {n_rows} rows, but window={self.window}{history}"
                 f", gap={self.gap} and horizon={self.horizon} need at least "
                 f"{self.lookback_ + self.lead_}")
         return np.arange(last, first - 1, -self.stride)[::-1]
+
+
+def _rows_text(n):
+    """'1 row', '2 rows'."""
+    return f"{n} row{'s' * (n != 1)}"
+
+
+def _real_array(values, name):
+    """``values`` as a float64 array; complex numbers raise a TypeError instead of losing a part."""
+    values = np.asarray(values)
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name} holds complex numbers: {_COMPLEX_ADVICE}")
+    return values.astype(np.float64, copy=False)
 
 
 def _column_list(name, value, columns):

@@ -1,4 +1,5 @@
 """The ``seqforecast`` command line."""
+import time
 from importlib.metadata import entry_points
 
 import numpy as np
@@ -6,9 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
-from seqforecast.cli import _beaten, infer_season, main
+from seqforecast.cli import _beaten, _cli_message, infer_season, main
 from seqforecast.datasets import load_airline_passengers
 from seqforecast.forecasting import SequenceForecaster
+from seqforecast.windowing import check_series
 
 
 def test_console_script_is_installed():
@@ -243,3 +245,295 @@ def test_forecast_with_the_default_recipe_and_a_seasonal_difference(tmp_path, ca
     expected = SequenceForecaster("gru", window=14, horizon=7, random_state=0,
                                   target_transform="seasonal_diff", season=7).fit(data)
     np.testing.assert_allclose(forecast["y"], expected.predict()["y"], rtol=1e-6)
+
+
+# -- reading ordinary CSV files: one option each, and errors that name it -------------------
+
+def _forecast(capsys, path, *arguments, horizon=3, window=8):
+    """Run ``seqforecast forecast`` quickly; (exit status, standard output, standard error)."""
+    status = main(["forecast", str(path), "--horizon", str(horizon), "--window", str(window),
+                   "--epochs", "1", "--no-backtest", *arguments])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _printed(out):
+    """The forecast CSV printed on standard output."""
+    return pd.read_csv(pd.io.common.StringIO(out), index_col=0)
+
+
+def _assert_cli_error(err, option):
+    """An error line, the last, that names ``option``; no Python advice or reprs."""
+    assert err.splitlines()[-1].startswith("seqforecast: error: ") and option in err
+    for python in ("np.", "pass freq=", "freq=...", "asfreq", "missing='", "sort_index",
+                   "Traceback", "data."):
+        assert python not in err
+
+
+def test_hourly_local_times_with_the_daylight_saving_hour_missing(tmp_path, capsys):
+    # Europe/Paris local times: 2024-03-31 02:00 does not exist, so the file skips it.
+    times = pd.date_range("2024-03-29", "2024-04-01 23:00", freq="h")
+    times = times[times != pd.Timestamp("2024-03-31 02:00")]
+    load = 50 + 10 * np.sin(2 * np.pi * times.hour / 24)
+    path = tmp_path / "load.csv"
+    pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M"), "load": load}).to_csv(path,
+                                                                                  index=False)
+    status, out, err = _forecast(capsys, path, "--target", "load")
+    assert status == 2
+    assert ("the timestamps are irregular: 1 row missing at 2024-03-31 02:00 for the frequency "
+            "h (hourly); add --fill interpolate (or --fill ffill) to fill it") in err
+    _assert_cli_error(err, "--fill interpolate")
+    # --freq h alone does not make the row appear.
+    _assert_cli_error(_forecast(capsys, path, "--target", "load", "--freq", "h")[2], "--fill")
+
+    status, out, err = _forecast(capsys, path, "--target", "load", "--fill", "interpolate")
+    assert status == 0
+    assert ("seqforecast: reindexed to h (hourly): added 1 row for the missing timestamp "
+            "2024-03-31 02:00, filled by linear interpolation in time") in err
+    forecast = _printed(out)
+    assert out.startswith("time,load\n")
+    assert list(forecast.index) == ["2024-04-02 00:00:00", "2024-04-02 01:00:00",
+                                    "2024-04-02 02:00:00"]
+
+
+def _stock_csv(tmp_path):
+    """Closing prices on business days, without the market holidays 2023-07-04 and 12-25."""
+    days = pd.bdate_range("2023-06-01", "2023-12-29")
+    days = days[~days.isin(pd.to_datetime(["2023-07-04", "2023-12-25"]))]
+    close = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, len(days)))
+    path = tmp_path / "stock.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": close.round(2)}).to_csv(
+        path, index=False)
+    return path, days
+
+
+def test_business_days_with_market_holidays(tmp_path, capsys):
+    path, days = _stock_csv(tmp_path)
+    status, _, err = _forecast(capsys, path, "--target", "Close")
+    assert status == 2
+    assert ("2 rows missing at 2023-07-04, 2023-12-25 for the frequency B (business days); add "
+            "--fill interpolate (or --fill ffill) to fill them") in err
+    _assert_cli_error(err, "--fill ffill")
+
+    # --fill ffill alone finds the business days: weekdays only, every holiday on their grid.
+    # The backtest runs here: the guard works on the filled series.
+    assert main(["forecast", str(path), "--target", "Close", "--horizon", "3", "--window", "8",
+                 "--epochs", "1", "--fill", "ffill"]) == 0
+    captured = capsys.readouterr()
+    assert ("reindexed to B (business days): added 2 rows for the missing timestamps "
+            "2023-07-04, 2023-12-25, filled with the previous value (--fill ffill)") in captured.err
+    assert "season 5 (from the frequency B" in captured.err
+    forecast = _printed(captured.out)
+    assert list(forecast.index) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    # --freq B says so explicitly, with the same result.
+    status, out, err = _forecast(capsys, path, "--target", "Close", "--freq", "B", "--fill",
+                                 "ffill")
+    assert status == 0 and "added 2 rows" in err
+    assert list(_printed(out).index) == ["2024-01-01", "2024-01-02", "2024-01-03"]
+    # --freq D reindexes to calendar days: the weekends are filled too.
+    status, out, err = _forecast(capsys, path, "--target", "Close", "--freq", "D", "--fill",
+                                 "ffill")
+    assert status == 0 and "reindexed to D (daily): added 62 rows" in err  # weekends, holidays
+
+
+def test_integer_years_as_the_time_column(tmp_path, capsys):
+    years = np.arange(1821, 1901)
+    path = tmp_path / "sunspots.csv"
+    pd.DataFrame({"year": years, "spots": 50 + 40 * np.sin(2 * np.pi * years / 11)}).to_csv(
+        path, index=False)
+    status, out, err = _forecast(capsys, path, "--target", "spots")
+    assert status == 0
+    assert ("seqforecast: the time column 'year' holds integers from 1821 to 1900: read as "
+            "years (--period-freq Y)") in err
+    assert out.startswith("year,spots\n")
+    assert list(_printed(out).index) == ["1901-01-01", "1902-01-01", "1903-01-01"]
+    # --period-freq Y says so: no note.
+    status, out_y, err = _forecast(capsys, path, "--target", "spots", "--period-freq", "Y")
+    assert status == 0 and "read as years" not in err and out_y == out
+    # Integers that are not years are refused, naming --period-freq; with it they count steps.
+    pd.DataFrame({"t": np.arange(80), "y": np.sin(np.arange(80) / 3)}).to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and "the time column 't' holds numbers, not dates" in err
+    _assert_cli_error(err, "--period-freq Y for years")
+    status, out, _ = _forecast(capsys, path, "--target", "y", "--period-freq", "h")
+    assert status == 0
+    assert list(_printed(out).index) == ["3 days 08:00:00", "3 days 09:00:00",
+                                         "3 days 10:00:00"]
+
+
+def test_day_first_dates(tmp_path, capsys):
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    path = tmp_path / "meter.csv"
+    pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "kwh": np.arange(60.0) % 7}).to_csv(
+        path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "kwh")
+    assert status == 2
+    assert ("the time column 'date' cannot be read as dates: row 13 holds '13/01/2024', which "
+            "does not match the format of the first row, %m/%d/%Y; if the day comes first "
+            "(31/01/2024) add --dayfirst") in err
+    _assert_cli_error(err, "--dayfirst")
+    status, out, _ = _forecast(capsys, path, "--target", "kwh", "--dayfirst")
+    assert status == 0
+    assert list(_printed(out).index) == ["2024-03-01", "2024-03-02", "2024-03-03"]
+    # --time-format names the format instead.
+    status, out_format, _ = _forecast(capsys, path, "--target", "kwh", "--time-format",
+                                      "%d/%m/%Y")
+    assert status == 0 and out_format == out
+    status, _, err = _forecast(capsys, path, "--target", "kwh", "--time-format", "%d.%m.%Y")
+    assert status == 2
+    assert "row 1 holds '01/01/2024', which does not match --time-format %d.%m.%Y" in err
+
+
+def test_semicolon_separated_file(tmp_path, capsys):
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    path = tmp_path / "semicolon.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "y": np.arange(40.0) % 5}).to_csv(
+        path, index=False, sep=";")
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2
+    assert "no column 'y' in" in err and "seems separated by ';', not ',': add --sep ';'" in err
+    _assert_cli_error(err, "--sep ';'")
+    status, out, _ = _forecast(capsys, path, "--target", "y", "--sep", ";")
+    assert status == 0 and out.startswith("date,y\n2024-02-10,")
+    # Decimal commas, as such files often have, name --decimal.
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"),
+                  "y": [f"{v:.1f}".replace(".", ",") for v in np.arange(40.0) % 5]}).to_csv(
+        path, index=False, sep=";")
+    status, _, err = _forecast(capsys, path, "--target", "y", "--sep", ";")
+    assert status == 2 and "row 1 holds '0,0'" in err
+    _assert_cli_error(err, "add --decimal ','")
+    status, out_comma, _ = _forecast(capsys, path, "--target", "y", "--sep", ";", "--decimal",
+                                     ",")
+    assert status == 0 and out_comma == out
+
+
+def test_a_one_row_csv_is_too_short(tmp_path, capsys):
+    path = tmp_path / "one.csv"
+    path.write_text("date,y\n2024-01-01,1.5\n")
+    status, _, err = _forecast(capsys, path, "--target", "y", window=24)
+    assert status == 2
+    assert err == ("seqforecast: error: the series has 1 row, too short: one training window "
+                   "of 24 rows (--window) and the 3 rows after it (--horizon) need 27; use a "
+                   "longer file\n")
+    # 20 rows: the numbers, and the largest --window that fits.
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=20), "y": 1.0}).to_csv(
+        path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y", "--transform", "diff", window=24)
+    assert status == 2
+    assert ("the series has 20 rows, too short: one training window of 24 rows (--window) + 1 "
+            "for --transform diff and the 3 rows after it (--horizon) need 28; use a smaller "
+            "--window (at most 16) or a longer file") in err
+
+
+def test_a_bad_out_path_fails_before_training(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    # The default recipe (no --epochs) with the backtest: it would train for seconds.
+    for out, message in ((tmp_path / "missing" / "forecast.csv",
+                          f"there is no folder {tmp_path / 'missing'}; create it"),
+                         (tmp_path, "is a folder: give a file name")):
+        started = time.perf_counter()
+        assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--out",
+                     str(out)]) == 2
+        assert time.perf_counter() - started < 5
+        captured = capsys.readouterr()
+        assert captured.out == "" and message in captured.err
+        assert len(captured.err.splitlines()) == 1  # no backtest table, no training line
+        _assert_cli_error(captured.err, "--out")
+    # The demo's --out-dir too: a folder inside a file cannot be made.
+    assert main(["demo", "--out-dir", str(path / "demo")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create the folder" in err and len(err.splitlines()) == 1
+
+
+def test_fill_fills_missing_values_and_missing_is_its_old_name(tmp_path, capsys):
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    y = np.arange(40.0)
+    y[[0, 1, 10]] = np.nan  # two empty rows at the start, one gap
+    frame = pd.DataFrame({"date": days, "y": y}).drop(index=[20, 21])  # two missing rows
+    path = tmp_path / "gaps.csv"
+    frame.to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and "2 rows missing at 2024-01-21, 2024-01-22" in err
+    _assert_cli_error(err, "--fill interpolate")
+    status, out, err = _forecast(capsys, path, "--target", "y", "--missing", "interpolate")
+    assert status == 0
+    assert "added 2 rows for the missing timestamps 2024-01-21, 2024-01-22" in err
+    assert "filled 1 missing value of 'y' at 2024-01-11 by linear interpolation" in err
+    assert "dropped 2 rows at the start without a value of 'y' (2024-01-01, 2024-01-02)" in err
+    np.testing.assert_allclose(_printed(out)["y"], [40, 41, 42], atol=0.5)  # y is a line
+    assert _forecast(capsys, path, "--target", "y", "--fill", "interpolate")[1] == out
+    status, _, err = _forecast(capsys, path, "--target", "y", "--fill", "ffill")
+    assert status == 0 and "with the previous value (--fill ffill)" in err
+    # Missing values alone, without missing rows.
+    pd.DataFrame({"date": days, "y": y}).to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2
+    assert "the column 'y' has 3 missing values, the first in row 1 (2024-01-01)" in err
+    _assert_cli_error(err, "--fill interpolate")
+    status, _, err = _forecast(capsys, path, "--target", "y", "--missing", "interpolate",
+                               "--fill", "ffill")
+    assert status == 2 and "--missing interpolate and --fill ffill disagree" in err
+
+
+def test_times_with_utc_offsets_and_unsorted_rows(tmp_path, capsys):
+    # Local times with their offsets across the spring change: regular in UTC.
+    utc = pd.date_range("2024-03-30", periods=72, freq="h", tz="UTC")
+    local = utc.tz_convert("Europe/Paris").strftime("%Y-%m-%dT%H:%M:%S%z")
+    path = tmp_path / "offsets.csv"
+    frame = pd.DataFrame({"time": local, "y": np.sin(np.arange(72) / 4)})
+    frame.to_csv(path, index=False)
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 0 and "different UTC offsets (daylight-saving time): read in UTC" in err
+    assert _printed(out).index[0] == "2024-04-02 00:00:00+00:00"
+    # Newest first: --sort.
+    frame.iloc[::-1].to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and "not sorted by time" in err
+    _assert_cli_error(err, "--sort")
+    status, out_sorted, _ = _forecast(capsys, path, "--target", "y", "--sort")
+    assert status == 0 and out_sorted == out
+
+
+@pytest.mark.parametrize("content, arguments, option", [
+    ("date,y\n2024-01-01,1\n2024-01-02,x\n", [], "--target"),  # text in the target column
+    ("date,y\n2024-01-01 02:00,1\n2024-01-01 02:00,2\n", [], "delete the extra rows"),
+    ("date,y\n2024-01-01,1\n2024-01-02,2\n", ["--freq", "fortnightly"], "--freq"),
+    ("date,y\nyesterday,1\ntoday,2\n", [], "--time-format"),
+    ("date,y\n2024-01-01,1\n,2\n", [], "fill in its time"),
+    ("date,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", ["--target", "z"], "--target"),
+    ("date,y\n2024-01-01,1\n2024-01-02,2,3\n", [], "--sep"),
+    ("date,y\n2024-01-01 00:00,1\n2024-01-01 01:30,2\n2024-01-01 02:00,3\n",
+     ["--freq", "h"], "--freq"),
+    ("date,y\n2024-01-01 00:00,1\n2024-01-01 00:07,2\n2024-01-01 01:00,3\n"
+     "2024-01-01 01:05,3\n", [], "--freq"),
+])
+def test_errors_say_what_to_type(tmp_path, capsys, content, arguments, option):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    status, out, err = _forecast(capsys, path, "--target", "y", *arguments, window=1,
+                                 horizon=1)
+    assert status == 2 and out == ""
+    _assert_cli_error(err, option)
+    assert len(err.splitlines()) == 1
+
+
+def test_library_messages_are_rephrased_for_the_command_line():
+    index = pd.date_range("2024-01-01", periods=6, freq="D")
+    messages = []
+    for data, call in (
+            (pd.DataFrame({"y": [1.0, np.nan, 3, 4, 5, 6]}, index=index), check_series),
+            (pd.DataFrame({"y": np.arange(6.0)}, index=index[::-1]), check_series),
+            (pd.DataFrame({"y": np.arange(5.0)}, index=index.delete(3)),
+             lambda data: SequenceForecaster(Ridge(), window=2).fit(data))):
+        with pytest.raises(ValueError) as raised:
+            call(data)
+        messages.append((str(raised.value), _cli_message(raised.value)))
+    (nan, nan_cli), (unsorted, unsorted_cli), (gaps, gaps_cli) = messages
+    assert "missing='interpolate'" in nan and "add --fill interpolate" in nan_cli
+    assert "np." not in nan_cli and "{'y': 1}" in nan_cli
+    assert "sort_index" in unsorted and "add --sort" in unsorted_cli
+    assert "pass freq=" in gaps
+    assert gaps_cli == ("cannot infer the frequency of the timestamps (irregular, or gaps): name "
+                        "it with --freq and add --fill interpolate (or --fill ffill) to fill the "
+                        "missing rows")
+    assert _cli_message(KeyError("price")) == "price"

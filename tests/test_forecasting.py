@@ -312,7 +312,7 @@ def test_bad_options():
     with pytest.raises(ValueError, match="not regular at frequency 2h"):
         SequenceForecaster(Ridge(), window=6, freq="2h").fit(data)
     forecaster = SequenceForecaster(Ridge(), window=6).fit(data)
-    with pytest.raises(ValueError, match="horizon must be a positive int"):
+    with pytest.raises(ValueError, match="horizon must be an int >= 1, got 0"):
         forecaster.predict(0)
     filled = data.assign(load=data["load"].where(data.index != data.index[7]))
     interpolated = SequenceForecaster(Ridge(), window=6, missing="interpolate").fit(filled)
@@ -426,3 +426,167 @@ def test_default_forecaster_beats_seasonal_naive_and_matches_ridge_on_airline():
                        data, n_folds=2, test_size=24, season=12)
     assert table.loc["lstm", "MASE"] < 0.8 * table.loc["naive", "MASE"]
     assert table.loc["lstm", "MASE"] < 1.05 * table.loc["ridge", "MASE"]
+
+
+def test_int_options_are_checked_at_every_boundary():
+    data = _sine(120)
+    ridge = SequenceForecaster(Ridge(), window=6, horizon=2)
+    for season, shown in ((-1, "-1"), (0, "0"), (1.5, "1.5"), ("12", r"'12' \(a str\)")):
+        with pytest.raises(ValueError, match=f"season must be an int >= 1, got {shown}$"):
+            backtest(ridge, data, n_folds=2, season=season)
+        with pytest.raises(ValueError, match=f"season must be an int >= 1, got {shown}$"):
+            compare({"ridge": ridge}, data, n_folds=2, season=season)
+    for n_folds in (0, 2.0):
+        with pytest.raises(ValueError, match=f"n_folds must be an int >= 1, got {n_folds}"):
+            backtest(ridge, data, n_folds=n_folds)
+    with pytest.raises(ValueError, match=r"test_size must be an int >= horizon \(2\), got 1"):
+        backtest(ridge, data, n_folds=2, test_size=1)
+    bad = [(SequenceForecaster(Ridge(), window=0), "window must be an int >= 1, got 0"),
+           (SequenceForecaster(Ridge(), window=6, horizon=1.5), "horizon must be an int >= 1, "
+                                                                "got 1.5"),
+           (SequenceForecaster(Ridge(), window=6, strategy="recursive", horizon=0),
+            "horizon must be an int >= 1, got 0"),  # the windows have horizon 1 whatever it is
+           (SequenceForecaster(Ridge(), window=6, stride=0), "stride must be an int >= 1"),
+           (NaiveForecaster(season=0), "season must be an int >= 1, got 0"),
+           (NaiveForecaster(horizon=-1), "horizon must be an int >= 1, got -1")]
+    for forecaster, message in bad:
+        with pytest.raises(ValueError, match=message):
+            forecaster.fit(data)
+        with pytest.raises(ValueError, match=message):
+            backtest(forecaster, data, n_folds=2)
+        with pytest.raises(ValueError, match=message):  # before the good one is backtested
+            compare({"good": ridge, "bad": forecaster}, data, n_folds=2)
+    with pytest.raises(ValueError, match="horizon must be an int >= 1, got 0"):
+        SequenceForecaster(GRURegressor(4), window=6, horizon=0).partial_fit(data)
+    # numpy ints are ints; season 2 scales MASE by the naive forecast two steps back.
+    result = backtest(ridge.set_params(window=np.int64(6)), data, n_folds=np.int64(2),
+                      test_size=np.int32(20), season=np.int64(2))
+    train = data["load"].to_numpy()[:80]
+    fold = result.predictions[result.predictions["fold"] == 0]
+    expected = fold["error"].abs().mean() / np.mean(np.abs(train[2:] - train[:-2]))
+    assert result.by_fold.loc[0, "MASE"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("factor", [1e-300, 1e200])
+@pytest.mark.parametrize("regressor, window_norm, rtol", [
+    (Ridge(), None, 1e-9),
+    (Ridge(), "standard", 1e-9),
+    (LSTMRegressor(hidden_sizes=3, max_iter=2, random_state=0), None, 1e-5),  # float32
+])
+def test_extreme_magnitudes_forecast_on_the_right_scale(factor, regressor, window_norm, rtol):
+    """1e-300 forecast the mean (the scaler's variance vanished), 1e200 gave 'contains NaN'."""
+    data = _sine(120)
+
+    def forecast(values):
+        forecaster = SequenceForecaster(regressor, window=6, horizon=3, window_norm=window_norm)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            forecaster.fit(values)
+        return forecaster, forecaster.predict()["load"].to_numpy()
+
+    unit, expected = forecast(data)
+    scaled, got = forecast(data * factor)
+    np.testing.assert_allclose(got / factor, expected, rtol=rtol)
+    # The regressor saw the same unit-scale windows and targets at both magnitudes.
+    seen = [f._scaled(*f._training_windows({None: d})) for f, d in ((unit, data),
+                                                                    (scaled, data * factor))]
+    for at_one, at_factor in zip(*seen):
+        assert np.abs(at_one).max() < 10
+        np.testing.assert_allclose(at_factor, at_one, rtol=1e-9, atol=1e-9)
+
+
+def test_forecasts_have_a_documented_step_limit(monkeypatch):
+    """Recursive predict(10**5) ran on silently, and 10**9 asked for 7.45 GiB."""
+    from seqforecast import forecasting
+
+    data = _sine(120)
+    recursive = SequenceForecaster(Ridge(), window=6, strategy="recursive").fit(data)
+    naive = NaiveForecaster(season=12).fit(data)
+    for forecaster in (recursive, naive):
+        for steps in (10_001, 10 ** 9):
+            with pytest.raises(ValueError, match=rf"predicts at most 10000 steps \(seqforecast\."
+                                                 rf"forecasting\.MAX_STEPS: .*\); got {steps}"):
+                forecaster.predict(steps)
+    assert forecasting.MAX_STEPS == 10_000
+    monkeypatch.setattr(forecasting, "MAX_STEPS", 30)  # raise or lower it
+    assert recursive.predict(30).shape == (30, 1)
+    with pytest.raises(ValueError, match="at most 30 steps"):
+        recursive.predict(31)
+    with pytest.raises(ValueError, match="at most 30 steps .*; got 40"):
+        SequenceForecaster(Ridge(), window=6, horizon=40, strategy="recursive").fit(data)
+
+
+def test_complex_columns_are_refused_by_the_forecasters():
+    data = _sine(120)
+    data["hour"] = data.index.hour.astype(float)
+    complex_load = data.assign(load=data["load"] + 0j)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before numpy drops the imaginary part
+        for forecaster in (SequenceForecaster(Ridge(), window=6, future_covariates=["hour"]),
+                           NaiveForecaster(targets=["load"])):
+            with pytest.raises(TypeError, match=r"data has complex columns \['load'\]: "
+                                                r"forecasting needs real numbers"):
+                forecaster.fit(complex_load)
+        with pytest.raises(TypeError, match=r"series 'b' has complex columns \['load'\]"):
+            SequenceForecaster(Ridge(), window=6, future_covariates=["hour"]).fit(
+                {"a": data, "b": complex_load})
+        fitted = SequenceForecaster(Ridge(), window=6, future_covariates=["hour"]).fit(data)
+        future = data.iloc[:1].set_axis(fitted.forecast_index()).assign(hour=1j)
+        with pytest.raises(TypeError, match=r"future_covariates has complex columns \['hour'\]"):
+            fitted.predict(future_covariates=future)
+        with pytest.raises(TypeError, match=r"data has complex columns \['load'\]"):
+            backtest(NaiveForecaster(targets=["load"]), complex_load, n_folds=2)
+
+
+def test_compare_and_backtest_say_what_to_pass():
+    data = _sine(120)
+    ridge = SequenceForecaster(Ridge(), window=6)
+    with pytest.raises(TypeError, match=r"forecasters\['ridge'\] must be a SequenceForecaster or "
+                                        r"NaiveForecaster, got a Ridge: wrap a regressor as "
+                                        r"SequenceForecaster\(Ridge\(\), window=\.\.\."):
+        compare({"ridge": Ridge()}, data)
+    with pytest.raises(TypeError, match=r"forecasters\['naive'\] is the class NaiveForecaster: "
+                                        r"pass an instance"):
+        compare({"ridge": ridge, "naive": NaiveForecaster}, data)
+    with pytest.raises(TypeError, match="forecasters must be a dict of name to forecaster, e.g. "
+                                        r".*got a list"):
+        compare([ridge], data)
+    with pytest.raises(ValueError, match="forecasters is empty"):
+        compare({}, data)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'folds'"):
+        compare({"ridge": ridge}, data, folds=2)
+    with pytest.raises(TypeError, match=r"forecaster must be a SequenceForecaster or "
+                                        r"NaiveForecaster, got a Ridge: wrap"):
+        backtest(Ridge(), data)
+    with pytest.raises(TypeError, match="forecaster must be .*, got 'ridge' \\(a str\\)$"):
+        backtest("ridge", data)
+    with pytest.raises(TypeError, match="backtest scores one series, got a dict"):
+        backtest(ridge, {"a": data, "b": data})
+    with pytest.raises(TypeError, match="data must be a pandas Series or DataFrame"):
+        backtest(ridge, data.to_numpy())
+    with pytest.raises(ValueError, match="refit must be True, False or a positive int, got "
+                                         r"'yes' \(a str\)"):
+        backtest(ridge, data, refit="yes")
+
+
+def test_prediction_intervals_name_the_columns_they_need():
+    data = _sine(200) + np.random.RandomState(0).randn(200, 1) * 0.1
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3)
+    result = backtest(forecaster, data, n_folds=2, test_size=40)
+    forecast = forecaster.fit(data).predict()
+    with pytest.raises(ValueError, match=r"forecast has the columns \['demand'\], but the "
+                                         r"backtest forecast \['load'\]: \['demand'\] have no "
+                                         r"backtest errors"):
+        result.prediction_intervals(forecast.rename(columns={"load": "demand"}))
+    with pytest.raises(TypeError, match=r"forecast must be a DataFrame, as forecaster\.predict\(\) "
+                                        r"returns, got a Series: pass forecast\.to_frame\(\)"):
+        result.prediction_intervals(forecast["load"])
+    with pytest.raises(ValueError, match="holds several series"):
+        result.prediction_intervals(pd.concat({"a": forecast, "b": forecast}))
+    for coverage, shown in ((90, "90"), ("90%", r"'90%' \(a str\)")):
+        with pytest.raises(ValueError, match=rf"coverage must be a number in \(0, 1\), got "
+                                             rf"{shown}"):
+            result.prediction_intervals(forecast, coverage=coverage)
+    lower, upper = result.prediction_intervals(forecast)
+    assert (lower["load"] < forecast["load"]).all() and (forecast["load"] < upper["load"]).all()

@@ -262,3 +262,83 @@ def test_forecast_refuses_mixed_time_zones_and_several_series():
         plot_forecast(history, stacked)
     with pytest.raises(ValueError, match="n_history must be a positive int"):
         plot_forecast(history, forecast, n_history=2.5)
+
+
+# What a user naturally passes
+
+@pytest.fixture(scope="module")
+def forecaster():
+    """A SequenceForecaster fitted with a tiny LSTM for 3 epochs."""
+    index = pd.date_range("2024-01-01", periods=60, freq="h", name="time")
+    data = pd.DataFrame({"load": np.sin(np.arange(60) / 3.0)}, index=index)
+    regressor = LSTMRegressor(hidden_sizes=3, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return seqforecast.SequenceForecaster(regressor, window=6).fit(data)
+
+
+def test_diagnostics_draw_a_fitted_forecasters_regressor(forecaster):
+    network = forecaster.regressor_
+    ax = plot_loss_curve(forecaster)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), network.loss_curve_)
+    ax = plot_gradient_norms(forecaster)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), network.grad_norm_mean_)
+    ax = plot_step_gradient_norms(forecaster)
+    assert [line.get_label() for line in ax.get_lines()] == ["epoch 1", "epoch 2", "epoch 3"]
+
+
+@pytest.mark.parametrize("plot", [plot_loss_curve, plot_gradient_norms, plot_step_gradient_norms])
+def test_diagnostics_refuse_what_records_no_training(plot):
+    from sklearn.linear_model import Ridge
+
+    index = pd.date_range("2024-01-01", periods=40, freq="h")
+    data = pd.DataFrame({"y": np.arange(40.0)}, index=index)
+    ridge = seqforecast.SequenceForecaster(Ridge(), window=4).fit(data)
+    name = plot.__name__
+    with pytest.raises(TypeError, match=rf"{name} draws .*, which the forecaster's regressor, "
+                                        rf"Ridge, does not record: it needs a fitted RNNRegressor"):
+        plot(ridge)
+    with pytest.raises(TypeError, match=rf"{name} draws .*, which Ridge does not record"):
+        plot(Ridge().fit(np.ones((3, 2)), np.ones(3)))
+    with pytest.raises(TypeError, match=rf"{name} needs a fitted RNNRegressor.*; got the class "
+                                        r"LSTMRegressor, not an instance"):
+        plot(LSTMRegressor)
+    with pytest.raises(TypeError, match=rf"{name} needs a fitted RNNRegressor.*; got a list"):
+        plot([0.5, 0.4])
+    with pytest.raises(NotFittedError):
+        plot(seqforecast.SequenceForecaster(LSTMRegressor()))
+
+
+def test_step_gradient_norms_epochs_is_an_epoch_number_or_a_list(lstm):
+    """``epochs=3`` failed with "'int' object is not iterable": it draws epoch 3."""
+    (line,) = plot_step_gradient_norms(lstm, epochs=3).get_lines()
+    assert line.get_label() == "epoch 3"
+    np.testing.assert_array_equal(line.get_ydata(), lstm.step_grad_norms_[2][-1, ::-1])
+    labels = [line.get_label() for line in
+              plot_step_gradient_norms(lstm, epochs=np.array([1, 5])).get_lines()]
+    assert labels == ["epoch 1", "epoch 5"]
+    with pytest.raises(ValueError, match=r"epochs must be in 1\.\.5, got 9"):
+        plot_step_gradient_norms(lstm, epochs=9)
+    with pytest.raises(ValueError, match="epochs is empty"):
+        plot_step_gradient_norms(lstm, epochs=[])
+    with pytest.raises(TypeError, match=r"epochs must be an epoch number or a list of them, e\.g\. "
+                                        r"\[1, 5\], got '3' \(a str\)"):
+        plot_step_gradient_norms(lstm, epochs="3")
+    for epochs in (3.0, [1, 2.5]):
+        with pytest.raises(TypeError, match="epochs must .* got (3.0|2.5)"):
+            plot_step_gradient_norms(lstm, epochs=epochs)
+    with pytest.raises(TypeError, match=r"layer must be an int \(a layer index, -1 for the top\), "
+                                        r"got 0.5"):
+        plot_step_gradient_norms(lstm, layer=0.5)
+
+
+def test_ax_and_numbers_of_the_wrong_kind(lstm):
+    fig, ax = plt.subplots()
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes, e.g. fig, ax = "
+                                        r"plt\.subplots\(\), got a Figure"):
+        plot_loss_curve(lstm, ax=fig)
+    history, forecast = _frames(columns=["y"])
+    with pytest.raises(ValueError, match=r"coverage must be in \(0, 1\), got '90%' \(a str\)"):
+        plot_forecast(history, forecast, lower=forecast, upper=forecast, coverage="90%")
+    ax = plot_forecast(history, forecast, n_history=np.int64(3), ax=ax)
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), history["y"].iloc[-3:])

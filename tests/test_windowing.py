@@ -1,4 +1,6 @@
 """SlidingWindowTransformer: window content, targets, transforms and their inverse, bad input."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -272,3 +274,76 @@ def test_seasonal_diff_short_series_bad_shapes_and_any_sign():
     with pytest.raises(ValueError, match=r"last_values \(n_windows, 3, 1\); got \(2, 2\) and "
                                          r"\(2, 1\)"):
         windows.inverse_transform_targets(Y, last[:, -1])  # the origin's row only
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"stride": 0}, "stride must be an int >= 1, got 0"),
+    ({"stride": 1.5}, "stride must be an int >= 1, got 1.5"),
+    ({"horizon": True}, "horizon must be an int >= 1, got True"),
+    ({"window": "3"}, r"window must be an int >= 1, got '3' \(a str\)"),
+    ({"gap": 0.5}, "gap must be an int >= 0, got 0.5"),
+])
+def test_int_parameters_must_be_ints_in_range(params, message):
+    with pytest.raises(ValueError, match=message):
+        SlidingWindowTransformer(**{"window": 3, **params}).fit(_frame())
+    np_ints = {"window": np.int64(3), "horizon": np.int32(2), "gap": np.int64(0)}
+    assert SlidingWindowTransformer(**np_ints).fit(_frame()).transform(_frame()).shape[1] == 3
+
+
+def test_origins_outside_the_series_name_the_valid_range():
+    """Origin 0 with window 3 used to read rows -2 and -1: the end of the array."""
+    frame = _frame()
+    windows = SlidingWindowTransformer(3, 2, targets=["a"], past_covariates=["p"],
+                                       future_covariates=["f"]).fit(frame)
+    values = frame[windows.channels_].to_numpy()
+    inputs_only = SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"]).fit(frame)
+    with pytest.raises(ValueError, match=r"origin 0 is out of range for 12 rows: an origin needs "
+                                         r"lookback_ - 1 = 2 rows before it, so the valid "
+                                         r"origins are 2\.\.11"):
+        inputs_only.windows(values, np.array([5, 0]))
+    # Targets, and future covariates, are read gap + horizon rows after the origin.
+    for read in (windows.windows, windows.window_targets):
+        with pytest.raises(ValueError, match=r"origin 10 is out of range for 12 rows: .* and gap "
+                                             r"\+ horizon = 2 rows after it, so the valid "
+                                             r"origins are 2\.\.9"):
+            read(values, np.array([2, 10]))
+    diff = SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"],
+                                    target_transform="diff").fit(frame)
+    with pytest.raises(ValueError, match=r"origin 2 .* lookback_ - 1 = 3 rows before it"):
+        diff.origin_values(values, np.array([2]))
+    with pytest.raises(ValueError, match=r"origin 3 is out of range for 4 rows: .* none is "
+                                         r"valid: 5 rows are needed"):
+        windows.window_targets(values[:4], np.array([3]))
+    with pytest.raises(TypeError, match="origins must be a 1-D array of row positions"):
+        windows.windows(values, np.array([2.0, 3.0]))
+    with pytest.raises(ValueError, match=r"values must be 2-D, \(n_rows, 3\).*got shape \(12, 2\)"):
+        windows.windows(values[:, :2], np.array([2]))
+    # In range, the windows are those of transform.
+    origins = windows.training_origins(len(values))
+    np.testing.assert_array_equal(windows.windows(values, origins), windows.transform(frame))
+
+
+def test_complex_values_are_refused_with_advice():
+    frame = _frame()
+    complex_frame = frame.assign(a=frame["a"] + 1j)
+    windows = SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"]).fit(frame)
+    values = complex_frame[windows.channels_].to_numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before numpy drops the imaginary part
+        with pytest.raises(TypeError, match=r"data has complex columns \['a'\]: forecasting needs "
+                                            r"real numbers: split .* \(np\.real, np\.imag\)"):
+            check_series(complex_frame)
+        with pytest.raises(TypeError, match=r"X has complex columns \['a'\]"):
+            SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"]).fit(
+                complex_frame)
+        with pytest.raises(TypeError, match=r"X has complex columns"):
+            windows.transform(complex_frame)
+        for read in (windows.windows, windows.window_targets, windows.origin_values):
+            with pytest.raises(TypeError, match="values holds complex numbers"):
+                read(values, np.array([2]))
+        diff = SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"],
+                                        target_transform="diff").fit(frame)
+        with pytest.raises(TypeError, match="Y holds complex numbers"):
+            diff.inverse_transform_targets(np.ones((1, 1)) * 1j, np.ones((1, 1)))
+        with pytest.raises(TypeError, match="last_values holds complex numbers"):
+            diff.inverse_transform_targets(np.ones((1, 1)), np.ones((1, 1)) * 1j)

@@ -1,0 +1,230 @@
+"""What the regressors do when a fit goes wrong: blow-ups, oversized models, huge
+predictions, values the dtype cannot hold."""
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Ridge
+from sklearn.metrics import r2_score
+
+from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor, estimators, network
+from seqforecast.datasets import load_airline_passengers
+
+ESTIMATORS = [RNNRegressor, LSTMRegressor, GRURegressor]
+
+
+def _airline(window=12):
+    """Lag windows of the standardised airline series and the next value."""
+    passengers = load_airline_passengers()["passengers"].to_numpy(np.float64)
+    z = (passengers - passengers.mean()) / passengers.std()
+    return np.lib.stride_tricks.sliding_window_view(z[:-1], window), z[window:]
+
+
+def _fit_recording(model, X, y):
+    """Fit and return the messages of the ConvergenceWarnings that say training diverged."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    return [str(w.message) for w in caught
+            if issubclass(w.category, ConvergenceWarning) and "diverged" in str(w.message)]
+
+
+def _on_the_data_scale(model, X, y):
+    prediction = model.predict(X)
+    spread = y.max() - y.min()
+    assert np.all((prediction > y.min() - spread) & (prediction < y.max() + spread))
+    assert r2_score(y, prediction) > -1
+
+
+# -- the divergence policy -------------------------------------------------------------
+
+@pytest.mark.parametrize("rate", [10.0, 0.5, 1e10])
+@pytest.mark.parametrize("batch_size", ["auto", 16])
+def test_a_blown_up_fit_warns_and_keeps_weights_on_the_data_scale(rate, batch_size):
+    X, y = _airline()
+    model = LSTMRegressor(hidden_sizes=32, learning_rate_init=rate, batch_size=batch_size,
+                          max_iter=50, random_state=0)
+    messages = _fit_recording(model, X, y)
+    assert len(messages) == 1
+    assert f"learning_rate_init (now {rate})" in messages[0]
+    assert "clip_global_norm" in messages[0]
+    _on_the_data_scale(model, X, y)
+
+
+def test_a_fit_whose_last_update_blows_up_restores_its_start():
+    """One batch per epoch: the epoch's loss is that of the weights before its update."""
+    X, y = _airline()
+    model = LSTMRegressor(hidden_sizes=32, learning_rate_init=10.0, max_iter=1, random_state=0)
+    messages = _fit_recording(model, X, y)
+    assert len(messages) == 1 and "by epoch 1: the weights it ended with" in messages[0]
+    assert "this fit started from" in messages[0]
+    start = LSTMRegressor(hidden_sizes=32, learning_rate_init=1e-30, max_iter=1, random_state=0)
+    _fit_recording(start, X, y)
+    np.testing.assert_allclose(model.predict(X), start.predict(X), rtol=1e-5, atol=1e-6)
+
+
+def test_the_restored_weights_are_the_best_trained_ones():
+    """A GRU that learns for two epochs, then blows up: the trained weights come back."""
+    X, y = _airline()
+    model = GRURegressor(hidden_sizes=32, learning_rate_init=0.1, max_iter=50, random_state=0)
+    messages = _fit_recording(model, X, y)
+    assert len(messages) == 1 and "the best epoch so far" in messages[0]
+    assert r2_score(y, model.predict(X)) > 0.5  # the start's R^2 is below 0
+    assert model.n_iter_ < 50
+
+
+def test_with_an_autoregressive_path_a_blow_up_falls_back_to_the_ridge_regression():
+    X, y = _airline()
+    model = LSTMRegressor(hidden_sizes=32, ar_window=12, learning_rate_init=10.0, max_iter=50,
+                          random_state=0)
+    messages = _fit_recording(model, X, y)
+    assert len(messages) == 1 and "this fit started from" in messages[0]
+    ridge = Ridge(alpha=1.0).fit(X, y)
+    np.testing.assert_allclose(model.predict(X), ridge.predict(X), rtol=1e-4, atol=1e-4)
+
+
+def test_partial_fit_judges_its_first_epoch_by_the_starting_weights():
+    X, y = _airline()
+    model = LSTMRegressor(hidden_sizes=32, learning_rate_init=10.0, batch_size=16,
+                          random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged in epoch 1.*started from"):
+        model.partial_fit(X, y)
+    _on_the_data_scale(model, X, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_a_sound_fit_raises_no_divergence_warning(cls):
+    X, y = _airline()
+    model = cls(hidden_sizes=16, learning_rate_init=1e-2, max_iter=30, random_state=0)
+    assert _fit_recording(model, X, y) == []
+    assert r2_score(y, model.predict(X)) > 0.8
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_the_policy_leaves_a_fit_that_never_blows_up_unchanged(early_stopping, monkeypatch):
+    X, y = _airline()
+    params = dict(hidden_sizes=8, learning_rate_init=3e-2, batch_size=32, max_iter=40,
+                  early_stopping=early_stopping, tol=1e-2, n_iter_no_change=3, random_state=0)
+    with_policy = LSTMRegressor(**params)
+    assert _fit_recording(with_policy, X, y) == []
+    monkeypatch.setattr(estimators, "_BLOWUP_FACTOR", np.inf)
+    without = LSTMRegressor(**params)
+    _fit_recording(without, X, y)
+    assert with_policy.n_iter_ == without.n_iter_ < 40  # stopped by the patience rule
+    np.testing.assert_array_equal(with_policy.predict(X), without.predict(X))
+
+
+def test_spikes_far_below_the_targets_variance_are_not_blow_ups():
+    """Near zero loss, Adam's epoch losses jump a thousandfold and back: no divergence."""
+    t = np.arange(300)
+    wave = np.sin(t * 2 * np.pi / 25)
+    X, y = np.lib.stride_tricks.sliding_window_view(wave[:-1], 20), wave[20:]
+    model = GRURegressor(hidden_sizes=8, learning_rate_init=3e-2, batch_size=32, max_iter=150,
+                         n_iter_no_change=1000, alpha=0.0, random_state=0)
+    assert _fit_recording(model, X, y) == []
+    curve = np.array(model.loss_curve_)
+    assert np.max(curve[1:] / np.minimum.accumulate(curve)[:-1]) > estimators._BLOWUP_FACTOR
+
+
+# -- a model far beyond its data --------------------------------------------------------
+
+def test_a_model_far_beyond_its_data_warns_before_allocating():
+    X, y = np.random.RandomState(0).randn(5, 4), np.arange(5.0)
+    model = LSTMRegressor(hidden_sizes=300, max_iter=1)  # 363,901 parameters for 25 values
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(UserWarning, match=r"363,901 parameters for 5 training samples "
+                                              r"\(25 values in X and y\)"):
+            model.fit(X, y)
+    assert not hasattr(model, "_network")  # the warning came before the model was built
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_training_step_beyond_the_machines_memory_warns(monkeypatch):
+    X, y = np.random.RandomState(0).randn(50, 10), np.arange(50.0)
+    model = GRURegressor(hidden_sizes=8, max_iter=1)
+    monkeypatch.setattr(estimators, "_physical_memory", lambda: 2 ** 10)
+    with pytest.warns(UserWarning, match=r"training step needs about .* GiB of memory "
+                                         r"\(\d+% of this machine's 9.54e-07 GiB\)"):
+        model.fit(X, y)
+    for memory in (2 ** 40, None):  # plenty, or unknown: no warning
+        monkeypatch.setattr(estimators, "_physical_memory", lambda: memory)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning too
+            model.fit(X, y)
+
+
+def test_the_machines_memory_is_known_here():
+    assert estimators._physical_memory() > 2 ** 20
+
+
+# -- prediction in bounded memory -------------------------------------------------------
+
+def test_predict_needs_little_memory_beyond_its_input():
+    rng = np.random.RandomState(0)
+    X = rng.randn(20_000, 48, 4).astype(np.float32)
+    model = LSTMRegressor(hidden_sizes=8, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:200], rng.randn(200))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        model.predict(X)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * X.nbytes, peak / X.nbytes
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_chunked_predictions_are_bit_identical(cls, monkeypatch):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(300, 9, 2), rng.randn(300, 2)
+    model = cls(hidden_sizes=(5, 4), ar_window=3, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    monkeypatch.setattr(network, "PREDICT_CHUNK", 2 ** 40)  # one chunk
+    whole = model.predict(X)
+    monkeypatch.setattr(network, "PREDICT_CHUNK", 2000)  # a few samples per chunk
+    np.testing.assert_array_equal(model.predict(X), whole)
+
+
+# -- values float32 cannot represent ----------------------------------------------------
+
+@pytest.mark.parametrize("value, what", [(1e200, "too large"), (-1e39, "too large"),
+                                         (1e-300, "too small"), (np.float32(1e-40), "too small")])
+def test_values_float32_cannot_represent_are_refused(value, what):
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 6), rng.randn(40)
+    X_bad, y_bad = X.astype(np.asarray(value).dtype), y.copy()
+    X_bad[3, 2] = value
+    model = GRURegressor(hidden_sizes=3, max_iter=1, random_state=0)
+    pattern = (f"X has values {what} for dtype float32.*dtype='float64'.*scale the data.*"
+               f"StandardScaler")
+    with pytest.raises(ValueError, match=pattern):
+        model.fit(X_bad, y)
+    y_bad[7] = value
+    with pytest.raises(ValueError, match=f"y has values {what} for dtype float32.*"
+                                         f"TransformedTargetRegressor"):
+        model.fit(X, y_bad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        with pytest.raises(ValueError, match=f"X has values {what}"):
+            model.predict(X_bad)
+        model.set_params(dtype="float64").fit(X_bad, y_bad)  # float64 holds them
+    assert np.isfinite(model.predict(X_bad)).all()
+
+
+def test_zeros_and_float32_extremes_are_accepted():
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 6), rng.randn(40)
+    X[0, :3] = 0.0, np.finfo(np.float32).tiny, 1e30
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GRURegressor(hidden_sizes=3, max_iter=1).fit(X, y)
