@@ -102,8 +102,8 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
       0; the weights of the best epoch are kept; training stops when the
       score has not improved by ``tol`` for more than ``n_iter_no_change``
       epochs in a row;
-    * then (with early stopping and an AR path, unless training diverged)
-      the AR weights and the head bias are solved again by ridge on all the
+    * then (with early stopping and an AR path, also after a divergence
+      rolled the weights back) the AR weights and the head bias are solved again by ridge on all the
       windows, held-out ones included, with the recurrent part as the best
       epoch left it; the model so finished is compared on the held-out
       windows with the ridge regression alone on all the windows (head
@@ -212,9 +212,8 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
             with torch.no_grad():
                 self.network_.head.weight.zero_()
             self._solve_autoregressive(X_train, y_train)
-        diverged = self._train(torch.from_numpy(X_train), torch.from_numpy(y_train), X_val,
-                               y_val, rng)
-        if self.early_stopping and ar_window and not diverged:
+        self._train(torch.from_numpy(X_train), torch.from_numpy(y_train), X_val, y_val, rng)
+        if self.early_stopping and ar_window:
             self._finish_autoregressive(X, y, X_val, y_val)
         return self
 
