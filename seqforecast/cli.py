@@ -43,8 +43,12 @@ from .estimators import REGRESSORS as MODELS
 from .forecasting import NaiveForecaster, SequenceForecaster, compare
 from .windowing import SlidingWindowTransformer, check_series
 
-# What ``forecast --model auto`` backtests, and the baselines the guard compares a network with.
-AUTO_CANDIDATES = ("lstm", "gru", "ridge", "naive")
+# What ``forecast --model auto`` backtests, simplest first, and the baselines the guard
+# compares a network with.
+AUTO_CANDIDATES = ("naive", "ridge", "gru", "lstm")
+# ``--model auto``: a MASE within this share of the lowest is a tie, won by the simpler model
+# (a network that ends as its ridge start ties with Ridge to the fourth digit).
+AUTO_TIE = 0.005
 BASELINES = ("ridge", "naive")
 # The guard's backtest: up to this many folds of ``horizon`` rows each.
 GUARD_FOLDS = 3
@@ -883,11 +887,14 @@ def _guard(data, args):
     print(table.to_string(float_format=lambda v: f"{v:.3f}"), file=sys.stderr)
     if args.model == "auto":
         ranked = table.sort_values(["MASE", "MAE"]).index  # NaN last
-        model = next(model for model in models if labels[model] == ranked[0])
-        others = ", ".join(f"{label} {table.loc[label, 'MASE']:.3f}" for label in ranked[1:])
-        print(f"seqforecast: --model auto picked {ranked[0]}: the lowest backtest MASE, "
-              f"{table.loc[ranked[0], 'MASE']:.3f} (then {others}); forecasting with it "
-              f"refitted on the whole series", file=sys.stderr)
+        model = _pick(table, [labels[m] for m in models])
+        model = next(m for m in models if labels[m] == model)
+        others = ", ".join(f"{label} {table.loc[label, 'MASE']:.3f}" for label in ranked
+                           if label != labels[model])
+        print(f"seqforecast: --model auto picked {labels[model]}: the lowest backtest MASE, "
+              f"{table.loc[labels[model], 'MASE']:.3f} (the simplest model within "
+              f"{AUTO_TIE:.1%} of the lowest; then {others}); forecasting with it refitted on "
+              f"the whole series", file=sys.stderr)
         return model, season
     warning = _beaten(table, labels[args.model], [labels[m] for m in BASELINES])
     if warning:
@@ -902,6 +909,17 @@ def _season(data, args):
     # Fitting the last-value forecaster checks the timestamps and finds their frequency.
     freq = NaiveForecaster(freq=args.freq, missing=args.missing).fit(data).freq_
     return infer_season(freq), f"from the frequency {freq.freqstr}; --season to change"
+
+
+def _pick(table, candidates):
+    """The simplest of ``candidates`` (simplest first) whose MASE ties with the lowest.
+
+    A tie is a MASE within :data:`AUTO_TIE` of the lowest; NaN never wins
+    unless every MASE is NaN (then the lowest MAE).
+    """
+    lowest = table.loc[candidates, "MASE"].min()
+    tied = [c for c in candidates if table.loc[c, "MASE"] <= lowest * (1 + AUTO_TIE)]
+    return tied[0] if tied else table.loc[candidates].sort_values("MAE").index[0]
 
 
 def _beaten(table, model, baselines):

@@ -537,3 +537,15 @@ def test_library_messages_are_rephrased_for_the_command_line():
                         "it with --freq and add --fill interpolate (or --fill ffill) to fill the "
                         "missing rows")
     assert _cli_message(KeyError("price")) == "price"
+
+
+def test_model_auto_breaks_ties_towards_the_simpler_model():
+    from seqforecast.cli import _pick
+
+    table = pd.DataFrame({"MASE": [1.0, 0.7935, 0.8, 0.79], "MAE": [5.0, 4.0, 4.0, 3.9]},
+                         index=["naive", "ridge", "gru", "lstm"])
+    assert _pick(table, list(table.index)) == "ridge"  # within 0.5% of the lowest (0.79)
+    table.loc["lstm", "MASE"] = 0.7
+    assert _pick(table, list(table.index)) == "lstm"
+    table["MASE"] = np.nan
+    assert _pick(table, list(table.index)) == "lstm"  # all NaN: the lowest MAE
