@@ -404,10 +404,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         elif X.shape[1] != self.n_timesteps_in_:
             raise ValueError(f"X has {X.shape[1]} time steps, but {name} was fitted with "
                              f"{self.n_timesteps_in_}")
-        X = _as_dtype("X", X, dtype)
+        X = _as_dtype("X", X, dtype, training=y is not None)
         if y is None:
             return X
-        y = _as_dtype("y", y, dtype)
+        y = _as_dtype("y", y, dtype, training=True)
         return X, y.reshape(len(y), -1), y.ndim
 
     def _dtype(self):
@@ -865,26 +865,36 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 _RESCALERS = {"X": "a StandardScaler in a Pipeline", "y": "a TransformedTargetRegressor"}
 
 
-def _as_dtype(name, a, dtype):
+def _as_dtype(name, a, dtype, training=False):
     """``a`` cast to ``dtype``; a ValueError if ``dtype`` cannot represent its values.
 
     A finite value beyond ``dtype``'s range would become infinite, and a
     nonzero one below its smallest normal number would lose its digits or
-    become 0, and the forecasts with it.  Checked in blocks of rows whose
+    become 0, and the forecasts with it.  Training data must moreover have
+    squares within the range (the squared error and the ridge start of the
+    autoregressive path square them): at most ``sqrt(max)``, about 1.8e19
+    in float32 and 1.3e154 in float64.  Checked in blocks of rows whose
     absolute values and masks take about
     :data:`~seqforecast.network.PREDICT_CHUNK` bytes (twice the block's size).
     """
     if a.dtype.kind == "f":
         info = np.finfo(dtype)
         rows = max(1, PREDICT_CHUNK // max(1, 2 * a[:1].nbytes))
+        rules = [(lambda size: size > info.max,
+                  f"too large for dtype {dtype} (beyond +-{info.max:.3g})"),
+                 (lambda size: (size < info.tiny) & (size > 0),
+                  f"too small for dtype {dtype} (nonzero but below its smallest normal number, "
+                  f"{info.tiny:.3g}: they would lose their digits or become 0)")]
+        if training:
+            limit = math.sqrt(info.max)
+            rules.append((lambda size: size > limit,
+                          f"too large to train on in dtype {dtype}: beyond +-{limit:.3g} their "
+                          f"squares (the squared error, the ridge start of ar_window) overflow"))
         for start in range(0, len(a), rows):
             block = a[start:start + rows]
             size = np.abs(block)
-            for bad, what in (
-                    (size > info.max, f"too large for dtype {dtype} (beyond +-{info.max:.3g})"),
-                    ((size < info.tiny) & (size > 0),
-                     f"too small for dtype {dtype} (nonzero but below its smallest normal number, "
-                     f"{info.tiny:.3g}: they would lose their digits or become 0)")):
+            for test, what in rules:
+                bad = test(size)
                 if bad.any():
                     remedy = "use dtype='float64' or scale" if dtype == np.float32 else "scale"
                     raise ValueError(f"{name} has values {what}, e.g. {block[bad][0]:.3g}. "
