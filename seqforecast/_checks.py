@@ -2,6 +2,7 @@
 import numbers
 
 import numpy as np
+import pandas as pd
 
 
 def is_int(value, low=1):
@@ -13,6 +14,15 @@ def is_real(value, low=-np.inf, high=np.inf, *, include_low=True):
     """True for a real number in ``[low, high)``, or ``(low, high)`` with ``include_low=False``."""
     return (isinstance(value, numbers.Real)
             and (low <= value if include_low else low < value) and value < high)
+
+
+def is_choice(value, choices):
+    """True for one of ``choices``; False, not an error, for an unhashable value (a list)."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return value in choices
 
 
 def shown(value):
@@ -40,3 +50,56 @@ def check_int_parameters(owner, rules):
     """Check the int parameters of an estimator: ``rules`` is ``((name, lowest value), ...)``."""
     for name, low in rules:
         check_int(getattr(owner, name), name, low)
+
+
+def is_column_name(value):
+    """True for what names one column: a str or a number (compared as a str, as the columns are)."""
+    return isinstance(value, (str, numbers.Number))
+
+
+def repeated(labels):
+    """The labels that occur more than once in ``labels``, sorted."""
+    labels = pd.Index(labels)
+    return sorted(set(labels[labels.duplicated()]))
+
+
+def check_column_list(name, value, columns):
+    """The columns that the option ``name`` lists, as str: None lists none, a name one.
+
+    Parameters
+    ----------
+    name : str
+        The option, for the error messages (``targets``).
+    value : None, str or number, or list-like of them
+    columns : list of str
+        The data's columns.
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is neither a column name nor a list of them.
+    ValueError
+        If it names a column twice, or a column that the data lacks.
+    """
+    if value is None:
+        return []
+    if not (is_column_name(value) or pd.api.types.is_list_like(value)):
+        raise TypeError(f"{name} must be a column name or a list of column names, got "
+                        f"{shown(value)}")
+    names = [value] if is_column_name(value) else list(value)
+    odd = [c for c in names if not is_column_name(c)]
+    if odd:
+        raise TypeError(f"{name} must list column names (str), but holds {shown(odd[0])}")
+    names = [str(c) for c in names]
+    twice = repeated(names)
+    if twice:
+        raise ValueError(f"{name} names the columns {twice} more than once: list each column "
+                         f"once")
+    unknown = [c for c in names if c not in columns]
+    if unknown:
+        raise ValueError(f"{name} names unknown columns {unknown}; the data has {columns}")
+    return names

@@ -10,6 +10,7 @@ several forecasters on the same folds.
 """
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +23,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_int, check_int_parameters, is_int, is_real, shown
+from ._checks import (check_column_list, check_int, check_int_parameters, is_choice, is_int,
+                      is_real, shown)
 from .windowing import SlidingWindowTransformer, check_series
 
 # The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
@@ -206,13 +208,8 @@ class _Forecaster(BaseEstimator):
             if covariates is None:
                 raise ValueError(f"this forecaster needs future_covariates {future_columns} for "
                                  f"the timestamps {index[0]} .. {index[-1]}")
-            if isinstance(covariates, pd.DataFrame):
-                covariates = covariates.rename(columns=str)
-                absent = [c for c in future_columns if c not in covariates.columns]
-                if absent:
-                    raise ValueError(f"future_covariates lacks the columns {absent}")
-                covariates = covariates[future_columns]
-            covariates = check_series(covariates, "future_covariates")
+            covariates = check_series(_covariate_frame(covariates, future_columns),
+                                      "future_covariates")
             missing = index.difference(covariates.index)
             if len(missing):
                 raise ValueError(f"future_covariates has {len(covariates)} rows but lacks "
@@ -342,7 +339,7 @@ class SequenceForecaster(_Forecaster):
         'direct': one regressor output per step and target (all steps at
         once).  'recursive': a one-step model fed its own forecasts, for any
         horizon; its inputs must be targets or future covariates.
-    targets, past_covariates, future_covariates : list of str or None
+    targets, past_covariates, future_covariates : str, list of str or None
         Column roles, see :class:`~seqforecast.windowing.SlidingWindowTransformer`.
     target_transform : {None, 'diff', 'return', 'log_return', 'last_value', 'seasonal_diff'}, \
 default=None
@@ -446,15 +443,31 @@ default=None
         self.regressor_.fit(*self._scaled(X, Y))
 
     def _template(self):
-        """The regressor as given, or the class a cell name stands for (unfitted, unsized)."""
-        regressor = "lstm" if self.regressor is None else self.regressor
-        if isinstance(regressor, str):
-            from .estimators import REGRESSORS
+        """The regressor as given, or the class a cell name stands for (unfitted, unsized).
 
+        Raises
+        ------
+        ValueError
+            For an unknown cell name.
+        TypeError
+            For anything else that is not an estimator instance with ``fit``
+            and ``predict``.
+        """
+        from .estimators import REGRESSORS
+
+        regressor = "lstm" if self.regressor is None else self.regressor
+        cells = ", ".join(repr(cell) for cell in sorted(REGRESSORS))
+        if isinstance(regressor, str):
             if regressor not in REGRESSORS:
-                raise ValueError(f"regressor must be an estimator or one of "
-                                 f"{sorted(REGRESSORS)}, got {regressor!r}")
+                raise ValueError(f"regressor must be an estimator or one of {cells}, got "
+                                 f"{regressor!r}")
             return REGRESSORS[regressor]()
+        if isinstance(regressor, type):
+            raise TypeError(f"regressor is the class {regressor.__name__}: pass an instance, "
+                            f"{regressor.__name__}(...)")
+        if not (hasattr(regressor, "fit") and hasattr(regressor, "predict")):
+            raise TypeError(f"regressor must be an estimator with fit and predict (e.g. "
+                            f"Ridge()) or one of {cells}, got {shown(regressor)}")
         return regressor
 
     def _configured(self, n_windows, incremental):
@@ -474,16 +487,16 @@ default=None
         return regressor
 
     def _prepare(self, frames, incremental=False):
-        if self.strategy not in ("direct", "recursive"):
+        if not is_choice(self.strategy, ("direct", "recursive")):
             raise ValueError(f"strategy must be 'direct' or 'recursive', got {self.strategy!r}")
         if self.strategy == "recursive" and self.past_covariates:
             raise ValueError("strategy='recursive' feeds forecasts back as inputs, so it cannot "
                              "use past covariates (unknown in the future): make them future "
                              "covariates or use strategy='direct'")
-        if self.window_norm not in (None, "standard", "last"):
+        if not is_choice(self.window_norm, (None, "standard", "last")):
             raise ValueError(f"window_norm must be None, 'standard' or 'last', got "
                              f"{self.window_norm!r}")
-        if not (self.ar_window in (None, "auto") or is_int(self.ar_window)):
+        if not (is_choice(self.ar_window, (None, "auto")) or is_int(self.ar_window)):
             raise ValueError(f"ar_window must be 'auto', a positive int or None, got "
                              f"{self.ar_window!r}")
         tags = get_tags(self._template())
@@ -626,9 +639,9 @@ class NaiveForecaster(_Forecaster):
         value m steps before it (seasonal naive).
     horizon : int, default=1
         Steps :meth:`score` and :func:`backtest` evaluate.
-    targets : list of str or None, default=None
-        Columns to forecast; None: the only column (data with several
-        columns must name its targets).
+    targets : str, list of str or None, default=None
+        Columns to forecast (a str names one, each at most once); None: the
+        only column (data with several columns must name its targets).
     freq : str or None, default=None
     missing : {'error', 'interpolate'}, default='error'
     """
@@ -647,10 +660,8 @@ class NaiveForecaster(_Forecaster):
         if self.targets is None and len(columns) > 1:
             raise ValueError(f"the data has several columns {columns}: name the ones to "
                              f"forecast with targets=[...]")
-        targets = columns if self.targets is None else [str(c) for c in self.targets]
-        unknown = [c for c in targets if c not in columns]
-        if unknown:
-            raise ValueError(f"targets names unknown columns {unknown}; the data has {columns}")
+        targets = columns if self.targets is None else check_column_list("targets", self.targets,
+                                                                         columns)
         self.targets_ = self.channels_ = targets
         self.lookback_ = self.season
         shortest = min(len(frame) for frame in frames.values())
@@ -675,6 +686,9 @@ class BacktestResult:
     by_fold : pandas.DataFrame
         MAE, RMSE, MAPE and MASE per fold (over all its origins, steps and
         targets).  MAPE is a fraction, and NaN where an actual value is 0.
+        MASE is NaN where the in-sample error of the seasonal naive forecast
+        (its denominator) is 0: the fold's training rows of a target repeat
+        every ``season`` rows (for season 1, they are constant).
     by_step : pandas.DataFrame
         The same metrics per horizon step, over all folds.
     """
@@ -787,6 +801,11 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
     ValueError
         If an int option (or an int parameter of the forecaster) is not an
         int, or too small, or the data is too short or not regular.
+
+    Warns
+    -----
+    UserWarning
+        For a fold whose MASE is undefined (NaN, see :class:`BacktestResult`).
     """
     _check_forecaster(forecaster, "forecaster")
     forecaster._check_parameters()
@@ -821,6 +840,7 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         history = train[fitted.channels_].iloc[-fitted.lookback_:]
         actual, predicted, origins = fitted._test_forecasts(test, history)
         scale = _naive_scale(train[fitted.targets_].to_numpy(), season)
+        _warn_undefined_mase(scale, fitted.targets_, season, fold)
         fold_metrics.append(_metrics(actual, predicted, scale))
         n, steps, k = actual.shape
         origin_index = history.index.append(test.index)[origins]
@@ -884,6 +904,31 @@ def compare(forecasters, data, **backtest_options):
     return pd.DataFrame(rows).T.rename_axis("model"), results
 
 
+def _covariate_frame(covariates, columns):
+    """``future_covariates`` cut to the future covariates ``columns``, as a DataFrame.
+
+    A Series is one column: it stands for a DataFrame when it is named like
+    the only future covariate.  Anything else that is not a DataFrame is
+    left to :func:`check_series` to refuse.
+    """
+    if isinstance(covariates, pd.Series):
+        if covariates.name is None or columns != [str(covariates.name)]:
+            what = ("an unnamed Series" if covariates.name is None else
+                    f"a Series named {covariates.name!r}")
+            raise ValueError(f"future_covariates is {what}, but the forecaster's future "
+                             f"covariates are {columns}: pass a DataFrame with the columns "
+                             f"{columns}" + (f", e.g. series.to_frame({columns[0]!r})"
+                                             if len(columns) == 1 else ""))
+        covariates = covariates.to_frame(columns[0])
+    if not isinstance(covariates, pd.DataFrame):
+        return covariates
+    covariates = covariates.rename(columns=str)
+    absent = [c for c in columns if c not in covariates.columns]
+    if absent:
+        raise ValueError(f"future_covariates lacks the columns {absent}")
+    return covariates[columns]
+
+
 def _check_forecaster(forecaster, label):
     """Raise a TypeError unless ``forecaster`` is a seqforecast forecaster; ``label`` names it."""
     if isinstance(forecaster, _Forecaster):
@@ -933,21 +978,37 @@ def _conformal_rank(n, coverage):
 def _metrics(actual, predicted, scale):
     """MAE, RMSE, MAPE (sklearn's) and MASE; ``scale`` broadcasts against the last axis."""
     actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
-    scaled_error = np.abs(predicted - actual) / scale
     # MAPE divides by the actual values: undefined (NaN) when one of them is 0.
     mape = (np.nan if (actual == 0).any() else
             mean_absolute_percentage_error(actual.reshape(-1), predicted.reshape(-1)))
+    # MASE divides by the naive scale: undefined (NaN) when one of them is 0 (see _naive_scale).
+    mase = (np.nan if (np.asarray(scale) == 0).any() else
+            float(np.mean(np.abs(predicted - actual) / scale)))
     return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
             "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
-            "MAPE": mape, "MASE": float(np.mean(scaled_error))}
+            "MAPE": mape, "MASE": mase}
 
 
 def _naive_scale(values, season):
-    """In-sample MAE of the seasonal naive forecast per column (MASE's denominator)."""
+    """In-sample MAE of the seasonal naive forecast per column (MASE's denominator).
+
+    0 for a column that repeats itself every ``season`` rows (a constant
+    one, for season 1): its MASE is undefined.
+    """
     if len(values) <= season:
         raise ValueError(f"MASE needs more than season={season} training rows")
     return np.array([mean_absolute_error(column[season:], column[:-season])
                      for column in values.T])
+
+
+def _warn_undefined_mase(scale, targets, season, fold):
+    """Warn that ``fold``'s MASE is NaN if the naive scale of a target is 0."""
+    flat = [target for target, value in zip(targets, scale) if value == 0]
+    if flat:
+        how = "are constant" if season == 1 else f"repeat every season={season} rows"
+        warnings.warn(f"fold {fold}: MASE is undefined (NaN): the training rows of {flat} {how}, "
+                      f"so the seasonal naive forecast that scales MASE has no in-sample error "
+                      f"(a scale of 0)", UserWarning, stacklevel=3)
 
 
 def _frequency(index, freq, label):

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_int_parameters, is_int
+from ._checks import check_column_list, check_int_parameters, is_choice, is_int, repeated
 
 # transform: (window steps from an earlier row, targets relative to a reference row, inverse).
 # The earlier row is the one before, the reference row the origin; for 'seasonal_diff'
@@ -64,9 +64,11 @@ def check_series(data, name="data", missing="error"):
     Raises
     ------
     TypeError
-        Not a Series or DataFrame, or non-numeric or complex columns.
+        Not a Series or DataFrame, non-numeric or complex columns, or index
+        labels that cannot be ordered (str and int mixed).
     ValueError
-        Empty, unsorted or duplicate timestamps, or missing values.
+        Empty; missing (NaN or NaT), duplicate or unsorted timestamps; or
+        missing values.
     """
     if isinstance(data, pd.Series):
         data = data.to_frame("y" if data.name is None else data.name)
@@ -76,9 +78,8 @@ def check_series(data, name="data", missing="error"):
     if data.empty:
         raise ValueError(f"{name} is empty")
     data = data.rename(columns=str)  # a copy: the caller's frame is left as it is
-    if data.columns.duplicated().any():
-        raise ValueError(f"{name} has duplicate column names: "
-                         f"{sorted(set(data.columns[data.columns.duplicated()]))}")
+    if data.columns.has_duplicates:
+        raise ValueError(f"{name} has duplicate column names: {repeated(data.columns)}")
     complex_ = [c for c in data.columns if pd.api.types.is_complex_dtype(data[c])]
     if complex_:
         raise TypeError(f"{name} has complex columns {complex_}: {_COMPLEX_ADVICE}")
@@ -88,17 +89,9 @@ def check_series(data, name="data", missing="error"):
         raise TypeError(f"{name} has non-numeric columns {text}: encode them as numbers or "
                         f"drop them")
     index = data.index
-    if index.has_duplicates:
-        raise ValueError(f"{name} has duplicate timestamps, e.g. "
-                         f"{index[index.duplicated()][0]}")
-    if not index.is_monotonic_increasing:
-        stamps = index.to_numpy()
-        position = int(np.flatnonzero(stamps[1:] < stamps[:-1])[0])
-        raise ValueError(f"{name} is not sorted by time: row {position + 1} "
-                         f"({index[position + 1]}) comes before row {position} "
-                         f"({index[position]}); sort it with data.sort_index()")
+    _check_index(index, name)
     data = data.astype(np.float64)
-    if missing not in ("error", "interpolate"):
+    if not is_choice(missing, ("error", "interpolate")):
         raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
     counts = data.isna().sum()
     if counts.any():
@@ -121,6 +114,38 @@ def check_series(data, name="data", missing="error"):
     return data
 
 
+def _check_index(index, name):
+    """Raise unless ``index`` has no missing labels, no duplicates and is sorted."""
+    if index.hasnans:
+        position = int(np.flatnonzero(index.isna())[0])
+        raise ValueError(f"{name} has missing timestamps (NaN or NaT index labels) in "
+                         f"{_rows_text(int(index.isna().sum()))}, the first at row {position}; "
+                         f"drop those rows, data[data.index.notna()], or fill in their timestamps")
+    if index.has_duplicates:
+        raise ValueError(f"{name} has duplicate timestamps, e.g. "
+                         f"{index[index.duplicated()][0]}")
+    if not index.is_monotonic_increasing:
+        position = _first_unsorted(index, name)
+        raise ValueError(f"{name} is not sorted by time: row {position + 1} "
+                         f"({index[position + 1]}) comes before row {position} "
+                         f"({index[position]}); sort it with data.sort_index()")
+
+
+def _first_unsorted(index, name):
+    """Row before the first label of ``index`` that is smaller than the one before it.
+
+    A TypeError, that says so, if labels cannot be compared (str and int mixed).
+    """
+    stamps = index.to_numpy()
+    try:
+        return int(np.flatnonzero(stamps[1:] < stamps[:-1])[0])
+    except TypeError:
+        kinds = sorted({type(label).__name__ for label in stamps})
+        raise TypeError(f"{name}'s index mixes labels of the types {kinds}, which cannot be "
+                        f"put in time order: index it by time (a DatetimeIndex) or by "
+                        f"numbers") from None
+
+
 class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
     """Turn a series or DataFrame (n_timesteps, n_channels) into windows with aligned targets.
 
@@ -135,11 +160,13 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         last possible one, so the most recent data is always used).
     gap : int, default=0
         Rows skipped between the origin and the first target.
-    targets : list of str or None, default=None
-        Target columns; None: every column that is not a covariate.
-    past_covariates, future_covariates : list of str or None, default=None
+    targets : str, list of str or None, default=None
+        Target columns (a str names one); None: every column that is not a
+        covariate.
+    past_covariates, future_covariates : str, list of str or None, default=None
         Input columns known up to the origin, or known ahead (see the module
-        docstring).  Every column must have a role: none is dropped silently.
+        docstring).  Every column must have a role: none is dropped silently,
+        and none may be named twice.
     target_transform : str or None, default=None
         None, 'diff', 'return', 'log_return', 'last_value' or 'seasonal_diff'.
         Make the target channels relative, for prices and sensors with a
@@ -198,7 +225,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Learn the columns and their roles from a series or DataFrame ``X``."""
         check_int_parameters(self, (("window", 1), ("horizon", 1), ("stride", 1), ("gap", 0)))
-        if self.target_transform not in TRANSFORMS:
+        if not is_choice(self.target_transform, TRANSFORMS):
             raise ValueError(f"target_transform must be one of {list(TRANSFORMS)}, got "
                              f"{self.target_transform!r}")
         if self.target_transform == "seasonal_diff" and not is_int(self.season, 1):
@@ -209,8 +236,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
                              f"{self.target_transform!r}; leave it None")
         frame = check_series(X, "X")
         columns = list(frame.columns)
-        past = _column_list("past_covariates", self.past_covariates, columns)
-        future = _column_list("future_covariates", self.future_covariates, columns)
+        past = check_column_list("past_covariates", self.past_covariates, columns)
+        future = check_column_list("future_covariates", self.future_covariates, columns)
         covariates = past + future
         if len(set(covariates)) != len(covariates):
             raise ValueError(f"a column cannot be both a past and a future covariate: "
@@ -218,7 +245,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         if self.targets is None:
             targets = [c for c in columns if c not in covariates]
         else:
-            targets = _column_list("targets", self.targets, columns)
+            targets = check_column_list("targets", self.targets, columns)
         if not targets:
             raise ValueError("there is no target column")
         if future and self.window < self.gap + self.horizon:
@@ -392,8 +419,9 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         ------
         ValueError
             If an origin has fewer than ``lookback_ - 1`` rows before it or,
-            with future covariates, fewer than ``lead_`` rows after it, or
-            ``values`` does not have one column per channel.
+            with future covariates, fewer than ``lead_`` rows after it,
+            ``values`` does not have one column per channel, or
+            ``target_transform`` overflows the float64 range on them.
         TypeError
             If ``values`` holds complex numbers or ``origins`` are not ints.
         """
@@ -405,11 +433,10 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         target = values[steps, :k]
         if self.target_transform is None:
             out[..., :k] = target
-        elif self.target_transform == "last_value":
-            out[..., :k] = target / values[origins, None, :k]
+        elif self.target_transform == "last_value":  # the targets' transform, per step
+            out[..., :k] = self._transformed(1, target, values[origins, None, :k])
         else:
-            earlier = values[steps - self._lag(), :k]
-            out[..., :k] = TRANSFORMS[self.target_transform][0](target, earlier)
+            out[..., :k] = self._transformed(0, target, values[steps - self._lag(), :k])
         out[..., k:n_known] = values[steps, k:n_known]
         out[..., n_known:] = values[steps + self.lead_, n_known:]
         return out.reshape(len(origins), -1) if self.flatten else out
@@ -418,14 +445,16 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         """Targets of the windows ending at ``origins`` (see :meth:`windows`).
 
         Every origin needs ``lookback_ - 1`` rows before it and ``lead_`` rows
-        after it (a ValueError names the first that has not).
+        after it (a ValueError names the first that has not); a
+        ``target_transform`` that overflows the float64 range raises a
+        ValueError too.
         """
         values, origins = self._rows(values, origins, after=self.lead_)
         k, steps = self.n_targets_, np.arange(self.gap + 1, self.lead_ + 1)
         target = values[origins[:, None] + steps, :k]  # (n, horizon, k)
         if self.target_transform is not None:
             reference = values[origins[:, None] + self._reference_offsets(steps), :k]
-            target = TRANSFORMS[self.target_transform][1](target, reference)
+            target = self._transformed(1, target, reference)
         return target.reshape(len(origins), -1)
 
     def _rows(self, values, origins, after):
@@ -472,9 +501,34 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         in_gap = (offsets > 0) & (offsets <= self.gap)
         return np.where(in_gap, -(-steps % self.season), offsets)
 
+    def _transformed(self, part, target, reference):
+        """``target_transform`` of ``target`` from ``reference``: window steps or targets.
+
+        ``part`` 0 gives window steps (from an earlier row), 1 targets (from a
+        reference row); see :data:`TRANSFORMS`.
+
+        Raises
+        ------
+        ValueError
+            Where finite values give an infinite or NaN result: zeros or
+            negative values it cannot take (:meth:`check_values`), else an
+            overflow of the float64 range, which the error names.
+        """
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            out = TRANSFORMS[self.target_transform][part](target, reference)
+        broken = ~np.isfinite(out) & np.isfinite(target) & np.isfinite(reference)
+        if broken.any():
+            for operand in (target, reference):
+                self._check_targets(np.broadcast_to(operand, out.shape)[broken], "values")
+            raise _overflow_error(self.target_transform)
+        return out
+
     def check_values(self, values, name="data"):
         """Raise if the target channels of ``values`` cannot take ``target_transform``."""
-        target = values[:, :self.n_targets_]
+        self._check_targets(values[:, :self.n_targets_], name)
+
+    def _check_targets(self, target, name):
+        """Raise if target values (any shape, NaN ignored) cannot take ``target_transform``."""
         target = target[~np.isnan(target)]
         if self.target_transform == "log_return" and (target <= 0).any():
             raise ValueError(f"target_transform='log_return' needs positive targets; {name} has "
@@ -513,6 +567,19 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         return np.arange(last, first - 1, -self.stride)[::-1]
 
 
+def _overflow_error(transform):
+    """The ValueError for a ``transform`` whose results leave the float64 range."""
+    if transform in ("diff", "seasonal_diff"):
+        what = "differences between target values exceed the largest float64 (about 1.8e308)"
+        advice = "divide the data by a large number first, or use another target_transform"
+    else:
+        what = ("ratios between target values leave the float64 range (about 1e-308 to "
+                "1.8e308)")
+        advice = ("ratios do not change when the data is rescaled: use target_transform='diff' "
+                  "or None")
+    return ValueError(f"target_transform={transform!r} overflows: {what}; {advice}")
+
+
 def _rows_text(n):
     """'1 row', '2 rows'."""
     return f"{n} row{'s' * (n != 1)}"
@@ -524,13 +591,3 @@ def _real_array(values, name):
     if np.iscomplexobj(values):
         raise TypeError(f"{name} holds complex numbers: {_COMPLEX_ADVICE}")
     return values.astype(np.float64, copy=False)
-
-
-def _column_list(name, value, columns):
-    if value is None:
-        return []
-    value = [str(value)] if isinstance(value, (str, int)) else [str(c) for c in value]
-    unknown = [c for c in value if c not in columns]
-    if unknown:
-        raise ValueError(f"{name} names unknown columns {unknown}; the data has {columns}")
-    return value

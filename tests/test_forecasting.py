@@ -590,3 +590,14 @@ def test_prediction_intervals_name_the_columns_they_need():
             result.prediction_intervals(forecast, coverage=coverage)
     lower, upper = result.prediction_intervals(forecast)
     assert (lower["load"] < forecast["load"]).all() and (forecast["load"] < upper["load"]).all()
+
+
+@pytest.mark.parametrize("option, value", [
+    ("strategy", ["direct"]), ("window_norm", np.array(["last", "standard"])),
+    ("ar_window", np.array([1, 2])), ("missing", np.array(["error", "interpolate"])),
+])
+def test_an_option_given_as_a_list_or_array_is_refused_by_name(option, value):
+    """A choice is one value: a list or an array of them is refused with the option's name
+    (an array used to give numpy's 'truth value of an array is ambiguous')."""
+    with pytest.raises(ValueError, match=f"^{option} must be"):
+        SequenceForecaster(Ridge(), window=3, **{option: value}).fit(_sine(50))

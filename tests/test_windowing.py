@@ -347,3 +347,18 @@ def test_complex_values_are_refused_with_advice():
             diff.inverse_transform_targets(np.ones((1, 1)) * 1j, np.ones((1, 1)))
         with pytest.raises(TypeError, match="last_values holds complex numbers"):
             diff.inverse_transform_targets(np.ones((1, 1)), np.ones((1, 1)) * 1j)
+
+
+def test_check_series_refuses_an_index_it_cannot_put_in_time_order():
+    """Missing labels (NaN, NaT) and labels of types that do not compare are named as such,
+    before the duplicate and the sorting checks."""
+    values = {"y": np.arange(4.0)}
+    with pytest.raises(ValueError, match=r"^data has missing timestamps \(NaN or NaT index "
+                                         r"labels\) in 2 rows, the first at row 1; drop"):
+        check_series(pd.DataFrame(values, index=pd.DatetimeIndex(
+            ["2020-01-01", None, "2020-01-03", None])))
+    with pytest.raises(TypeError, match=r"^data's index mixes labels of the types \['int', "
+                                        r"'str'\], which cannot be put in time order"):
+        check_series(pd.DataFrame(values, index=pd.Index([0, "b", 2, 3], dtype=object)))
+    with pytest.raises(ValueError, match="data is not sorted by time: row 1"):  # one type
+        check_series(pd.DataFrame(values, index=["b", "a", "c", "d"]))
