@@ -84,10 +84,12 @@ class Trainer:
         self._n_steps += 1
         if self.alpha:
             scale = self.alpha / x.shape[1]
-            for param, grad, is_weight in zip(net.param_tensors, net.grad_tensors, net.is_weight):
-                if is_weight:
-                    loss += 0.5 * scale * float(np.dot(param.ravel(), param.ravel()))
-                    grad += param.dtype.type(scale) * param
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+                for param, grad, is_weight in zip(net.param_tensors, net.grad_tensors,
+                                                  net.is_weight):
+                    if is_weight:
+                        loss += 0.5 * scale * float(np.dot(param.ravel(), param.ravel()))
+                        grad += param.dtype.type(scale) * param
         norm = global_norm([net.grad])
         if not (np.isfinite(loss) and np.isfinite(norm)):
             return StepResult(loss, norm, False, step_norms, False)
