@@ -118,7 +118,8 @@ def main():
         index = cuda.to_device(np.arange(300)[::-1].copy())
         for cell in CELLS:
             for hidden, options in STRATEGIES:
-                network = Network(cell, 3, (hidden, hidden), 2, rng, dtype)
+                # With the linear autoregressive path over the last 2 of the 5 steps.
+                network = Network(cell, 3, (hidden, hidden), 2, rng, dtype, ar_window=2)
                 for optimizer, loss, settings in TRAINING:
                     net = DeviceNetwork(network, options)
                     trainer = DeviceTrainer(net, optimizer(network.params.copy(), 0.01),
