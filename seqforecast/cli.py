@@ -40,8 +40,7 @@ from sklearn.linear_model import Ridge
 
 from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
-from .forecasting import NaiveForecaster, SequenceForecaster, compare
-from .windowing import SlidingWindowTransformer, check_series
+from .forecasting import NaiveForecaster, SequenceForecaster, _infer_freq, compare
 
 # What ``forecast --model auto`` backtests, simplest first, and the baselines the guard
 # compares a network with.
@@ -248,7 +247,7 @@ def run_forecast(args):
     args = argparse.Namespace(**{**vars(args), "freq": freq.freqstr, "missing": "error"})
     model = args.model
     if args.no_backtest:
-        season = _season(data, args)[0] if args.transform == "seasonal_diff" else 1
+        season = _season(args)[0] if args.transform == "seasonal_diff" else 1
     else:
         model, season = _guard(data, args)
     forecaster = _make_forecaster(model, args, season)
@@ -322,8 +321,13 @@ def _fill_policy(args):
     return old
 
 
+def _separator(args):
+    """--sep as a character ('tab' and '\\t' name a tab)."""
+    return {"tab": "\t", "\\t": "\t"}.get(args.sep, args.sep)
+
+
 def _read_csv(args):
-    sep = {"tab": "\t", "\\t": "\t"}.get(args.sep, args.sep)
+    sep = _separator(args)
     if len(sep) != 1 or len(args.decimal) != 1:
         raise CommandError(f"--sep and --decimal take one character each, e.g. --sep ';' "
                            f"--decimal ','; got --sep {args.sep!r} --decimal {args.decimal!r}")
@@ -359,7 +363,7 @@ def _shown_sep(sep):
 
 def _no_column(column, raw, args):
     """The message for a column that the file lacks: a wrong --sep, or a wrong name."""
-    sep = {"tab": "\t", "\\t": "\t"}.get(args.sep, args.sep)
+    sep = _separator(args)
     columns = list(raw.columns)
     for other in (";", "\t", "|", ","):
         if other != sep and any(other in name for name in columns):
@@ -599,11 +603,7 @@ def _inferred_offset(index):
     if len(index) >= 3:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:  # pandas >= 3.1 warns unless it may return an offset
-                with pd.option_context("future.infer_freq_returns_offset", True):
-                    freq = pd.infer_freq(index)
-            except pd.errors.OptionError:
-                freq = pd.infer_freq(index)
+            freq = _infer_freq(index)
         if freq is not None:
             return pd.tseries.frequencies.to_offset(freq)
     if len(index) < 2:
@@ -712,8 +712,7 @@ def _duration(step):
 
 def _check_length(data, args, season):
     """One training window and the horizon after it, or a 'too short' error with the numbers."""
-    extra = {"diff": 1, "return": 1, "log_return": 1, "seasonal_diff": season}.get(
-        args.transform, 0)
+    extra = _extra_rows(args, season)
     needed = args.window + extra + args.horizon
     if len(data) >= needed:
         return
@@ -863,11 +862,10 @@ def _guard(data, args):
     baseline; skips the backtest, saying so, when the series is too short
     for one fold.
     """
-    data = check_series(data, "data", args.missing)  # backtest refuses missing values
-    season, why = _season(data, args)
+    season, why = _season(args)
     models = AUTO_CANDIDATES if args.model == "auto" else (args.model, *BASELINES)
     fallback = "lstm" if args.model == "auto" else args.model
-    needed = _training_rows(args, season, data)
+    needed = _training_rows(args, season)
     n_folds = min(GUARD_FOLDS, (len(data) - needed) // args.horizon)
     if n_folds < 1:
         print(f"seqforecast: the series has {len(data)} rows, too few to backtest against the "
@@ -902,13 +900,11 @@ def _guard(data, args):
     return args.model, season
 
 
-def _season(data, args):
-    """The season (``--season``, or from the frequency) and where it came from."""
+def _season(args):
+    """The season (``--season``, or from the series' frequency ``--freq``) and where it came from."""
     if args.season is not None:
         return args.season, "--season"
-    # Fitting the last-value forecaster checks the timestamps and finds their frequency.
-    freq = NaiveForecaster(freq=args.freq, missing=args.missing).fit(data).freq_
-    return infer_season(freq), f"from the frequency {freq.freqstr}; --season to change"
+    return infer_season(args.freq), f"from the frequency {args.freq}; --season to change"
 
 
 def _pick(table, candidates):
@@ -933,13 +929,14 @@ def _beaten(table, model, baselines):
             f"model of lowest MASE")
 
 
-def _training_rows(args, season, data):
+def _extra_rows(args, season):
+    """Rows before a window that ``--transform`` reads (the value it differences from)."""
+    return {"diff": 1, "return": 1, "log_return": 1, "seasonal_diff": season}.get(args.transform, 0)
+
+
+def _training_rows(args, season):
     """Training rows a fold needs: one training window, and more than one season (MASE)."""
-    seasonal = args.transform == "seasonal_diff"
-    windower = SlidingWindowTransformer(args.window, args.horizon,
-                                        target_transform=_target_transform(args),
-                                        season=season if seasonal else None).fit(data)
-    return max(windower.lookback_ + windower.lead_, season + 1)
+    return max(args.window + _extra_rows(args, season) + args.horizon, season + 1)
 
 
 def _target_transform(args):

@@ -189,8 +189,8 @@ class _Forecaster(BaseEstimator):
 
     def _max_steps(self):
         """The most steps a forecast may have, and why."""
-        return MAX_STEPS, (f"seqforecast.forecasting.MAX_STEPS: time and memory grow with the "
-                           f"steps; forecast fewer, or raise MAX_STEPS")
+        return MAX_STEPS, ("seqforecast.forecasting.MAX_STEPS: time and memory grow with the "
+                           "steps; forecast fewer, or raise MAX_STEPS")
 
     def _future_rows(self, n_steps):
         """Rows past the origin that a forecast of ``n_steps`` reads (future covariates)."""
