@@ -302,7 +302,7 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None)
     """
     from .estimators import REGRESSORS
 
-    if cell not in REGRESSORS:
+    if not is_choice(cell, REGRESSORS):
         raise ValueError(f"cell must be one of {sorted(REGRESSORS)}, got {cell!r}")
     check_int(window, "window")
     check_int(n_windows, "n_windows")
@@ -527,19 +527,18 @@ default=None
             X.append(windower.windows(values, origins))
             Y.append(windower.window_targets(values, origins))
         X, Y = np.concatenate(X), np.concatenate(Y)
+        if self.window_norm is None:
+            return X, Y
         shift, spread = self._window_stats(X)
         return self._normalised(X, shift, spread), self._targets_normalised(Y, shift, spread)
 
     def _window_stats(self, X):
         """Each window's shift and spread for ``window_norm``, both (n_windows, n_targets).
 
-        Identity (0 and 1) when ``window_norm`` is None.  A window whose
-        target channel is constant keeps a spread of 1.
+        A window whose target channel is constant keeps a spread of 1.
         """
         k = len(self.targets_)
         target = X.reshape(len(X), -1, len(self.channels_))[:, :, :k]
-        if self.window_norm is None:
-            return np.zeros((len(X), k)), np.ones((len(X), k))
         if self.window_norm == "last":
             return target[:, -1].copy(), np.ones((len(X), k))
         exponents = _unit_exponents(target, axis=1)[:, None]  # mean and std at unit scale
@@ -550,8 +549,6 @@ default=None
 
     def _normalised(self, X, shift, spread):
         """Windows with their target channels shifted and divided, X's shape."""
-        if self.window_norm is None:
-            return X
         k = len(self.targets_)
         out = X.reshape(len(X), -1, len(self.channels_)).copy()
         out[:, :, :k] = (out[:, :, :k] - shift[:, None]) / spread[:, None]
@@ -580,13 +577,15 @@ default=None
         return X, Y[:, 0] if Y.shape[1] == 1 else Y  # 1-D for single-output regressors
 
     def _predict_windows(self, X):
-        shift, spread = self._window_stats(X)
-        (scaled,) = self._scaled(self._normalised(X, shift, spread))
+        stats = None if self.window_norm is None else self._window_stats(X)
+        (scaled,) = self._scaled(X if stats is None else self._normalised(X, *stats))
         prediction = np.asarray(self.regressor_.predict(scaled), dtype=np.float64)
         prediction = prediction.reshape(len(X), -1)
         if self.scale:
             prediction = self.target_scaler_.inverse_transform(prediction)
-        n, k = len(X), len(self.targets_)
+        if stats is None:
+            return prediction
+        (shift, spread), n, k = stats, len(X), len(self.targets_)
         return (prediction.reshape(n, -1, k) * spread[:, None] + shift[:, None]).reshape(n, -1)
 
     def _max_steps(self):

@@ -26,14 +26,15 @@ from ._checks import check_column_list, check_int_parameters, is_choice, is_int,
 # transform: (window steps from an earlier row, targets relative to a reference row, inverse).
 # The earlier row is the one before, the reference row the origin; for 'seasonal_diff'
 # both are ``season`` rows before (see SlidingWindowTransformer._reference_offsets).
+_DIFF = (lambda v, prev: v - prev, lambda v, o: v - o, lambda p, o: o + p)
 TRANSFORMS = {
     None: None,
-    "diff": (lambda v, prev: v - prev, lambda v, o: v - o, lambda p, o: o + p),
+    "diff": _DIFF,
     "return": (lambda v, prev: v / prev - 1, lambda v, o: v / o - 1, lambda p, o: o * (1 + p)),
     "log_return": (lambda v, prev: np.log(v / prev), lambda v, o: np.log(v / o),
                    lambda p, o: o * np.exp(p)),
     "last_value": (None, lambda v, o: v / o, lambda p, o: o * p),
-    "seasonal_diff": (lambda v, prev: v - prev, lambda v, o: v - o, lambda p, o: o + p),
+    "seasonal_diff": _DIFF,  # from the value one season earlier
 }
 # Transforms whose window steps need rows before the window.
 _NEEDS_PREVIOUS = ("diff", "return", "log_return", "seasonal_diff")
@@ -370,9 +371,10 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         out = np.empty_like(Y)
         inverse = TRANSFORMS[self.target_transform][2]
         offsets = self._reference_offsets(np.arange(self.gap + 1, self.gap + Y.shape[1] + 1))
-        for step, offset in enumerate(offsets):  # a later step may read an earlier one
-            reference = history[:, offset - 1] if offset <= 0 else out[:, offset - self.gap - 1]
-            out[:, step] = inverse(Y[:, step], reference)
+        observed = offsets <= 0  # steps whose reference is an observed row: all at once
+        out[:, observed] = inverse(Y[:, observed], history[:, offsets[observed] - 1])
+        for step in np.flatnonzero(~observed):  # 'seasonal_diff' reading an earlier step
+            out[:, step] = inverse(Y[:, step], out[:, offsets[step] - self.gap - 1])
         return out.reshape(len(Y), -1)
 
     def origin_values(self, values, origins):
