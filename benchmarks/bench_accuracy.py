@@ -55,7 +55,10 @@ once from each series' frequency and nature, not tuned to any model:
   cycling, yearly data);
 * window: about two seasons, or a natural span of history; horizon: one
   season, or a natural span ahead;
-* target_transform: None for sensors and stationary yearly series;
+* target_transform: the forecaster's default 'auto' (None, 'diff' or
+  'seasonal_diff', chosen at each fit by Ridge's forecasts of the most
+  recent 20% of the fold's training rows, the same for every windowed
+  model) for sensors and stationary yearly series;
   'log_return' for prices and the airline series (multiplicative growth);
   'diff' for CO2 (an additive trend that leaves the training range);
 * gaps: the series is put on a regular grid, runs of at most ``max_gap``
@@ -142,7 +145,7 @@ class Series:
     horizon: int
     n_folds: int
     test_size: int
-    transform: str | None = None
+    transform: str | None = "auto"
     max_gap: int = 0
     fill: str = "interpolate"
     binned: bool = False
@@ -354,6 +357,17 @@ def _warning_text(w):
     return f"{w.category.__name__}: {str(w.message)[:200]}"
 
 
+def auto_transforms(spec, data):
+    """What target_transform='auto' chose in each fold (it is the same for every model)."""
+    if spec.transform != "auto":
+        return ""
+    start = len(data) - spec.n_folds * spec.test_size
+    chosen = Counter(
+        str(ridge_forecaster(spec).fit(data.iloc[:start + fold * spec.test_size])
+            .target_transform_) for fold in range(spec.n_folds))
+    return "; auto chose " + ", ".join(f"{name} ({count}x)" for name, count in chosen.items())
+
+
 def run_series(spec, data, seeds):
     """The table (per model: MAE and MASE, means over seeds, MASE's sd over seeds, s/fold)
     and remarks (per model: its error, the warnings raised and how often)."""
@@ -511,6 +525,7 @@ def main(argv=None):
     with threadpool_limits(1):
         for spec in specs:
             data, notes = prepare(spec)
+            notes += auto_transforms(spec, data)
             table, remarks = run_series(spec, data, seeds)
             mase[spec.name] = table["MASE"]
             print(series_report(spec, notes, table, remarks, len(seeds)) + "\n", flush=True)

@@ -40,7 +40,7 @@ from sklearn.linear_model import Ridge
 
 from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
-from .forecasting import NaiveForecaster, SequenceForecaster, _infer_freq, compare
+from .forecasting import NaiveForecaster, SequenceForecaster, _infer_freq, compare, infer_season
 
 # What ``forecast --model auto`` backtests, simplest first, and the baselines the guard
 # compares a network with.
@@ -51,6 +51,8 @@ AUTO_TIE = 0.005
 BASELINES = ("ridge", "naive")
 # The guard's backtest: up to this many folds of ``horizon`` rows each.
 GUARD_FOLDS = 3
+# The --transform values that read --season (or the season of the frequency).
+SEASONAL = ("seasonal_diff", "auto")
 
 FORECAST_EXAMPLES = """\
 examples:
@@ -106,9 +108,13 @@ def main(argv=None):
     forecast.add_argument("--hidden", type=_positive,
                           help="hidden units of a network trained with --epochs (default 32)")
     forecast.add_argument("--transform",
-                          choices=["none", "diff", "return", "log_return", "seasonal_diff"],
-                          default="none", help="model changes instead of levels "
-                                               "('seasonal_diff': from one season earlier)")
+                          choices=["auto", "none", "diff", "return", "log_return",
+                                   "seasonal_diff"],
+                          default="auto", help="model changes instead of levels "
+                                               "('seasonal_diff': from one season earlier); "
+                                               "'auto' (default): none, diff or seasonal_diff, "
+                                               "whichever Ridge on the same lags forecasts the "
+                                               "most recent 20%% of the rows best")
     forecast.add_argument("--seed", type=int, default=0)
     forecast.add_argument("--season", type=_positive,
                           help="season of the seasonal naive baseline and of MASE (default: "
@@ -247,7 +253,7 @@ def run_forecast(args):
     args = argparse.Namespace(**{**vars(args), "freq": freq.freqstr, "missing": "error"})
     model = args.model
     if args.no_backtest:
-        season = _season(args)[0] if args.transform == "seasonal_diff" else 1
+        season = _season(args)[0] if args.transform in SEASONAL else 1
     else:
         model, season = _guard(data, args)
     forecaster = _make_forecaster(model, args, season)
@@ -267,8 +273,10 @@ def run_forecast(args):
         regressor = forecaster.regressor_
         kept = {True: "recurrent part kept", False: "linear part only: the recurrent part "
                 "did not help on the most recent windows", None: ""}[regressor.recurrent_kept_]
+        chosen = (f"; target transform {forecaster.target_transform_ or 'none'} (auto)"
+                  if args.transform == "auto" else "")
         print(f" {regressor.n_iter_} epochs, {time.perf_counter() - started:.1f} s"
-              f"{'; ' + kept if kept else ''}", file=sys.stderr)
+              f"{'; ' + kept if kept else ''}{chosen}", file=sys.stderr)
     else:
         forecaster.fit(data)
     forecast = forecaster.predict()
@@ -806,7 +814,7 @@ def _make_forecaster(model, args, season=1):
     return SequenceForecaster(regressor, window=args.window, horizon=args.horizon,
                               missing=args.missing, freq=args.freq, random_state=args.seed,
                               target_transform=_target_transform(args),
-                              season=season if args.transform == "seasonal_diff" else None)
+                              season=season if args.transform in SEASONAL else None)
 
 
 def _label(model, args, season):
@@ -816,42 +824,6 @@ def _label(model, args, season):
     if model == "ridge":
         return "Ridge on lags"
     return "last value" if season == 1 else f"seasonal naive ({season})"
-
-
-def infer_season(freq):
-    """The season of a frequency where it is obvious, else 1.
-
-    24 for hourly, 48 for 30-minute, 7 for daily, 5 for business-daily,
-    52 for weekly, 12 for monthly and 4 for quarterly data.
-
-    Parameters
-    ----------
-    freq : str or pandas.DateOffset or None
-
-    Returns
-    -------
-    int
-    """
-    if freq is None:
-        return 1
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)):  # fixed steps (Day: pandas 3)
-        by_step = {pd.Timedelta(hours=1): 24, pd.Timedelta(minutes=30): 48,
-                   pd.Timedelta(days=1): 7}
-        return by_step.get(pd.Timedelta(offset), 1)
-    if offset.n != 1:
-        return 1
-    if type(offset) is pd.offsets.BusinessDay:  # not a CustomBusinessDay with its own week
-        return 5
-    if isinstance(offset, pd.offsets.Week):
-        return 52
-    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd,
-                           pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)):
-        return 12
-    if isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
-                           pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
-        return 4
-    return 1
 
 
 def _guard(data, args):

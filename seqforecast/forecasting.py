@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import Ridge
 from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error,
                              root_mean_squared_error)
 from sklearn.preprocessing import StandardScaler
@@ -228,9 +229,10 @@ class _Forecaster(BaseEstimator):
         ``actual`` and ``predicted`` have shape (n_origins, horizon, n_targets).
         """
         check_is_fitted(self)
-        if self._names is not None:
-            raise ValueError("scoring needs a forecaster fitted on a single series")
-        history = self.history_[None] if history is None else history
+        if history is None:
+            if self._names is not None:
+                raise ValueError("scoring needs a forecaster fitted on a single series")
+            history = self.history_[None]
         test = check_series(data, "data", self.missing)
         expected = _future_index(history.index[-1], self.freq_, len(test))
         if test.index[0] != expected[0]:
@@ -341,13 +343,26 @@ class SequenceForecaster(_Forecaster):
         horizon; its inputs must be targets or future covariates.
     targets, past_covariates, future_covariates : str, list of str or None
         Column roles, see :class:`~seqforecast.windowing.SlidingWindowTransformer`.
-    target_transform : {None, 'diff', 'return', 'log_return', 'last_value', 'seasonal_diff'}, \
-default=None
+    target_transform : {'auto', None, 'diff', 'return', 'log_return', 'last_value', \
+'seasonal_diff'}, default='auto'
         Model the targets relative to the last observed value, or to the
         value one ``season`` earlier (see the transformer); forecasts are
-        turned back into levels exactly.
+        turned back into levels exactly.  'auto' chooses among None, 'diff'
+        and 'seasonal_diff' (when the season is > 1) at each fit: the one
+        whose Ridge regression on the same windows forecasts the most recent
+        :data:`HOLD_OUT` of the rows best (mean squared error, each target
+        relative to its variance), fitted on the rows before them
+        (``transform_errors_`` holds the errors, ``target_transform_`` the
+        choice).  Why: no single transform suits every series (a level
+        model loses to seasonal naive on a series that repeats its day, a
+        differenced one on a mean-reverting series), and a linear model
+        on the recent rows tells them apart in milliseconds.  Multiplicative
+        series (prices) are better modelled with 'log_return', which 'auto'
+        never picks: ask for it.
     season : int or None, default=None
-        The period, in rows, of ``target_transform='seasonal_diff'``.
+        The period, in rows, of ``target_transform='seasonal_diff'`` (and
+        of the 'seasonal_diff' candidate of 'auto', where None means
+        :func:`infer_season` of the frequency).
     ar_window : 'auto', int or None, default='auto'
         The linear autoregressive path of a seqforecast RNN regressor (see
         its ``ar_window``): 'auto' turns it on over the whole window when
@@ -387,12 +402,19 @@ default=None
     history_ : dict
         The last rows of each fitted series that the next forecast reads
         (key None for a single series).
+    target_transform_ : str or None
+        The target transform fitted with ('auto' resolved).
+    season_ : int or None
+        Its season ('seasonal_diff'), else None.
+    transform_errors_ : dict
+        For ``target_transform='auto'``: each candidate's hold-out error
+        (inf where the rows were too few to fit or score it); else empty.
     """
 
     _int_parameters = (("window", 1), ("horizon", 1), ("stride", 1))
 
     def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
-                 past_covariates=None, future_covariates=None, target_transform=None,
+                 past_covariates=None, future_covariates=None, target_transform="auto",
                  season=None, ar_window="auto", window_norm=None, scale=True, stride=1,
                  freq=None, missing="error", random_state=None):
         self.regressor = regressor
@@ -501,11 +523,12 @@ default=None
                              f"{self.ar_window!r}")
         tags = get_tags(self._template())
         three_d = tags.input_tags.three_d_array
+        self.target_transform_, self.season_ = self._chosen_transform(frames)
         self.windower_ = SlidingWindowTransformer(
             self.window, self.horizon if self.strategy == "direct" else 1, stride=self.stride,
             targets=self.targets, past_covariates=self.past_covariates,
-            future_covariates=self.future_covariates, target_transform=self.target_transform,
-            season=self.season, flatten=not three_d).fit(next(iter(frames.values())))
+            future_covariates=self.future_covariates, target_transform=self.target_transform_,
+            season=self.season_, flatten=not three_d).fit(next(iter(frames.values())))
         self.channels_ = self.windower_.channels_
         self.targets_ = self.channels_[:self.windower_.n_targets_]
         self.lookback_ = self.windower_.lookback_
@@ -517,6 +540,40 @@ default=None
                              f"sklearn.multioutput.MultiOutputRegressor or use "
                              f"strategy='recursive' with one target")
         return X, Y
+
+    def _chosen_transform(self, frames):
+        """The target transform and season to fit with: as given, or chosen for 'auto'.
+
+        For 'auto', each candidate is a Ridge regression on this
+        forecaster's windows with that transform, fitted on each series but
+        its last :data:`HOLD_OUT` of rows (at least a horizon) and scored on
+        forecasts from every origin in them; ties go to the earlier
+        candidate (None, 'diff', 'seasonal_diff').
+        """
+        self.transform_errors_ = {}
+        if self.target_transform != "auto":
+            return self.target_transform, self.season
+        season = infer_season(self.freq_) if self.season is None else self.season
+        candidates = [None, "diff"] + (["seasonal_diff"] if is_int(season, 2) else [])
+        n_test = {name: max(math.ceil(HOLD_OUT * len(frame)), self.horizon)
+                  for name, frame in frames.items()}
+        heads = {name: frame.iloc[:-n_test[name]] for name, frame in frames.items()}
+        for candidate in candidates:
+            proxy = clone(self).set_params(
+                regressor=Ridge(), target_transform=candidate,
+                season=season if candidate == "seasonal_diff" else None)
+            try:
+                proxy.fit(heads if self._names else heads[None])
+                errors = [_relative_squared_error(*proxy._test_forecasts(
+                              frame.iloc[-n_test[name]:], proxy.history_[name])[:2],
+                              heads[name][proxy.targets_].to_numpy())
+                          for name, frame in frames.items()]
+            except ValueError:  # too few rows for this candidate's windows or origins
+                errors = [np.inf]
+            error = float(np.mean(errors))
+            self.transform_errors_[candidate] = error if np.isfinite(error) else np.inf
+        best = min(candidates, key=self.transform_errors_.__getitem__)
+        return best, season if best == "seasonal_diff" else None
 
     def _training_windows(self, frames):
         windower, X, Y = self.windower_, [], []
@@ -1008,6 +1065,54 @@ def _warn_undefined_mase(scale, targets, season, fold):
         warnings.warn(f"fold {fold}: MASE is undefined (NaN): the training rows of {flat} {how}, "
                       f"so the seasonal naive forecast that scales MASE has no in-sample error "
                       f"(a scale of 0)", UserWarning, stacklevel=3)
+
+
+def _relative_squared_error(actual, predicted, reference):
+    """Mean squared error of forecasts, each target's divided by its variance in ``reference``.
+
+    ``actual`` and ``predicted`` (n_origins, n_steps, n_targets); ``reference``
+    (n_rows, n_targets), the rows the model was fitted on.  A constant
+    target is divided by 1.
+    """
+    variance = np.var(reference, axis=0)
+    variance = np.where(variance > 0, variance, 1.0)
+    return float(np.mean((predicted - actual) ** 2 / variance))
+
+
+def infer_season(freq):
+    """The season of a frequency where it is obvious, else 1.
+
+    24 for hourly, 48 for 30-minute, 7 for daily, 5 for business-daily,
+    52 for weekly, 12 for monthly and 4 for quarterly data.
+
+    Parameters
+    ----------
+    freq : str or pandas.DateOffset or None
+
+    Returns
+    -------
+    int
+    """
+    if freq is None:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)):  # fixed steps (Day: pandas 3)
+        by_step = {pd.Timedelta(hours=1): 24, pd.Timedelta(minutes=30): 48,
+                   pd.Timedelta(days=1): 7}
+        return by_step.get(pd.Timedelta(offset), 1)
+    if offset.n != 1:
+        return 1
+    if type(offset) is pd.offsets.BusinessDay:  # not a CustomBusinessDay with its own week
+        return 5
+    if isinstance(offset, pd.offsets.Week):
+        return 52
+    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd,
+                           pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)):
+        return 12
+    if isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
+                           pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
+        return 4
+    return 1
 
 
 def _frequency(index, freq, label):

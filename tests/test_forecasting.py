@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
@@ -116,12 +117,14 @@ def test_future_covariates_are_used_and_checked():
     data["hour"] = data.index.hour.astype(float)
     data["load"] += 3 * (data["hour"] >= 18)  # an evening jump only the calendar tells
     fit, future = data.iloc[:250], data.iloc[250:]
-    with_calendar = SequenceForecaster(Ridge(1e-6), window=24, horizon=12,
+    # Without a target transform: a seasonal difference would learn the daily jump too.
+    with_calendar = SequenceForecaster(Ridge(1e-6), window=24, horizon=12, target_transform=None,
                                        future_covariates=["hour"]).fit(fit)
     # The natural future frame: the unknown target is NaN and is not read.
     forecast = with_calendar.predict(future_covariates=future.assign(load=np.nan))
     error = np.abs(forecast["load"] - future["load"].iloc[:12]).max()
-    without = SequenceForecaster(Ridge(1e-6), window=24, horizon=12).fit(fit[["load"]]).predict()
+    without = SequenceForecaster(Ridge(1e-6), window=24, horizon=12,
+                                 target_transform=None).fit(fit[["load"]]).predict()
     assert error < 0.5 * np.abs(without["load"] - future["load"].iloc[:12]).max()
     with pytest.raises(ValueError, match=r"needs future_covariates \['hour'\] for the timestamps"):
         with_calendar.predict()
@@ -158,10 +161,11 @@ def test_several_series_train_one_global_model():
 
 def test_score_is_the_negative_mae_over_the_following_block():
     data = _sine(200) + np.random.RandomState(0).randn(200, 1) * 0.1
-    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3).fit(data.iloc[:150])
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3, target_transform=None)
+    forecaster.fit(data.iloc[:150])
     errors = []
     for end in range(150, 198):  # origins: the last fitted row to the last with 3 targets
-        f = SequenceForecaster(Ridge(), window=6, horizon=3)
+        f = SequenceForecaster(Ridge(), window=6, horizon=3, target_transform=None)
         f.regressor_, f.windower_ = forecaster.regressor_, forecaster.windower_
         f.input_scaler_, f.target_scaler_ = forecaster.input_scaler_, forecaster.target_scaler_
         f.channels_, f.targets_ = forecaster.channels_, forecaster.targets_
@@ -348,7 +352,8 @@ def test_window_norm_maps_forecasts_back_exactly(norm):
     data = _seasonal()
     data["sales"] += np.repeat([0.0, 1000.0], 120)  # a level shift
     forecaster = SequenceForecaster(DummyRegressor(strategy="constant", constant=np.zeros(3)),
-                                    window=6, horizon=3, window_norm=norm, scale=False)
+                                    window=6, horizon=3, window_norm=norm, scale=False,
+                                    target_transform=None)
     forecast = forecaster.fit(data.iloc[:200]).predict()
     window = data["sales"].iloc[194:200].to_numpy()
     level = window.mean() if norm == "standard" else window[-1]
@@ -367,7 +372,7 @@ def test_window_norm_serves_series_of_different_scales_with_one_model():
     """A global linear model on 'standard' windows: the same shape at scales 1 and 1000."""
     base = _sine(300, period=24.0)
     frames = {"small": base, "large": base * 1000 + 5e4}
-    forecaster = SequenceForecaster(LinearRegression(), window=24, horizon=6,
+    forecaster = SequenceForecaster(LinearRegression(), window=12, horizon=6,
                                     window_norm="standard").fit(frames)
     forecast = forecaster.predict()
     small = forecast.loc["small", "load"].to_numpy()
@@ -379,7 +384,7 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
     from seqforecast import default_regressor
 
     data = _sine(300)
-    forecaster = SequenceForecaster("gru", window=24, horizon=6, random_state=3).fit(data)
+    forecaster = SequenceForecaster("gru", window=12, horizon=6, random_state=3).fit(data)
     regressor = forecaster.regressor_
     assert isinstance(regressor, GRURegressor)
     n_windows = 300 - 24 - 6 + 1
@@ -478,7 +483,8 @@ def test_extreme_magnitudes_forecast_on_the_right_scale(factor, regressor, windo
     data = _sine(120)
 
     def forecast(values):
-        forecaster = SequenceForecaster(regressor, window=6, horizon=3, window_norm=window_norm)
+        forecaster = SequenceForecaster(regressor, window=6, horizon=3, window_norm=window_norm,
+                                        target_transform=None)
         with warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)  # no overflow on the way
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -601,3 +607,62 @@ def test_an_option_given_as_a_list_or_array_is_refused_by_name(option, value):
     (an array used to give numpy's 'truth value of an array is ambiguous')."""
     with pytest.raises(ValueError, match=f"^{option} must be"):
         SequenceForecaster(Ridge(), window=3, **{option: value}).fit(_sine(50))
+
+
+def _auto_cases(n=600):
+    rng = np.random.RandomState(0)
+    index = pd.date_range("2024-01-01", periods=n, freq="h", name="time")
+    day = np.tile(rng.randn(24) * 5, n // 24)
+    return index, {
+        # The same day again and again on a level that wanders: one season back forecasts.
+        "seasonal_diff": day + np.cumsum(0.3 * rng.randn(n)),
+        # A random walk that drifts out of its training range: the last value is the forecast.
+        "diff": np.cumsum(1 + rng.randn(n)),
+        # Noise around a fixed mean: the mean is the forecast.
+        None: rng.randn(n)}
+
+
+def test_auto_target_transform_is_the_one_whose_ridge_forecasts_the_hold_out_best():
+    index, cases = _auto_cases()
+    for expected, values in cases.items():
+        data = pd.DataFrame({"y": values}, index=index)
+        auto = SequenceForecaster(Ridge(), window=12, horizon=6).fit(data)
+        assert auto.target_transform_ == expected
+        assert auto.season_ == (24 if expected == "seasonal_diff" else None)  # hourly: a day
+        assert list(auto.transform_errors_) == [None, "diff", "seasonal_diff"]
+        assert auto.transform_errors_[expected] == min(auto.transform_errors_.values())
+        # Each error: Ridge with that transform fitted on the first 80% of the rows,
+        # scored on forecasts from every origin in the last 20%, relative to the variance.
+        named = SequenceForecaster(Ridge(), window=12, horizon=6, target_transform=expected,
+                                   season=auto.season_)
+        actual, predicted, _ = named.fit(data.iloc[:480])._test_forecasts(data.iloc[480:])
+        assert auto.transform_errors_[expected] == pytest.approx(
+            np.mean((predicted - actual) ** 2) / np.var(values[:480]), rel=1e-12)
+        # The fit is the fit with the chosen transform named.
+        pd.testing.assert_frame_equal(auto.predict(), named.fit(data).predict())
+
+
+def test_auto_target_transform_candidates_season_and_short_series():
+    index, cases = _auto_cases()
+    data = pd.DataFrame({"y": cases["seasonal_diff"]}, index=index)
+    # An explicit season is the candidate's season; a transform named is not chosen.
+    auto = SequenceForecaster(Ridge(), window=12, horizon=6, season=12).fit(data)
+    assert auto.season_ in (None, 12)
+    named = SequenceForecaster(Ridge(), window=12, horizon=6, target_transform="diff").fit(data)
+    assert (named.target_transform_, named.transform_errors_) == ("diff", {})
+    # Yearly data has no season to difference: two candidates.
+    yearly = data.set_axis(pd.date_range("1500", periods=len(data), freq="YS", name="time"))
+    assert list(SequenceForecaster(Ridge(), window=12, horizon=6).fit(yearly)
+                .transform_errors_) == [None, "diff"]
+    # Too few rows for a seasonal candidate's windows: it is skipped (inf), the fit goes on.
+    short = SequenceForecaster(Ridge(), window=4, horizon=2).fit(data.iloc[:30])
+    assert short.transform_errors_["seasonal_diff"] == np.inf
+    assert np.isfinite(short.transform_errors_[None])
+    # A global model chooses one transform for all its series, each scored relative to
+    # its own variance: with per-window normalisation, a copy at another scale and level
+    # changes no error.
+    glob = SequenceForecaster(Ridge(), window=12, horizon=6, window_norm="standard")
+    scaled = clone(glob).fit({"a": data, "b": data * 1e3 + 7})
+    glob.fit({"a": data, "b": data})
+    assert glob.target_transform_ == scaled.target_transform_ == "seasonal_diff"
+    assert scaled.transform_errors_ == pytest.approx(glob.transform_errors_, rel=1e-6)
