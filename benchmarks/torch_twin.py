@@ -81,9 +81,9 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
 
     * initialisation: the AR weights and the head bias are the ridge
       regression (scikit-learn ``Ridge(alpha=ar_alpha)``) of the targets on
-      the flattened training windows (the validation windows excluded), the
-      head weight is zero, the recurrent layer has PyTorch's default init;
-      the network starts as that linear model;
+      the flattened training windows (the validation windows excluded) of
+      what the head leaves of the targets; the head and the recurrent layer
+      have PyTorch's default init;
     * squared error (mean over samples and outputs) plus
       ``alpha / (2 * batch) * ||W||^2`` on the weights, not the biases
       (scikit-learn's MLP scaling);
@@ -208,9 +208,7 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
         ar_window = X.shape[1] if self.ar_window is None else self.ar_window
         self.network_ = _Network(self.cell, X.shape[2], self.hidden_size, y.shape[1],
                                  ar_window)
-        if ar_window:  # start as the linear model: the recurrent head at zero
-            with torch.no_grad():
-                self.network_.head.weight.zero_()
+        if ar_window:  # start as the linear model of what the random head leaves
             self._solve_autoregressive(X_train, y_train)
         self._train(torch.from_numpy(X_train), torch.from_numpy(y_train), X_val, y_val, rng)
         if self.early_stopping and ar_window:

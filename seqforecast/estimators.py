@@ -60,9 +60,12 @@ _PARAMETERS_DOC = """
         Add a linear autoregressive path (LSTNet's "highway"): a linear map
         from the last ``ar_window`` time steps of every input feature
         straight to every output, added to the recurrent head's output and
-        trained with it.  A fit starts it at the ridge regression of y on
-        those steps (``ar_alpha``) with the recurrent head at zero, so
-        training begins at the linear model.  With ``early_stopping`` that
+        trained with it.  A fit starts it at the ridge regression (``ar_alpha``)
+        on those steps of what the randomly initialised recurrent head
+        leaves of y, so training begins at (about) the linear model.  The
+        head is not started at zero: its gradient, and so the recurrent
+        layers', would start at zero too, and a GRU then sat for many
+        epochs on that plateau.  With ``early_stopping`` that
         start is the validation score to beat (the recurrent part is kept
         only where it improves on the linear model), and once the best
         epoch is restored the AR path and the bias are solved again, by
@@ -495,8 +498,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if not resume:
             self._check_size(cell, sizes, dtype, X.shape, y.shape[1], batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
-            if ar_window:  # start as the linear model: the recurrent head at zero
-                self._network.head_weight[...] = 0
+            if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(np.ascontiguousarray(X.transpose(1, 0, 2)), y)
         elif not incremental:
             self._optimizer = self._make_optimizer()  # warm start: the weights carry over

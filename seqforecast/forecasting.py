@@ -271,9 +271,10 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None)
     """The recurrent regressor a :class:`SequenceForecaster` builds from a cell name.
 
     One layer of 32 units with a linear autoregressive path over the whole
-    window that starts at the ridge regression of the targets on the
-    window, the recurrent head at zero (the model starts as Ridge on the
-    same lags and the recurrent part learns what it leaves).  It trains for
+    window that starts at the ridge regression on the window of what the
+    randomly initialised recurrent head leaves of the targets (the model
+    starts as about Ridge on the same lags and the recurrent part learns
+    what it leaves).  It trains for
     about :data:`TRAINING_STEPS` optimizer steps of 32 windows (epochs =
     steps / batches per epoch) with Adam at 3e-3 decaying to 0 along a
     cosine, global-norm clipping at 1, and early stopping on the most

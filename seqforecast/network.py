@@ -89,7 +89,8 @@ class Network:
         The only bias of the output (the autoregressive path has none).
     ar_weight : ndarray of shape (ar_window, n_outputs, input_size) or None
         ``ar_weight[s, o, i]`` multiplies feature ``i`` of input step
-        ``T - ar_window + s`` in output ``o``.  Starts at zero.
+        ``T - ar_window + s`` in output ``o``.  Starts at zero (the
+        estimators then solve it, see their ``ar_window``).
     grad : ndarray of shape (n_params,)
         Gradient filled by :meth:`loss_gradient`, laid out like ``params``.
     param_tensors, grad_tensors : list of ndarray

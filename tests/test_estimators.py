@@ -524,11 +524,19 @@ def test_autoregressive_start_is_ridge_and_a_useless_recurrent_part_is_dropped(c
     X, y = _sequences(n=200, steps=10)
     y = y + X[:, -5] * 0.7  # a linear part for the AR path
     settings = dict(hidden_sizes=5, ar_window=6, ar_alpha=2.0, random_state=0)
-    # Without early stopping: the start is the ridge regression on the training samples.
+    # Without early stopping: the start is the randomly started head plus the ridge
+    # regression, on the training samples, of what the head leaves.
     start = _quiet(cls(max_iter=1, learning_rate_init=1e-12, **settings), X, y)
+    net = start._network
+    linear = net.snapshot()
+    net.ar_weight[...], net.head_bias[...] = 0, 0
+    head = start.predict(X)
+    net.restore(linear)
+    assert np.abs(head).max() > 0.01 and start.recurrent_kept_ is None
+    rest = Ridge(alpha=2.0).fit(X[:, -6:], y - head)
+    np.testing.assert_allclose(start.predict(X), head + rest.predict(X[:, -6:]), rtol=1e-4,
+                               atol=1e-4)
     ridge = Ridge(alpha=2.0).fit(X[:, -6:], y)
-    np.testing.assert_allclose(start.predict(X), ridge.predict(X[:, -6:]), rtol=1e-4, atol=1e-4)
-    assert np.abs(start.head_weight_).max() < 1e-9 and start.recurrent_kept_ is None
     # A learning rate far too high: the recurrent part is worse than the ridge regression
     # on the held-out samples, so the model ends as the ridge regression on all samples.
     wild = _quiet(cls(max_iter=4, learning_rate_init=5.0, early_stopping=True,

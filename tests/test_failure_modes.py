@@ -75,14 +75,23 @@ def test_the_restored_weights_are_the_best_trained_ones():
     assert model.n_iter_ < 50
 
 
-def test_with_an_autoregressive_path_a_blow_up_falls_back_to_the_ridge_regression():
+def test_with_an_autoregressive_path_a_blow_up_falls_back_to_the_linear_start():
     X, y = _airline()
-    model = LSTMRegressor(hidden_sizes=32, ar_window=12, learning_rate_init=10.0, max_iter=50,
-                          random_state=0)
+    settings = dict(hidden_sizes=32, ar_window=12, random_state=0)
+    model = LSTMRegressor(learning_rate_init=10.0, max_iter=50, **settings)
     messages = _fit_recording(model, X, y)
     assert len(messages) == 1 and "this fit started from" in messages[0]
+    start = LSTMRegressor(learning_rate_init=1e-30, max_iter=1, **settings)
+    _fit_recording(start, X, y)
+    np.testing.assert_allclose(model.predict(X), start.predict(X), rtol=1e-5, atol=1e-6)
+    # That start is about the ridge regression: the random head's part is small.
     ridge = Ridge(alpha=1.0).fit(X, y)
-    np.testing.assert_allclose(model.predict(X), ridge.predict(X), rtol=1e-4, atol=1e-4)
+    assert r2_score(y, model.predict(X)) > r2_score(y, ridge.predict(X)) - 0.01
+    # With early stopping, the model ends as the ridge regression itself.
+    held = LSTMRegressor(learning_rate_init=10.0, max_iter=50, early_stopping=True, **settings)
+    _fit_recording(held, X, y)
+    assert held.recurrent_kept_ is False
+    np.testing.assert_allclose(held.predict(X), ridge.predict(X), rtol=1e-4, atol=1e-4)
 
 
 def test_partial_fit_judges_its_first_epoch_by_the_starting_weights():

@@ -81,12 +81,13 @@ def test_test_blocks_must_be_regular_and_follow_the_fit():
 
 def test_partial_fit_trains_epoch_by_epoch_and_checks_its_input():
     data = _sine(120)
-    forecaster = SequenceForecaster(GRURegressor(8, random_state=0), window=6, horizon=3)
+    forecaster = SequenceForecaster(GRURegressor(8, random_state=0), window=6, horizon=3,
+                                    target_transform=None)  # a seasonal difference of 0s
     for _ in range(3):
         forecaster.partial_fit(data)
     assert forecaster.regressor_.n_iter_ == 3
     fitted = SequenceForecaster(GRURegressor(8, random_state=0, max_iter=3, shuffle=True),
-                                window=6, horizon=3)
+                                window=6, horizon=3, target_transform=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fitted.fit(data)
@@ -372,7 +373,7 @@ def test_window_norm_serves_series_of_different_scales_with_one_model():
     """A global linear model on 'standard' windows: the same shape at scales 1 and 1000."""
     base = _sine(300, period=24.0)
     frames = {"small": base, "large": base * 1000 + 5e4}
-    forecaster = SequenceForecaster(LinearRegression(), window=12, horizon=6,
+    forecaster = SequenceForecaster(LinearRegression(), window=24, horizon=6,
                                     window_norm="standard").fit(frames)
     forecast = forecaster.predict()
     small = forecast.loc["small", "load"].to_numpy()
@@ -384,7 +385,7 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
     from seqforecast import default_regressor
 
     data = _sine(300)
-    forecaster = SequenceForecaster("gru", window=12, horizon=6, random_state=3).fit(data)
+    forecaster = SequenceForecaster("gru", window=24, horizon=6, random_state=3).fit(data)
     regressor = forecaster.regressor_
     assert isinstance(regressor, GRURegressor)
     n_windows = 300 - 24 - 6 + 1
