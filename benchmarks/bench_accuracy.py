@@ -412,12 +412,21 @@ def series_report(spec, notes, table, remarks, n_seeds):
     return "\n".join(lines)
 
 
-def summary_report(mase):
-    """Ranks, counts against Ridge, MASE >= 1 and the seqforecast/PyTorch ratios."""
+def summary_report(mase, mae):
+    """Ranks, counts against Ridge, MASE >= 1, MAE against the seasonal naive forecast and
+    the seqforecast/PyTorch ratios."""
     ranked = mase[[m for m in RANKED if m in mase.columns]]
     ranks = ranked.rank(axis=1, method="average")
+    relative = mae.div(mae["seasonal naive"], axis=0).drop(columns="seasonal naive")
     lines = ["== MASE per series (mean over seeds)",
              mase.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"), "",
+             "== MAE / the seasonal naive forecast's MAE on the same folds (< 1: better than "
+             "it; with season 1 and a multi-step horizon MASE is above 1 for every model, "
+             "this is not)",
+             relative.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"),
+             "   MAE >= seasonal naive's on: " + "; ".join(
+                 f"{name} {', '.join(relative.index[relative[name] >= 1]) or 'none'}"
+                 for name in relative.columns if name in RANKED), "",
              f"== mean rank by MASE among {', '.join(ranked.columns)} (1 = best; "
              f"series where the model ran)"]
     rank_table = pd.DataFrame({"mean rank": ranks.mean(), "series": ranks.count(),
@@ -521,16 +530,17 @@ def main(argv=None):
     print(environment_report())
     print(f"seeds {list(seeds)}; {'quick run; ' if args.quick else ''}series "
           f"{', '.join(s.name for s in specs)}\n")
-    mase = {}
+    mase, mae = {}, {}
     with threadpool_limits(1):
         for spec in specs:
             data, notes = prepare(spec)
             notes += auto_transforms(spec, data)
             table, remarks = run_series(spec, data, seeds)
-            mase[spec.name] = table["MASE"]
+            mase[spec.name], mae[spec.name] = table["MASE"], table["MAE"]
             print(series_report(spec, notes, table, remarks, len(seeds)) + "\n", flush=True)
     columns = [m.name for m in MODELS if any(m.name in t.index for t in mase.values())]
-    print(summary_report(pd.DataFrame(mase).T[columns].rename_axis("series")))
+    print(summary_report(pd.DataFrame(mase).T[columns].rename_axis("series"),
+                         pd.DataFrame(mae).T[columns].rename_axis("series")))
     print(f"\ntotal time: {time.perf_counter() - started:.0f} s")
 
 
