@@ -719,6 +719,8 @@ class NaiveForecaster(_Forecaster):
                              f"forecast with targets=[...]")
         targets = columns if self.targets is None else check_column_list("targets", self.targets,
                                                                          columns)
+        if not targets:
+            raise ValueError("targets is empty: name at least one column to forecast")
         self.targets_ = self.channels_ = targets
         self.lookback_ = self.season
         shortest = min(len(frame) for frame in frames.values())

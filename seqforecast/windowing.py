@@ -372,9 +372,16 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         inverse = TRANSFORMS[self.target_transform][2]
         offsets = self._reference_offsets(np.arange(self.gap + 1, self.gap + Y.shape[1] + 1))
         observed = offsets <= 0  # steps whose reference is an observed row: all at once
-        out[:, observed] = inverse(Y[:, observed], history[:, offsets[observed] - 1])
-        for step in np.flatnonzero(~observed):  # 'seasonal_diff' reading an earlier step
-            out[:, step] = inverse(Y[:, step], out[:, offsets[step] - self.gap - 1])
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below, in these terms
+            out[:, observed] = inverse(Y[:, observed], history[:, offsets[observed] - 1])
+            for step in np.flatnonzero(~observed):  # 'seasonal_diff' reading an earlier step
+                out[:, step] = inverse(Y[:, step], out[:, offsets[step] - self.gap - 1])
+        if not np.isfinite(out).all() and np.isfinite(Y).all() and np.isfinite(last).all():
+            window, step, target = np.argwhere(~np.isfinite(out))[0]
+            raise ValueError(f"the inverse of target_transform={self.target_transform!r} "
+                             f"overflows: window {window}'s step {step + 1} of target "
+                             f"{target} is {Y[window, step, target]:g} relative to its "
+                             f"reference, beyond float64's range (~1.8e308)")
         return out.reshape(len(Y), -1)
 
     def origin_values(self, values, origins):

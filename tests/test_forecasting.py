@@ -272,6 +272,8 @@ def test_naive_forecasters():
     scale = np.mean(np.abs(train[12:] - train[:-12]))
     fold = result.predictions[result.predictions["fold"] == 0]
     assert result.by_fold.loc[0, "MASE"] == pytest.approx(fold["error"].abs().mean() / scale)
+    with pytest.raises(ValueError, match="targets is empty"):
+        NaiveForecaster(targets=[]).fit(data)
 
 
 def test_recurrent_forecasters_beat_the_baselines_on_airline_passengers():

@@ -349,6 +349,20 @@ def test_complex_values_are_refused_with_advice():
             diff.inverse_transform_targets(np.ones((1, 1)), np.ones((1, 1)) * 1j)
 
 
+def test_an_inverse_transform_that_overflows_says_so():
+    frame = pd.DataFrame({"a": np.arange(1.0, 11.0)},
+                         index=pd.date_range("2024-01-01", periods=10, freq="D"))
+    log = SlidingWindowTransformer(3, 2, target_transform="log_return").fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from numpy on the way
+        np.testing.assert_allclose(log.inverse_transform_targets([[0.0, 700.0]], [[1.0]]),
+                                   [[1.0, np.exp(700.0)]])
+        with pytest.raises(ValueError, match=r"the inverse of target_transform='log_return' "
+                                             r"overflows: window 0's step 2 of target 0 is "
+                                             r"710 relative to its reference"):
+            log.inverse_transform_targets([[0.0, 710.0]], [[1.0]])
+
+
 def test_check_series_refuses_an_index_it_cannot_put_in_time_order():
     """Missing labels (NaN, NaT) and labels of types that do not compare are named as such,
     before the duplicate and the sorting checks."""
