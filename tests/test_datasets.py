@@ -1,11 +1,9 @@
-"""The dataset loaders: index, columns, frequency, documented gaps, and the files in the wheel."""
+"""The dataset loaders: index, columns, frequency, documented gaps.
+
+The files in the wheel and the lookup of the files: tests/test_packaging.py.
+"""
 import pathlib
-import shutil
-import subprocess
-import sys
-import zipfile
 from dataclasses import dataclass
-from importlib.resources import files
 
 import numpy as np
 import pandas as pd
@@ -13,8 +11,8 @@ import pytest
 
 from seqforecast import datasets
 
-DATA = files("seqforecast.datasets") / "data"
 REPO = pathlib.Path(__file__).resolve().parents[1]
+DATA = REPO / "datasets"  # the one copy of the bundled files
 
 
 @dataclass
@@ -209,17 +207,3 @@ def test_seattle_weather_label_is_categorical():
     weather = datasets.load_seattle_weather()["weather"]
     assert weather.cat.categories.tolist() == ["drizzle", "fog", "rain", "snow", "sun"]
     assert not weather.cat.ordered
-
-
-def test_wheel_contains_every_data_file(tmp_path):
-    # Build from a copy so that a stale build/ folder in the checkout cannot mask a missing file.
-    source = tmp_path / "source"
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
-        ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q",
-                    "-w", str(tmp_path / "wheel")], check=True)
-    (wheel,) = (tmp_path / "wheel").glob("seqforecast-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {f"seqforecast/datasets/data/{p.name}" for p in DATA.iterdir()}
-    assert len(expected) == 14  # 13 data files and the README
-    assert expected <= names

@@ -1,8 +1,17 @@
 """Real time series shipped with seqforecast, one loader per file.
 
-Every file in ``seqforecast/datasets/data/`` is a byte-for-byte copy of public data that
-ships inside a package on PyPI; ``data/README.md`` records where each one comes from and
-its license.  Nothing was synthesised.
+Every bundled data file is a byte-for-byte copy of public data that ships inside a package
+on PyPI; the ``README.md`` beside them records where each one comes from and its license.
+Nothing was synthesised.
+
+Where the files are: the repository keeps the one copy of them in its top-level
+``datasets/`` folder; the wheel ships that folder inside the package as
+``seqforecast/datasets/data/`` (a ``package-dir`` mapping in ``pyproject.toml``).  The
+loaders look for a file first in the installed package data,
+``importlib.resources.files("seqforecast.datasets") / "data" / <file name>``, then in the
+source checkout this module was imported from, ``<repository>/datasets/<file name>`` (an
+editable install, or the checkout on ``sys.path``), and raise :class:`FileNotFoundError`
+naming both places if neither has it.
 
 Conventions shared by the loaders:
 
@@ -23,11 +32,11 @@ Conventions shared by the loaders:
 * Time zones: the two files that state one (sea temperature with ``Z``, water flow with
   ``+01:00``/``+02:00`` offsets) are returned timezone-aware in UTC.  The other files carry
   no zone and are returned naive, as written.
-* The raw files can be read directly at
-  ``importlib.resources.files("seqforecast.datasets") / "data" / <file name>``.
+* The raw files can be read directly at the places above.
 """
 from functools import partial
 from importlib.resources import files
+from pathlib import Path
 
 import pandas as pd
 
@@ -48,9 +57,31 @@ __all__ = [
 ]
 
 
+# The two places a bundled file can be, in the order they are searched (see the module
+# docstring): the package data of an installed wheel, and the source checkout's datasets/
+# folder (this file is <repository>/seqforecast/datasets/__init__.py).
+_PACKAGE_DATA = files(__package__) / "data"
+_CHECKOUT_DATA = Path(__file__).resolve().parents[2] / "datasets"
+
+
+def _data_file(name):
+    """The bundled file ``name``: a path (or :class:`~importlib.resources.abc.Traversable`).
+
+    Raises :class:`FileNotFoundError`, naming both places, when neither has it.
+    """
+    for folder in (_PACKAGE_DATA, _CHECKOUT_DATA):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"bundled data file {name!r} not found: neither in the installed package data "
+        f"({_PACKAGE_DATA}) nor in the source checkout's datasets folder ({_CHECKOUT_DATA}). "
+        f"Reinstall seqforecast (a broken install), or restore the file in datasets/.")
+
+
 def _load(name, time_column, index_name, columns, parse=pd.to_datetime, freq=None,
           drop_repeated_times=False, **read_csv_kwargs):
-    """Read ``data/<name>`` into a DataFrame indexed by its parsed time column.
+    """Read the bundled file ``name`` (found by :func:`_data_file`) into a DataFrame indexed
+    by its parsed time column.
 
     ``columns`` maps the file's column names to the returned names; other columns are
     not returned.  The time column is read as text and converted by ``parse``.  With
@@ -58,7 +89,7 @@ def _load(name, time_column, index_name, columns, parse=pd.to_datetime, freq=Non
     ``freq`` makes pandas check that every step of the index follows it.
     """
     compression = "gzip" if name.endswith(".gz") else None
-    with (files(__package__) / "data" / name).open("rb") as f:
+    with _data_file(name).open("rb") as f:
         raw = pd.read_csv(f, compression=compression, dtype={time_column: str},
                           **read_csv_kwargs)
     df = raw[list(columns)].rename(columns=columns)
