@@ -11,7 +11,7 @@ Progress goes to stderr, the report to stdout.
 Protocol
 --------
 Every model is scored on the same rolling-origin folds of the same series:
-:func:`seqforecast.forecasting.backtest` with ``refit=True`` (expanding
+:func:`seqforecast.evaluation.backtest` with ``refit=True`` (expanding
 window: each fold is fitted on every row before its test block) and
 ``n_folds`` test blocks of ``test_size`` rows at the end of the series.
 Every row of a test block that leaves ``horizon`` rows after it (and the
@@ -112,7 +112,8 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from seqforecast import datasets, forecasting
-from seqforecast.forecasting import NaiveForecaster, SequenceForecaster, backtest
+from seqforecast.evaluation import backtest
+from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from torch_twin import TorchDefaultRegressor  # noqa: E402

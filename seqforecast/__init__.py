@@ -1,7 +1,7 @@
 """seqforecast: recurrent neural networks for time-series forecasting, written with Numba."""
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
-from .forecasting import (NaiveForecaster, SequenceForecaster, backtest, compare,
-                          default_regressor)
+from .evaluation import backtest, compare
+from .forecasting import NaiveForecaster, SequenceForecaster, default_regressor
 from .recurrent import Cell
 from .windowing import SlidingWindowTransformer
 

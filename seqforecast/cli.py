@@ -40,7 +40,9 @@ from sklearn.linear_model import Ridge
 
 from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
-from .forecasting import NaiveForecaster, SequenceForecaster, _infer_freq, compare, infer_season
+from .evaluation import compare
+from .forecasting import NaiveForecaster, SequenceForecaster
+from .timeindex import _infer_freq, infer_season
 
 # What ``forecast --model auto`` backtests, simplest first, and the baselines the guard
 # compares a network with.

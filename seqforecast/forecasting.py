@@ -1,31 +1,32 @@
-"""Forecasters on pandas time series: SequenceForecaster, NaiveForecaster and backtesting.
+"""Forecasters on pandas time series: SequenceForecaster and NaiveForecaster.
 
 A forecaster is fitted on a DataFrame (or Series) indexed by time and
 ``predict(horizon)`` returns a DataFrame indexed by the next ``horizon``
 timestamps.  Several series with the same columns, passed as a dict, train
-one global model.  :func:`backtest` replays the forecaster on rolling
-origins and measures its errors per fold and per horizon step; its
-residuals give conformal prediction intervals.  :func:`compare` backtests
-several forecasters on the same folds.
+one global model.  ``forecast_block(data)`` forecasts from every origin of
+a block of rows that follows the fit, the forecasts that ``score`` and
+:func:`seqforecast.evaluation.backtest` measure.
+
+This module holds the forecasters (``_Forecaster``, their shared base,
+:class:`SequenceForecaster`, :class:`NaiveForecaster`), the default
+recurrent regressor (:func:`default_regressor` and its training recipe
+constants) and :data:`MAX_STEPS`.  Backtesting, comparison, metrics and
+prediction intervals are in :mod:`seqforecast.evaluation`; frequencies
+and timestamps in :mod:`seqforecast.timeindex`.
 """
 import math
-import time
-import warnings
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import Ridge
-from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error,
-                             root_mean_squared_error)
+from sklearn.metrics import mean_absolute_error
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import (check_column_list, check_int, check_int_parameters, is_choice, is_int,
-                      is_real, shown)
+from ._checks import check_column_list, check_int, check_int_parameters, is_choice, is_int, shown
+from .timeindex import _frequency, _future_index, infer_season
 from .windowing import SlidingWindowTransformer, check_series
 
 # The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
@@ -151,8 +152,80 @@ class _Forecaster(BaseEstimator):
         -------
         float
         """
-        actual, predicted, _ = self._test_forecasts(data)
+        actual, predicted, _ = self.forecast_block(data)
         return -mean_absolute_error(actual.reshape(-1), predicted.reshape(-1))
+
+    def forecast_block(self, data, history=None):
+        """Forecasts from every origin in a block of rows that follows the fit, with the actuals.
+
+        The forecaster is not refitted: each origin forecasts ``horizon``
+        steps from the rows up to it.  The origins are the last row before
+        ``data`` and every row of ``data`` that leaves at least ``horizon``
+        rows after it (a direct forecaster with future covariates needs as
+        many rows as its windows read ahead, if more).  :meth:`score` and
+        :func:`seqforecast.evaluation.backtest` measure these forecasts.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or pandas.Series of shape (n_rows, n_columns)
+            The rows right after ``history``, at the fitted frequency, with
+            (at least) the fitted columns ``channels_``.
+        history : pandas.DataFrame of shape (n_history, n_channels), optional
+            The rows before ``data`` that the first forecasts read: the
+            ``channels_`` columns, in that order, and at least the last
+            ``lookback_`` rows, e.g.
+            ``train[forecaster.channels_].iloc[-forecaster.lookback_:]``.
+            Default: the end of the fitted series (``history_``), for a
+            forecaster fitted on a single series.
+
+        Returns
+        -------
+        actual : numpy.ndarray of shape (n_origins, horizon, n_targets)
+            The targets (``targets_``) at the ``horizon`` steps after each origin.
+        predicted : numpy.ndarray of shape (n_origins, horizon, n_targets)
+            Their forecasts, in the series' units.
+        origins : numpy.ndarray of int of shape (n_origins,)
+            The origins' positions in the rows of ``history`` followed by
+            ``data`` (``len(history) - 1``: the last row of ``history``).
+
+        Raises
+        ------
+        ValueError
+            If ``history`` is None for a forecaster fitted on several
+            series, or ``data`` does not start right after ``history``, is
+            not regular at the fitted frequency, lacks a fitted column or
+            has too few rows for one origin.
+        """
+        check_is_fitted(self)
+        if history is None:
+            if self._names is not None:
+                raise ValueError("scoring needs a forecaster fitted on a single series")
+            history = self.history_[None]
+        test = check_series(data, "data", self.missing)
+        expected = _future_index(history.index[-1], self.freq_, len(test))
+        if test.index[0] != expected[0]:
+            raise ValueError(f"data must start right after the fitted series, at {expected[0]}; "
+                             f"it starts at {test.index[0]} (a TimeSeriesSplit must have gap=0)")
+        if not test.index.equals(expected):
+            row = int(np.flatnonzero(test.index != expected)[0])
+            raise ValueError(f"data is not regular at the fitted frequency "
+                             f"{self.freq_.freqstr}: row {row} is {test.index[row]}, expected "
+                             f"{expected[row]}")
+        absent = [c for c in self.channels_ if c not in test.columns]
+        if absent:
+            raise ValueError(f"data lacks the columns {absent}")
+        values = np.concatenate([history.to_numpy(), test[self.channels_].to_numpy()])
+        n_steps = self._check_steps(None)
+        first = len(history) - 1
+        last = len(values) - 1 - max(n_steps, self._future_rows(n_steps))
+        if last < first:
+            raise ValueError(f"data has {len(test)} rows; forecasting {n_steps} steps needs at "
+                             f"least {max(n_steps, self._future_rows(n_steps))}")
+        origins = np.arange(first, last + 1)
+        predicted = self._forecast(values, origins, n_steps)
+        k = len(self.targets_)
+        actual = values[origins[:, None] + np.arange(1, n_steps + 1), :k]
+        return actual, predicted, origins
 
     # -- shared plumbing ------------------------------------------------------------
 
@@ -222,42 +295,6 @@ class _Forecaster(BaseEstimator):
 
     def _future_covariates(self):
         return []
-
-    def _test_forecasts(self, data, history=None):
-        """Forecasts from every origin in a test block: (actual, predicted, origin positions).
-
-        ``actual`` and ``predicted`` have shape (n_origins, horizon, n_targets).
-        """
-        check_is_fitted(self)
-        if history is None:
-            if self._names is not None:
-                raise ValueError("scoring needs a forecaster fitted on a single series")
-            history = self.history_[None]
-        test = check_series(data, "data", self.missing)
-        expected = _future_index(history.index[-1], self.freq_, len(test))
-        if test.index[0] != expected[0]:
-            raise ValueError(f"data must start right after the fitted series, at {expected[0]}; "
-                             f"it starts at {test.index[0]} (a TimeSeriesSplit must have gap=0)")
-        if not test.index.equals(expected):
-            row = int(np.flatnonzero(test.index != expected)[0])
-            raise ValueError(f"data is not regular at the fitted frequency "
-                             f"{self.freq_.freqstr}: row {row} is {test.index[row]}, expected "
-                             f"{expected[row]}")
-        absent = [c for c in self.channels_ if c not in test.columns]
-        if absent:
-            raise ValueError(f"data lacks the columns {absent}")
-        values = np.concatenate([history.to_numpy(), test[self.channels_].to_numpy()])
-        n_steps = self._check_steps(None)
-        first = len(history) - 1
-        last = len(values) - 1 - max(n_steps, self._future_rows(n_steps))
-        if last < first:
-            raise ValueError(f"data has {len(test)} rows; forecasting {n_steps} steps needs at "
-                             f"least {max(n_steps, self._future_rows(n_steps))}")
-        origins = np.arange(first, last + 1)
-        predicted = self._forecast(values, origins, n_steps)
-        k = len(self.targets_)
-        actual = values[origins[:, None] + np.arange(1, n_steps + 1), :k]
-        return actual, predicted, origins
 
 
 # The default training recipe, in optimizer steps rather than epochs, so that a
@@ -363,7 +400,7 @@ class SequenceForecaster(_Forecaster):
     season : int or None, default=None
         The period, in rows, of ``target_transform='seasonal_diff'`` (and
         of the 'seasonal_diff' candidate of 'auto', where None means
-        :func:`infer_season` of the frequency).
+        :func:`~seqforecast.timeindex.infer_season` of the frequency).
     ar_window : 'auto', int or None, default='auto'
         The linear autoregressive path of a seqforecast RNN regressor (see
         its ``ar_window``): 'auto' turns it on over the whole window when
@@ -565,7 +602,7 @@ class SequenceForecaster(_Forecaster):
                 season=season if candidate == "seasonal_diff" else None)
             try:
                 proxy.fit(heads if self._names else heads[None])
-                errors = [_relative_squared_error(*proxy._test_forecasts(
+                errors = [_relative_squared_error(*proxy.forecast_block(
                               frame.iloc[-n_test[name]:], proxy.history_[name])[:2],
                               heads[name][proxy.targets_].to_numpy())
                           for name, frame in frames.items()]
@@ -695,7 +732,7 @@ class NaiveForecaster(_Forecaster):
         1: every step repeats the last value; m > 1: step h repeats the
         value m steps before it (seasonal naive).
     horizon : int, default=1
-        Steps :meth:`score` and :func:`backtest` evaluate.
+        Steps :meth:`score` and :func:`~seqforecast.evaluation.backtest` evaluate.
     targets : str, list of str or None, default=None
         Columns to forecast (a str names one, each at most once); None: the
         only column (data with several columns must name its targets).
@@ -733,236 +770,6 @@ class NaiveForecaster(_Forecaster):
         return values[origins[:, None] + steps - back]
 
 
-@dataclass
-class BacktestResult:
-    """What :func:`backtest` measured.
-
-    Attributes
-    ----------
-    predictions : pandas.DataFrame
-        One row per fold, origin, step and target: ``actual``, ``predicted``
-        and ``error`` (predicted - actual).
-    by_fold : pandas.DataFrame
-        MAE, RMSE, MAPE and MASE per fold (over all its origins, steps and
-        targets).  MAPE is a fraction, and NaN where an actual value is 0.
-        MASE is NaN where the in-sample error of the seasonal naive forecast
-        (its denominator) is 0: the fold's training rows of a target repeat
-        every ``season`` rows (for season 1, they are constant).
-    by_step : pandas.DataFrame
-        The same metrics per horizon step, over all folds.
-    """
-
-    predictions: pd.DataFrame
-    by_fold: pd.DataFrame
-    by_step: pd.DataFrame
-
-    def interval_half_widths(self, coverage=0.9):
-        """Conformal half-widths per horizon step and target.
-
-        The ``ceil((n + 1) * coverage)``-th smallest of the n absolute
-        backtest errors of each step and target (split conformal
-        prediction), so that a new error falls inside with probability at
-        least ``coverage`` when errors are exchangeable.
-
-        Returns
-        -------
-        pandas.DataFrame of shape (horizon, n_targets)
-        """
-        if not is_real(coverage, 0, 1, include_low=False):
-            raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
-        widths = {}
-        for key, errors in self.predictions.groupby(["step", "target"])["error"]:
-            sizes = np.sort(np.abs(errors.to_numpy()))
-            rank = _conformal_rank(len(sizes), coverage)
-            if rank > len(sizes):
-                needed = next(n for n in range(1, 10 ** 7) if _conformal_rank(n, coverage) <= n)
-                raise ValueError(f"coverage={coverage} needs at least {needed} backtest errors "
-                                 f"per step; there are {len(sizes)}")
-            widths[key] = sizes[rank - 1]
-        return pd.Series(widths).rename_axis(["step", "target"]).unstack("target")
-
-    def prediction_intervals(self, forecast, coverage=0.9):
-        """Lower and upper bounds around a forecast of a single series.
-
-        Parameters
-        ----------
-        forecast : pandas.DataFrame
-            ``forecaster.predict(h)`` with h up to the backtested horizon:
-            some or all of the backtested targets as columns.
-        coverage : float, default=0.9
-
-        Returns
-        -------
-        lower, upper : pandas.DataFrame
-            Same index and columns as ``forecast``.
-
-        Raises
-        ------
-        TypeError
-            If ``forecast`` is not a DataFrame.
-        ValueError
-            If it holds several series, columns the backtest did not
-            forecast, or more steps than it did.
-        """
-        if not isinstance(forecast, pd.DataFrame):
-            hint = ": pass forecast.to_frame()" if isinstance(forecast, pd.Series) else ""
-            raise TypeError(f"forecast must be a DataFrame, as forecaster.predict() returns, got "
-                            f"{shown(forecast)}{hint}")
-        if isinstance(forecast.index, pd.MultiIndex):
-            raise ValueError("forecast holds several series (a global model's forecast); the "
-                             "backtest scored one: pass that series' forecast, forecast.loc[name]")
-        widths = self.interval_half_widths(coverage)
-        unknown = [c for c in forecast.columns if c not in widths.columns]
-        if unknown:
-            raise ValueError(f"forecast has the columns {list(forecast.columns)}, but the backtest "
-                             f"forecast {list(widths.columns)}: {unknown} have no backtest errors")
-        if len(forecast) > len(widths):
-            raise ValueError(f"the backtest covered {len(widths)} steps; the forecast has "
-                             f"{len(forecast)}")
-        half = widths.iloc[:len(forecast)][list(forecast.columns)].to_numpy()
-        return forecast - half, forecast + half
-
-
-def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
-    """Rolling-origin evaluation: refit on an expanding window, forecast the next block.
-
-    The last ``n_folds * test_size`` rows of ``data`` are cut into
-    ``n_folds`` consecutive test blocks.  For each block the forecaster is
-    fitted on every row before it (see ``refit``) and forecasts
-    ``horizon`` steps from every origin in the block, as
-    :meth:`~SequenceForecaster.score` does.
-
-    Parameters
-    ----------
-    forecaster : SequenceForecaster or NaiveForecaster
-        Cloned before fitting.
-    data : pandas.DataFrame or pandas.Series
-        One series.
-    n_folds : int, default=5
-    test_size : int, optional
-        Rows per test block; default ``max(horizon, len(data) // (2 * n_folds))``.
-    refit : bool or int, default=True
-        True: refit for every fold; False: fit on the first fold's training
-        rows only (later folds reuse it, with the newer rows as history);
-        an int k: refit every k folds.
-    season : int, default=1
-        Season of the naive forecast that scales MASE (1: last value).
-
-    Returns
-    -------
-    BacktestResult
-
-    Raises
-    ------
-    TypeError
-        If ``forecaster`` is not a seqforecast forecaster (a regressor must be
-        wrapped in a SequenceForecaster) or ``data`` is not one series.
-    ValueError
-        If an int option (or an int parameter of the forecaster) is not an
-        int, or too small, or the data is too short or not regular.
-
-    Warns
-    -----
-    UserWarning
-        For a fold whose MASE is undefined (NaN, see :class:`BacktestResult`).
-    """
-    _check_forecaster(forecaster, "forecaster")
-    forecaster._check_parameters()
-    n_folds = check_int(n_folds, "n_folds")
-    season = check_int(season, "season")
-    if not (isinstance(refit, bool) or is_int(refit)):
-        raise ValueError(f"refit must be True, False or a positive int, got {shown(refit)}")
-    if isinstance(data, Mapping):
-        raise TypeError("backtest scores one series, got a dict: backtest each series on its "
-                        "own, {name: backtest(forecaster, frame) for name, frame in data.items()}")
-    if isinstance(data, pd.DataFrame | pd.Series) and data.isna().any(axis=None):
-        raise ValueError("backtest needs data without missing values: NaN actuals cannot be "
-                         "scored, and filling them across folds would leak the future into "
-                         "the training rows; fill the data first")
-    data = check_series(data, "data")
-    _frequency(data.index, forecaster.freq, "data")
-    horizon = forecaster.horizon
-    test_size = max(horizon, len(data) // (2 * n_folds)) if test_size is None else test_size
-    test_size = check_int(test_size, "test_size", horizon, low_name="horizon")
-    start = len(data) - n_folds * test_size
-    if start < 1:
-        raise ValueError(f"{n_folds} folds of {test_size} rows need more than "
-                         f"{n_folds * test_size} rows; data has {len(data)}")
-    every = 1 if refit is True else (math.inf if refit is False else int(refit))
-    rows, fold_metrics = [], []
-    fitted = None
-    for fold in range(n_folds):
-        end = start + fold * test_size
-        train, test = data.iloc[:end], data.iloc[end:end + test_size]
-        if fitted is None or fold % every == 0:
-            fitted = clone(forecaster).fit(train)
-        history = train[fitted.channels_].iloc[-fitted.lookback_:]
-        actual, predicted, origins = fitted._test_forecasts(test, history)
-        scale = _naive_scale(train[fitted.targets_].to_numpy(), season)
-        _warn_undefined_mase(scale, fitted.targets_, season, fold)
-        fold_metrics.append(_metrics(actual, predicted, scale))
-        n, steps, k = actual.shape
-        origin_index = history.index.append(test.index)[origins]
-        rows.append(pd.DataFrame({
-            "fold": fold,
-            "origin": np.repeat(origin_index, steps * k),
-            "step": np.tile(np.repeat(np.arange(1, steps + 1), k), n),
-            "target": np.tile(fitted.targets_, n * steps),
-            "actual": actual.reshape(-1),
-            "predicted": predicted.reshape(-1),
-            "scale": np.tile(scale, n * steps)}))
-    predictions = pd.concat(rows, ignore_index=True)
-    predictions["error"] = predictions["predicted"] - predictions["actual"]
-    by_fold = pd.DataFrame(fold_metrics, index=pd.RangeIndex(n_folds, name="fold"))
-    by_step = pd.DataFrame(
-        {step: _metrics(group["actual"].to_numpy(), group["predicted"].to_numpy(),
-                        group["scale"].to_numpy())
-         for step, group in predictions.groupby("step")}).T.rename_axis("step")
-    return BacktestResult(predictions.drop(columns="scale"), by_fold, by_step)
-
-
-def compare(forecasters, data, **backtest_options):
-    """Backtest several forecasters on the same folds and tabulate their mean metrics.
-
-    Parameters
-    ----------
-    forecasters : dict of str to SequenceForecaster or NaiveForecaster
-        A scikit-learn regressor goes in a SequenceForecaster first, e.g.
-        ``{"ridge": SequenceForecaster(Ridge(), window=24)}``.
-    data : pandas.DataFrame or pandas.Series
-    **backtest_options
-        Passed to :func:`backtest` (``n_folds``, ``test_size``, ``refit``, ``season``).
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        One row per forecaster: MAE, RMSE, MAPE and MASE averaged over the
-        folds, and the seconds its backtest took.
-    results : dict of str to BacktestResult
-
-    Raises
-    ------
-    TypeError
-        If ``forecasters`` is not a dict of forecasters; each is checked
-        before any is backtested.
-    """
-    if not isinstance(forecasters, Mapping):
-        raise TypeError(f"forecasters must be a dict of name to forecaster, e.g. "
-                        f"{{'ridge': SequenceForecaster(Ridge(), window=24)}}, got "
-                        f"{shown(forecasters)}")
-    if not forecasters:
-        raise ValueError("forecasters is empty: give at least one")
-    for name, forecaster in forecasters.items():
-        _check_forecaster(forecaster, f"forecasters[{name!r}]")
-        forecaster._check_parameters()
-    results, rows = {}, {}
-    for name, forecaster in forecasters.items():
-        started = time.perf_counter()
-        results[name] = backtest(forecaster, data, **backtest_options)
-        rows[name] = {**results[name].by_fold.mean(), "seconds": time.perf_counter() - started}
-    return pd.DataFrame(rows).T.rename_axis("model"), results
-
-
 def _covariate_frame(covariates, columns):
     """``future_covariates`` cut to the future covariates ``columns``, as a DataFrame.
 
@@ -986,19 +793,6 @@ def _covariate_frame(covariates, columns):
     if absent:
         raise ValueError(f"future_covariates lacks the columns {absent}")
     return covariates[columns]
-
-
-def _check_forecaster(forecaster, label):
-    """Raise a TypeError unless ``forecaster`` is a seqforecast forecaster; ``label`` names it."""
-    if isinstance(forecaster, _Forecaster):
-        return
-    if isinstance(forecaster, type) and issubclass(forecaster, _Forecaster):
-        raise TypeError(f"{label} is the class {forecaster.__name__}: pass an instance, "
-                        f"{forecaster.__name__}(...)")
-    hint = (f": wrap a regressor as SequenceForecaster({forecaster!r}, window=..., horizon=...)"
-            if hasattr(forecaster, "fit") and hasattr(forecaster, "predict") else "")
-    raise TypeError(f"{label} must be a SequenceForecaster or NaiveForecaster, got "
-                    f"{shown(forecaster)}{hint}")
 
 
 def _unit_exponents(values, axis):
@@ -1029,47 +823,6 @@ def _standard_scaler(values):
     return scaler
 
 
-def _conformal_rank(n, coverage):
-    """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1)."""
-    return math.ceil((n + 1) * coverage - 1e-9)
-
-
-def _metrics(actual, predicted, scale):
-    """MAE, RMSE, MAPE (sklearn's) and MASE; ``scale`` broadcasts against the last axis."""
-    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
-    # MAPE divides by the actual values: undefined (NaN) when one of them is 0.
-    mape = (np.nan if (actual == 0).any() else
-            mean_absolute_percentage_error(actual.reshape(-1), predicted.reshape(-1)))
-    # MASE divides by the naive scale: undefined (NaN) when one of them is 0 (see _naive_scale).
-    mase = (np.nan if (np.asarray(scale) == 0).any() else
-            float(np.mean(np.abs(predicted - actual) / scale)))
-    return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
-            "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
-            "MAPE": mape, "MASE": mase}
-
-
-def _naive_scale(values, season):
-    """In-sample MAE of the seasonal naive forecast per column (MASE's denominator).
-
-    0 for a column that repeats itself every ``season`` rows (a constant
-    one, for season 1): its MASE is undefined.
-    """
-    if len(values) <= season:
-        raise ValueError(f"MASE needs more than season={season} training rows")
-    return np.array([mean_absolute_error(column[season:], column[:-season])
-                     for column in values.T])
-
-
-def _warn_undefined_mase(scale, targets, season, fold):
-    """Warn that ``fold``'s MASE is NaN if the naive scale of a target is 0."""
-    flat = [target for target, value in zip(targets, scale) if value == 0]
-    if flat:
-        how = "are constant" if season == 1 else f"repeat every season={season} rows"
-        warnings.warn(f"fold {fold}: MASE is undefined (NaN): the training rows of {flat} {how}, "
-                      f"so the seasonal naive forecast that scales MASE has no in-sample error "
-                      f"(a scale of 0)", UserWarning, stacklevel=3)
-
-
 def _relative_squared_error(actual, predicted, reference):
     """Mean squared error of forecasts, each target's divided by its variance in ``reference``.
 
@@ -1080,73 +833,3 @@ def _relative_squared_error(actual, predicted, reference):
     variance = np.var(reference, axis=0)
     variance = np.where(variance > 0, variance, 1.0)
     return float(np.mean((predicted - actual) ** 2 / variance))
-
-
-def infer_season(freq):
-    """The season of a frequency where it is obvious, else 1.
-
-    24 for hourly, 48 for 30-minute, 7 for daily, 5 for business-daily,
-    52 for weekly, 12 for monthly and 4 for quarterly data.
-
-    Parameters
-    ----------
-    freq : str or pandas.DateOffset or None
-
-    Returns
-    -------
-    int
-    """
-    if freq is None:
-        return 1
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)):  # fixed steps (Day: pandas 3)
-        by_step = {pd.Timedelta(hours=1): 24, pd.Timedelta(minutes=30): 48,
-                   pd.Timedelta(days=1): 7}
-        return by_step.get(pd.Timedelta(offset), 1)
-    if offset.n != 1:
-        return 1
-    if type(offset) is pd.offsets.BusinessDay:  # not a CustomBusinessDay with its own week
-        return 5
-    if isinstance(offset, pd.offsets.Week):
-        return 52
-    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd,
-                           pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)):
-        return 12
-    if isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
-                           pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
-        return 4
-    return 1
-
-
-def _frequency(index, freq, label):
-    if not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
-        raise TypeError(f"{label} must be indexed by a DatetimeIndex or TimedeltaIndex, got "
-                        f"{type(index).__name__}")
-    if freq is None:
-        freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
-        if freq is None:
-            raise ValueError(f"cannot infer the frequency of {label}'s timestamps (irregular, "
-                             f"or gaps): pass freq=... and make the series regular, e.g. "
-                             f"data.asfreq(freq) and fill the new rows")
-    freq = pd.tseries.frequencies.to_offset(freq)
-    expected = _future_index(index[0] - freq, freq, len(index))
-    if not index.equals(expected):
-        first = int(np.flatnonzero(index != expected)[0])
-        raise ValueError(f"{label} is not regular at frequency {freq.freqstr}: row {first} is "
-                         f"{index[first]}, expected {expected[first]}")
-    return freq
-
-
-def _infer_freq(index):
-    try:  # pandas >= 3.1 warns unless it may return an offset
-        with pd.option_context("future.infer_freq_returns_offset", True):
-            return pd.infer_freq(index)
-    except pd.errors.OptionError:
-        return pd.infer_freq(index)
-
-
-def _future_index(last, freq, periods, name=None):
-    """The ``periods`` timestamps after ``last``."""
-    if isinstance(last, pd.Timedelta):
-        return pd.timedelta_range(start=last + freq, periods=periods, freq=freq, name=name)
-    return pd.date_range(start=last + freq, periods=periods, freq=freq, name=name)

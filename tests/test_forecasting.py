@@ -638,7 +638,7 @@ def test_auto_target_transform_is_the_one_whose_ridge_forecasts_the_hold_out_bes
         # scored on forecasts from every origin in the last 20%, relative to the variance.
         named = SequenceForecaster(Ridge(), window=12, horizon=6, target_transform=expected,
                                    season=auto.season_)
-        actual, predicted, _ = named.fit(data.iloc[:480])._test_forecasts(data.iloc[480:])
+        actual, predicted, _ = named.fit(data.iloc[:480]).forecast_block(data.iloc[480:])
         assert auto.transform_errors_[expected] == pytest.approx(
             np.mean((predicted - actual) ** 2) / np.var(values[:480]), rel=1e-12)
         # The fit is the fit with the chosen transform named.

@@ -1,0 +1,91 @@
+"""Time-index helpers: frequencies, regularity checks, future timestamps and seasons.
+
+Functions
+---------
+infer_season
+    The season (in rows) of a pandas frequency where it is obvious (24 for
+    hourly, 7 for daily, 12 for monthly, ...), else 1.
+_frequency
+    The frequency of a series' DatetimeIndex or TimedeltaIndex, given or
+    inferred, and a check that the index is regular at it.
+_infer_freq
+    ``pandas.infer_freq``, returning an offset where pandas allows it.
+_future_index
+    The timestamps that follow the last one at a frequency.
+
+The forecasters (:mod:`seqforecast.forecasting`), the evaluation
+(:mod:`seqforecast.evaluation`) and the command line use them; this module
+imports no other part of seqforecast.
+"""
+import numpy as np
+import pandas as pd
+
+
+def infer_season(freq):
+    """The season of a frequency where it is obvious, else 1.
+
+    24 for hourly, 48 for 30-minute, 7 for daily, 5 for business-daily,
+    52 for weekly, 12 for monthly and 4 for quarterly data.
+
+    Parameters
+    ----------
+    freq : str or pandas.DateOffset or None
+
+    Returns
+    -------
+    int
+    """
+    if freq is None:
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, (pd.offsets.Tick, pd.offsets.Day)):  # fixed steps (Day: pandas 3)
+        by_step = {pd.Timedelta(hours=1): 24, pd.Timedelta(minutes=30): 48,
+                   pd.Timedelta(days=1): 7}
+        return by_step.get(pd.Timedelta(offset), 1)
+    if offset.n != 1:
+        return 1
+    if type(offset) is pd.offsets.BusinessDay:  # not a CustomBusinessDay with its own week
+        return 5
+    if isinstance(offset, pd.offsets.Week):
+        return 52
+    if isinstance(offset, (pd.offsets.MonthBegin, pd.offsets.MonthEnd,
+                           pd.offsets.BusinessMonthBegin, pd.offsets.BusinessMonthEnd)):
+        return 12
+    if isinstance(offset, (pd.offsets.QuarterBegin, pd.offsets.QuarterEnd,
+                           pd.offsets.BQuarterBegin, pd.offsets.BQuarterEnd)):
+        return 4
+    return 1
+
+
+def _frequency(index, freq, label):
+    if not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
+        raise TypeError(f"{label} must be indexed by a DatetimeIndex or TimedeltaIndex, got "
+                        f"{type(index).__name__}")
+    if freq is None:
+        freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
+        if freq is None:
+            raise ValueError(f"cannot infer the frequency of {label}'s timestamps (irregular, "
+                             f"or gaps): pass freq=... and make the series regular, e.g. "
+                             f"data.asfreq(freq) and fill the new rows")
+    freq = pd.tseries.frequencies.to_offset(freq)
+    expected = _future_index(index[0] - freq, freq, len(index))
+    if not index.equals(expected):
+        first = int(np.flatnonzero(index != expected)[0])
+        raise ValueError(f"{label} is not regular at frequency {freq.freqstr}: row {first} is "
+                         f"{index[first]}, expected {expected[first]}")
+    return freq
+
+
+def _infer_freq(index):
+    try:  # pandas >= 3.1 warns unless it may return an offset
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            return pd.infer_freq(index)
+    except pd.errors.OptionError:
+        return pd.infer_freq(index)
+
+
+def _future_index(last, freq, periods, name=None):
+    """The ``periods`` timestamps after ``last``."""
+    if isinstance(last, pd.Timedelta):
+        return pd.timedelta_range(start=last + freq, periods=periods, freq=freq, name=name)
+    return pd.date_range(start=last + freq, periods=periods, freq=freq, name=name)
