@@ -89,7 +89,8 @@ dispatcher._LaunchConfiguration.__call__ = compile_launch
 # Device functions are compiled for the current device: make it an H100.
 dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
 
-from seqforecast.cuda import arrays, layer, training  # noqa: E402
+from seqforecast.cuda import (elementwise, launch, layer, products, reductions,  # noqa: E402
+                              rules, training)
 from seqforecast.cuda import recurrent as gpu  # noqa: E402
 from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer  # noqa: E402
 from seqforecast.network import Network  # noqa: E402
@@ -97,7 +98,8 @@ from seqforecast.recurrent import Cell  # noqa: E402
 from seqforecast.training.losses import make_loss  # noqa: E402
 from seqforecast.training.optimizers import SGD, Adam, RMSprop  # noqa: E402
 
-arrays.multiprocessors = layer.multiprocessors = lambda: 132  # an H100's, for the split sizes
+for module in (launch, products, reductions, layer):  # an H100's, for the split sizes
+    module.multiprocessors = lambda: 132
 
 CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
          Cell("lstm", coupled=True), Cell("gru")]
@@ -124,8 +126,8 @@ def main():
                     net = DeviceNetwork(network, options)
                     trainer = DeviceTrainer(net, optimizer(network.params.copy(), 0.01),
                                             make_loss(loss), **settings)
-                    batch = (arrays.gather_samples(x, index[:200]),
-                             arrays.gather_rows(y, index[:200]))
+                    batch = (elementwise.gather_samples(x, index[:200]),
+                             elementwise.gather_rows(y, index[:200]))
                     trainer.step(*batch, seed=3)
                     trainer.pop_step_norms()
                     net.forward(x)
@@ -136,10 +138,11 @@ def main():
                 gpu.backward(result.cache, device_array(result.output.shape, dtype),
                              d_hn=states, d_cn=c_states)
         many = device_array((40000, 1), dtype)  # a loss over more values than one block takes
-        arrays.mean_loss(make_loss("huber").rule, many, many, dtype(1), many,
-                         device_array(1, np.float64))
+        rules.mean_loss(make_loss("huber").rule, many, many, dtype(1), many,
+                        device_array(1, np.float64))
     kernels = {f.__qualname__.split(".")[0] for f, _ in compiled}
-    missing = {name for module in (arrays, layer, training) for name, value in vars(module).items()
+    modules = (products, reductions, elementwise, rules, layer, training)
+    missing = {name for module in modules for name, value in vars(module).items()
                if name.endswith("_kernel") and hasattr(value, "cache_info")  # kernel factories
                or isinstance(value, dispatcher.CUDADispatcher)
                and not value.targetoptions.get("device")} - kernels

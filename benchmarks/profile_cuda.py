@@ -23,7 +23,9 @@ import numpy as np
 from numba import config, cuda
 
 from bench_cuda import device_problem
-from seqforecast.cuda import arrays, layer
+from seqforecast.cuda import layer
+from seqforecast.cuda.elementwise import fill
+from seqforecast.cuda.products import matmul
 from seqforecast.cuda.recurrent import forward
 from seqforecast.recurrent import Cell
 
@@ -96,11 +98,11 @@ def main():
     h, c = (cuda.device_array((T + 1, B, H), np.float32) for _ in range(2))
     aux, hh = cuda.device_array((T, B, H), np.float32), cuda.device_array((4, B, H), np.float32)
     peephole = cuda.device_array((3, H), np.float32)
-    arrays.fill(peephole, 0)
+    fill(peephole, 0)
     one = cuda.device_array(1, np.float32)
     recurrence = (layer.LSTM, lay["weight_hh"], lay["bias_hh"], peephole, False, False, h, c,
                   gates, aux, hh, True)
-    report("kernel launch (fill 1 value)", lambda: arrays.fill(one, 0))
+    report("kernel launch (fill 1 value)", lambda: fill(one, 0))
     report("allocation of the gates", lambda: cuda.device_array(gates.shape, np.float32))
     report("input projections", lambda: layer.project_inputs(
         layer.LSTM, x, lay["weight_ih"], lay["bias_ih"], lay["bias_hh"], gates))
@@ -111,10 +113,10 @@ def main():
     for n in (1024, 4096):
         a, b = (cuda.to_device(rng.randn(n, n).astype(np.float32)) for _ in range(2))
         out = cuda.device_array((n, n), np.float32)
-        arrays.matmul(a, b, out)
+        matmul(a, b, out)
         cuda.synchronize()
         start = time.perf_counter()
-        arrays.matmul(a, b, out)
+        matmul(a, b, out)
         cuda.synchronize()
         seconds = time.perf_counter() - start
         print(f"matmul {n}x{n}x{n}: {2 * n ** 3 / seconds / 1e12:.2f} TFLOP/s")

@@ -19,8 +19,9 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
-from .network import PREDICT_CHUNK, Network, count_parameters, forward_bytes
+from .network import Network, count_parameters, forward_bytes
 from ._checks import is_int, is_real
+from .config import PREDICT_CHUNK
 from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, make_loss
@@ -672,8 +673,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _batches(self, x, y, order):
         """``take(batch)``: the samples ``order[batch]`` of x (time-major) and y."""
         if self.device == "cuda":
-            from .cuda.arrays import Workspace, gather_rows, gather_samples
+            from .cuda.elementwise import gather_rows, gather_samples
             from .cuda.training import to_device
+            from .cuda.workspace import Workspace
             index, workspace = to_device(order), Workspace()
 
             def take(batch):  # a batch overwrites the arrays of the last one of its shape
@@ -877,7 +879,7 @@ def _as_dtype(name, a, dtype, training=False):
     autoregressive path square them): at most ``sqrt(max)``, about 1.8e19
     in float32 and 1.3e154 in float64.  Checked in blocks of rows whose
     absolute values and masks take about
-    :data:`~seqforecast.network.PREDICT_CHUNK` bytes (twice the block's size).
+    :data:`~seqforecast.config.PREDICT_CHUNK` bytes (twice the block's size).
     """
     if a.dtype.kind == "f":
         info = np.finfo(dtype)

@@ -16,18 +16,10 @@ import math
 
 import numpy as np
 
+from .config import PREDICT_CHUNK
 from .cpu.products import linear, matmul
 from .recurrent import backward, forward, init_parameters, parameter_shapes, unpack
 from .training.losses import squared_error
-
-# Bytes of scratch memory predict works in at a time: a chunk of sequences is
-# copied contiguous and run through the forward pass, whose states and gates (see
-# :func:`forward_bytes`) dominate.  8 MiB keeps predict's extra memory far below the
-# size of any input large enough to need chunks (0.04 times 100,000 windows of 168
-# steps and 4 features), while a chunk still holds about 170 sequences for an LSTM of
-# 32 units over 48 steps (50 kB each): measured as fast as chunks of 4 to 64 MiB, and
-# faster than the whole input at once.
-PREDICT_CHUNK = 8 * 2 ** 20
 
 
 def _shapes(cell, input_size, hidden_sizes, n_outputs, ar_window):

@@ -315,7 +315,7 @@ class Target(NamedTuple):
         :mod:`seqforecast.cuda.layer`).
     empty : callable
         ``empty(shape, dtype)``: an uninitialised array (on the GPU possibly
-        one of an earlier run, see :class:`seqforecast.cuda.arrays.Workspace`).
+        one of an earlier run, see :class:`seqforecast.cuda.workspace.Workspace`).
     initial : callable
         ``initial(out, states, index)``: ``out[...] = states[index]``, or
         zeros when ``states`` is None.

@@ -22,8 +22,8 @@ before the process starts:
 from threadpoolctl import ThreadpoolController
 
 from ._checks import is_int
+from .config import KERNEL_BLAS_THREADS
 
-KERNEL_BLAS_THREADS = 1
 _controller = None
 
 THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

@@ -2,7 +2,7 @@
 
 The rules themselves live with their concept (:mod:`seqforecast.training.
 optimizers`, :mod:`seqforecast.training.losses`); :mod:`seqforecast.cuda.
-arrays` applies the same rules on the GPU.
+rules` applies the same rules on the GPU.
 """
 import functools
 

@@ -29,13 +29,12 @@ from numba import njit
 
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
+from ..config import CPU_FASTMATH
 from .products import linear, matmul
 
 RNN, LSTM, GRU = 0, 1, 2
 
-# No 'nnan'/'ninf' flags: a NaN must stay visible to the caller.
-_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
-_JIT = dict(cache=True, nogil=True, fastmath=_FASTMATH, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 
 _rnn_forward = njit(inline="always")(rnn_forward)
 _rnn_backward = njit(inline="always")(rnn_backward)

@@ -19,9 +19,9 @@ the same order, so the result of a row is bit-identical in both paths.
 import numpy as np
 from numba import njit
 
-# Only 'contract' (fused multiply-add): no reassociation, so the order of the
-# additions is the one written.
-_JIT = dict(cache=True, nogil=True, fastmath={"contract"}, error_model="numpy")
+from ..config import CPU_PRODUCT_FASTMATH
+
+_JIT = dict(cache=True, nogil=True, fastmath=CPU_PRODUCT_FASTMATH, error_model="numpy")
 
 
 @njit(**_JIT)

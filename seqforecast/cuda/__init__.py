@@ -2,7 +2,14 @@
 
 * :mod:`.layer` -- one recurrent layer forward and backward (the counterpart
   of :mod:`seqforecast.cpu.layer`);
-* :mod:`.arrays` -- products, reductions and element-wise rules;
+* :mod:`.products`, :mod:`.reductions`, :mod:`.elementwise` -- general
+  kernels on device arrays (tiled matrix products, fixed-order reductions,
+  element-wise operations and dropout masks), launched as :mod:`.launch`
+  sizes them;
+* :mod:`.rules` -- the optimizer updates and losses of
+  :mod:`seqforecast.training` applied on the device;
+* :mod:`.workspace` -- :class:`~.workspace.Workspace`, device arrays reused
+  from one run of a computation to the next;
 * :mod:`.recurrent` -- stacks of layers (the counterpart of
   :mod:`seqforecast.recurrent`);
 * :mod:`.training` -- :class:`~.training.DeviceNetwork` and

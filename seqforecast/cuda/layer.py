@@ -40,22 +40,23 @@ from numba import config, cuda, float64
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
 from ..cells.activations import HALF
-from .arrays import (column_sums, empty, fill, matmul, multiprocessors, numba_float,
-                     row_norms, transpose)
+from ..config import CUDA_BLOCK_THREADS as BLOCK_THREADS
+from ..config import CUDA_PERSISTENT_MAX_HIDDEN as PERSISTENT_MAX_HIDDEN
+from .elementwise import fill
+from .launch import multiprocessors, numba_float
+from .products import matmul, transpose
+from .reductions import column_sums, row_norms
+from .workspace import empty
 
 RNN, LSTM, GRU = 0, 1, 2
 N_GATES = {RNN: 1, LSTM: 4, GRU: 3}
 
-#: Largest hidden size run by the persistent kernels; larger ones run step-wise.
-PERSISTENT_MAX_HIDDEN = 512
 #: Shared memory a kernel may use without opting in to more (bytes).
 SHARED_BYTES = 48 * 1024
 #: Threads per block of the recurrent kernels, at most (one per hidden unit of a sample).
 MAX_THREADS = 1024
 # Static shared memory of the backward kernel: its per-sample squared norms.
 _ROWS_BYTES = MAX_THREADS * 8
-#: Threads per block the automatic choice of samples per block aims at.
-BLOCK_THREADS = 256
 # At most 64 registers per thread, so that blocks of 1024 threads can launch.
 _RECURRENT_JIT = {} if config.ENABLE_CUDASIM else {"max_registers": 64}
 

@@ -7,8 +7,8 @@ by the same code as on the CPU (:func:`seqforecast.recurrent.forward_layers`
 and ``backward_layers``) with the :data:`CUDA` target.  Arguments are not
 validated here (the estimators and :mod:`seqforecast.recurrent` do that);
 results are device arrays, some of them views into the cache.  Arrays are
-made by :func:`seqforecast.cuda.arrays.empty`: inside a
-:class:`~seqforecast.cuda.arrays.Workspace` they are reused by its next run
+made by :func:`seqforecast.cuda.workspace.empty`: inside a
+:class:`~seqforecast.cuda.workspace.Workspace` they are reused by its next run
 of the same shapes.
 
 ``options`` (``persistent``, ``samples_per_block``, ``shared_weights``) pick
@@ -20,7 +20,8 @@ from numba import cuda
 
 from ..recurrent import ForwardResult, Target, _check_positive, backward_layers, forward_layers
 from . import layer
-from .arrays import dropout_mask, empty, fill, multiply
+from .elementwise import dropout_mask, fill, multiply
+from .workspace import empty
 
 
 def _initial(out, states, index):
@@ -67,7 +68,7 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
 
     Parameters are those of :func:`seqforecast.recurrent.backward` as device
     arrays; ``grads`` (one dict of device arrays per layer) receives the
-    parameter gradients; from :func:`~seqforecast.cuda.arrays.empty` when omitted.
+    parameter gradients; from :func:`~seqforecast.cuda.workspace.empty` when omitted.
 
     Returns
     -------

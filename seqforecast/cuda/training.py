@@ -15,18 +15,19 @@ import math
 import numpy as np
 from numba import cuda
 
+from ..config import CUDA_PREDICT_CHUNK as PREDICT_CHUNK
+from ..config import CUDA_THREADS as THREADS
 from ..recurrent import unpack
 from ..training.trainer import StepResult
-from . import arrays
-from .arrays import (MAX_ABS, NON_FINITE, SUM_SQUARES, THREADS, Workspace, column_sums, empty,
-                     fill, matmul, summarize)
+from .elementwise import fill
+from .products import matmul
 from .recurrent import backward, forward
+from .reductions import MAX_ABS, NON_FINITE, SUM_SQUARES, column_sums, summarize
+from .rules import apply_update, mean_loss
+from .workspace import Workspace, empty
 
-# Slots of the step record (GO and BAD are the update's control, see arrays.apply_update).
+# Slots of the step record (GO and BAD are the update's control, see rules.apply_update).
 LOSS, NORM, CLIPPED, GO, BAD = range(5)
-
-# Samples per forward pass in predict: bounds the memory of the cached gate values.
-PREDICT_CHUNK = 16384
 
 
 def to_device(a):
@@ -151,7 +152,7 @@ class DeviceNetwork:
         """
         fwd, last, pred = self._outputs(x, dropout=dropout, seed=seed)
         d_pred = empty(pred.shape, pred.dtype)
-        arrays.mean_loss(loss.rule, pred, y, x.dtype.type(loss.delta), d_pred, record[LOSS:])
+        mean_loss(loss.rule, pred, y, x.dtype.type(loss.delta), d_pred, record[LOSS:])
         matmul(d_pred, last, self.grad_head["weight"], trans_a=True)
         column_sums(d_pred, self.grad_head["bias"])
         if self.ar_weight is not None:
@@ -308,8 +309,8 @@ class DeviceTrainer:
                 summarize(grad, info)
                 _check_size[1, 1](record, info, limit)
             self.optimizer.t += 1
-            arrays.apply_update(self.optimizer.rule, net.params, grad, *self.state,
-                                self.optimizer.hyper(), record[GO:])
+            apply_update(self.optimizer.rule, net.params, grad, *self.state,
+                         self.optimizer.hyper(), record[GO:])
             loss, norm, clipped, go, bad = record.copy_to_host()
         return StepResult(loss, norm, bool(clipped), None, bool(go) and not bad)
 

@@ -19,8 +19,11 @@ import reference as ref  # noqa: E402
 from test_recurrent import _problem  # noqa: E402
 from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor  # noqa: E402
 from seqforecast import recurrent as cpu  # noqa: E402
-from seqforecast.cuda import arrays  # noqa: E402
 from seqforecast.cuda import recurrent as gpu  # noqa: E402
+from seqforecast.cuda.elementwise import dropout_mask  # noqa: E402
+from seqforecast.cuda.launch import ignore_small_grid_warnings  # noqa: E402
+from seqforecast.cuda.products import matmul  # noqa: E402
+from seqforecast.cuda.reductions import column_sums, row_norms, summarize  # noqa: E402
 from seqforecast.recurrent import Cell  # noqa: E402
 
 CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
@@ -136,20 +139,20 @@ def test_matmul_and_column_sums(m, k, n):
     a, b = rng.randn(k, m), rng.randn(k, n)  # used transposed: a.T @ b
     bias, start = rng.randn(n), rng.randn(m, n)
     out = cuda.to_device(start)
-    arrays.matmul(cuda.to_device(a), cuda.to_device(b), out, accumulate=True,
-                  bias=cuda.to_device(bias), trans_a=True)
+    matmul(cuda.to_device(a), cuda.to_device(b), out, accumulate=True,
+           bias=cuda.to_device(bias), trans_a=True)
     np.testing.assert_allclose(out.copy_to_host(), start + a.T @ b + bias, rtol=1e-12, atol=1e-12)
     out = cuda.device_array((n, m))
-    arrays.matmul(cuda.to_device(b), cuda.to_device(a), out, trans_a=True, trans_b=False)
+    matmul(cuda.to_device(b), cuda.to_device(a), out, trans_a=True, trans_b=False)
     np.testing.assert_allclose(out.copy_to_host(), b.T @ a, rtol=1e-12, atol=1e-12)
     out = cuda.device_array((m, n))
-    arrays.matmul(cuda.to_device(a.T.copy()), cuda.to_device(b.T.copy()), out, trans_b=True)
+    matmul(cuda.to_device(a.T.copy()), cuda.to_device(b.T.copy()), out, trans_b=True)
     np.testing.assert_allclose(out.copy_to_host(), a.T @ b, rtol=1e-12, atol=1e-12)
     sums = cuda.device_array(n, np.float64)
-    arrays.column_sums(cuda.to_device(b), sums, cuda.to_device(b))
+    column_sums(cuda.to_device(b), sums, cuda.to_device(b))
     np.testing.assert_allclose(sums.copy_to_host(), (b * b).sum(axis=0), rtol=1e-12, atol=1e-12)
     norms = cuda.device_array(k, np.float64)
-    arrays.row_norms(cuda.to_device(b * b), norms)
+    row_norms(cuda.to_device(b * b), norms)
     np.testing.assert_allclose(norms.copy_to_host(), np.sqrt((b * b).sum(axis=1)), rtol=1e-12)
 
 
@@ -159,36 +162,36 @@ def test_batched_matmul_and_column_sums(m, k, n):
     rng = np.random.RandomState(3)
     a, b, bias = rng.randn(m, k), rng.randn(3, n, k), rng.randn(3, n)
     out = cuda.device_array((3, m, n))
-    arrays.matmul(cuda.to_device(a), cuda.to_device(b), out, bias=cuda.to_device(bias),
-                  trans_b=True)
+    matmul(cuda.to_device(a), cuda.to_device(b), out, bias=cuda.to_device(bias),
+           trans_b=True)
     np.testing.assert_allclose(out.copy_to_host(), np.einsum("mk,znk->zmn", a, b) + bias[:, None],
                                rtol=1e-12, atol=1e-12)
     c, start = rng.randn(3, k, m), rng.randn(m, n)
     out = cuda.to_device(start)
-    arrays.matmul(cuda.to_device(c), cuda.to_device(b), out, accumulate=True, trans_a=True,
-                  trans_b=True)
+    matmul(cuda.to_device(c), cuda.to_device(b), out, accumulate=True, trans_a=True,
+           trans_b=True)
     np.testing.assert_allclose(out.copy_to_host(), start + np.einsum("zkm,znk->mn", c, b),
                                rtol=1e-12, atol=1e-12)
     sums = cuda.device_array((3, k))
-    arrays.column_sums(cuda.to_device(b), sums)
+    column_sums(cuda.to_device(b), sums)
     np.testing.assert_allclose(sums.copy_to_host(), b.sum(axis=1), rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="shapes do not match"):
-        arrays.matmul(cuda.to_device(rng.randn(2, m, k)), cuda.to_device(b),
-                      cuda.device_array((3, m, n)), trans_b=True)
+        matmul(cuda.to_device(rng.randn(2, m, k)), cuda.to_device(b),
+               cuda.device_array((3, m, n)), trans_b=True)
     with pytest.raises(ValueError, match="shapes do not match"):
-        arrays.matmul(cuda.to_device(a), cuda.to_device(rng.randn(2, n, k)),
-                      cuda.device_array((3, m, n)), trans_b=True)
+        matmul(cuda.to_device(a), cuda.to_device(rng.randn(2, n, k)),
+               cuda.device_array((3, m, n)), trans_b=True)
     with pytest.raises(ValueError, match="a bias of this product"):
-        arrays.matmul(cuda.to_device(c), cuda.to_device(b), cuda.device_array((m, n)),
-                      bias=cuda.to_device(bias), trans_a=True, trans_b=True)
+        matmul(cuda.to_device(c), cuda.to_device(b), cuda.device_array((m, n)),
+               bias=cuda.to_device(bias), trans_a=True, trans_b=True)
     with pytest.raises(ValueError, match="C-contiguous"):
-        arrays.matmul(cuda.to_device(np.ones((m, 2 * k)))[:, ::2], cuda.to_device(b),
-                      cuda.device_array((3, m, n)), trans_b=True)
+        matmul(cuda.to_device(np.ones((m, 2 * k)))[:, ::2], cuda.to_device(b),
+               cuda.device_array((3, m, n)), trans_b=True)
 
 
 def test_training_steps_reuse_their_device_arrays(monkeypatch):
     """After the first step on a batch shape, a step allocates nothing, with the same results."""
-    from seqforecast.cuda.arrays import Workspace
+    from seqforecast.cuda.workspace import Workspace
     from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer
     from seqforecast.network import Network
     from seqforecast.training.losses import squared_error
@@ -233,7 +236,7 @@ def test_small_grid_warnings_are_ignored_and_others_are_not():
     message = "Grid size 1 will likely result in GPU under-utilization due to low occupancy."
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        arrays.ignore_small_grid_warnings()
+        ignore_small_grid_warnings()
         warnings.warn(message, RuntimeWarning)
         warnings.warn("another warning", RuntimeWarning)
     assert [str(w.message) for w in caught] == ["another warning"]
@@ -242,11 +245,11 @@ def test_small_grid_warnings_are_ignored_and_others_are_not():
 def test_summarize_counts_non_finite_values():
     values = np.array([3.0, -4.0, np.nan, 1.0, np.inf] + [0.5] * 70)
     info = cuda.device_array(3, np.float64)
-    arrays.summarize(cuda.to_device(values), info)
+    summarize(cuda.to_device(values), info)
     squares, largest, bad = info.copy_to_host()
     assert squares == pytest.approx(9 + 16 + 1 + 70 * 0.25)
     assert largest == np.inf and bad == 2
-    arrays.summarize(cuda.to_device(np.array([3.0, -4.0, 0.0, 1.0])), info)
+    summarize(cuda.to_device(np.array([3.0, -4.0, 0.0, 1.0])), info)
     assert info.copy_to_host()[1] == 4
 
 
@@ -322,7 +325,7 @@ def test_divergence_on_cuda_is_reported_and_leaves_a_usable_model():
 
 def test_dropout_masks_on_cuda():
     """Inverted-dropout masks: reproducible from (seed, stream), the right rate and values."""
-    masks = [arrays.dropout_mask((50, 40), np.float32, 0.3, seed, stream).copy_to_host()
+    masks = [dropout_mask((50, 40), np.float32, 0.3, seed, stream).copy_to_host()
              for seed, stream in ((7, 0), (7, 0), (7, 1), (8, 0))]
     np.testing.assert_array_equal(masks[0], masks[1])
     assert not np.array_equal(masks[0], masks[2]) and not np.array_equal(masks[0], masks[3])

@@ -1,0 +1,131 @@
+"""The tunables of seqforecast's kernels, each with its default and what it trades off.
+
+One place for every value chosen for speed or memory rather than by the
+mathematics: the fastmath flags of the CPU kernels, the BLAS threads they
+run with, the chunks ``predict`` works in, and the tile, block and
+reduction sizes and strategy limits of the CUDA kernels, which have a
+second set of defaults for Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``
+runs every thread as a Python thread: small blocks keep the tests fast and
+make test-sized problems span several blocks).  Importing this module
+imports no CUDA code.
+
+A module that uses a value copies it when it is imported, and Numba
+compiles it into the kernels as a constant (as STUMPY does with its
+fastmath flags): change a value in this file, and the change takes effect
+in a new Python process.  Assigning to an attribute of this module at run
+time reaches only the modules imported after it (``import seqforecast``
+imports the CPU kernels; the CUDA ones are imported on first use), so it is
+no way to tune a running process.  The CPU kernels are also cached on disk
+(``cache=True``), and Numba's cache notices changes to a kernel's own file
+only: after changing a CPU flag here, delete ``seqforecast/cpu/__pycache__``.
+"""
+import os
+
+from numba import config as _numba_config
+
+# -- CPU kernels ---------------------------------------------------------------------------
+
+#: Fastmath flags of the recurrent-layer kernels (:mod:`seqforecast.cpu.layer`).
+#: Default ``{"contract", "reassoc", "nsz", "arcp"}``: fused multiply-adds and
+#: reassociated sums let LLVM vectorise the loops, at the price of last bits that differ
+#: from the written order.  No 'nnan'/'ninf' flags: a NaN must stay visible to the caller.
+CPU_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
+
+#: Fastmath flags of the batch-invariant products (:mod:`seqforecast.cpu.products`).
+#: Default ``{"contract"}``: fused multiply-adds (faster, and one rounding instead of
+#: two).  Only 'contract': no reassociation, so the order of the additions is the one
+#: written, which is what makes a row's result independent of the rest of its batch.
+CPU_PRODUCT_FASTMATH = {"contract"}
+
+#: BLAS threads of the products inside the CPU kernels, see :mod:`seqforecast.threads`
+#: (whose ``KERNEL_BLAS_THREADS``, read on every call, can also be set at run time).
+#: Default 1.  More threads speed up large products on an idle machine, but spinning
+#: BLAS threads slow small ones down many times over when another process keeps a core
+#: busy; :mod:`seqforecast.threads` has the measurements.
+KERNEL_BLAS_THREADS = 1
+
+#: Bytes of scratch memory ``predict`` works in at a time (:mod:`seqforecast.network`,
+#: whose ``PREDICT_CHUNK`` is read on every call): a chunk of sequences is copied
+#: contiguous and run through the forward pass, whose states and gates (see
+#: :func:`seqforecast.network.forward_bytes`) dominate.
+#: Default 8 MiB: predict's extra memory stays far below the size of any input large
+#: enough to need chunks (0.04 times 100,000 windows of 168 steps and 4 features), while
+#: a chunk still holds about 170 sequences for an LSTM of 32 units over 48 steps (50 kB
+#: each): measured as fast as chunks of 4 to 64 MiB, and faster than the whole input at
+#: once.  The estimators also check their inputs' values in blocks of this size.
+PREDICT_CHUNK = 8 * 2 ** 20
+
+# -- CUDA kernels --------------------------------------------------------------------------
+
+#: Which set of defaults the CUDA sizes below take: ``"production"``, or the small
+#: ``"simulator"`` ones.  Default: ``"simulator"`` under ``NUMBA_ENABLE_CUDASIM=1``, else
+#: ``"production"``; the environment variable ``SEQFORECAST_CUDA_SIZES`` picks one
+#: whatever the simulator (the simulator tests run one case with the production sizes).
+CUDA_SIZES = (os.environ.get("SEQFORECAST_CUDA_SIZES")
+              or ("simulator" if _numba_config.ENABLE_CUDASIM else "production"))
+if CUDA_SIZES not in ("production", "simulator"):
+    raise ValueError(f"SEQFORECAST_CUDA_SIZES must be 'production' or 'simulator', "
+                     f"got {CUDA_SIZES!r}")
+_SIMULATOR = CUDA_SIZES == "simulator"
+
+#: Output tile of the tiled matrix product: ``CUDA_TILE x CUDA_TILE`` outputs per block.
+#: Default 64 (simulator 8).  Larger tiles load each operand value fewer times, but give
+#: a small output fewer blocks (its inner dimension is then split over more blocks, and
+#: the parts are added in a second pass).  A multiple of :data:`CUDA_MICRO`.
+CUDA_TILE = 8 if _SIMULATOR else 64
+
+#: Depth of the product's tiles: steps of the inner dimension loaded into shared memory
+#: at a time.  Default 16 (also in the simulator).  Deeper tiles synchronise the block
+#: less often, but take more shared memory (``2 * CUDA_TILE_K * CUDA_TILE`` values) and
+#: waste more work on a short inner dimension.
+CUDA_TILE_K = 16
+
+#: Outputs per thread of the product, ``CUDA_MICRO x CUDA_MICRO``: a block has
+#: ``(CUDA_TILE / CUDA_MICRO) ** 2`` threads.  Default 4 (simulator 2).  More outputs
+#: per thread reuse each value read from shared memory more often, but take more
+#: registers and leave fewer threads to hide the latency of the loads.
+CUDA_MICRO = 2 if _SIMULATOR else 4
+
+#: Threads per block of the 1-D kernels (element-wise, gathers, dropout masks,
+#: optimizer updates) and of the one-dimensional reductions.  Default 256 (simulator
+#: 16).  A power of two: the reductions halve it.  Larger blocks make fewer blocks and
+#: reduction parts, but leave more threads idle in the last block of a small array.
+CUDA_THREADS = 16 if _SIMULATOR else 256
+
+#: Side of the square blocks of the 2-D kernels (transpose, the finishing pass of a
+#: split product).  Default 16 (simulator 4).  Larger blocks read longer runs of a row,
+#: but leave more threads idle at the edges of a small output.
+CUDA_SIDE = 4 if _SIMULATOR else 16
+
+#: Block of a column reduction: ``CUDA_REDUCE_COLS`` columns (consecutive threads read
+#: consecutive addresses) by ``CUDA_REDUCE_ROWS`` rows of threads.  Default 32 by 8
+#: (simulator 8 by 2).  More columns make wider reads; more rows add more of each
+#: column at once, with a longer addition of the rows' parts at the end.
+CUDA_REDUCE_COLS = 8 if _SIMULATOR else 32
+#: See :data:`CUDA_REDUCE_COLS`.
+CUDA_REDUCE_ROWS = 2 if _SIMULATOR else 8
+
+#: Reductions (statistics of an array, mean of a loss) of up to this many values run in
+#: one block, without a second pass.  Default ``2 ** 15`` (simulator 64).  One block
+#: saves the second launch, but adds all the values on a single multiprocessor.
+CUDA_ONE_BLOCK = 64 if _SIMULATOR else 1 << 15
+
+#: Largest hidden size run by the persistent recurrent kernels (:mod:`seqforecast.cuda.
+#: layer`, whose ``PERSISTENT_MAX_HIDDEN`` is read on every call); larger ones run
+#: step-wise.  Default 512.  A persistent kernel runs all time steps in one launch, but
+#: beyond shared memory reads its weights through the caches for every sample; the
+#: step-wise products reuse each weight across 64 samples, at several launches a step.
+#: On an H100 the persistent kernels were 5-10x faster at hidden 256 and faster in 6 of
+#: 8 cases at 512 (``benchmarks/bench_cuda.py``).
+CUDA_PERSISTENT_MAX_HIDDEN = 512
+
+#: Threads per block that the automatic choice of samples per block of the recurrent
+#: kernels aims at.  Default 256.  More samples per block share the weights a block
+#: loads into shared memory, but take more of it for their states and make fewer blocks
+#: to spread over the multiprocessors.  At most 1024 (threads per block).
+CUDA_BLOCK_THREADS = 256
+
+#: Samples per forward pass of a device network's ``predict`` on a numpy input
+#: (:mod:`seqforecast.cuda.training`).  Default 16384.  Larger chunks make fewer copies
+#: and launches, but the cached gate values of a chunk take more device memory.
+CUDA_PREDICT_CHUNK = 16384
