@@ -10,6 +10,7 @@ import numbers
 import os
 import time
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -26,6 +27,7 @@ from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
+from .training.schedules import cosine
 from .training.selection import improves_significantly
 from .training.trainer import Trainer
 
@@ -262,6 +264,32 @@ _PARAMETERS_DOC = """
 
 class _Diverged(Exception):
     """Training diverged within an epoch; the message says how."""
+
+
+class _Epoch(NamedTuple):
+    """What one pass over the batches measured (see ``_run_epoch``).
+
+    Attributes
+    ----------
+    loss : float
+        Mean loss per training sample, L2 penalty included, as the steps saw it.
+    grad_norms : list of float
+        Each step's global gradient norm before clipping.
+    clipped : int
+        Steps whose gradient a clipping option changed.
+    step_norms : ndarray of shape (n_layers, n_timesteps) or None
+        Mean ``||dL/dh_t||`` per layer and step over the epoch's steps.
+    batches : int
+    started_from : ndarray of shape (n_params,)
+        The parameters before the epoch's first step.
+    """
+
+    loss: float
+    grad_norms: list
+    clipped: int
+    step_norms: object
+    batches: int
+    started_from: np.ndarray
 
 
 def _class_doc(title, cell_doc):
@@ -560,9 +588,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._record_epoch(model, epoch, score, n_train)
             if self.verbose:
                 self._print_epoch(epoch, score, time.perf_counter() - started)
-            if self._blown_up(epoch["loss"]):
+            if self._blown_up(epoch.loss):
                 self._roll_back(model, f"in epoch {self.n_iter_}: its training loss rose to "
-                                f"{self._against_references(epoch['loss'])}", training_loss)
+                                f"{self._against_references(epoch.loss)}", training_loss)
                 return
             if self._no_improvement_count > self.n_iter_no_change:
                 if (self.learning_rate == "adaptive"
@@ -783,9 +811,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         for number, batch in enumerate(batches, 1):
             x, y = take(batch)
             if self.learning_rate == "cosine":
-                done = min(self._schedule_steps / (self.max_iter * len(batches)), 1.0)
-                self._optimizer.learning_rate = (
-                    self.learning_rate_init * 0.5 * (1.0 + math.cos(math.pi * done)))
+                self._optimizer.learning_rate = cosine(
+                    self.learning_rate_init, self._schedule_steps / (self.max_iter * len(batches)))
                 self._schedule_steps += 1
             seed = int(self._rng.randint(2 ** 31)) if self.dropout > 0 else None
             result = trainer.step(x, y, seed)
@@ -799,9 +826,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 last_report = time.perf_counter()
                 print(f"  epoch {self.n_iter_ + 1}: batch {number}/{len(batches)}, "
                       f"loss {result.loss:.6g}, {last_report - started:.1f} s")
-        return {"loss": sum(losses) / n_train, "norms": norms, "clipped": clipped,
-                "step_norms": trainer.pop_step_norms(), "batches": len(batches),
-                "started_from": started_from}
+        return _Epoch(sum(losses) / n_train, norms, clipped, trainer.pop_step_norms(),
+                      len(batches), started_from)
 
     def _roll_back(self, model, what, training_loss):
         """Stop training: restore usable weights and warn (the divergence policy).
@@ -835,13 +861,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _record_epoch(self, model, epoch, score, n_train):
         self.n_iter_ += 1
         self.t_ += n_train
-        self.n_clipped_steps_ += epoch["clipped"]
-        self.loss_ = epoch["loss"]
-        self.loss_curve_.append(epoch["loss"])
-        self.grad_norm_mean_.append(float(np.mean(epoch["norms"])))
-        self.grad_norm_max_.append(float(np.max(epoch["norms"])))
-        self.step_grad_norms_.append(epoch["step_norms"])
-        loss = epoch["loss"]
+        self.n_clipped_steps_ += epoch.clipped
+        self.loss_ = loss = epoch.loss
+        self.loss_curve_.append(loss)
+        self.grad_norm_mean_.append(float(np.mean(epoch.grad_norms)))
+        self.grad_norm_max_.append(float(np.max(epoch.grad_norms)))
+        self.step_grad_norms_.append(epoch.step_norms)
         improved = loss < self.best_loss_
         if score is None:
             worse = loss > self.best_loss_ - self.tol
@@ -853,14 +878,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self.best_loss_ = min(loss, self.best_loss_)
         self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
         if improved:
-            self._best_params, self._best_start_params = model.snapshot(), epoch["started_from"]
+            self._best_params, self._best_start_params = model.snapshot(), epoch.started_from
 
     def _print_epoch(self, epoch, score, elapsed):
-        line = f"Epoch {self.n_iter_}: loss {epoch['loss']:.6g}"
+        line = f"Epoch {self.n_iter_}: loss {epoch.loss:.6g}"
         if score is not None:
             line += f", validation R2 {score:.4f}"
         line += (f", grad norm mean {self.grad_norm_mean_[-1]:.3g} max "
-                 f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch['clipped']}/{epoch['batches']}"
+                 f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch.clipped}/{epoch.batches}"
                  f" steps, {elapsed:.2f} s")
         print(line)
 
