@@ -325,9 +325,10 @@ MODELS = [
 ]
 
 
-def models_for(spec):
-    """The last-value naive forecast is a separate model only where the season is > 1."""
-    return [m for m in MODELS if m.name != "last value" or spec.season > 1]
+def models_for(spec, names=None):
+    """The models ``names`` (None: all); last value only where the season is > 1."""
+    return [m for m in MODELS if (names is None or m.name in names)
+            and (m.name != "last value" or spec.season > 1)]
 
 
 # -- running ------------------------------------------------------------------------
@@ -369,11 +370,11 @@ def auto_transforms(spec, data):
     return "; auto chose " + ", ".join(f"{name} ({count}x)" for name, count in chosen.items())
 
 
-def run_series(spec, data, seeds):
+def run_series(spec, data, seeds, models=None):
     """The table (per model: MAE and MASE, means over seeds, MASE's sd over seeds, s/fold)
     and remarks (per model: its error, the warnings raised and how often)."""
     rows, remarks = {}, {}
-    for model in models_for(spec):
+    for model in models_for(spec, models):
         runs, raised = [], Counter()
         for seed in (seeds if model.seeded else seeds[:1]):
             outcome, texts = score(model, spec, data, seed)
@@ -418,18 +419,20 @@ def summary_report(mase, mae):
     the seqforecast/PyTorch ratios."""
     ranked = mase[[m for m in RANKED if m in mase.columns]]
     ranks = ranked.rank(axis=1, method="average")
-    relative = mae.div(mae["seasonal naive"], axis=0).drop(columns="seasonal naive")
     lines = ["== MASE per series (mean over seeds)",
-             mase.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"), "",
-             "== MAE / the seasonal naive forecast's MAE on the same folds (< 1: better than "
-             "it; with season 1 and a multi-step horizon MASE is above 1 for every model, "
-             "this is not)",
-             relative.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"),
-             "   MAE >= seasonal naive's on: " + "; ".join(
-                 f"{name} {', '.join(relative.index[relative[name] >= 1]) or 'none'}"
-                 for name in relative.columns if name in RANKED), "",
-             f"== mean rank by MASE among {', '.join(ranked.columns)} (1 = best; "
-             f"series where the model ran)"]
+             mase.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"), ""]
+    if "seasonal naive" in mae.columns:
+        relative = mae.div(mae["seasonal naive"], axis=0).drop(columns="seasonal naive")
+        lines += [
+            "== MAE / the seasonal naive forecast's MAE on the same folds (< 1: better than "
+            "it; with season 1 and a multi-step horizon MASE is above 1 for every model, "
+            "this is not)",
+            relative.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"),
+            "   MAE >= seasonal naive's on: " + "; ".join(
+                f"{name} {', '.join(relative.index[relative[name] >= 1]) or 'none'}"
+                for name in relative.columns if name in RANKED), ""]
+    lines.append(f"== mean rank by MASE among {', '.join(ranked.columns)} (1 = best; "
+                 f"series where the model ran)")
     rank_table = pd.DataFrame({"mean rank": ranks.mean(), "series": ranks.count(),
                                "MASE >= 1": (ranked >= 1).sum()})
     lines += [rank_table.to_string(float_format=lambda v: f"{v:.2f}"), ""]
@@ -510,6 +513,9 @@ def parse_args(argv=None):
     parser.add_argument("--series", nargs="+", choices=names, metavar="NAME",
                         help=f"run only these series ({', '.join(names)})")
     parser.add_argument("--seeds", type=int, help=f"seeds 0..N-1 (default {len(SEEDS)})")
+    models = [m.name for m in MODELS]
+    parser.add_argument("--models", nargs="+", choices=models, metavar="NAME",
+                        help=f"run only these models (default all: {', '.join(models)})")
     return parser.parse_args(argv)
 
 
@@ -536,7 +542,7 @@ def main(argv=None):
         for spec in specs:
             data, notes = prepare(spec)
             notes += auto_transforms(spec, data)
-            table, remarks = run_series(spec, data, seeds)
+            table, remarks = run_series(spec, data, seeds, args.models)
             mase[spec.name], mae[spec.name] = table["MASE"], table["MAE"]
             print(series_report(spec, notes, table, remarks, len(seeds)) + "\n", flush=True)
     columns = [m.name for m in MODELS if any(m.name in t.index for t in mase.values())]
