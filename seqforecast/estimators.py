@@ -1036,5 +1036,5 @@ class GRURegressor(_RecurrentRegressor):
         return Cell("gru")
 
 
-# Each regressor by the name of its cell.
-REGRESSORS = {"rnn": RNNRegressor, "lstm": LSTMRegressor, "gru": GRURegressor}
+# Each regressor by the name of its cell (the names of seqforecast.cells.spec.SPECS).
+REGRESSORS = {cls()._cell().kind: cls for cls in (RNNRegressor, LSTMRegressor, GRURegressor)}

@@ -20,11 +20,8 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
+from .cells.spec import SPECS
 from .cpu import layer as cpu_layer
-from .cpu.layer import GRU, LSTM, RNN
-
-_KINDS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
-_N_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 _FLOATS = (np.float32, np.float64)
 
 
@@ -50,24 +47,29 @@ class Cell:
     coupled: bool = False
 
     def __post_init__(self):
-        if self.kind not in _KINDS:
-            raise ValueError(f"cell kind must be one of {sorted(_KINDS)}, got {self.kind!r}")
+        if self.kind not in SPECS:
+            raise ValueError(f"cell kind must be one of {sorted(SPECS)}, got {self.kind!r}")
         if self.activation not in ("tanh", "relu"):
             raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
-        if self.activation == "relu" and self.kind != "rnn":
+        if self.activation == "relu" and "activation" not in self.spec.options:
             raise ValueError("activation='relu' is only available for kind='rnn'")
-        if (self.peephole or self.coupled) and self.kind != "lstm":
+        if (self.peephole or self.coupled) and "peephole" not in self.spec.options:
             raise ValueError("peephole and coupled are LSTM options")
+
+    @property
+    def spec(self):
+        """The kind's :class:`~seqforecast.cells.spec.CellSpec`."""
+        return SPECS[self.kind]
 
     @property
     def n_gates(self):
         """Number of gate blocks ``G`` in the weight matrices."""
-        return _N_GATES[self.kind]
+        return self.spec.n_gates
 
     @property
     def has_cell_state(self):
         """True for the LSTM, which carries ``c`` besides ``h``."""
-        return self.kind == "lstm"
+        return self.spec.cell_state
 
 
 def parameter_shapes(cell, input_size, hidden_sizes):
@@ -355,7 +357,7 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
     options = options or {}
     T, B, _ = x.shape
     dtype = x.dtype
-    kind = _KINDS[cell.kind]
+    kind = cell.spec.code
     cache = {"cell": cell, "layers": layers, "inputs": [], "states": [], "masks": masks,
              "target": target, "options": options}
     inp = x
@@ -370,7 +372,7 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
             if cell.has_cell_state:
                 target.initial(c[0], c0, index)
         gates = target.empty((cell.n_gates, T, B, size), dtype)
-        aux = target.empty((T, B, size) if cell.kind != "rnn" else (0, 0, 0), dtype)
+        aux = target.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
         target.layer.project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"],
                                     layer["bias_hh"], gates)
         target.layer.forward_steps(kind, layer["weight_hh"], layer["bias_hh"],
@@ -403,7 +405,7 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
     cell, layers, target = cache["cell"], cache["layers"], cache["target"]
     h_top = cache["states"][-1][0]
     T, B, dtype = h_top.shape[0] - 1, h_top.shape[1], h_top.dtype
-    kind = _KINDS[cell.kind]
+    kind = cell.spec.code
     n = len(layers)
     if grads is None:
         grads = [{name: target.empty(value.shape, dtype) for name, value in layer.items()}

@@ -32,9 +32,11 @@ import os
 
 import numpy as np
 
+from seqforecast.cells.spec import SPECS
+
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATES = {name: spec.n_gates for name, spec in SPECS.items()}
 
 
 # ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import reference as ref
-from seqforecast.recurrent import Cell, backward, forward, init_parameters
+from seqforecast.recurrent import Cell, backward, forward, init_parameters, parameter_shapes
 
 CELLS = [
     Cell("rnn"),
@@ -216,3 +216,22 @@ def test_dropout_needs_a_seed_and_is_inverted():
     assert not np.array_equal(mask, forward(cell, layers, x, dropout=0.5, seed=2).cache["masks"][0])
     no_dropout = forward(cell, layers, x)
     assert no_dropout.cache["masks"] is None
+
+
+def test_every_cell_of_the_specification_is_everywhere_it_is_needed():
+    """One record per cell (cells/spec.py): the regressors, the command line's models, the
+    layout of the parameters and the reference's gate table follow it."""
+    from seqforecast.cells.spec import N_GATES, SPECS
+    from seqforecast.cli import MODELS
+    from seqforecast.estimators import REGRESSORS
+
+    assert set(REGRESSORS) == set(SPECS) == set(MODELS)
+    assert len({spec.code for spec in SPECS.values()}) == len(SPECS)
+    for name, spec in SPECS.items():
+        cell = Cell(name)
+        assert cell.spec is spec and REGRESSORS[name]()._cell() == cell
+        assert cell.n_gates == spec.n_gates == N_GATES[spec.code] == ref.GATES[name]
+        assert cell.has_cell_state == spec.cell_state
+        layer = parameter_shapes(cell, 3, [5])[0]
+        assert layer["weight_ih"] == (5 * spec.n_gates, 3)
+        assert layer["weight_hh"] == (5 * spec.n_gates, 5)

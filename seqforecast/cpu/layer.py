@@ -30,9 +30,8 @@ from numba import njit
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
 from ..config import CPU_FASTMATH
+from ..cells.spec import GRU, LSTM
 from .products import linear, matmul
-
-RNN, LSTM, GRU = 0, 1, 2
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 

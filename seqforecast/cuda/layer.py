@@ -40,6 +40,7 @@ from numba import config, cuda, float64
 from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
                      rnn_backward, rnn_forward)
 from ..cells.activations import HALF
+from ..cells.spec import GRU, LSTM, N_GATES
 from ..config import CUDA_BLOCK_THREADS as BLOCK_THREADS
 from ..config import CUDA_PERSISTENT_MAX_HIDDEN as PERSISTENT_MAX_HIDDEN
 from .elementwise import fill
@@ -47,9 +48,6 @@ from .launch import multiprocessors, numba_float
 from .products import matmul, transpose
 from .reductions import column_sums, row_norms
 from .workspace import empty
-
-RNN, LSTM, GRU = 0, 1, 2
-N_GATES = {RNN: 1, LSTM: 4, GRU: 3}
 
 #: Shared memory a kernel may use without opting in to more (bytes).
 SHARED_BYTES = 48 * 1024
