@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import pytest
 
 from seqforecast import config
@@ -56,8 +57,10 @@ def _production_case():
                                atol=1e-12)
 
 
-@pytest.mark.skipif(config.CUDA_SIZES == "production",
-                    reason="every test already runs with the production sizes")
+@pytest.mark.skipif(not numba.config.ENABLE_CUDASIM or config.CUDA_SIZES == "production",
+                    reason="for the simulator suite (NUMBA_ENABLE_CUDASIM=1 pytest tests/cuda) "
+                           "with its small sizes; on a GPU every test runs with the production "
+                           "sizes")
 def test_product_and_training_step_with_production_sizes():
     path = os.pathsep.join(filter(None, [str(HERE.parents[1]), os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", SEQFORECAST_CUDA_SIZES="production",
