@@ -140,6 +140,57 @@ def init_parameters(cell, input_size, hidden_sizes, random_state, dtype=np.float
     return flat, layers
 
 
+class LayerStates(NamedTuple):
+    """One layer's arrays of a forward pass, kept for the backward pass.
+
+    Attributes
+    ----------
+    h : ndarray of shape (T+1, B, H)
+        ``h[0]`` the initial state, ``h[t]`` the output of step ``t``.
+    c : ndarray of shape (T+1, B, H), or (0, 0, 0) without a cell state
+        The LSTM's cell states, laid out like ``h``.
+    gates : ndarray of shape (G, T, B, H)
+        The activated gates.
+    aux : ndarray of shape (T, B, H), or (0, 0, 0)
+        What the cell's backward pass also needs (``CellSpec.aux``).
+    """
+
+    h: object
+    c: object
+    gates: object
+    aux: object
+
+
+@dataclass
+class ForwardCache:
+    """Everything :func:`backward` needs from a :func:`forward` pass.
+
+    Attributes
+    ----------
+    cell : Cell
+    layers : list of dict
+        The parameters the pass ran with (not copied).
+    target : Target
+        The device the arrays live on.
+    options : dict
+        Kernel options of the pass, used again by the backward pass.
+    masks : list of ndarray of shape (T, B, H_l), or None
+        The dropout masks between layers.
+    inputs : list of ndarray of shape (T, B, I_l)
+        Each layer's input sequence.
+    states : list of LayerStates
+        Each layer's states and gates.
+    """
+
+    cell: "Cell"
+    layers: list
+    target: "Target"
+    options: dict
+    masks: Optional[list]
+    inputs: list
+    states: list
+
+
 class ForwardResult(NamedTuple):
     """What :func:`forward` returns.
 
@@ -151,14 +202,14 @@ class ForwardResult(NamedTuple):
         Final hidden state of each layer.
     c_n : list of ndarray of shape (B, H_l) or None
         Final cell state of each LSTM layer.
-    cache : dict
+    cache : ForwardCache
         Everything :func:`backward` needs.
     """
 
     output: np.ndarray
     h_n: list
     c_n: Optional[list]
-    cache: dict
+    cache: ForwardCache
 
 
 class BackwardResult(NamedTuple):
@@ -254,7 +305,7 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
 
     Parameters
     ----------
-    cache : dict
+    cache : ForwardCache
         ``forward(...).cache``.
     d_output : ndarray of shape (T, B, H_last)
         Gradient of the loss w.r.t. every output of the top layer (zeros
@@ -276,9 +327,9 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
     -------
     BackwardResult
     """
-    cell, layers = cache["cell"], cache["layers"]
+    cell, layers = cache.cell, cache.layers
     dtype = layers[0]["weight_ih"].dtype
-    h_top = cache["states"][-1][0]
+    h_top = cache.states[-1].h
     T, B = h_top.shape[0] - 1, h_top.shape[1]
     sizes = [layer["weight_hh"].shape[1] for layer in layers]
     d_output = _check_array("d_output", d_output, 3, dtype)
@@ -358,8 +409,7 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
     T, B, _ = x.shape
     dtype = x.dtype
     kind = cell.spec.code
-    cache = {"cell": cell, "layers": layers, "inputs": [], "states": [], "masks": masks,
-             "target": target, "options": options}
+    cache = ForwardCache(cell, layers, target, options, masks, inputs=[], states=[])
     inp = x
     h_n, c_n = [], [] if cell.has_cell_state else None
     zero_state = h0 is None and c0 is None  # the kernels write the zeros
@@ -380,8 +430,8 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
                                    cell.activation == "relu", h, c, gates, aux,
                                    target.empty((cell.n_gates, B, size), dtype), zero_state,
                                    **options)
-        cache["inputs"].append(inp)
-        cache["states"].append((h, c, gates, aux))
+        cache.inputs.append(inp)
+        cache.states.append(LayerStates(h, c, gates, aux))
         h_n.append(h[T])
         if cell.has_cell_state:
             c_n.append(c[T])
@@ -402,8 +452,8 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
     -------
     BackwardResult
     """
-    cell, layers, target = cache["cell"], cache["layers"], cache["target"]
-    h_top = cache["states"][-1][0]
+    cell, layers, target = cache.cell, cache.layers, cache.target
+    h_top = cache.states[-1].h
     T, B, dtype = h_top.shape[0] - 1, h_top.shape[1], h_top.dtype
     kind = cell.spec.code
     n = len(layers)
@@ -417,8 +467,8 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
     for index in range(n - 1, -1, -1):
         layer, grad = layers[index], grads[index]
         size = layer["weight_hh"].shape[1]
-        inp = cache["inputs"][index]
-        h, c, gates, aux = cache["states"][index]
+        inp = cache.inputs[index]
+        h, c, gates, aux = cache.states[index]
         dh, dc = target.empty((B, size), dtype), target.empty((B, size), dtype)
         if not zero_state:
             target.initial(dh, d_hn, index)
@@ -430,14 +480,14 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
         target.layer.backward_steps(kind, layer["weight_hh"], peephole, cell.coupled,
                                     cell.activation == "relu", h, c, gates, aux, d_h, dh, dc,
                                     tbptt, hidden_clip, dgates, dm_n, norms, zero_state,
-                                    **cache["options"])
+                                    **cache.options)
         target.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
                                       grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
                                       grad["bias_hh"], grad.get("peephole"))
         dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
-        masks = cache["masks"]
+        masks = cache.masks
         d_h = dx if masks is None or index == 0 else target.multiply(dx, masks[index - 1])
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 

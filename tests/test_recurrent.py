@@ -137,8 +137,8 @@ def test_gradients_match_finite_differences(cell, tbptt, sizes):
     if tbptt is None:
         objective = lambda: _objective(*args)  # noqa: E731
     else:
-        states = {"h": [h for h, _, _, _ in fwd.cache["states"]],
-                  "c": [c for _, c, _, _ in fwd.cache["states"]]}
+        states = {"h": [h for h, _, _, _ in fwd.cache.states],
+                  "c": [c for _, c, _, _ in fwd.cache.states]}
         objective = lambda: _truncated_objective(*args, tbptt, states)  # noqa: E731
 
     def numeric(array):
@@ -210,12 +210,12 @@ def test_dropout_needs_a_seed_and_is_inverted():
     with pytest.raises(ValueError, match="seed"):
         forward(cell, layers, x, dropout=0.5)
     fwd = forward(cell, layers, x, dropout=0.5, seed=1)
-    mask = fwd.cache["masks"][0]
+    mask = fwd.cache.masks[0]
     assert set(np.unique(mask)) == {0.0, 2.0}
     assert 0.4 < (mask == 0).mean() < 0.6
-    assert not np.array_equal(mask, forward(cell, layers, x, dropout=0.5, seed=2).cache["masks"][0])
+    assert not np.array_equal(mask, forward(cell, layers, x, dropout=0.5, seed=2).cache.masks[0])
     no_dropout = forward(cell, layers, x)
-    assert no_dropout.cache["masks"] is None
+    assert no_dropout.cache.masks is None
 
 
 def test_every_cell_of_the_specification_is_everywhere_it_is_needed():
