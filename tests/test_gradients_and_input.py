@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from seqforecast.cells.activations import rational_tanh, sigmoid, tanh
+from seqforecast.cells.activations import sigmoid, tanh
+from seqforecast.cpu.activations import rational_tanh
 from seqforecast.network import Network
 from seqforecast.recurrent import Cell, backward, forward, init_parameters
 from seqforecast.training.clipping import (clip_by_global_norm, clip_by_norm, clip_by_value,
