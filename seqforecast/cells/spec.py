@@ -29,8 +29,6 @@ class CellSpec:
         forecaster's ``regressor=name``, the command line's ``--model``.
     code : int
         Its dispatch constant in the compiled kernels.
-    title : str
-        How messages and documents call it.
     gates : tuple of str
         The gate blocks of the weight matrices, in PyTorch's order: ``G =
         len(gates)`` blocks of ``H`` rows in ``weight_ih`` (G*H, I),
@@ -48,12 +46,11 @@ class CellSpec:
         The cell's own options of :class:`~seqforecast.recurrent.Cell`.
     forward, backward : callable
         Its element-wise equations for one hidden unit (scalars in, scalars
-        out), compiled by every target.
+        out), which each target's kernels compile from here.
     """
 
     name: str
     code: int
-    title: str
     gates: tuple
     cell_state: bool
     aux: Optional[str]
@@ -69,13 +66,13 @@ class CellSpec:
 
 
 SPECS = {spec.name: spec for spec in (
-    CellSpec("rnn", 0, "Elman RNN", gates=("h",), cell_state=False, aux=None,
+    CellSpec("rnn", 0, gates=("h",), cell_state=False, aux=None,
              gated_hidden_bias=(), options=("activation",),
              forward=rnn_forward, backward=rnn_backward),
-    CellSpec("lstm", 1, "LSTM", gates=("i", "f", "g", "o"), cell_state=True,
+    CellSpec("lstm", 1, gates=("i", "f", "g", "o"), cell_state=True,
              aux="tanh(c_t)", gated_hidden_bias=(), options=("peephole", "coupled"),
              forward=lstm_forward, backward=lstm_backward),
-    CellSpec("gru", 2, "GRU", gates=("r", "z", "n"), cell_state=False,
+    CellSpec("gru", 2, gates=("r", "z", "n"), cell_state=False,
              aux="W_hn h_{t-1} + b_hn", gated_hidden_bias=("n",), options=(),
              forward=gru_forward, backward=gru_backward),
 )}

@@ -27,20 +27,23 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
-                     rnn_backward, rnn_forward)
+from ..cells.spec import GRU, LSTM, SPECS
 from ..config import CPU_FASTMATH
-from ..cells.spec import GRU, LSTM
 from .products import linear, matmul
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 
-_rnn_forward = njit(inline="always")(rnn_forward)
-_rnn_backward = njit(inline="always")(rnn_backward)
-_lstm_forward = njit(inline="always")(lstm_forward)
-_lstm_backward = njit(inline="always")(lstm_backward)
-_gru_forward = njit(inline="always")(gru_forward)
-_gru_backward = njit(inline="always")(gru_backward)
+
+
+def _compiled(name):
+    """A cell's equations (:data:`~seqforecast.cells.spec.SPECS`), inlined into the kernels."""
+    return (njit(inline="always")(SPECS[name].forward),
+            njit(inline="always")(SPECS[name].backward))
+
+
+_rnn_forward, _rnn_backward = _compiled("rnn")
+_lstm_forward, _lstm_backward = _compiled("lstm")
+_gru_forward, _gru_backward = _compiled("gru")
 
 
 @njit(**_JIT)

@@ -37,10 +37,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import config, cuda, float64
 
-from ..cells import (gru_backward, gru_forward, lstm_backward, lstm_forward,
-                     rnn_backward, rnn_forward)
 from ..cells.activations import HALF
-from ..cells.spec import GRU, LSTM, N_GATES
+from ..cells.spec import GRU, LSTM, N_GATES, SPECS
 from ..config import CUDA_BLOCK_THREADS as BLOCK_THREADS
 from ..config import CUDA_PERSISTENT_MAX_HIDDEN as PERSISTENT_MAX_HIDDEN
 from .elementwise import fill
@@ -98,9 +96,9 @@ def _device(equation):
     return cuda.jit(device=True)(code)
 
 
-_rnn_forward, _rnn_backward = _device(rnn_forward), _device(rnn_backward)
-_lstm_forward, _lstm_backward = _device(lstm_forward), _device(lstm_backward)
-_gru_forward, _gru_backward = _device(gru_forward), _device(gru_backward)
+_rnn_forward, _rnn_backward = _device(SPECS["rnn"].forward), _device(SPECS["rnn"].backward)
+_lstm_forward, _lstm_backward = _device(SPECS["lstm"].forward), _device(SPECS["lstm"].backward)
+_gru_forward, _gru_backward = _device(SPECS["gru"].forward), _device(SPECS["gru"].backward)
 
 
 # -- the recurrence ---------------------------------------------------------------------
