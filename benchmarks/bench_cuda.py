@@ -4,7 +4,7 @@ For each cell (LSTM, GRU), hidden size, batch and sequence length it times
 
 * a training step: forward, mean squared error of a linear head on the last
   hidden state, backward (BPTT), Adam update (seqforecast:
-  :class:`~seqforecast.cuda.training.DeviceTrainer`, which also copies its
+  :class:`~seqforecast.training.trainer.Trainer` on the CUDA backend, which copies its
   five-number step record back; PyTorch: ``nn.LSTM``/``nn.GRU`` + ``nn.Linear``
   + ``torch.optim.Adam``);
 * inference: forward and head over the whole batch;
@@ -42,16 +42,17 @@ def device_problem(kind, hidden, batch, steps):
     """A one-layer network on the GPU, its Adam trainer, and a random batch ``x``, ``y`` there."""
     from numba import cuda
 
-    from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer
+    from seqforecast.backends.cuda import CUDA
     from seqforecast.network import Network
     from seqforecast.recurrent import Cell
     from seqforecast.training.losses import squared_error
     from seqforecast.training.optimizers import Adam
+    from seqforecast.training.trainer import Trainer
 
     rng = np.random.RandomState(0)
     net = Network(Cell(kind), FEATURES, (hidden,), 1, rng)
-    device_net = DeviceNetwork(net)
-    trainer = DeviceTrainer(device_net, Adam(net.params), squared_error)
+    device_net = net.on(CUDA)
+    trainer = Trainer(device_net, Adam(net.params), squared_error)
     x = cuda.to_device(rng.randn(steps, batch, FEATURES).astype(np.float32))
     y = cuda.to_device(rng.randn(batch, 1).astype(np.float32))
     return device_net, trainer, x, y
@@ -62,7 +63,7 @@ def ours(kind, hidden, batch, steps, repeat):
 
     device_net, trainer, x, y = device_problem(kind, hidden, batch, steps)
     train = best_time(lambda: trainer.step(x, y), repeat, cuda.synchronize)
-    infer = best_time(lambda: device_net.forward(x), repeat, cuda.synchronize)
+    infer = best_time(lambda: device_net.outputs(x), repeat, cuda.synchronize)
     return train, infer
 
 

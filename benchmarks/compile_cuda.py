@@ -89,12 +89,12 @@ dispatcher._LaunchConfiguration.__call__ = compile_launch
 # Device functions are compiled for the current device: make it an H100.
 dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
 
+from seqforecast.backends.cuda import CUDA  # noqa: E402
 from seqforecast.cuda import (elementwise, launch, layer, products, reductions,  # noqa: E402
-                              rules, training)
-from seqforecast.cuda import recurrent as gpu  # noqa: E402
-from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer  # noqa: E402
+                              rules, step)
 from seqforecast.network import Network  # noqa: E402
-from seqforecast.recurrent import Cell  # noqa: E402
+from seqforecast.recurrent import Cell, backward_layers, forward_layers  # noqa: E402
+from seqforecast.training.trainer import Trainer  # noqa: E402
 from seqforecast.training.losses import make_loss  # noqa: E402
 from seqforecast.training.optimizers import SGD, Adam, RMSprop  # noqa: E402
 
@@ -123,25 +123,26 @@ def main():
                 # With the linear autoregressive path over the last 2 of the 5 steps.
                 network = Network(cell, 3, (hidden, hidden), 2, rng, dtype, ar_window=2)
                 for optimizer, loss, settings in TRAINING:
-                    net = DeviceNetwork(network, options)
-                    trainer = DeviceTrainer(net, optimizer(network.params.copy(), 0.01),
-                                            make_loss(loss), **settings)
+                    net = network.on(CUDA, **options)
+                    trainer = Trainer(net, optimizer(network.params.copy(), 0.01),
+                                      make_loss(loss), **settings)
                     batch = (elementwise.gather_samples(x, index[:200]),
                              elementwise.gather_rows(y, index[:200]))
                     trainer.step(*batch, seed=3)
                     trainer.pop_step_norms()
-                    net.forward(x)
+                    net.outputs(x)
                     net.predict(np.asarray(x))
                 states = [cuda.to_device(rng.randn(300, hidden).astype(dtype)) for _ in range(2)]
                 c_states = states if cell.has_cell_state else None
-                result = gpu.forward(cell, net.layers, x, h0=states, c0=c_states, **options)
-                gpu.backward(result.cache, device_array(result.output.shape, dtype),
-                             d_hn=states, d_cn=c_states)
+                result = forward_layers(CUDA, cell, net.layers, x, h0=states, c0=c_states,
+                                        **options)
+                backward_layers(result.cache, device_array(result.output.shape, dtype),
+                                d_hn=states, d_cn=c_states)
         many = device_array((40000, 1), dtype)  # a loss over more values than one block takes
         rules.mean_loss(make_loss("huber").rule, many, many, dtype(1), many,
                         device_array(1, np.float64))
     kernels = {f.__qualname__.split(".")[0] for f, _ in compiled}
-    modules = (products, reductions, elementwise, rules, layer, training)
+    modules = (products, reductions, elementwise, rules, layer, step)
     missing = {name for module in modules for name, value in vars(module).items()
                if name.endswith("_kernel") and hasattr(value, "cache_info")  # kernel factories
                or isinstance(value, dispatcher.CUDADispatcher)

@@ -23,11 +23,11 @@ import numpy as np
 from numba import config, cuda
 
 from bench_cuda import device_problem
+from seqforecast.backends.cuda import CUDA
 from seqforecast.cuda import layer
 from seqforecast.cuda.elementwise import fill
 from seqforecast.cuda.products import matmul
-from seqforecast.cuda.recurrent import forward
-from seqforecast.recurrent import Cell
+from seqforecast.recurrent import Cell, forward_layers
 
 T, B, H = 48, 1024, 32
 
@@ -77,9 +77,9 @@ def count():
         trainer.step(x, y)
         with counting() as train:
             trainer.step(x, y)
-        net.forward(x)
+        net.outputs(x)
         with counting() as infer:
-            net.forward(x)
+            net.outputs(x)
         print(f"{kind:5s} training step: {train['launches']:3d} launches, "
               f"{train['allocations']:2d} allocations | forward + head: "
               f"{infer['launches']:3d} launches, {infer['allocations']:2d} allocations")
@@ -108,7 +108,7 @@ def main():
         layer.LSTM, x, lay["weight_ih"], lay["bias_ih"], lay["bias_hh"], gates))
     report("recurrence, persistent", lambda: layer.forward_steps(*recurrence, persistent=True))
     report("recurrence, step-wise", lambda: layer.forward_steps(*recurrence, persistent=False))
-    report("forward pass", lambda: forward(Cell("lstm"), net.layers, x))
+    report("forward pass", lambda: forward_layers(CUDA, Cell("lstm"), net.layers, x))
     report("training step", lambda: trainer.step(x, y))
     for n in (1024, 4096):
         a, b = (cuda.to_device(rng.randn(n, n).astype(np.float32)) for _ in range(2))

@@ -44,9 +44,9 @@ CPU_PRODUCT_FASTMATH = {"contract"}
 #: busy; :mod:`seqforecast.threads` has the measurements.
 KERNEL_BLAS_THREADS = 1
 
-#: Bytes of scratch memory ``predict`` works in at a time (:mod:`seqforecast.network`,
-#: whose ``PREDICT_CHUNK`` is read on every call): a chunk of sequences is copied
-#: contiguous and run through the forward pass, whose states and gates (see
+#: Bytes of scratch memory ``predict`` works in at a time on the CPU
+#: (:mod:`seqforecast.backends.cpu`, whose ``PREDICT_CHUNK`` is read on every call): a
+#: chunk of sequences is copied contiguous and run through the forward pass, whose states and gates (see
 #: :func:`seqforecast.network.forward_bytes`) dominate.
 #: Default 8 MiB: predict's extra memory stays far below the size of any input large
 #: enough to need chunks (0.04 times 100,000 windows of 168 steps and 4 features), while
@@ -125,7 +125,7 @@ CUDA_PERSISTENT_MAX_HIDDEN = 512
 #: to spread over the multiprocessors.  At most 1024 (threads per block).
 CUDA_BLOCK_THREADS = 256
 
-#: Samples per forward pass of a device network's ``predict`` on a numpy input
-#: (:mod:`seqforecast.cuda.training`).  Default 16384.  Larger chunks make fewer copies
+#: Samples per forward pass of a network's ``predict`` on a numpy input on the GPU
+#: (:mod:`seqforecast.backends.cuda`).  Default 16384.  Larger chunks make fewer copies
 #: and launches, but the cached gate values of a chunk take more device memory.
 CUDA_PREDICT_CHUNK = 16384

@@ -7,7 +7,6 @@ in :mod:`seqforecast.network` (the model) and :mod:`seqforecast.training`
 """
 import math
 import numbers
-import os
 import time
 import warnings
 from typing import NamedTuple
@@ -20,8 +19,9 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
-from .network import Network, count_parameters, forward_bytes
 from ._checks import is_int, is_real
+from .backends import DEVICES, get_backend
+from .network import Network, count_parameters, forward_bytes
 from .config import PREDICT_CHUNK
 from .recurrent import Cell
 from .threads import kernel_threads
@@ -361,13 +361,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
-        if self.device == "cuda":
-            self._check_device()
-            from .cuda.training import DeviceNetwork
-            out = DeviceNetwork(self._network).predict(x)
-        else:
-            with kernel_threads():
-                out = self._network.predict(x)
+        with kernel_threads():
+            out = self._network.on(get_backend(self.device)).predict(x)
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 
@@ -478,11 +473,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              "epoch on the data it is given; hold data out yourself")
         self._check_hyperparameters()
         sizes, cell, dtype = self._hidden_sizes(), self._cell(), self._dtype()
-        if self.device == "cuda":
-            self._check_device()
-            from .cuda.layer import check_hidden
-            for size in sizes:
-                check_hidden(size)
+        backend = get_backend(self.device)
+        for size in sizes:
+            backend.check_hidden(size)
         if self.dropout > 0 and len(sizes) == 1:
             warnings.warn("dropout acts between stacked recurrent layers and has no effect "
                           "with a single layer", UserWarning)
@@ -525,7 +518,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"samples; lower batch_size or pass more samples")
 
         if not resume:
-            self._check_size(cell, sizes, dtype, X.shape, y.shape[1], batch_size)
+            self._check_size(backend, cell, sizes, dtype, X.shape, y.shape[1], batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(np.ascontiguousarray(X.transpose(1, 0, 2)), y)
@@ -537,22 +530,17 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         x_train = np.ascontiguousarray(X.transpose(1, 0, 2))
         settings = (self._optimizer, self._loss(), self.alpha, self.clip_value, self.clip_norm,
                     self.clip_global_norm, self.clip_hidden_norm, self.tbptt_steps, self.dropout)
-        if self.device == "cuda":
-            from .cuda.training import DeviceNetwork, DeviceTrainer, to_device
-            model = DeviceNetwork(self._network)
-            trainer = DeviceTrainer(model, *settings)
-            x_train, y = to_device(x_train), to_device(y)  # the training data, once per fit
-            if early_stopping:
-                x_val = to_device(x_val)
-        else:
-            model = self._network
-            trainer = Trainer(model, *settings)
+        model = self._network.on(backend)
+        trainer = Trainer(model, *settings)
+        x_train, y = backend.to_device(x_train), backend.to_device(y)  # once per fit
         try:
-            self._train(model, trainer, x_train, y, x_val if early_stopping else None,
+            self._train(model, trainer, x_train, y,
+                        backend.to_device(x_val) if early_stopping else None,
                         y_val if early_stopping else None, batch_size, incremental)
         finally:
-            if self.device == "cuda":
-                trainer.sync(self._network)
+            trainer.sync()
+            if model is not self._network:
+                self._network.restore(model.snapshot())
         if early_stopping and ar_window:
             self._finish_autoregressive(
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
@@ -560,26 +548,28 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
-        """The epochs of one fit or partial_fit call, on ``model`` (host or device network).
+        """The epochs of one fit or partial_fit call, on ``model`` (the network on its backend).
 
         Applies the divergence policy (see the regressors' Notes) within and,
         for :meth:`fit`, after the epochs.
         """
         n_train, early_stopping = y.shape[0], x_val is not None
         stopped = False
-        in_order = self._batches(x_train, y, np.arange(n_train))
+        backend = model.backend
+        in_order = backend.batches(x_train, y, backend.to_device(np.arange(n_train)))
 
         def training_loss():
             return self._training_loss(model, in_order, n_train, batch_size)
 
-        self._set_loss_references(y, training_loss)
+        self._set_loss_references(backend.to_host(y), training_loss)
         if early_stopping and self.ar_window:  # the ridge start is the score to beat
             self.best_validation_score_ = r2_score(y_val, model.predict(x_val))
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
             try:
-                epoch = self._run_epoch(model, trainer, self._batches(x_train, y, order),
+                epoch = self._run_epoch(model, trainer,
+                                        backend.batches(x_train, y, backend.to_device(order)),
                                         n_train, batch_size, started)
                 score = self._validation_score(model, x_val, y_val) if early_stopping else None
             except _Diverged as failure:
@@ -618,15 +608,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                                 f"a training loss of {self._against_references(loss)}",
                                 training_loss)
 
-    def _set_loss_references(self, y, training_loss):
+    def _set_loss_references(self, targets, training_loss):
         """What :meth:`_blown_up` judges a loss by, for one fit or partial_fit call.
 
-        The loss of predicting each output's mean of ``y`` (the training
-        targets, on the model's device), and the loss of the starting weights
-        when no epoch has a loss to compare with yet (a new fit, or the first
-        partial_fit); otherwise the best epoch's loss serves.
+        The loss of predicting each output's mean of ``targets`` (the
+        training targets), and the loss of the starting weights when no epoch
+        has a loss to compare with yet (a new fit, or the first partial_fit);
+        otherwise the best epoch's loss serves.
         """
-        targets = y if isinstance(y, np.ndarray) else y.copy_to_host()
         means = np.broadcast_to(targets.mean(axis=0), targets.shape).astype(targets.dtype)
         self._mean_loss = self._loss()(means, targets)[0]
         self._start_loss = training_loss() if self.best_loss_ == np.inf else np.inf
@@ -656,8 +645,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         total = 0.0
         for batch in gen_batches(n_train, batch_size):
             x, y = take(batch)
-            if not isinstance(y, np.ndarray):  # a device batch
-                y = y.copy_to_host()
+            y = model.backend.to_host(y)
             with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above
                 total += loss(model.predict(x), y)[0] * y.shape[0]
         return total / n_train
@@ -669,20 +657,20 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             raise _Diverged("the predictions on the validation samples became NaN or infinite")
         return r2_score(y_val, prediction)
 
-    def _check_size(self, cell, sizes, dtype, shape, n_outputs, batch_size):
+    def _check_size(self, backend, cell, sizes, dtype, shape, n_outputs, batch_size):
         """Warn before building a model far beyond its training data or this machine's memory.
 
         ``shape`` is that of the training samples, (n_samples, n_timesteps,
         n_features).  A training step holds the forward pass of a batch and
         about as much again in backpropagation, and the parameters'
-        :data:`_PARAMETER_COPIES`; the machine's memory is compared on the CPU only.
+        :data:`_PARAMETER_COPIES`; compared with ``backend.memory()``, where known.
         """
         n_samples, n_timesteps, n_features = shape
         n_params = count_parameters(cell, n_features, sizes, n_outputs, self.ar_window or 0)
         n_values = n_samples * (n_timesteps * n_features + n_outputs)
         step = (2 * batch_size * forward_bytes(cell, n_features, sizes, n_timesteps, dtype)
                 + _PARAMETER_COPIES * n_params * dtype.itemsize)
-        memory = _physical_memory() if self.device == "cpu" else None
+        memory = backend.memory()
         too_large = memory is not None and step > _MAX_MEMORY_SHARE * memory
         if n_params > _MAX_PARAMETERS_PER_VALUE * n_values or too_large:
             share = (f" ({step / memory:.0%} of this machine's {memory / 2 ** 30:.3g} GiB)"
@@ -693,25 +681,6 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 f"training step needs about {step / 2 ** 30:.3g} GiB of "
                 f"memory{share}. Fitting may be slow or run out of memory; lower hidden_sizes "
                 f"or give more samples.", UserWarning)
-
-    def _check_device(self):
-        from .cuda import check_available
-        check_available()
-
-    def _batches(self, x, y, order):
-        """``take(batch)``: the samples ``order[batch]`` of x (time-major) and y."""
-        if self.device == "cuda":
-            from .cuda.elementwise import gather_rows, gather_samples
-            from .cuda.training import to_device
-            from .cuda.workspace import Workspace
-            index, workspace = to_device(order), Workspace()
-
-            def take(batch):  # a batch overwrites the arrays of the last one of its shape
-                with workspace:
-                    return gather_samples(x, index[batch]), gather_rows(y, index[batch])
-
-            return take
-        return lambda batch: (x[:, order[batch]], y[order[batch]])
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")
@@ -932,14 +901,6 @@ def _as_dtype(name, a, dtype, training=False):
     return a.astype(dtype, copy=False)
 
 
-def _physical_memory():
-    """Bytes of memory of this machine, or None where the system does not say."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
-        return None
-
-
 def _or_none(valid):
     return lambda value: value is None or valid(value)
 
@@ -947,7 +908,7 @@ def _or_none(valid):
 # (parameters, test, what a valid value is): checked at the start of every fit.
 _HYPERPARAMETER_RULES = [
     (("loss",), lambda v: v in tuple(LOSSES), f"one of {tuple(LOSSES)}"),
-    (("device",), lambda v: v in ("cpu", "cuda"), "one of ('cpu', 'cuda')"),
+    (("device",), lambda v: v in DEVICES, f"one of {DEVICES}"),
     (("solver",), lambda v: v in ("adam", "sgd", "rmsprop"), "one of ('adam', 'sgd', 'rmsprop')"),
     (("learning_rate",), lambda v: v in ("constant", "adaptive", "cosine"),
      "one of ('constant', 'adaptive', 'cosine')"),

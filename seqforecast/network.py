@@ -10,15 +10,17 @@ leaves.
 
 All parameters live in one flat vector (``params``) and all gradients in
 another (``grad``), with per-tensor views into both, so optimizers and
-global-norm clipping work on one array.
+global-norm clipping work on one array.  The arrays live on a backend
+(:mod:`seqforecast.backends`): a network is made on the CPU, and
+:meth:`Network.on` gives its copy on another backend.
 """
 import math
 
 import numpy as np
 
-from .config import PREDICT_CHUNK
-from .cpu.products import linear, matmul
-from .recurrent import backward, forward, init_parameters, parameter_shapes, unpack
+from .backends.cpu import CPU
+from .recurrent import (_check_array, backward_layers, forward_layers, init_parameters,
+                        parameter_shapes, unpack)
 from .training.losses import squared_error
 
 
@@ -70,29 +72,38 @@ class Network:
 
     Attributes
     ----------
-    params : ndarray of shape (n_params,)
+    backend : Backend
+        Where the arrays below live; the CPU's for a new network, see :meth:`on`.
+    params : array of shape (n_params,)
         All parameters: the layers in order, then the head (weight, bias,
         then ``ar_weight``).
     layers : list of dict
         Views of ``params``, one dict per recurrent layer (PyTorch's names
         and layouts, see :mod:`seqforecast.recurrent`).
-    head_weight : ndarray of shape (n_outputs, hidden_sizes[-1])
-    head_bias : ndarray of shape (n_outputs,)
+    head_weight : array of shape (n_outputs, hidden_sizes[-1])
+    head_bias : array of shape (n_outputs,)
         The only bias of the output (the autoregressive path has none).
-    ar_weight : ndarray of shape (ar_window, n_outputs, input_size) or None
+    ar_weight : array of shape (ar_window, n_outputs, input_size) or None
         ``ar_weight[s, o, i]`` multiplies feature ``i`` of input step
         ``T - ar_window + s`` in output ``o``.  Starts at zero (the
         estimators then solve it, see their ``ar_window``).
-    grad : ndarray of shape (n_params,)
+    grad : array of shape (n_params,)
         Gradient filled by :meth:`loss_gradient`, laid out like ``params``.
-    param_tensors, grad_tensors : list of ndarray
+    param_tensors, grad_tensors : list of array
         Views of ``params`` and ``grad``, one per weight or bias tensor in the
         same order (per-tensor clipping works on ``grad_tensors``).
     is_weight : list of bool
         For each tensor, True for weight matrices and peepholes (what an L2
         penalty applies to), False for biases.
+    weight_mask : array of shape (n_params,)
+        ``is_weight`` per entry of ``params``, as 1 or 0.
     shapes : list of dict
         ``{name: shape}`` per layer, then the head's: the layout of ``params``.
+    options : dict
+        Kernel strategy options of the backend (see
+        :func:`seqforecast.cuda.layer.forward_steps`); empty by default.
+    workspace
+        The backend's workspace of :meth:`predict`, cleared when it returns.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, n_outputs, random_state,
@@ -107,87 +118,146 @@ class Network:
         bound = 1.0 / np.sqrt(top)
         head = random_state.uniform(-bound, bound, n_outputs * (top + 1)).astype(dtype)
         ar = np.zeros(ar_window * n_outputs * input_size, dtype)
-        self.params = np.concatenate([layer_params, head, ar])
-        self._bind()
+        self._bind(CPU, np.concatenate([layer_params, head, ar]), {})
 
-    def _bind(self):
-        """Make the views of ``params`` and ``grad`` (after init and after unpickling)."""
+    def _bind(self, backend, params, options):
+        """Hold ``params`` (a backend array) and make the views of it and of ``grad``."""
+        self.backend, self.params, self.options = backend, params, options
         self.shapes = shapes = _shapes(self.cell, self.input_size, self.hidden_sizes,
                                        self.n_outputs, self.ar_window)
-        *self.layers, head = unpack(self.params, shapes)
+        *self.layers, head = unpack(params, shapes)
         self.head_weight, self.head_bias = head["weight"], head["bias"]
         self.ar_weight = head.get("ar_weight")
-        self.grad = np.zeros_like(self.params)
-        *self._grad_layers, grad_head = unpack(self.grad, shapes)
-        self._grad_head = grad_head
+        self.grad = backend.zeros(params.shape, params.dtype)
+        *self._grad_layers, self._grad_head = unpack(self.grad, shapes)
         self.param_tensors = [a for layer in self.layers + [head] for a in layer.values()]
-        self.grad_tensors = [a for layer in self._grad_layers + [grad_head]
+        self.grad_tensors = [a for layer in self._grad_layers + [self._grad_head]
                              for a in layer.values()]
         self.is_weight = [not name.startswith("bias") for layer in shapes for name in layer]
+        dtype = params.dtype
+        self.weight_mask = backend.to_device(np.concatenate(
+            [np.full(math.prod(shape), weight, dtype)
+             for shape, weight in zip((s for layer in shapes for s in layer.values()),
+                                      self.is_weight)]))
+        self.workspace = backend.workspace()
+
+    def on(self, backend, **options):
+        """This network on ``backend``: itself when it is there, else a copy of its parameters.
+
+        Parameters
+        ----------
+        backend : Backend
+            See :func:`seqforecast.backends.get_backend`.
+        **options
+            Kernel strategy options of the copy (GPU, see
+            :func:`seqforecast.cuda.layer.forward_steps`).
+        """
+        if backend is self.backend and options == self.options:
+            return self
+        other = object.__new__(Network)
+        other.__dict__.update({name: getattr(self, name) for name in _STRUCTURE})
+        other._bind(backend, backend.to_device(self.snapshot()), options)
+        return other
+
+    def snapshot(self):
+        """A host copy of the parameters."""
+        return self.backend.to_host(self.params)
+
+    def restore(self, params):
+        """Set the parameters from a host array of shape (n_params,)."""
+        self.backend.copy_from_host(params, self.params)
+
+    def __getstate__(self):
+        # Views do not survive pickling as views: keep the flat vector, rebuild the rest.
+        return {**{name: getattr(self, name) for name in _STRUCTURE},
+                "params": self.snapshot()}
+
+    def __setstate__(self, state):
+        params = state.pop("params")
+        self.__dict__.update({"ar_window": 0, **state})  # models pickled before the AR path
+        self._bind(CPU, params, {})
 
     def ar_inputs(self, x):
         """What the autoregressive path reads: the last ``ar_window`` steps of ``x``.
 
         Parameters
         ----------
-        x : ndarray of shape (T, B, input_size)
+        x : array of shape (T, B, input_size)
 
         Returns
         -------
-        ndarray of shape (ar_window, B, input_size)
+        array of shape (ar_window, B, input_size), or None without the path
         """
+        if not self.ar_window:
+            return None
         if self.ar_window > x.shape[0]:
             raise ValueError(f"ar_window={self.ar_window} is longer than the {x.shape[0]} "
                              f"steps of x")
         return x[x.shape[0] - self.ar_window:]
 
-    def _outputs(self, last, x, out):
-        """``out = head(last) + ar(x)``, each row independent of the others."""
-        linear(last, self.head_weight, self.head_bias, out)
-        if self.ar_window:
-            for step, weight in zip(self.ar_inputs(x), self.ar_weight):
-                matmul(np.ascontiguousarray(step), np.ascontiguousarray(weight.T), out, True)
-
-    def snapshot(self):
-        """A copy of the parameters."""
-        return self.params.copy()
-
-    def restore(self, params):
-        """Set the parameters from an array of shape (n_params,)."""
-        self.params[...] = params
-
-    def __getstate__(self):
-        # Views do not survive pickling as views: keep the flat vector, rebuild the rest.
-        return {"cell": self.cell, "input_size": self.input_size,
-                "hidden_sizes": self.hidden_sizes, "n_outputs": self.n_outputs,
-                "ar_window": self.ar_window, "params": self.params}
-
-    def __setstate__(self, state):
-        self.__dict__.update({"ar_window": 0, **state})  # models pickled before the AR path
-        self._bind()
+    def _outputs(self, x, dropout=0.0, seed=None):
+        """The forward pass of a backend batch, and the outputs ``head(h_T) + ar(x)``."""
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if dropout > 0 and seed is None:
+            raise ValueError("dropout > 0 needs an explicit seed")
+        fwd = forward_layers(self.backend, self.cell, self.layers, x, dropout=dropout, seed=seed,
+                             **self.options)
+        last = fwd.output[x.shape[0] - 1]
+        pred = self.backend.empty((x.shape[1], self.n_outputs), x.dtype)
+        self.backend.outputs(last, self.ar_inputs(x), self.head_weight, self.head_bias,
+                             self.ar_weight, pred)
+        return fwd, last, pred
 
     def predict(self, x):
         """Outputs of the network (head and autoregressive path) for a batch of sequences.
 
         Parameters
         ----------
-        x : ndarray of shape (T, B, input_size)
-            Any strides: a transposed view of sample-major data is copied
-            chunk by chunk, :data:`PREDICT_CHUNK` bytes of work at a time.
+        x : ndarray of shape (T, B, input_size), or a backend array
+            A numpy array may have any strides: it is copied to the backend
+            chunk by chunk (``backend.predict_rows``; on the CPU
+            :data:`~seqforecast.config.PREDICT_CHUNK` bytes of work at a time),
+            and checked (dtype, features, finite values) on the way.  A backend
+            array runs as one batch.
 
         Returns
         -------
         ndarray of shape (B, n_outputs)
         """
-        out = np.empty((x.shape[1], self.n_outputs), self.params.dtype)
-        per_sequence = forward_bytes(self.cell, self.input_size, self.hidden_sizes, x.shape[0],
-                                     self.params.dtype)
-        rows = max(1, PREDICT_CHUNK // per_sequence)
-        for start in range(0, x.shape[1], rows):
-            chunk = x[:, start:start + rows]  # forward copies it contiguous
-            last = forward(self.cell, self.layers, chunk).output[-1]
-            self._outputs(last, chunk, out[start:start + rows])
-        return out
+        backend, dtype = self.backend, self.params.dtype
+        try:
+            if not isinstance(x, np.ndarray):
+                return backend.to_host(self.outputs(x))
+            out = np.empty((x.shape[1], self.n_outputs), dtype)
+            rows = backend.predict_rows(forward_bytes(self.cell, self.input_size,
+                                                      self.hidden_sizes, x.shape[0], dtype))
+            for start in range(0, x.shape[1], rows):
+                chunk = backend.to_device(self._checked(x[:, start:start + rows]))
+                out[start:start + rows] = backend.to_host(self.outputs(chunk))
+            return out
+        finally:
+            self.workspace.clear()  # a forward cache is large: keep none between calls
+
+    def outputs(self, x):
+        """Outputs of the network for a batch ``x`` (T, B, input_size) of the backend.
+
+        Returns
+        -------
+        array of shape (B, n_outputs)
+            A backend array of :attr:`workspace`: valid until the next call,
+            which allocates nothing on the GPU when ``x`` has the same shape.
+        """
+        with self.workspace:
+            return self._outputs(x)[2]
+
+    def _checked(self, x):
+        """``x`` (T, B, I) as a C-contiguous array of the network's dtype and inputs."""
+        x = _check_array("x", x, 3, self.params.dtype)
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"x has {x.shape[2]} features but the first layer expects "
+                             f"{self.input_size}")
+        return x
 
     def loss_gradient(self, x, y, tbptt=None, hidden_clip=None, dropout=0.0, seed=None,
                       loss=squared_error):
@@ -195,47 +265,60 @@ class Network:
 
         Parameters
         ----------
-        x : ndarray of shape (T, B, input_size)
-        y : ndarray of shape (B, n_outputs)
+        x : array of shape (T, B, input_size)
+        y : array of shape (B, n_outputs)
+            numpy arrays on the CPU, backend arrays elsewhere.
         tbptt, hidden_clip, dropout, seed
             See :func:`seqforecast.recurrent.forward` and ``backward``.
-        loss : callable, default=squared_error
-            ``loss(y_pred, y_true) -> (value, d value / d y_pred)``, see
-            :mod:`seqforecast.training.losses`.
+        loss : Loss, default=squared_error
+            See :mod:`seqforecast.training.losses`.
 
         Returns
         -------
         loss : float
-        step_norms : list of ndarray of shape (T,)
+        step_norms : list of array of shape (T,)
             Per layer, ``||dL/dh_t||`` at each step.
 
-        When the loss or its gradient at the output is NaN or infinite
-        (training has diverged), ``grad`` and ``step_norms`` are set to NaN.
+        When training has diverged the loss, ``grad`` or ``step_norms`` hold
+        NaN or infinite values.
         """
-        fwd = forward(self.cell, self.layers, x, dropout=dropout, seed=seed)
+        record = self.backend.record()
+        step_norms = self.gradient_into(record, x, y, loss, tbptt, hidden_clip, dropout, seed)
+        return self.backend.read(record)[0], step_norms
+
+    def gradient_into(self, record, x, y, loss, tbptt=None, hidden_clip=None, dropout=0.0,
+                      seed=None):
+        """The loss of a batch into a backend record, and its gradient into ``grad``.
+
+        What :meth:`loss_gradient` does without reading the loss back (the
+        :class:`~seqforecast.training.trainer.Trainer` leaves it on the
+        backend); parameters as there, ``record`` from ``backend.record()``.
+
+        Returns
+        -------
+        list of array of shape (T,)
+            Per layer, ``||dL/dh_t||`` at each step.
+        """
+        backend = self.backend
+        if backend.on_host:  # device arrays are not checked (it would cost a copy)
+            x = self._checked(x)
         expected = (x.shape[1], self.n_outputs)
-        if not isinstance(y, np.ndarray) or y.shape != expected:
+        if getattr(y, "shape", None) != expected:
             raise ValueError(f"y must be an array of shape {expected}, got "
                              f"{getattr(y, 'shape', type(y).__name__)}")
         if y.dtype != self.params.dtype:
             raise TypeError(f"y has dtype {y.dtype} but the network is {self.params.dtype}")
-        if not np.isfinite(y).all():
+        if backend.on_host and not np.isfinite(y).all():
             raise ValueError("y contains NaN or infinite values")
-        last = fwd.output[-1]
-        d_output = np.zeros_like(fwd.output)
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-            pred = np.empty_like(y)
-            self._outputs(last, x, pred)
-            value, d_pred = loss(pred, y)
-            np.dot(d_pred.T, last, out=self._grad_head["weight"])
-            np.sum(d_pred, axis=0, out=self._grad_head["bias"])
-            if self.ar_window:
-                for step, grad in zip(self.ar_inputs(x), self._grad_head["ar_weight"]):
-                    np.dot(d_pred.T, step, out=grad)
-            matmul(d_pred, self.head_weight, d_output[-1], False)
-        if not (np.isfinite(value) and np.isfinite(d_output[-1]).all()):
-            self.grad[...] = np.nan
-            return value, [np.full(x.shape[0], np.nan) for _ in self.layers]
-        bwd = backward(fwd.cache, d_output, tbptt=tbptt, hidden_clip=hidden_clip,
-                       grads=self._grad_layers)
-        return value, bwd.step_norms
+        fwd, last, pred = self._outputs(x, dropout, seed)
+        d_pred = backend.empty(pred.shape, pred.dtype)
+        backend.loss(loss, pred, y, d_pred, record)
+        d_output = backend.zeros(fwd.output.shape, x.dtype)
+        backend.output_gradients(d_pred, last, self.ar_inputs(x), self.head_weight,
+                                 self._grad_head, d_output[x.shape[0] - 1])
+        return backward_layers(fwd.cache, d_output, tbptt=tbptt, hidden_clip=hidden_clip,
+                               grads=self._grad_layers).step_norms
+
+
+# What a copy of a network on another backend shares with it (the rest is bound anew).
+_STRUCTURE = ("cell", "input_size", "hidden_sizes", "n_outputs", "ar_window")

@@ -16,12 +16,13 @@ Conventions
 * float32 and float64 are supported; all arrays of one call share a dtype.
 """
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 
+from .backends.cpu import CPU
 from .cells.spec import SPECS
-from .cpu import layer as cpu_layer
+
 _FLOATS = (np.float32, np.float64)
 
 
@@ -170,8 +171,8 @@ class ForwardCache:
     cell : Cell
     layers : list of dict
         The parameters the pass ran with (not copied).
-    target : Target
-        The device the arrays live on.
+    backend : Backend
+        Where the arrays live (:mod:`seqforecast.backends`).
     options : dict
         Kernel options of the pass, used again by the backward pass.
     masks : list of ndarray of shape (T, B, H_l), or None
@@ -184,7 +185,7 @@ class ForwardCache:
 
     cell: "Cell"
     layers: list
-    target: "Target"
+    backend: object
     options: dict
     masks: Optional[list]
     inputs: list
@@ -287,13 +288,10 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
                              f"but the top one), got {len(masks)}")
         masks = [_check_shape(f"masks[{i}]", _check_array(f"masks[{i}]", m, 3, dtype),
                               (T, B, size)) for i, (m, size) in enumerate(zip(masks, sizes))]
-    elif dropout > 0:
-        rng = np.random.default_rng(seed)
-        masks = [(rng.random((T, B, size)) >= dropout).astype(dtype) / dtype.type(1 - dropout)
-                 for size in sizes[:-1]]
 
     inp = x.copy() if x is x_in else x  # the cache must not follow later edits of x
-    output, h_n, c_n, cache = forward_layers(CPU, cell, layers, inp, h0, c0, masks)
+    output, h_n, c_n, cache = forward_layers(CPU, cell, layers, inp, h0, c0, dropout, seed,
+                                             masks)
     # Copies: editing a result in place must not change what backward reads.
     return ForwardResult(output.copy(), [h.copy() for h in h_n],
                          None if c_n is None else [c.copy() for c in c_n], cache)
@@ -357,79 +355,48 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
     return backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads)
 
 
-class Target(NamedTuple):
-    """Where a stack of layers runs: the layer kernels, and how arrays are made there.
+def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None,
+                   masks=None, **options):
+    """The forward pass of a stack on any backend, with arguments already checked.
 
-    Attributes
-    ----------
-    layer : module
-        ``project_inputs``, ``forward_steps``, ``backward_steps`` and
-        ``weight_gradients`` (:mod:`seqforecast.cpu.layer` or
-        :mod:`seqforecast.cuda.layer`).
-    empty : callable
-        ``empty(shape, dtype)``: an uninitialised array (on the GPU possibly
-        one of an earlier run, see :class:`seqforecast.cuda.workspace.Workspace`).
-    initial : callable
-        ``initial(out, states, index)``: ``out[...] = states[index]``, or
-        zeros when ``states`` is None.
-    multiply : callable
-        ``multiply(a, b)``: ``a * b`` in an array from ``empty``.
-    zeros : callable
-        ``zeros(shape, dtype)``: an array of zeros, only to be read.
-    """
-
-    layer: object
-    empty: Callable
-    initial: Callable
-    multiply: Callable
-    zeros: Callable
-
-
-def _cpu_initial(out, states, index):
-    out[...] = 0 if states is None else states[index]
-
-
-CPU = Target(cpu_layer, np.empty, _cpu_initial, np.multiply, np.zeros)
-
-
-def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
-    """The forward pass of a stack on ``target``, with arguments already checked.
-
-    Parameters are those of :func:`forward` (``masks`` explicit or None),
-    as arrays of the target; ``options`` go to the target's
-    ``forward_steps`` and ``backward_steps``.
+    Parameters are those of :func:`forward`, as arrays of the backend (``x``
+    C-contiguous); ``options`` go to the backend's ``forward_steps`` and
+    ``backward_steps`` (see :func:`seqforecast.cuda.layer.forward_steps`).
+    Dropout masks come from the backend's generator.
 
     Returns
     -------
-    output, h_n, c_n, cache
-        As in :class:`ForwardResult`; ``output``, ``h_n`` and ``c_n`` are
-        views into the cache.
+    ForwardResult
+        ``output``, ``h_n`` and ``c_n`` are views into the cache, and on the
+        GPU arrays of the active workspace.
     """
-    options = options or {}
     T, B, _ = x.shape
     dtype = x.dtype
     kind = cell.spec.code
-    cache = ForwardCache(cell, layers, target, options, masks, inputs=[], states=[])
+    if masks is None and dropout > 0:
+        masks = backend.dropout_masks((T, B), [lay["weight_hh"].shape[1] for lay in layers[:-1]],
+                                      dtype, dropout, seed)
+    cache = ForwardCache(cell, layers, backend, options, masks, inputs=[], states=[])
     inp = x
     h_n, c_n = [], [] if cell.has_cell_state else None
     zero_state = h0 is None and c0 is None  # the kernels write the zeros
     for index, layer in enumerate(layers):
         size = layer["weight_hh"].shape[1]
-        h = target.empty((T + 1, B, size), dtype)
-        c = target.empty((T + 1, B, size) if cell.has_cell_state else (0, 0, 0), dtype)
+        h = backend.empty((T + 1, B, size), dtype)
+        c = backend.empty((T + 1, B, size) if cell.has_cell_state else (0, 0, 0), dtype)
         if not zero_state:
-            target.initial(h[0], h0, index)
+            backend.initial(h[0], h0, index)
             if cell.has_cell_state:
-                target.initial(c[0], c0, index)
-        gates = target.empty((cell.n_gates, T, B, size), dtype)
-        aux = target.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
-        target.layer.project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"],
-                                    layer["bias_hh"], gates)
-        target.layer.forward_steps(kind, layer["weight_hh"], layer["bias_hh"],
-                                   _peephole(target, layer, size, dtype), cell.coupled,
-                                   cell.activation == "relu", h, c, gates, aux,
-                                   target.empty((cell.n_gates, B, size), dtype), zero_state,
-                                   **options)
+                backend.initial(c[0], c0, index)
+        gates = backend.empty((cell.n_gates, T, B, size), dtype)
+        aux = backend.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
+        backend.layer.project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"],
+                                     layer["bias_hh"], gates)
+        backend.layer.forward_steps(kind, layer["weight_hh"], layer["bias_hh"],
+                                    _peephole(backend, layer, size, dtype), cell.coupled,
+                                    cell.activation == "relu", h, c, gates, aux,
+                                    backend.empty((cell.n_gates, B, size), dtype), zero_state,
+                                    **options)
         cache.inputs.append(inp)
         cache.states.append(LayerStates(h, c, gates, aux))
         h_n.append(h[T])
@@ -437,28 +404,31 @@ def forward_layers(target, cell, layers, x, h0, c0, masks, options=None):
             c_n.append(c[T])
         inp = h[1:]
         if masks is not None and index < len(layers) - 1:
-            inp = target.multiply(inp, masks[index])
-    return inp, h_n, c_n, cache
+            inp = backend.multiply(inp, masks[index])
+    return ForwardResult(inp, h_n, c_n, cache)
 
 
-def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
-    """BPTT through a stack on the target of ``cache``, with arguments already checked.
+def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None,
+                    grads=None):
+    """BPTT through a stack on the backend of ``cache``, with arguments already checked.
 
-    Parameters are those of :func:`backward` as arrays of the target, with
-    ``tbptt`` and ``hidden_clip`` 0 when off; ``grads`` None takes arrays
-    from ``target.empty``.
+    Parameters are those of :func:`backward` as arrays of the backend;
+    ``grads`` None takes arrays from ``backend.empty``.
 
     Returns
     -------
     BackwardResult
+        On the GPU with arrays of the active workspace; ``step_norms`` are
+        float64 arrays of shape (T,).
     """
-    cell, layers, target = cache.cell, cache.layers, cache.target
+    cell, layers, backend = cache.cell, cache.layers, cache.backend
+    tbptt, hidden_clip = tbptt or 0, hidden_clip or 0.0
     h_top = cache.states[-1].h
     T, B, dtype = h_top.shape[0] - 1, h_top.shape[1], h_top.dtype
     kind = cell.spec.code
     n = len(layers)
     if grads is None:
-        grads = [{name: target.empty(value.shape, dtype) for name, value in layer.items()}
+        grads = [{name: backend.empty(value.shape, dtype) for name, value in layer.items()}
                  for layer in layers]
     dh0, step_norms = [None] * n, [None] * n
     dc0 = [None] * n if cell.has_cell_state else None
@@ -469,33 +439,33 @@ def backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads):
         size = layer["weight_hh"].shape[1]
         inp = cache.inputs[index]
         h, c, gates, aux = cache.states[index]
-        dh, dc = target.empty((B, size), dtype), target.empty((B, size), dtype)
+        dh, dc = backend.empty((B, size), dtype), backend.empty((B, size), dtype)
         if not zero_state:
-            target.initial(dh, d_hn, index)
-            target.initial(dc, d_cn, index)
-        dgates, dm_n = target.empty(gates.shape, dtype), target.empty(aux.shape, dtype)
-        dx = target.empty(inp.shape, dtype)
-        norms = target.empty(T, np.float64)
-        peephole = _peephole(target, layer, size, dtype)
-        target.layer.backward_steps(kind, layer["weight_hh"], peephole, cell.coupled,
-                                    cell.activation == "relu", h, c, gates, aux, d_h, dh, dc,
-                                    tbptt, hidden_clip, dgates, dm_n, norms, zero_state,
-                                    **cache.options)
-        target.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
-                                      grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
-                                      grad["bias_hh"], grad.get("peephole"))
+            backend.initial(dh, d_hn, index)
+            backend.initial(dc, d_cn, index)
+        dgates, dm_n = backend.empty(gates.shape, dtype), backend.empty(aux.shape, dtype)
+        dx = backend.empty(inp.shape, dtype)
+        norms = backend.empty(T, np.float64)
+        peephole = _peephole(backend, layer, size, dtype)
+        backend.layer.backward_steps(kind, layer["weight_hh"], peephole, cell.coupled,
+                                     cell.activation == "relu", h, c, gates, aux, d_h, dh, dc,
+                                     tbptt, hidden_clip, dgates, dm_n, norms, zero_state,
+                                     **cache.options)
+        backend.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
+                                       grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
+                                       grad["bias_hh"], grad.get("peephole"))
         dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
         masks = cache.masks
-        d_h = dx if masks is None or index == 0 else target.multiply(dx, masks[index - 1])
+        d_h = dx if masks is None or index == 0 else backend.multiply(dx, masks[index - 1])
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 
 
-def _peephole(target, layer, size, dtype):
+def _peephole(backend, layer, size, dtype):
     """The layer's peephole weights, or zeros (the plain LSTM)."""
     peephole = layer.get("peephole")
-    return target.zeros((3, size), dtype) if peephole is None else peephole
+    return backend.shared_zeros((3, size), dtype) if peephole is None else peephole
 
 
 def _check_parameters(cell, layers):

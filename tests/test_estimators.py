@@ -313,11 +313,11 @@ def test_float64_training_agrees_with_float32():
 
 
 def test_predict_in_chunks_matches_one_batch(monkeypatch):
-    from seqforecast import network
+    from seqforecast.backends import cpu
     X, y = _sequences(n=50)
     model = _quiet(GRURegressor(hidden_sizes=4, max_iter=1, random_state=0), X, y)
     whole = model.predict(X)
-    monkeypatch.setattr(network, "PREDICT_CHUNK", 7)
+    monkeypatch.setattr(cpu, "PREDICT_CHUNK", 7)
     np.testing.assert_allclose(model.predict(X), whole, rtol=1e-6)
 
 

@@ -9,7 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 
-from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor, estimators, network
+from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor, estimators
+from seqforecast.backends import cpu
 from seqforecast.datasets import load_airline_passengers
 
 ESTIMATORS = [RNNRegressor, LSTMRegressor, GRURegressor]
@@ -154,12 +155,12 @@ def test_a_model_far_beyond_its_data_warns_before_allocating():
 def test_a_training_step_beyond_the_machines_memory_warns(monkeypatch):
     X, y = np.random.RandomState(0).randn(50, 10), np.arange(50.0)
     model = GRURegressor(hidden_sizes=8, max_iter=1)
-    monkeypatch.setattr(estimators, "_physical_memory", lambda: 2 ** 10)
+    monkeypatch.setattr(cpu, "_physical_memory", lambda: 2 ** 10)
     with pytest.warns(UserWarning, match=r"training step needs about .* GiB of memory "
                                          r"\(\d+% of this machine's 9.54e-07 GiB\)"):
         model.fit(X, y)
     for memory in (2 ** 40, None):  # plenty, or unknown: no warning
-        monkeypatch.setattr(estimators, "_physical_memory", lambda: memory)
+        monkeypatch.setattr(cpu, "_physical_memory", lambda: memory)
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)
             warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning too
@@ -167,7 +168,7 @@ def test_a_training_step_beyond_the_machines_memory_warns(monkeypatch):
 
 
 def test_the_machines_memory_is_known_here():
-    assert estimators._physical_memory() > 2 ** 20
+    assert cpu._physical_memory() > 2 ** 20
 
 
 # -- prediction in bounded memory -------------------------------------------------------
@@ -197,9 +198,9 @@ def test_chunked_predictions_are_bit_identical(cls, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
-    monkeypatch.setattr(network, "PREDICT_CHUNK", 2 ** 40)  # one chunk
+    monkeypatch.setattr(cpu, "PREDICT_CHUNK", 2 ** 40)  # one chunk
     whole = model.predict(X)
-    monkeypatch.setattr(network, "PREDICT_CHUNK", 2000)  # a few samples per chunk
+    monkeypatch.setattr(cpu, "PREDICT_CHUNK", 2000)  # a few samples per chunk
     np.testing.assert_array_equal(model.predict(X), whole)
 
 

@@ -100,13 +100,13 @@ def test_estimators_run_the_kernels_with_the_kernel_blas_threads(monkeypatch):
     from threadpoolctl import threadpool_info
 
     from seqforecast.network import Network
-    seen, real = [], Network.loss_gradient
+    seen, real = [], Network.gradient_into
 
     def recording(self, *args, **kwargs):
         seen.append({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Network, "loss_gradient", recording)
+    monkeypatch.setattr(Network, "gradient_into", recording)
     X, y = _lag_windows(n=40)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

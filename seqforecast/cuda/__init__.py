@@ -1,4 +1,4 @@
-"""The GPU target: numba.cuda kernels and the device-resident network and training step.
+"""The GPU's kernels (numba.cuda) and their launch plans.
 
 * :mod:`.layer` -- one recurrent layer forward and backward (the counterpart
   of :mod:`seqforecast.cpu.layer`);
@@ -8,13 +8,12 @@
   sizes them;
 * :mod:`.rules` -- the optimizer updates and losses of
   :mod:`seqforecast.training` applied on the device;
+* :mod:`.step` -- the training step's L2 penalty, judgement and clipping;
 * :mod:`.workspace` -- :class:`~.workspace.Workspace`, device arrays reused
-  from one run of a computation to the next;
-* :mod:`.recurrent` -- stacks of layers (the counterpart of
-  :mod:`seqforecast.recurrent`);
-* :mod:`.training` -- :class:`~.training.DeviceNetwork` and
-  :class:`~.training.DeviceTrainer`, what the estimators use with
-  ``device='cuda'``.
+  from one run of a computation to the next.
+
+:mod:`seqforecast.backends.cuda` puts them behind the interface that the
+network and the trainer use with ``device='cuda'``.
 
 Importing this package needs no GPU and imports no CUDA code; call
 :func:`check_available` first.  Under Numba's simulator

@@ -3,7 +3,7 @@
 Each loss is one scalar *rule*, ``rule(diff, delta) -> (value, slope)`` for
 ``diff = y_pred - y_true``, written once and applied by the CPU
 (:mod:`seqforecast.cpu.elementwise`) and the GPU (:mod:`seqforecast.cuda.
-arrays`).  A :class:`Loss` is callable on arrays: ``loss(y_pred, y_true)``
+rules`).  A :class:`Loss` is callable on arrays: ``loss(y_pred, y_true)``
 with both of shape (n_samples, n_outputs) returns ``(loss, grad)``, ``grad =
 d loss / d y_pred`` of the same shape and dtype as ``y_pred``.
 """

@@ -9,7 +9,7 @@ Each optimizer's formula is one scalar *rule*, ``rule(p, g, s1, s2, hyper)
 -> (p, s1, s2)`` for one parameter ``p``, its gradient ``g`` and its two
 state values, with the step's constants in ``hyper``; the CPU applies it in
 :mod:`seqforecast.cpu.elementwise` and the GPU in :mod:`seqforecast.cuda.
-arrays`, on the same state arrays (``state``).
+rules`, on the same state arrays (``state``).  ``t`` counts the updates made.
 """
 import math
 
@@ -61,16 +61,16 @@ class _Optimizer:
                 raise ValueError(f"{name} must be a {self._dtype} array of shape "
                                  f"{self._shape}, got {array.dtype} {array.shape}")
         self.t += 1
-        apply_update(type(self).rule, params, grad, *self.state, self.hyper())
+        apply_update(type(self).rule, params, grad, *self.state, self.hyper(self.t))
 
     @property
     def state(self):
         """The two state arrays the rule updates (the second may be empty)."""
         raise NotImplementedError
 
-    def hyper(self):
-        """The rule's constants for step ``t``, in the parameters' dtype."""
-        return tuple(self._dtype.type(value) for value in self._constants())
+    def hyper(self, t):
+        """The rule's constants for step ``t`` (1 for the first), in the parameters' dtype."""
+        return tuple(self._dtype.type(value) for value in self._constants(t))
 
 
 class SGD(_Optimizer):
@@ -101,7 +101,7 @@ class SGD(_Optimizer):
     def state(self):
         return self.velocity, np.empty(0, self._dtype)
 
-    def _constants(self):
+    def _constants(self, t):
         return self.learning_rate, self.momentum, float(self.nesterov), 0.0, 0.0
 
 
@@ -131,8 +131,8 @@ class Adam(_Optimizer):
     def state(self):
         return self.m, self.v
 
-    def _constants(self):
-        b1, b2, t = self.beta_1, self.beta_2, self.t
+    def _constants(self, t):
+        b1, b2 = self.beta_1, self.beta_2
         return self.learning_rate / (1 - b1 ** t), b1, b2, 1 - b2 ** t, self.epsilon
 
 
@@ -163,5 +163,5 @@ class RMSprop(_Optimizer):
     def state(self):
         return self.v, np.empty(0, self._dtype)
 
-    def _constants(self):
+    def _constants(self, t):
         return self.learning_rate, self.rho, self.epsilon, 0.0, 0.0

@@ -1,9 +1,15 @@
-"""One training step on a batch: loss and gradient, L2 penalty, clipping, update."""
+"""One training step on a batch: loss and gradient, L2 penalty, clipping, update.
+
+The step policy is written here once, for every backend: the network's
+backend (:mod:`seqforecast.backends`) carries out each part on its arrays,
+and takes the decisions that depend on values (clip or not, update or not)
+where the values are, so that on the GPU a step copies back one record.
+"""
 from typing import NamedTuple
 
 import numpy as np
 
-from .clipping import clip_by_global_norm, clip_by_norm, clip_by_value, global_norm
+from .clipping import _check_threshold
 from .losses import squared_error
 
 
@@ -19,8 +25,11 @@ class StepResult(NamedTuple):
     clipped : bool
         Whether ``clip_value``, ``clip_norm`` or ``clip_global_norm`` changed
         the gradient.
-    step_norms : list of ndarray of shape (T,)
-        Per layer, ``||dL/dh_t||`` at each time step (before hidden clipping).
+    step_norms : list of ndarray of shape (T,), or None
+        Per layer, ``||dL/dh_t||`` at each time step (before hidden
+        clipping), where the backend keeps its arrays on the host (the CPU);
+        None elsewhere (they are summed where they are, see
+        :meth:`Trainer.pop_step_norms`).
     finite : bool
         False when training has diverged: the loss or the gradient is NaN
         or infinite, or the gradient is too large to square in the dtype
@@ -41,9 +50,12 @@ class Trainer:
     Parameters
     ----------
     network : Network
-    optimizer : object with ``update(params, grad)``
-        See :mod:`seqforecast.training.optimizers`.
-    loss : callable, default=squared_error
+        On any backend (see :meth:`~seqforecast.network.Network.on`).
+    optimizer : SGD, Adam or RMSprop
+        See :mod:`seqforecast.training.optimizers`.  Its rule,
+        hyperparameters and step count are used; its state is used in place
+        on the CPU, copied to another backend here and back by :meth:`sync`.
+    loss : Loss, default=squared_error
         See :mod:`seqforecast.training.losses`.
     alpha : float, default=0.0
         L2 penalty on the weights (not the biases): ``alpha / (2 * batch)
@@ -60,60 +72,84 @@ class Trainer:
         Truncated BPTT window; None for full BPTT.
     dropout : float, default=0.0
         Dropout between recurrent layers.
+
+    Attributes
+    ----------
+    workspace
+        The backend's arrays of a step, reused by the next one: on the GPU a
+        step on a batch of the previous one's shape allocates nothing.
     """
 
     def __init__(self, network, optimizer, loss=squared_error, alpha=0.0, clip_value=None,
                  clip_norm=None, clip_global_norm=None, clip_hidden_norm=None, tbptt=None,
                  dropout=0.0):
+        for name, bound in (("clip_value", clip_value), ("clip_norm", clip_norm),
+                            ("clip_global_norm", clip_global_norm)):
+            if bound is not None:
+                _check_threshold(name, bound)
         self.network, self.optimizer, self.loss, self.alpha = network, optimizer, loss, alpha
         self.clip_value, self.clip_norm = clip_value, clip_norm
         self.clip_global_norm, self.clip_hidden_norm = clip_global_norm, clip_hidden_norm
         self.tbptt, self.dropout = tbptt, dropout
-        self._norm_sum, self._n_steps = 0.0, 0
+        backend = self.backend = network.backend
+        self.state = [backend.to_device(s) for s in optimizer.state]
+        self.workspace = backend.workspace()
+        self._record = backend.record()
+        self._norm_sum, self._n_steps = None, 0
 
     def step(self, x, y, seed=None):
         """Loss, gradient and one update on the batch ``x`` (T, B, I), ``y`` (B, n_outputs).
 
-        ``seed`` seeds the dropout masks.  Returns a :class:`StepResult`.
+        ``x`` and ``y`` are arrays of the network's backend; ``seed`` seeds
+        the dropout masks.  Returns a :class:`StepResult`.
+
+        The policy: the loss and its gradient; the L2 penalty; the gradient's
+        norm, and no update when it or the loss is not finite; clipping by
+        value, then per tensor, then globally; no update when an entry is too
+        large to square in the dtype; the optimizer's update, and whether it
+        made a parameter NaN or infinite.
         """
-        net = self.network
-        loss, step_norms = net.loss_gradient(x, y, tbptt=self.tbptt,
-                                             hidden_clip=self.clip_hidden_norm,
-                                             dropout=self.dropout, seed=seed, loss=self.loss)
-        self._norm_sum = self._norm_sum + np.array(step_norms)
-        self._n_steps += 1
-        if self.alpha:
-            scale = self.alpha / x.shape[1]
-            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
-                for param, grad, is_weight in zip(net.param_tensors, net.grad_tensors,
-                                                  net.is_weight):
-                    if is_weight:
-                        loss += 0.5 * scale * float(np.dot(param.ravel(), param.ravel()))
-                        grad += param.dtype.type(scale) * param
-        norm = global_norm([net.grad])
-        if not (np.isfinite(loss) and np.isfinite(norm)):
-            return StepResult(loss, norm, False, step_norms, False)
-        clipped = False
-        if self.clip_value is not None:
-            clipped |= bool(np.abs(net.grad).max() > self.clip_value)
-            clip_by_value([net.grad], self.clip_value)
-        if self.clip_norm is not None:
-            clipped |= bool((clip_by_norm(net.grad_tensors, self.clip_norm) > self.clip_norm).any())
-        if self.clip_global_norm is not None:
-            clipped |= clip_by_global_norm([net.grad], self.clip_global_norm) > self.clip_global_norm
-        # A squared entry must fit the dtype, or Adam's and RMSprop's second moment
-        # overflows to inf and freezes the parameter without a NaN anywhere.
-        limit = np.sqrt(np.finfo(net.grad.dtype).max)  # no entry exceeds the pre-clip norm
-        if norm > limit and np.abs(net.grad).max() > limit:
-            return StepResult(loss, norm, clipped, step_norms, False)
-        with np.errstate(over="ignore", invalid="ignore"):  # reported through `finite`
-            self.optimizer.update(net.params, net.grad)
-        return StepResult(loss, norm, clipped, step_norms, bool(np.isfinite(net.params).all()))
+        net, backend, record = self.network, self.backend, self._record
+        grad, optimizer = net.grad, self.optimizer
+        clipping = any(bound is not None
+                       for bound in (self.clip_value, self.clip_norm, self.clip_global_norm))
+        if self._norm_sum is None:  # outside the workspace: it outlives the step
+            self._norm_sum = backend.zeros((len(net.layers), x.shape[0]), np.float64)
+        with self.workspace:
+            step_norms = net.gradient_into(record, x, y, self.loss, self.tbptt,
+                                           self.clip_hidden_norm, self.dropout, seed)
+            backend.add_step_norms(self._norm_sum, step_norms)
+            self._n_steps += 1
+            if self.alpha:
+                backend.add_l2(net, self.alpha / x.shape[1], record)
+            backend.judge(grad, record, check_size=not clipping)
+            if self.clip_value is not None:
+                backend.clip_value(grad, self.clip_value, record)
+            if self.clip_norm is not None:
+                for tensor in net.grad_tensors:
+                    backend.clip_norm(tensor, self.clip_norm, record)
+            if self.clip_global_norm is not None:
+                backend.clip_norm(grad, self.clip_global_norm, record)
+            if clipping:
+                backend.check_size(grad, record)
+            backend.update(optimizer.rule, net.params, grad, self.state,
+                           optimizer.hyper(optimizer.t + 1), record)
+            loss, norm, clipped, go, bad = backend.read(record)
+        if go:
+            optimizer.t += 1  # counts the updates made
+        return StepResult(loss, norm, clipped, step_norms if backend.on_host else None,
+                          go and not bad)
 
     def pop_step_norms(self):
         """Mean per-layer step norms over the steps since the last call, (n_layers, T); resets."""
         if not self._n_steps:
             return None
-        mean = self._norm_sum / self._n_steps
-        self._norm_sum, self._n_steps = 0.0, 0
+        mean = self.backend.to_host(self._norm_sum) / self._n_steps
+        self._norm_sum, self._n_steps = None, 0
         return mean
+
+    def sync(self):
+        """Copy the optimizer's state from the backend to the optimizer (no-op on the CPU)."""
+        for state, host in zip(self.state, self.optimizer.state):
+            if host.size:
+                self.backend.copy_to_host(state, host)

@@ -19,12 +19,12 @@ import reference as ref  # noqa: E402
 from test_recurrent import _problem  # noqa: E402
 from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor  # noqa: E402
 from seqforecast import recurrent as cpu  # noqa: E402
-from seqforecast.cuda import recurrent as gpu  # noqa: E402
+from seqforecast.backends.cuda import CUDA  # noqa: E402
 from seqforecast.cuda.elementwise import dropout_mask  # noqa: E402
 from seqforecast.cuda.launch import ignore_small_grid_warnings  # noqa: E402
 from seqforecast.cuda.products import matmul  # noqa: E402
 from seqforecast.cuda.reductions import column_sums, row_norms, summarize  # noqa: E402
-from seqforecast.recurrent import Cell  # noqa: E402
+from seqforecast.recurrent import Cell, backward_layers, forward_layers  # noqa: E402
 
 CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
          Cell("lstm", coupled=True), Cell("lstm", peephole=True, coupled=True), Cell("gru")]
@@ -53,10 +53,10 @@ def _host(tree):
 
 def _run_gpu(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, tbptt=None, hidden_clip=None,
              **options):
-    fwd = gpu.forward(cell, _device(layers), cuda.to_device(x), _device(h0), _device(c0),
-                      masks=_device(masks), **options)
-    bwd = gpu.backward(fwd.cache, cuda.to_device(d_out), _device(d_hn), _device(d_cn),
-                       tbptt=tbptt, hidden_clip=hidden_clip)
+    fwd = forward_layers(CUDA, cell, _device(layers), cuda.to_device(x), _device(h0),
+                         _device(c0), masks=_device(masks), **options)
+    bwd = backward_layers(fwd.cache, cuda.to_device(d_out), _device(d_hn), _device(d_cn),
+                          tbptt=tbptt, hidden_clip=hidden_clip)
     return {"output": fwd.output.copy_to_host(), "h_n": _host(fwd.h_n), "c_n": _host(fwd.c_n),
             "grads": _host(bwd.grads), "dx": bwd.dx.copy_to_host(), "dh0": _host(bwd.dh0),
             "dc0": _host(bwd.dc0), "step_norms": _host(bwd.step_norms)}
@@ -192,15 +192,15 @@ def test_batched_matmul_and_column_sums(m, k, n):
 def test_training_steps_reuse_their_device_arrays(monkeypatch):
     """After the first step on a batch shape, a step allocates nothing, with the same results."""
     from seqforecast.cuda.workspace import Workspace
-    from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer
     from seqforecast.network import Network
     from seqforecast.training.losses import squared_error
     from seqforecast.training.optimizers import Adam
+    from seqforecast.training.trainer import Trainer
 
     rng = np.random.RandomState(4)
     network = Network(Cell("lstm"), 2, (3, 3), 1, rng, np.float64)
-    trainers = [DeviceTrainer(DeviceNetwork(network), Adam(network.params.copy()),
-                              squared_error, alpha=0.1, clip_global_norm=1.0, dropout=0.2)
+    trainers = [Trainer(network.on(CUDA), Adam(network.params.copy()), squared_error, alpha=0.1,
+                        clip_global_norm=1.0, dropout=0.2)
                 for _ in range(2)]
     x, y = (cuda.to_device(rng.randn(*shape)) for shape in ((4, 5, 2), (5, 1)))
     for trainer in trainers:

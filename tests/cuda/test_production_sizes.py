@@ -23,8 +23,8 @@ def _production_case():
     import numpy as np
     from numba import cuda
 
+    from seqforecast.backends.cuda import CUDA
     from seqforecast.cuda.products import matmul
-    from seqforecast.cuda.training import DeviceNetwork, DeviceTrainer
     from seqforecast.network import Network
     from seqforecast.recurrent import Cell
     from seqforecast.training.losses import squared_error
@@ -46,8 +46,7 @@ def _production_case():
     network = Network(Cell("lstm"), 2, (3,), 1, rng, np.float64)
     x, y = rng.randn(4, 16, 2), rng.randn(16, 1)
     settings = dict(alpha=1e-3, clip_global_norm=0.5)
-    on_gpu = DeviceTrainer(DeviceNetwork(network), Adam(network.params.copy()), squared_error,
-                           **settings)
+    on_gpu = Trainer(network.on(CUDA), Adam(network.params.copy()), squared_error, **settings)
     on_cpu = Trainer(network, Adam(network.params.copy()), squared_error, **settings)
     got, want = on_gpu.step(cuda.to_device(x), cuda.to_device(y)), on_cpu.step(x, y)
     np.testing.assert_allclose([got.loss, got.grad_norm], [want.loss, want.grad_norm],

@@ -1,0 +1,194 @@
+"""The CPU backend: numpy arrays and the Numba kernels of :mod:`seqforecast.cpu`.
+
+Arrays are numpy arrays, so moving data "to the device" is at most a
+contiguous copy, and a step's values are plain Python numbers in a
+:class:`StepRecord`.  What the CPU computes here it computed before the
+backends existed, in the same order: results are bit-identical.
+"""
+import contextlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import PREDICT_CHUNK
+from ..cpu import layer
+from ..cpu.elementwise import apply_update, mean_loss
+from ..cpu.products import linear, matmul
+from ..training.clipping import global_norm
+
+
+@dataclass
+class StepRecord:
+    """The values of one training step, see :class:`seqforecast.backends.Backend`."""
+
+    loss: float = 0.0
+    norm: float = 0.0
+    clipped: bool = False
+    go: bool = False
+    bad: bool = False
+
+
+class CPUBackend:
+    """The :class:`~seqforecast.backends.Backend` of the CPU (see there for every method)."""
+
+    name = "cpu"
+    on_host = True
+    layer = layer
+
+    # -- arrays -------------------------------------------------------------------------
+
+    empty = staticmethod(np.empty)
+    zeros = shared_zeros = staticmethod(np.zeros)
+    multiply = staticmethod(np.multiply)
+
+    @staticmethod
+    def initial(out, states, index):
+        out[...] = 0 if states is None else states[index]
+
+    @staticmethod
+    def to_device(a):
+        return np.ascontiguousarray(a)
+
+    @staticmethod
+    def to_host(a):
+        return a.copy()
+
+    @staticmethod
+    def copy_to_host(a, out):
+        if a is not out:
+            out[...] = a
+
+    copy_from_host = copy_to_host
+
+    @staticmethod
+    def workspace():
+        return _NoWorkspace()
+
+    @staticmethod
+    def dropout_masks(shape, sizes, dtype, p, seed):
+        rng = np.random.default_rng(seed)
+        return [(rng.random((*shape, size)) >= p).astype(dtype) / dtype.type(1 - p)
+                for size in sizes]
+
+    @staticmethod
+    def batches(x, y, order):
+        return lambda batch: (x[:, order[batch]], y[order[batch]])
+
+    @staticmethod
+    def predict_rows(bytes_per_sequence):
+        return max(1, PREDICT_CHUNK // bytes_per_sequence)
+
+    @staticmethod
+    def check_hidden(size):
+        """Any hidden size runs on the CPU."""
+
+    @staticmethod
+    def memory():
+        return _physical_memory()
+
+    # -- the head -----------------------------------------------------------------------
+
+    @staticmethod
+    def outputs(last, x_ar, weight, bias, ar_weight, out):
+        linear(last, weight, bias, out)
+        if ar_weight is not None:
+            for step, step_weight in zip(x_ar, ar_weight):
+                matmul(np.ascontiguousarray(step), np.ascontiguousarray(step_weight.T), out, True)
+
+    @staticmethod
+    def output_gradients(d_pred, last, x_ar, weight, grad, d_last):
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged by the step
+            np.dot(d_pred.T, last, out=grad["weight"])
+            np.sum(d_pred, axis=0, out=grad["bias"])
+            if x_ar is not None:
+                for step, step_grad in zip(x_ar, grad["ar_weight"]):
+                    np.dot(d_pred.T, step, out=step_grad)
+            matmul(d_pred, weight, d_last, False)
+
+    # -- the training step --------------------------------------------------------------
+
+    @staticmethod
+    def record():
+        return StepRecord()
+
+    @staticmethod
+    def read(record):
+        return record.loss, record.norm, record.clipped, record.go, record.bad
+
+    @staticmethod
+    def loss(loss, pred, y, d_pred, record):
+        with np.errstate(over="ignore", invalid="ignore"):
+            record.loss = mean_loss(loss.rule, pred, y, pred.dtype.type(loss.delta), d_pred)
+
+    @staticmethod
+    def add_l2(network, scale, record):
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged below
+            for param, grad, is_weight in zip(network.param_tensors, network.grad_tensors,
+                                              network.is_weight):
+                if is_weight:
+                    record.loss += 0.5 * scale * float(np.dot(param.ravel(), param.ravel()))
+                    grad += param.dtype.type(scale) * param
+
+    @staticmethod
+    def judge(grad, record, check_size):
+        record.norm = norm = global_norm([grad])
+        record.go = bool(np.isfinite(record.loss) and np.isfinite(norm))
+        record.clipped = record.bad = False
+        if check_size:
+            CPUBackend.check_size(grad, record)
+
+    @staticmethod
+    def clip_value(grad, bound, record):
+        if record.go:
+            record.clipped |= bool(np.abs(grad).max() > bound)
+            np.clip(grad, -bound, bound, out=grad)
+
+    @staticmethod
+    def clip_norm(grad, max_norm, record):
+        if record.go:
+            norm = global_norm([grad])
+            if norm > max_norm:
+                grad *= grad.dtype.type(max_norm / norm)
+                record.clipped = True
+
+    @staticmethod
+    def check_size(grad, record):
+        limit = np.sqrt(np.finfo(grad.dtype).max)  # no entry exceeds the pre-clip norm
+        if record.go and record.norm > limit and np.abs(grad).max() > limit:
+            record.go = False
+
+    @staticmethod
+    def update(rule, params, grad, state, hyper, record):
+        if record.go:
+            with np.errstate(over="ignore", invalid="ignore"):  # reported through `bad`
+                apply_update(rule, params, grad, *state, hyper)
+            record.bad = not np.isfinite(params).all()
+
+    @staticmethod
+    def add_step_norms(total, step_norms):
+        for row, norms in zip(total, step_norms):
+            row += norms
+
+
+class _NoWorkspace(contextlib.AbstractContextManager):
+    """The CPU allocates anew at every run: nothing to keep, nothing to clear."""
+
+    n_arrays = 0
+
+    def __exit__(self, *exc_info):
+        return None
+
+    def clear(self):
+        """Nothing is kept."""
+
+
+def _physical_memory():
+    """Bytes of memory of this machine, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows) or no such name
+        return None
+
+
+CPU = CPUBackend()
