@@ -102,12 +102,13 @@ for module in (launch, products, reductions, layer):  # an H100's, for the split
     module.multiprocessors = lambda: 132
 
 CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
-         Cell("lstm", coupled=True), Cell("gru")]
+         Cell("lstm", coupled_gates=True), Cell("gru")]
 # (hidden size, kernel options): persistent with shared weights, with global weights (too
 # large for shared memory, and forced), at the edge of the shared-memory budget, step-wise.
 STRATEGIES = [(8, {}), (64, {}), (16, {"shared_weights": False}), (52, {}),
               (40, {"persistent": False})]
-TRAINING = [(Adam, "squared_error", dict(alpha=0.1, clip_global_norm=1.0, tbptt=2, dropout=0.2)),
+TRAINING = [(Adam, "squared_error", dict(alpha=0.1, clip_global_norm=1.0, tbptt_steps=2,
+                                          dropout=0.2)),
             (SGD, "huber", dict(clip_value=0.5, clip_norm=1.0, clip_hidden_norm=1.0)),
             (RMSprop, "absolute_error", dict(clip_value=0.5))]
 

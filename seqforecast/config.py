@@ -46,8 +46,8 @@ KERNEL_BLAS_THREADS = 1
 
 #: Bytes of scratch memory ``predict`` works in at a time on the CPU
 #: (:mod:`seqforecast.backends.cpu`, whose ``PREDICT_CHUNK`` is read on every call): a
-#: chunk of sequences is copied contiguous and run through the forward pass, whose states and gates (see
-#: :func:`seqforecast.network.forward_bytes`) dominate.
+#: chunk of sequences is copied contiguous and run through the forward pass, whose
+#: states and gates (see :func:`seqforecast.network.forward_bytes`) dominate.
 #: Default 8 MiB: predict's extra memory stays far below the size of any input large
 #: enough to need chunks (0.04 times 100,000 windows of 168 steps and 4 features), while
 #: a chunk still holds about 170 sequences for an LSTM of 32 units over 48 steps (50 kB

@@ -976,7 +976,7 @@ class LSTMRegressor(_RecurrentRegressor):
         _store_parameters(self, locals())
 
     def _cell(self):
-        return Cell("lstm", peephole=self.peephole, coupled=self.coupled_gates)
+        return Cell("lstm", peephole=self.peephole, coupled_gates=self.coupled_gates)
 
 
 class GRURegressor(_RecurrentRegressor):

@@ -259,7 +259,7 @@ class Network:
                              f"{self.input_size}")
         return x
 
-    def loss_gradient(self, x, y, tbptt=None, hidden_clip=None, dropout=0.0, seed=None,
+    def loss_gradient(self, x, y, tbptt_steps=None, clip_hidden_norm=None, dropout=0.0, seed=None,
                       loss=squared_error):
         """Loss of a batch and its gradient, written into ``grad``.
 
@@ -268,7 +268,7 @@ class Network:
         x : array of shape (T, B, input_size)
         y : array of shape (B, n_outputs)
             numpy arrays on the CPU, backend arrays elsewhere.
-        tbptt, hidden_clip, dropout, seed
+        tbptt_steps, clip_hidden_norm, dropout, seed
             See :func:`seqforecast.recurrent.forward` and ``backward``.
         loss : Loss, default=squared_error
             See :mod:`seqforecast.training.losses`.
@@ -283,11 +283,12 @@ class Network:
         NaN or infinite values.
         """
         record = self.backend.record()
-        step_norms = self.gradient_into(record, x, y, loss, tbptt, hidden_clip, dropout, seed)
+        step_norms = self.gradient_into(record, x, y, loss, tbptt_steps, clip_hidden_norm,
+                                        dropout, seed)
         return self.backend.read(record)[0], step_norms
 
-    def gradient_into(self, record, x, y, loss, tbptt=None, hidden_clip=None, dropout=0.0,
-                      seed=None):
+    def gradient_into(self, record, x, y, loss, tbptt_steps=None, clip_hidden_norm=None,
+                      dropout=0.0, seed=None):
         """The loss of a batch into a backend record, and its gradient into ``grad``.
 
         What :meth:`loss_gradient` does without reading the loss back (the
@@ -316,7 +317,8 @@ class Network:
         d_output = backend.zeros(fwd.output.shape, x.dtype)
         backend.output_gradients(d_pred, last, self.ar_inputs(x), self.head_weight,
                                  self._grad_head, d_output[x.shape[0] - 1])
-        return backward_layers(fwd.cache, d_output, tbptt=tbptt, hidden_clip=hidden_clip,
+        return backward_layers(fwd.cache, d_output, tbptt_steps=tbptt_steps,
+                               clip_hidden_norm=clip_hidden_norm,
                                grads=self._grad_layers).step_norms
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from .backends.cpu import CPU
 from .cells.spec import SPECS
+from .records import CellArgs, GateGradients, LayerParams, LayerStates
 
 _FLOATS = (np.float32, np.float64)
 
@@ -38,14 +39,14 @@ class Cell:
         Nonlinearity of the Elman RNN (must be 'tanh' for the others).
     peephole : bool, default=False
         LSTM with peephole connections (Gers & Schmidhuber 2000).
-    coupled : bool, default=False
+    coupled_gates : bool, default=False
         LSTM with coupled input-forget gate, ``f = 1 - i``.
     """
 
     kind: str
     activation: str = "tanh"
     peephole: bool = False
-    coupled: bool = False
+    coupled_gates: bool = False
 
     def __post_init__(self):
         if self.kind not in SPECS:
@@ -54,8 +55,8 @@ class Cell:
             raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
         if self.activation == "relu" and "activation" not in self.spec.options:
             raise ValueError("activation='relu' is only available for kind='rnn'")
-        if (self.peephole or self.coupled) and "peephole" not in self.spec.options:
-            raise ValueError("peephole and coupled are LSTM options")
+        if (self.peephole or self.coupled_gates) and "peephole" not in self.spec.options:
+            raise ValueError("peephole and coupled_gates are LSTM options")
 
     @property
     def spec(self):
@@ -139,27 +140,6 @@ def init_parameters(cell, input_size, hidden_sizes, random_state, dtype=np.float
             else:
                 array[...] = random_state.uniform(-bound, bound, array.shape)
     return flat, layers
-
-
-class LayerStates(NamedTuple):
-    """One layer's arrays of a forward pass, kept for the backward pass.
-
-    Attributes
-    ----------
-    h : ndarray of shape (T+1, B, H)
-        ``h[0]`` the initial state, ``h[t]`` the output of step ``t``.
-    c : ndarray of shape (T+1, B, H), or (0, 0, 0) without a cell state
-        The LSTM's cell states, laid out like ``h``.
-    gates : ndarray of shape (G, T, B, H)
-        The activated gates.
-    aux : ndarray of shape (T, B, H), or (0, 0, 0)
-        What the cell's backward pass also needs (``CellSpec.aux``).
-    """
-
-    h: object
-    c: object
-    gates: object
-    aux: object
 
 
 @dataclass
@@ -297,7 +277,7 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
                          None if c_n is None else [c.copy() for c in c_n], cache)
 
 
-def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None,
+def backward(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None, clip_hidden_norm=None,
              grads=None):
     """Backpropagation through time (full or truncated) through the whole stack.
 
@@ -310,11 +290,11 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
         except the last step for a many-to-one model).
     d_hn, d_cn : list of ndarray of shape (B, H_l), optional
         Gradients w.r.t. the final states.
-    tbptt : int, optional
+    tbptt_steps : int, optional
         Truncated BPTT: the gradient flows back at most this many steps
-        (blocks of ``tbptt`` steps counted back from the last step; the state
+        (blocks of ``tbptt_steps`` steps counted back from the last step; the state
         is treated as a constant across block boundaries).  None: full BPTT.
-    hidden_clip : float, optional
+    clip_hidden_norm : float, optional
         Rescale each sample's ``dL/dh_t`` to this L2 norm at every step
         where it is larger, inside BPTT, in every layer.
     grads : list of dict, optional
@@ -337,10 +317,11 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
         raise ValueError("d_cn is only used by an LSTM")
     d_hn = _check_states("d_hn", d_hn, B, sizes, dtype)
     d_cn = _check_states("d_cn", d_cn, B, sizes, dtype)
-    if tbptt is not None and (isinstance(tbptt, bool) or not isinstance(tbptt, (int, np.integer))):
-        raise TypeError(f"tbptt must be a positive int or None, got {tbptt!r}")
-    tbptt = _check_positive("tbptt", tbptt, int)
-    hidden_clip = _check_positive("hidden_clip", hidden_clip, float)
+    if tbptt_steps is not None and (isinstance(tbptt_steps, bool)
+                                    or not isinstance(tbptt_steps, (int, np.integer))):
+        raise TypeError(f"tbptt_steps must be a positive int or None, got {tbptt_steps!r}")
+    tbptt_steps = _check_positive("tbptt_steps", tbptt_steps, int)
+    clip_hidden_norm = _check_positive("clip_hidden_norm", clip_hidden_norm, float)
 
     if grads is not None and len(grads) != len(layers):
         raise ValueError(f"grads must hold one dict per layer ({len(layers)}), got {len(grads)}")
@@ -352,7 +333,7 @@ def backward(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None
                         or out.dtype != dtype or not out.flags.c_contiguous):
                     raise ValueError(f"grads[{index}][{name!r}] must be a C-contiguous {dtype} "
                                      f"array of shape {value.shape}")
-    return backward_layers(cache, d_output, d_hn, d_cn, tbptt, hidden_clip, grads)
+    return backward_layers(cache, d_output, d_hn, d_cn, tbptt_steps, clip_hidden_norm, grads)
 
 
 def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None,
@@ -372,7 +353,7 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
     """
     T, B, _ = x.shape
     dtype = x.dtype
-    kind = cell.spec.code
+    args = _cell_args(cell)
     if masks is None and dropout > 0:
         masks = backend.dropout_masks((T, B), [lay["weight_hh"].shape[1] for lay in layers[:-1]],
                                       dtype, dropout, seed)
@@ -390,15 +371,13 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
                 backend.initial(c[0], c0, index)
         gates = backend.empty((cell.n_gates, T, B, size), dtype)
         aux = backend.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
-        backend.layer.project_inputs(kind, inp, layer["weight_ih"], layer["bias_ih"],
-                                     layer["bias_hh"], gates)
-        backend.layer.forward_steps(kind, layer["weight_hh"], layer["bias_hh"],
-                                    _peephole(backend, layer, size, dtype), cell.coupled,
-                                    cell.activation == "relu", h, c, gates, aux,
+        params, states = _params(backend, layer), LayerStates(h, c, gates, aux)
+        backend.layer.project_inputs(args, inp, params, gates)
+        backend.layer.forward_steps(args, params, states,
                                     backend.empty((cell.n_gates, B, size), dtype), zero_state,
                                     **options)
         cache.inputs.append(inp)
-        cache.states.append(LayerStates(h, c, gates, aux))
+        cache.states.append(states)
         h_n.append(h[T])
         if cell.has_cell_state:
             c_n.append(c[T])
@@ -408,8 +387,8 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
     return ForwardResult(inp, h_n, c_n, cache)
 
 
-def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_clip=None,
-                    grads=None):
+def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
+                    clip_hidden_norm=None, grads=None):
     """BPTT through a stack on the backend of ``cache``, with arguments already checked.
 
     Parameters are those of :func:`backward` as arrays of the backend;
@@ -422,10 +401,10 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_cl
         float64 arrays of shape (T,).
     """
     cell, layers, backend = cache.cell, cache.layers, cache.backend
-    tbptt, hidden_clip = tbptt or 0, hidden_clip or 0.0
+    tbptt_steps, clip_hidden_norm = tbptt_steps or 0, clip_hidden_norm or 0.0
     h_top = cache.states[-1].h
     T, B, dtype = h_top.shape[0] - 1, h_top.shape[1], h_top.dtype
-    kind = cell.spec.code
+    args = _cell_args(cell)
     n = len(layers)
     if grads is None:
         grads = [{name: backend.empty(value.shape, dtype) for name, value in layer.items()}
@@ -437,23 +416,21 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_cl
     for index in range(n - 1, -1, -1):
         layer, grad = layers[index], grads[index]
         size = layer["weight_hh"].shape[1]
-        inp = cache.inputs[index]
-        h, c, gates, aux = cache.states[index]
+        inp, states = cache.inputs[index], cache.states[index]
         dh, dc = backend.empty((B, size), dtype), backend.empty((B, size), dtype)
         if not zero_state:
             backend.initial(dh, d_hn, index)
             backend.initial(dc, d_cn, index)
-        dgates, dm_n = backend.empty(gates.shape, dtype), backend.empty(aux.shape, dtype)
+        d_gates = GateGradients(backend.empty(states.gates.shape, dtype),
+                                backend.empty(states.aux.shape, dtype))
         dx = backend.empty(inp.shape, dtype)
         norms = backend.empty(T, np.float64)
-        peephole = _peephole(backend, layer, size, dtype)
-        backend.layer.backward_steps(kind, layer["weight_hh"], peephole, cell.coupled,
-                                     cell.activation == "relu", h, c, gates, aux, d_h, dh, dc,
-                                     tbptt, hidden_clip, dgates, dm_n, norms, zero_state,
+        params = _params(backend, layer)
+        backend.layer.backward_steps(args, params, states, d_h, dh, dc, tbptt_steps,
+                                     clip_hidden_norm, d_gates, norms, zero_state,
                                      **cache.options)
-        backend.layer.weight_gradients(kind, inp, layer["weight_ih"], h, c, dgates, dm_n, dx,
-                                       grad["weight_ih"], grad["weight_hh"], grad["bias_ih"],
-                                       grad["bias_hh"], grad.get("peephole"))
+        backend.layer.weight_gradients(args, inp, params, states, d_gates, dx,
+                                       _params(backend, grad, (0, size)))
         dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
@@ -462,10 +439,23 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt=None, hidden_cl
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 
 
-def _peephole(backend, layer, size, dtype):
-    """The layer's peephole weights, or zeros (the plain LSTM)."""
+def _cell_args(cell):
+    """What the kernels need to know of a :class:`Cell`."""
+    return CellArgs(cell.spec.code, cell.coupled_gates, cell.activation == "relu")
+
+
+def _params(backend, layer, no_peephole=None):
+    """A layer dict (parameters or their gradients) as the kernels' :class:`LayerParams`.
+
+    A layer without peepholes gets zeros of shape ``no_peephole`` (default
+    (3, H): the plain LSTM's peephole weights) from ``backend.shared_zeros``.
+    """
     peephole = layer.get("peephole")
-    return backend.shared_zeros((3, size), dtype) if peephole is None else peephole
+    if peephole is None:
+        size = layer["weight_hh"].shape[1]
+        peephole = backend.shared_zeros(no_peephole or (3, size), layer["weight_hh"].dtype)
+    return LayerParams(layer["weight_ih"], layer["weight_hh"], layer["bias_ih"],
+                       layer["bias_hh"], peephole)
 
 
 def _check_parameters(cell, layers):

@@ -21,7 +21,7 @@ Conventions
   and ``I_l = H_{l-1}`` for ``l > 0``.
 * A cell is described by ``kind`` in {'rnn', 'lstm', 'gru'}, ``activation``
   in {'tanh', 'relu'} (rnn only), ``peephole`` (bool, lstm only) and
-  ``coupled`` (bool, lstm only, ``f = 1 - i``).  See :func:`make_cell`.
+  ``coupled_gates`` (bool, lstm only, ``f = 1 - i``).  See :func:`make_cell`.
 * Dropout between layers: the input of layer ``l+1`` is ``h^l * masks[l]``
   with ``masks[l]`` of shape ``(T, B, H_l)``; ``masks=None`` means none.
 * Initial states ``h0`` / ``c0`` are lists of ``(B, H_l)`` arrays (``c0``
@@ -43,7 +43,7 @@ GATES = {name: spec.n_gates for name, spec in SPECS.items()}
 # Cell description and small helpers
 # ---------------------------------------------------------------------------
 
-def make_cell(kind, activation="tanh", peephole=False, coupled=False):
+def make_cell(kind, activation="tanh", peephole=False, coupled_gates=False):
     """Build a cell description dict.
 
     Parameters
@@ -51,16 +51,16 @@ def make_cell(kind, activation="tanh", peephole=False, coupled=False):
     kind : {'rnn', 'lstm', 'gru'}
     activation : {'tanh', 'relu'}
         Only used by 'rnn'.
-    peephole, coupled : bool
+    peephole, coupled_gates : bool
         Only used by 'lstm'.
 
     Returns
     -------
     cell : dict
-        Keys 'kind', 'activation', 'peephole', 'coupled'.
+        Keys 'kind', 'activation', 'peephole', 'coupled_gates'.
     """
     cell = {"kind": kind, "activation": activation,
-            "peephole": bool(peephole), "coupled": bool(coupled)}
+            "peephole": bool(peephole), "coupled_gates": bool(coupled_gates)}
     return _cell_spec(cell)
 
 
@@ -70,7 +70,7 @@ def _cell_spec(cell):
     Returns
     -------
     cell : dict
-        Keys 'kind', 'activation', 'peephole', 'coupled' with the
+        Keys 'kind', 'activation', 'peephole', 'coupled_gates' with the
         options that do not apply to ``kind`` set to their defaults.
     """
     if isinstance(cell, str):
@@ -83,7 +83,7 @@ def _cell_spec(cell):
     kind = get("kind")
     activation = get("activation", "tanh") or "tanh"
     peephole = bool(get("peephole", False))
-    coupled = bool(get("coupled", False))
+    coupled_gates = bool(get("coupled_gates", False))
     if kind not in GATES:
         raise ValueError("unknown cell kind %r" % (kind,))
     if activation not in ("tanh", "relu"):
@@ -92,9 +92,9 @@ def _cell_spec(cell):
         activation = "tanh"
     if kind != "lstm":
         peephole = False
-        coupled = False
+        coupled_gates = False
     return {"kind": kind, "activation": activation,
-            "peephole": peephole, "coupled": coupled}
+            "peephole": peephole, "coupled_gates": coupled_gates}
 
 
 def sigmoid(a):
@@ -267,7 +267,7 @@ def forward(cell, layers, x, h0=None, c0=None, masks=None):
                 a_g = a[:, 2 * H:3 * H]
                 a_o = a[:, 3 * H:4 * H]
                 i = sigmoid(a_i + pi * c_prev)
-                if cell["coupled"]:
+                if cell["coupled_gates"]:
                     f = 1.0 - i
                 else:
                     f = sigmoid(a_f + pf * c_prev)
@@ -376,7 +376,7 @@ def _cell_step_backward(cell, p, lc, t, dh, dc_next, grad):
         di = dc * g
         dg = dc * i
         df = dc * c_prev
-        if cell["coupled"]:
+        if cell["coupled_gates"]:
             # f = 1 - i
             da_i = (di - df) * i * (1.0 - i)
             da_f = np.zeros_like(da_i)
@@ -417,7 +417,7 @@ def _cell_step_backward(cell, p, lc, t, dh, dc_next, grad):
 
 
 def backward(cell, layers, x, h0=None, c0=None, masks=None, d_output=None,
-             d_hn=None, d_cn=None, tbptt=None, hidden_clip=None, cache=None):
+             d_hn=None, d_cn=None, tbptt_steps=None, clip_hidden_norm=None, cache=None):
     """Backpropagation through time for a stack of recurrent layers.
 
     Parameters
@@ -436,13 +436,13 @@ def backward(cell, layers, x, h0=None, c0=None, masks=None, d_output=None,
         Gradient of the loss w.r.t. the output at every step.
     d_hn, d_cn : list of ndarray (B, H_l), optional
         Gradients w.r.t. the final states; None means zeros.
-    tbptt : int, optional
+    tbptt_steps : int, optional
         Truncation length k.  Inside each layer the gradient does not flow
         from step t into h_{t-1} / c_{t-1} when ``t > 0`` and
         ``(T - t) % k == 0``.  None means full BPTT.
-    hidden_clip : float, optional
+    clip_hidden_norm : float, optional
         After measuring ``step_norms``, each sample row of the total
-        gradient w.r.t. h_t whose L2 norm exceeds ``hidden_clip`` is scaled
+        gradient w.r.t. h_t whose L2 norm exceeds ``clip_hidden_norm`` is scaled
         down to that norm.  None means no clipping.
     cache : dict, optional
         The cache returned by :func:`forward` for the same arguments; if
@@ -491,14 +491,14 @@ def backward(cell, layers, x, h0=None, c0=None, masks=None, d_output=None,
         for t in range(T - 1, -1, -1):
             dh = d_from_above[t] + dh_rec
             step_norms[l, t] = np.sqrt(np.sum(dh ** 2))
-            if hidden_clip is not None:
+            if clip_hidden_norm is not None:
                 row_norms = np.sqrt(np.sum(dh ** 2, axis=1))
                 for b in range(B):
-                    if row_norms[b] > hidden_clip:
-                        dh[b] = dh[b] * (hidden_clip / row_norms[b])
+                    if row_norms[b] > clip_hidden_norm:
+                        dh[b] = dh[b] * (clip_hidden_norm / row_norms[b])
             d_inp[t], dh_prev, dc_prev = _cell_step_backward(
                 cell, layers[l], lc, t, dh, dc_rec, grads[l])
-            if t > 0 and tbptt is not None and (T - t) % tbptt == 0:
+            if t > 0 and tbptt_steps is not None and (T - t) % tbptt_steps == 0:
                 # truncation boundary: the state h_{t-1} was detached
                 dh_rec = np.zeros_like(dh_prev)
                 dc_rec = np.zeros_like(dh_prev) if kind == "lstm" else None
@@ -523,7 +523,7 @@ def scalar_objective(cell, layers, x, h0=None, c0=None, masks=None,
 
     ``J = sum(output * d_output) + sum_l sum(h_n[l] * d_hn[l])
     (+ sum_l sum(c_n[l] * d_cn[l]) for LSTM)``; its gradients equal the
-    result of :func:`backward` with ``tbptt=None`` and ``hidden_clip=None``.
+    result of :func:`backward` with ``tbptt_steps=None`` and ``clip_hidden_norm=None``.
     Arguments as in :func:`backward`.
 
     Returns

@@ -1,10 +1,11 @@
 """The package's structure: imports run down the layers, and one place reads the device.
 
-The layers, bottom first: the math and the tunables (cells, config); the
-kernels (cpu, cuda); the training rules they apply (losses, optimizers,
-clipping); the backends; the stack driver (recurrent); the network; the
-training step and its schedules; the estimators; windowing and time
-indexes; the forecasters; evaluation; plots; the command line.
+The layers, bottom first: the math, the tunables and the kernels' records
+(cells, config, records); the kernels (cpu, cuda); the training rules they
+apply (losses, optimizers, clipping); the backends; the stack driver
+(recurrent); the network; the training step and its schedules; the
+estimators; windowing and time indexes; the forecasters; evaluation; plots;
+the command line.
 """
 import ast
 import re
@@ -15,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "seqforecast"
 
 LAYERS = [
-    {"_checks", "config", "threads", "cells"},
+    {"_checks", "config", "threads", "cells", "records"},
     {"cpu", "cuda"},
     {"training.losses", "training.optimizers", "training.clipping"},
     {"backends"},

@@ -43,7 +43,7 @@ def test_step_norms_grow_or_vanish_geometrically_back_through_time(scale):
 def test_hidden_clipping_bounds_the_exploding_gradient():
     cell, layers, x, h0, d_out = _scaled_identity_rnn(1.5)
     clip, B = 1.0, x.shape[1]
-    result = backward(forward(cell, layers, x, h0).cache, d_out, hidden_clip=clip)
+    result = backward(forward(cell, layers, x, h0).cache, d_out, clip_hidden_norm=clip)
     # Before each earlier step, the gradient is the clipped one (each row of
     # norm <= clip) times the recurrent gain: it can no longer compound.
     earlier = result.step_norms[0][:-1]
@@ -54,7 +54,7 @@ def test_hidden_clipping_bounds_the_exploding_gradient():
 
 def test_truncation_stops_the_gradient_after_k_steps():
     cell, layers, x, h0, d_out = _scaled_identity_rnn(0.9, T=12)
-    result = backward(forward(cell, layers, x, h0).cache, d_out, tbptt=5)
+    result = backward(forward(cell, layers, x, h0).cache, d_out, tbptt_steps=5)
     assert np.all(result.step_norms[0][-5:] > 0)
     assert np.all(result.step_norms[0][:-5] == 0)
     assert not result.dh0[0].any()
@@ -177,8 +177,8 @@ def test_bad_states_parameters_and_options_are_named():
     cache = forward(cell, layers, x).cache
     with pytest.raises(ValueError, match=r"d_output must have shape \(5, 2, 4\)"):
         backward(cache, np.zeros((5, 2, 3), np.float32))
-    with pytest.raises(ValueError, match="tbptt must be positive"):
-        backward(cache, np.zeros((5, 2, 4), np.float32), tbptt=0)
+    with pytest.raises(ValueError, match="tbptt_steps must be positive"):
+        backward(cache, np.zeros((5, 2, 4), np.float32), tbptt_steps=0)
     with pytest.raises(ValueError, match="NaN"):
         backward(cache, np.full((5, 2, 4), np.inf, np.float32))
 
@@ -254,8 +254,8 @@ def test_backward_rejects_bad_options_and_buffers():
     _, layers = init_parameters(cell, 2, (3,), np.random.RandomState(0), np.float32)
     cache = forward(cell, layers, np.zeros((4, 2, 2), np.float32)).cache
     d_out = np.zeros((4, 2, 3), np.float32)
-    with pytest.raises(TypeError, match="tbptt must be a positive int"):
-        backward(cache, d_out, tbptt=0.5)
+    with pytest.raises(TypeError, match="tbptt_steps must be a positive int"):
+        backward(cache, d_out, tbptt_steps=0.5)
     with pytest.raises(ValueError, match="d_cn is only used by an LSTM"):
         backward(cache, d_out, d_cn=[np.zeros((2, 3), np.float32)])
     with pytest.raises(ValueError, match=r"grads\[0\]\['weight_hh'\] must be"):

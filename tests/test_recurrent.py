@@ -10,8 +10,8 @@ CELLS = [
     Cell("rnn", activation="relu"),
     Cell("lstm"),
     Cell("lstm", peephole=True),
-    Cell("lstm", coupled=True),
-    Cell("lstm", peephole=True, coupled=True),
+    Cell("lstm", coupled_gates=True),
+    Cell("lstm", peephole=True, coupled_gates=True),
     Cell("gru"),
 ]
 # (T, B, I, hidden sizes): batch 1, one step, hidden 1, several layers.
@@ -20,7 +20,7 @@ SHAPES = [(6, 4, 3, (5,)), (1, 3, 2, (4,)), (5, 1, 1, (1,)), (7, 2, 3, (6, 1, 4)
 
 def _ids(cells):
     return [f"{c.kind}-{c.activation}{'-peep' if c.peephole else ''}"
-            f"{'-coupled' if c.coupled else ''}" for c in cells]
+            f"{'-coupled' if c.coupled_gates else ''}" for c in cells]
 
 
 def _problem(cell, shape, seed, dtype=np.float64, dropout=0.0):
@@ -76,8 +76,8 @@ def _compare(result_fwd, result_bwd, want_fwd, want_bwd, tol, cell):
 
 @pytest.mark.parametrize("cell", CELLS, ids=_ids(CELLS))
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "T{}B{}I{}H{}".format(*s))
-@pytest.mark.parametrize("options", [{}, {"tbptt": 2}, {"hidden_clip": 0.7},
-                                     {"tbptt": 3, "hidden_clip": 1.0, "dropout": 0.4}],
+@pytest.mark.parametrize("options", [{}, {"tbptt_steps": 2}, {"clip_hidden_norm": 0.7},
+                                     {"tbptt_steps": 3, "clip_hidden_norm": 1.0, "dropout": 0.4}],
                          ids=["full", "tbptt2", "hclip", "tbptt-hclip-dropout"])
 def test_kernels_match_numpy_reference(cell, shape, options):
     options = dict(options)
@@ -126,20 +126,20 @@ def _truncated_objective(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, k, s
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=_ids(CELLS))
-@pytest.mark.parametrize("tbptt", [None, 2], ids=["full", "tbptt2"])
+@pytest.mark.parametrize("tbptt_steps", [None, 2], ids=["full", "tbptt2"])
 @pytest.mark.parametrize("sizes", [(3,), (3, 2)], ids=["1layer", "2layers"])
-def test_gradients_match_finite_differences(cell, tbptt, sizes):
+def test_gradients_match_finite_differences(cell, tbptt_steps, sizes):
     shape = (5, 2, 2, sizes)
     flat, layers, x, h0, c0, d_out, d_hn, d_cn, masks = _problem(cell, shape, 1, dropout=0.3)
     fwd = forward(cell, layers, x, h0, c0, masks=masks)
-    bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt=tbptt)
+    bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt_steps=tbptt_steps)
     args = (cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn)
-    if tbptt is None:
+    if tbptt_steps is None:
         objective = lambda: _objective(*args)  # noqa: E731
     else:
         states = {"h": [h for h, _, _, _ in fwd.cache.states],
                   "c": [c for _, c, _, _ in fwd.cache.states]}
-        objective = lambda: _truncated_objective(*args, tbptt, states)  # noqa: E731
+        objective = lambda: _truncated_objective(*args, tbptt_steps, states)  # noqa: E731
 
     def numeric(array):
         grad = np.empty_like(array)
@@ -160,7 +160,7 @@ def test_gradients_match_finite_differences(cell, tbptt, sizes):
         if cell.has_cell_state:
             _assert_close(bwd.dc0[l], numeric(c0[l]), 1e-7, f"dc0[{l}]")
     _assert_close(bwd.dx, numeric(x), 1e-7, "dx")
-    if cell.coupled:  # the forget-gate rows are unused
+    if cell.coupled_gates:  # the forget-gate rows are unused
         for l, size in enumerate(sizes):
             assert not bwd.grads[l]["weight_hh"][size:2 * size].any()
 
@@ -176,9 +176,9 @@ def test_kernels_match_pytorch(name, variant):
     layers = [{k: np.asarray(v, dtype) for k, v in layer.items()} for layer in case["layers"]]
     fwd = forward(cell, layers, case["x"].astype(dtype), cast(case["h0"]), cast(case["c0"]),
                   masks=cast(case["masks"]))
-    tbptt = case["tbptt_k"] if variant == "tbptt" else None
+    tbptt_steps = case["tbptt_k"] if variant == "tbptt" else None
     bwd = backward(fwd.cache, case["d_output"].astype(dtype), cast(case["d_hn"]),
-                   cast(case["d_cn"]), tbptt=tbptt)
+                   cast(case["d_cn"]), tbptt_steps=tbptt_steps)
     want = case[variant]
     _assert_close(fwd.output, want["output"], tol, "output")
     _assert_close(bwd.dx, want["dx"], tol, "dx")
@@ -198,7 +198,7 @@ def test_results_are_bit_identical_across_runs(cell):
     runs = []
     for _ in range(2):
         fwd = forward(cell, layers, x, h0, c0, dropout=0.25, seed=7)
-        bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt=4)
+        bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt_steps=4)
         runs.append([fwd.output, bwd.dx] + [g for layer in bwd.grads for g in layer.values()])
     for a, b in zip(*runs):
         assert np.array_equal(a, b)

@@ -153,7 +153,7 @@ class Backend(Protocol):
         """
 
     def add_l2(self, network, scale, record):
-        """``grad += scale * W`` on the network's weights (not biases); the penalty onto the loss."""
+        """``grad += scale * W`` on the weights (not the biases); the penalty onto the loss."""
 
     def judge(self, grad, record, check_size):
         """Record the gradient's global norm; ``go`` when loss and gradient are finite.

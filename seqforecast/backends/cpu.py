@@ -15,7 +15,7 @@ from ..config import PREDICT_CHUNK
 from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
 from ..cpu.products import linear, matmul
-from ..training.clipping import global_norm
+from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
 
 
 @dataclass
@@ -142,15 +142,12 @@ class CPUBackend:
     def clip_value(grad, bound, record):
         if record.go:
             record.clipped |= bool(np.abs(grad).max() > bound)
-            np.clip(grad, -bound, bound, out=grad)
+            clip_by_value([grad], bound)
 
     @staticmethod
     def clip_norm(grad, max_norm, record):
         if record.go:
-            norm = global_norm([grad])
-            if norm > max_norm:
-                grad *= grad.dtype.type(max_norm / norm)
-                record.clipped = True
+            record.clipped |= clip_by_global_norm([grad], max_norm) > max_norm
 
     @staticmethod
     def check_size(grad, record):

@@ -12,7 +12,7 @@ split in four.  Two variants are parameters of the same equations:
 ::
 
     i = sigmoid(a_i + p_i c_{t-1})
-    f = sigmoid(a_f + p_f c_{t-1})      or  f = 1 - i  (coupled)
+    f = sigmoid(a_f + p_f c_{t-1})      or  f = 1 - i  (coupled_gates)
     g = tanh(a_g)
     c_t = f c_{t-1} + i g
     o = sigmoid(a_o + p_o c_t)
@@ -21,10 +21,10 @@ split in four.  Two variants are parameters of the same equations:
 from .activations import ONE, ZERO, sigmoid, tanh
 
 
-def lstm_forward(a_i, a_f, a_g, a_o, c_prev, p_i, p_f, p_o, coupled):
+def lstm_forward(a_i, a_f, a_g, a_o, c_prev, p_i, p_f, p_o, coupled_gates):
     """Return ``(i, f, g, o, c_t, tanh(c_t), h_t)``."""
     i = sigmoid(a_i + p_i * c_prev)
-    if coupled:
+    if coupled_gates:
         f = ONE - i
     else:
         f = sigmoid(a_f + p_f * c_prev)
@@ -35,7 +35,7 @@ def lstm_forward(a_i, a_f, a_g, a_o, c_prev, p_i, p_f, p_o, coupled):
     return i, f, g, o, c, tc, o * tc
 
 
-def lstm_backward(dh, dc, i, f, g, o, c_prev, tc, p_i, p_f, p_o, coupled):
+def lstm_backward(dh, dc, i, f, g, o, c_prev, tc, p_i, p_f, p_o, coupled_gates):
     """Back through one step.
 
     ``dh`` and ``dc`` are the total gradients w.r.t. ``h_t`` and (from step
@@ -45,7 +45,7 @@ def lstm_backward(dh, dc, i, f, g, o, c_prev, tc, p_i, p_f, p_o, coupled):
     da_o = dh * tc * o * (ONE - o)
     dc = dc + dh * o * (ONE - tc * tc) + da_o * p_o
     da_g = dc * i * (ONE - g * g)
-    if coupled:
+    if coupled_gates:
         da_i = dc * (g - c_prev) * i * (ONE - i)
         da_f = ZERO * dc
     else:

@@ -70,7 +70,7 @@ SPECS = {spec.name: spec for spec in (
              gated_hidden_bias=(), options=("activation",),
              forward=rnn_forward, backward=rnn_backward),
     CellSpec("lstm", 1, gates=("i", "f", "g", "o"), cell_state=True,
-             aux="tanh(c_t)", gated_hidden_bias=(), options=("peephole", "coupled"),
+             aux="tanh(c_t)", gated_hidden_bias=(), options=("peephole", "coupled_gates"),
              forward=lstm_forward, backward=lstm_backward),
     CellSpec("gru", 2, gates=("r", "z", "n"), cell_state=False,
              aux="W_hn h_{t-1} + b_hn", gated_hidden_bias=("n",), options=(),

@@ -47,22 +47,21 @@ _gru_forward, _gru_backward = _compiled("gru")
 
 
 @njit(**_JIT)
-def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
+def project_inputs(cell, x, params, gates):
     """Input projections of every step, with the biases that add up front.
 
     Parameters
     ----------
-    kind : int
-        ``RNN``, ``LSTM`` or ``GRU``.
+    cell : CellArgs
     x : ndarray of shape (T, B, I)
         Layer input.
-    w_ih : ndarray of shape (G*H, I)
-    b_ih, b_hh : ndarray of shape (G*H,)
+    params : LayerParams
         Both biases are added here, except the GRU's hidden-side ones, which
         the reset gate multiplies.
     gates : ndarray of shape (G, T, B, H)
         Receives ``x_t @ W_ih.T + bias`` per gate.
     """
+    kind, w_ih, b_ih, b_hh = cell.kind, params.weight_ih, params.bias_ih, params.bias_hh
     T, B, I = x.shape
     G, H = gates.shape[0], gates.shape[3]
     x_2d = x.reshape(T * B, I)
@@ -73,32 +72,29 @@ def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
 
 
 @njit(**_JIT)
-def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state):
+def forward_steps(cell, params, states, hh, zero_state):
     """Run one layer's recurrence forward, after :func:`project_inputs`.
 
     Parameters
     ----------
-    kind : int
-    w_hh : ndarray of shape (G*H, H)
-    b_hh : ndarray of shape (G*H,)
-    peephole : ndarray of shape (3, H)
-        LSTM peephole weights (rows i, f, o); zeros for a plain LSTM.
-    coupled, relu : bool
-        LSTM coupled input-forget gate; RNN relu instead of tanh.
-    h : ndarray of shape (T+1, B, H)
-        ``h[0]`` is the initial state (read); ``h[1:]`` receives the outputs.
-    c : ndarray of shape (T+1, B, H)
-        LSTM cell states, ``c[0]`` read, the rest written; unused otherwise.
-    gates : ndarray of shape (G, T, B, H)
-        In: the input projections.  Out: the activated gates (LSTM i, f, g,
-        o; GRU r, z, n; RNN h).
-    aux : ndarray of shape (T, B, H)
-        Receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} + b_hn`` (GRU).
+    cell : CellArgs
+    params : LayerParams
+        ``weight_hh``, ``bias_hh`` and ``peephole`` (zeros for a plain LSTM)
+        are read.
+    states : LayerStates
+        ``h[0]`` (and ``c[0]``) is the initial state (read); ``h[1:]`` and
+        ``c[1:]`` receive the states.  ``gates``, in: the input
+        projections; out: the activated gates (LSTM i, f, g, o; GRU r, z, n;
+        RNN h).  ``aux`` receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} +
+        b_hn`` (GRU).
     hh : ndarray of shape (G, B, H), C-contiguous
         Workspace, used as (B, G*H) for ``h_{t-1} @ W_hh.T``.
     zero_state : bool
         Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
     """
+    kind, coupled_gates, relu = cell
+    w_hh, b_hh, peephole = params.weight_hh, params.bias_hh, params.peephole
+    h, c, gates, aux = states
     G, T, B, H = gates.shape
     if zero_state:
         h[0] = 0
@@ -122,7 +118,7 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
                     (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
                      h_next[j]) = _lstm_forward(
                         g_i[j] + m[j], g_f[j] + m[H + j], g_g[j] + m[2 * H + j],
-                        g_o[j] + m[3 * H + j], c_prev[j], p_i[j], p_f[j], p_o[j], coupled)
+                        g_o[j] + m[3 * H + j], c_prev[j], p_i[j], p_f[j], p_o[j], coupled_gates)
             elif kind == GRU:
                 g_r, g_z, g_n = gates[0, t, b], gates[1, t, b], gates[2, t, b]
                 hidden_n = aux[t, b]
@@ -139,15 +135,15 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
 
 
 @njit(**_JIT)
-def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
-                   tbptt, hidden_clip, dgates, dm_n, step_norms, zero_state):
+def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
+                   step_norms, zero_state):
     """Backpropagation through time for one layer, through the recurrence.
     :func:`weight_gradients` then turns the gate gradients into parameter
     and input gradients.
 
     Parameters
     ----------
-    kind, w_hh, peephole, coupled, relu, h, c, gates, aux
+    cell, params, states
         As given to and filled by :func:`forward_steps`.
     d_h : ndarray of shape (T, B, H)
         Gradient w.r.t. ``h_t`` from outside the recurrence (the loss, or
@@ -155,25 +151,26 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     dh, dc : ndarray of shape (B, H)
         In: gradient w.r.t. the final states ``h_T`` and ``c_T``.
         Out: gradient w.r.t. the initial states ``h_0`` and ``c_0``.
-    tbptt : int
+    tbptt_steps : int
         If > 0, the gradient does not flow from step t into step t-1 when
-        ``t > 0`` and ``(T - t) % tbptt == 0``: blocks of ``tbptt`` steps
-        counted back from the last step, as if the state were detached.
-    hidden_clip : float
+        ``t > 0`` and ``(T - t) % tbptt_steps == 0``: blocks of
+        ``tbptt_steps`` steps counted back from the last step, as if the
+        state were detached.
+    clip_hidden_norm : float
         If > 0, each sample's ``dL/dh_t`` is rescaled to this L2 norm at
         every step where it is larger.
-    dgates : ndarray of shape (G, T, B, H)
-        Receives the gradient w.r.t. the gates' pre-activations.
-    dm_n : ndarray of shape (T, B, H)
-        GRU: receives the gradient w.r.t. ``W_hn h_{t-1} + b_hn`` (the only
-        hidden-side pre-activation whose gradient differs from the input
-        side's); unused otherwise.
+    d_gates : GateGradients
+        Receives the gradients w.r.t. the gates' pre-activations.
     step_norms : ndarray of shape (T,)
         Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
     zero_state : bool
         The gradients w.r.t. the final states are zero: ``dh`` and ``dc``
         are set to 0 instead of read.
     """
+    kind, coupled_gates, relu = cell
+    w_hh, peephole = params.weight_hh, params.peephole
+    h, c, gates, aux = states
+    dgates, dm_n = d_gates
     G, T, B, H = gates.shape
     n = B * H
     if zero_state:
@@ -187,7 +184,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     direct = np.empty((B, H), h.dtype)
     direct_f = direct.reshape(n)
     for t in range(T - 1, -1, -1):
-        step_norms[t] = math.sqrt(_add_and_clip(d_hc, d_h[t], hidden_clip))
+        step_norms[t] = math.sqrt(_add_and_clip(d_hc, d_h[t], clip_hidden_norm))
         if kind == LSTM:
             g_i, g_f = gates[0, t].reshape(n), gates[1, t].reshape(n)
             g_g, g_o = gates[2, t].reshape(n), gates[3, t].reshape(n)
@@ -198,7 +195,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
             for j in range(n):
                 d_i[j], d_f[j], d_g[j], d_o[j], d_cf[j] = _lstm_backward(
                     d_hf[j], d_cf[j], g_i[j], g_f[j], g_g[j], g_o[j], c_prev[j],
-                    tanh_c[j], p_i[j], p_f[j], p_o[j], coupled)
+                    tanh_c[j], p_i[j], p_f[j], p_o[j], coupled_gates)
         elif kind == GRU:
             g_r, g_z = gates[0, t].reshape(n), gates[1, t].reshape(n)
             g_n = gates[2, t].reshape(n)
@@ -216,7 +213,7 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
             for j in range(n):
                 d_a[j] = _rnn_backward(d_hf[j], g_h[j], relu)
 
-        if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
+        if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
             d_hc[:] = 0
             d_cc[:] = 0
             continue
@@ -228,24 +225,26 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
 
 
 @njit(**_JIT)
-def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih, db_hh,
-                     dpeephole):
+def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     """Parameter and input gradients of one layer from its gate gradients.
 
     Products over all steps at once, after :func:`backward_steps`.
 
     Parameters
     ----------
-    kind, x, w_ih, h, c
+    cell, x, params, states
         As in :func:`project_inputs` and :func:`forward_steps`.
-    dgates, dm_n
+    d_gates : GateGradients
         As filled by :func:`backward_steps`.
     dx : ndarray of shape (T, B, I)
         Receives the gradient w.r.t. the input.
-    dw_ih, dw_hh, db_ih, db_hh, dpeephole
-        Receive the parameter gradients (shapes of the parameters).
-        ``dpeephole`` (3, H) is None for a layer without peepholes.
+    grads : LayerParams
+        Receives the parameter gradients; its ``peephole`` is (0, H) for a
+        layer without peepholes.
     """
+    kind, w_ih, h, c = cell.kind, params.weight_ih, states.h, states.c
+    dgates, dm_n = d_gates
+    dw_ih, dw_hh, db_ih, db_hh, dpeephole = grads
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
     x_2d = x.reshape(T * B, I)
@@ -260,7 +259,7 @@ def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih,
         _column_sums(d_in, db_ih[rows])
         _column_sums(d_hid, db_hh[rows])
         matmul(d_in, w_ih[rows], dx_2d, k > 0)
-    if dpeephole is not None:
+    if dpeephole.shape[0]:
         c_2d = c.reshape((T + 1) * B, H)
         _column_dots(dgates[0].reshape(T * B, H), c_2d[:T * B], dpeephole[0])
         _column_dots(dgates[1].reshape(T * B, H), c_2d[:T * B], dpeephole[1])
@@ -268,8 +267,8 @@ def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih,
 
 
 @njit(**_JIT)
-def _add_and_clip(dh, d_h, hidden_clip):
-    """``dh += d_h``; rescale rows longer than ``hidden_clip``; return ``||dh||^2`` before."""
+def _add_and_clip(dh, d_h, clip_hidden_norm):
+    """``dh += d_h``; rescale rows longer than ``clip_hidden_norm``; return ``||dh||^2`` before."""
     B, H = dh.shape
     total = 0.0
     for b in range(B):
@@ -278,8 +277,8 @@ def _add_and_clip(dh, d_h, hidden_clip):
             dh[b, j] += d_h[b, j]
             row += dh[b, j] * dh[b, j]
         total += row
-        if hidden_clip > 0 and row > hidden_clip * hidden_clip:
-            dh[b] *= hidden_clip / math.sqrt(row)
+        if clip_hidden_norm > 0 and row > clip_hidden_norm * clip_hidden_norm:
+            dh[b] *= clip_hidden_norm / math.sqrt(row)
     return total
 
 

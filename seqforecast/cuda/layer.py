@@ -111,7 +111,7 @@ def _forward_kernel(kind, dtype):
     zero = np.dtype(dtype).type(0)
 
     @cuda.jit(**_RECURRENT_JIT)
-    def kernel(coupled, relu, t_start, t_stop, use_hh, shared_weights, zero_state, w, b_hh,
+    def kernel(coupled_gates, relu, t_start, t_stop, use_hh, shared_weights, zero_state, w, b_hh,
                peephole, h, c, gates, aux, hh):
         """Steps ``t_start .. t_stop-1``; thread = (sample, unit), see :func:`forward_steps`.
 
@@ -175,7 +175,7 @@ def _forward_kernel(kind, dtype):
                     gi, gf, gg, go, c_own, tc, h_own = _lstm_forward(
                         gates[0, t, b, j] + m0, gates[1, t, b, j] + m1,
                         gates[2, t, b, j] + m2, gates[3, t, b, j] + m3,
-                        c_own, p_i, p_f, p_o, coupled)
+                        c_own, p_i, p_f, p_o, coupled_gates)
                     gates[0, t, b, j], gates[1, t, b, j] = gi, gf
                     gates[2, t, b, j], gates[3, t, b, j] = gg, go
                     c[t + 1, b, j] = c_own
@@ -205,8 +205,9 @@ def _backward_kernel(kind, dtype):
     zero, cast = np.dtype(dtype).type(0), np.dtype(dtype).type
 
     @cuda.jit(**_RECURRENT_JIT)
-    def kernel(coupled, relu, t_start, t_stop, stepwise, shared_weights, zero_state, tbptt,
-               hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq):
+    def kernel(coupled_gates, relu, t_start, t_stop, stepwise, shared_weights, zero_state,
+               tbptt_steps, clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates,
+               dm_n, row_sq):
         """Steps ``t_stop-1`` down to ``t_start``; see :func:`backward_steps`."""
         T, B, H = gates.shape[1], gates.shape[2], gates.shape[3]
         GH = G * H
@@ -244,14 +245,14 @@ def _backward_kernel(kind, dtype):
                     row_sq[t, b] = total
             cuda.syncthreads()
             row = rows[s]
-            if hidden_clip > 0 and row > hidden_clip * hidden_clip:
-                dh_own *= cast(hidden_clip / math.sqrt(row))
+            if clip_hidden_norm > 0 and row > clip_hidden_norm * clip_hidden_norm:
+                dh_own *= cast(clip_hidden_norm / math.sqrt(row))
             if active:
                 if kind == LSTM:
                     da_i, da_f, da_g, da_o, dc_own = _lstm_backward(
                         dh_own, dc_own, gates[0, t, b, j], gates[1, t, b, j],
                         gates[2, t, b, j], gates[3, t, b, j], c[t, b, j], aux[t, b, j],
-                        p_i, p_f, p_o, coupled)
+                        p_i, p_f, p_o, coupled_gates)
                     dgates[0, t, b, j], dgates[1, t, b, j] = da_i, da_f
                     dgates[2, t, b, j], dgates[3, t, b, j] = da_g, da_o
                     smem[d_start + j], smem[d_start + H + j] = da_i, da_f
@@ -268,7 +269,7 @@ def _backward_kernel(kind, dtype):
                     d_a = _rnn_backward(dh_own, gates[0, t, b, j], relu)
                     dgates[0, t, b, j] = d_a
                     smem[d_start + j] = d_a
-            if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
+            if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
                 dh_own, dc_own = zero, zero  # the state is a constant across this boundary
             elif stepwise:
                 dh_own = direct  # the products are added by the caller
@@ -340,15 +341,16 @@ def _plan(gates, per_sample, static_bytes, persistent, samples_per_block, shared
                  states + weights * shared_weights)
 
 
-def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state,
-                  persistent=None, samples_per_block=None, shared_weights=None):
+def forward_steps(cell, params, states, hh, zero_state, persistent=None, samples_per_block=None,
+                  shared_weights=None):
     """Run one layer's recurrence forward, after :func:`project_inputs`.
 
     Parameters
     ----------
-    kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, hh, zero_state
-        Device arrays and values as in :func:`seqforecast.cpu.layer.forward_steps`
-        (``hh`` of shape (G, B, H) is the step-wise path's workspace).
+    cell, params, states, hh, zero_state
+        Records of device arrays and values as in
+        :func:`seqforecast.cpu.layer.forward_steps` (``hh`` of shape (G, B, H)
+        is the step-wise path's workspace).
     persistent : bool, optional
         One launch for all steps; default: hidden size up to
         :data:`PERSISTENT_MAX_HIDDEN`.
@@ -357,6 +359,9 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
     shared_weights : bool, optional
         Keep the recurrent weights in shared memory (default: when they fit).
     """
+    kind, coupled_gates, relu = cell
+    w_hh, b_hh, peephole = params.weight_hh, params.bias_hh, params.peephole
+    h, c, gates, aux = states
     G, T, B, H = gates.shape
     plan = _plan(gates, H, 0, persistent, samples_per_block, shared_weights)
     launch = _forward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
@@ -368,26 +373,26 @@ def forward_steps(kind, w_hh, b_hh, peephole, coupled, relu, h, c, gates, aux, h
         w_gates = w_hh.reshape(G, H, H)
         for t in range(T):
             matmul(h[t], w_gates, hh, trans_b=True)
-            launch(coupled, relu, t, t + 1, True, False, False, w_hh, b_hh, peephole, h, c,
-                   gates, aux, hh)  # one step, use_hh: the products come from hh
+            launch(coupled_gates, relu, t, t + 1, True, False, False, w_hh, b_hh, peephole, h,
+                   c, gates, aux, hh)  # one step, use_hh: the products come from hh
         return
     # Read from global memory, the weights are transposed so that neighbouring units
     # read neighbouring addresses.
     w = w_hh if plan.shared_weights else transpose(w_hh)
-    launch(coupled, relu, 0, T, False, plan.shared_weights, zero_state, w, b_hh, peephole, h, c,
-           gates, aux, hh)  # all steps, the products in the kernel
+    launch(coupled_gates, relu, 0, T, False, plan.shared_weights, zero_state, w, b_hh, peephole,
+           h, c, gates, aux, hh)  # all steps, the products in the kernel
 
 
-def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc,
-                   tbptt, hidden_clip, dgates, dm_n, step_norms, zero_state, persistent=None,
-                   samples_per_block=None, shared_weights=None):
+def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
+                   step_norms, zero_state, persistent=None, samples_per_block=None,
+                   shared_weights=None):
     """Backpropagation through time for one layer, through the recurrence.
 
     Parameters
     ----------
-    kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, dh, dc, tbptt, hidden_clip
-    dgates, dm_n
-        Device arrays and values as in :func:`seqforecast.cpu.layer.backward_steps`.
+    cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates
+        Records of device arrays and values as in
+        :func:`seqforecast.cpu.layer.backward_steps`.
     step_norms : device array of shape (T,), float64
         Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
     zero_state : bool
@@ -395,20 +400,25 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
     persistent, samples_per_block, shared_weights
         As in :func:`forward_steps`.
     """
+    kind, coupled_gates, relu = cell
+    w_hh, peephole = params.weight_hh, params.peephole
+    h, c, gates, aux = states
+    dgates, dm_n = d_gates
     G, T, B, H = gates.shape
     plan = _plan(gates, G * H, _ROWS_BYTES, persistent, samples_per_block, shared_weights)
     launch = _backward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
     row_sq = empty((T, B), np.float64)  # each sample's ||dL/dh_t||^2
     if plan.persistent:
-        launch(coupled, relu, 0, T, False, plan.shared_weights, zero_state, tbptt, hidden_clip,
-               w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n, row_sq)  # all steps
+        launch(coupled_gates, relu, 0, T, False, plan.shared_weights, zero_state, tbptt_steps,
+               clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n,
+               row_sq)  # all steps
     else:
         for t in range(T - 1, -1, -1):
             # One step (stepwise: the products come after), no shared weights.
-            launch(coupled, relu, t, t + 1, True, False, zero_state and t == T - 1, tbptt,
-                   hidden_clip, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n,
-                   row_sq)
-            if t > 0 and tbptt > 0 and (T - t) % tbptt == 0:
+            launch(coupled_gates, relu, t, t + 1, True, False, zero_state and t == T - 1,
+                   tbptt_steps, clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc,
+                   dgates, dm_n, row_sq)
+            if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
                 continue
             if kind == GRU:  # the candidate gate's hidden side has its own gradient, dm_n
                 matmul(dgates[:2, t], w_hh[:2 * H].reshape(2, H, H), dh, accumulate=True)
@@ -421,11 +431,12 @@ def backward_steps(kind, w_hh, peephole, coupled, relu, h, c, gates, aux, d_h, d
 # -- products over all steps ------------------------------------------------------------
 
 
-def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
+def project_inputs(cell, x, params, gates):
     """Input projections of every step; see :func:`seqforecast.cpu.layer.project_inputs`.
 
     One batched product over the gates, the biases added in its last pass.
     """
+    kind, w_ih, b_ih, b_hh = cell.kind, params.weight_ih, params.bias_ih, params.bias_hh
     T, B, I = x.shape
     G, H = gates.shape[0], gates.shape[3]
     matmul(x.reshape(T * B, I), w_ih.reshape(G, H, I), gates.reshape(G, T * B, H),
@@ -433,13 +444,15 @@ def project_inputs(kind, x, w_ih, b_ih, b_hh, gates):
            trans_b=True)
 
 
-def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih, db_hh,
-                     dpeephole):
+def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     """Parameter and input gradients; see :func:`seqforecast.cpu.layer.weight_gradients`.
 
     Each product runs over all gates at once (batched), and ``dx`` sums
     over them in the same launch.
     """
+    kind, w_ih, h, c = cell.kind, params.weight_ih, states.h, states.c
+    dgates, dm_n = d_gates
+    dw_ih, dw_hh, db_ih, db_hh, dpeephole = grads
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
     h_2d = h[:T].reshape(T * B, H)
@@ -455,7 +468,7 @@ def weight_gradients(kind, x, w_ih, h, c, dgates, dm_n, dx, dw_ih, dw_hh, db_ih,
     else:
         matmul(d_in, h_2d, dw_hh.reshape(G, H, H), trans_a=True)
         db_hh.copy_to_device(db_ih)
-    if dpeephole is not None:
+    if dpeephole.shape[0]:
         c_2d = c.reshape((T + 1) * B, H)
         column_sums(d_in[0], dpeephole[0], c_2d[:T * B])
         column_sums(d_in[1], dpeephole[1], c_2d[:T * B])

@@ -3,7 +3,7 @@
 Each function clips a list of gradient arrays in place and returns the norm(s)
 measured before clipping, so a training loop can record how often and how hard
 it clipped.  Per-step clipping of ``dL/dh_t`` inside BPTT is the
-``hidden_clip`` option of :func:`seqforecast.recurrent.backward`.
+``clip_hidden_norm`` option of :func:`seqforecast.recurrent.backward`.
 """
 import numpy as np
 
@@ -42,7 +42,7 @@ def clip_by_value(grads, clip_value):
     float
         The global norm before clipping.
     """
-    _check_threshold("clip_value", clip_value)
+    check_threshold("clip_value", clip_value)
     norm = global_norm(grads)
     for g in grads:
         np.clip(g, -clip_value, clip_value, out=g)
@@ -62,7 +62,7 @@ def clip_by_norm(grads, max_norm):
     ndarray of shape (len(grads),)
         Each array's norm before clipping.
     """
-    _check_threshold("max_norm", max_norm)
+    check_threshold("max_norm", max_norm)
     norms = np.sqrt([_squared_norm(g) for g in grads])
     for g, norm in zip(grads, norms):
         if np.isfinite(norm) and norm > max_norm:
@@ -87,7 +87,7 @@ def clip_by_global_norm(grads, max_norm):
         are left as they are: no rescaling can repair them, and the caller
         must see the divergence.
     """
-    _check_threshold("max_norm", max_norm)
+    check_threshold("max_norm", max_norm)
     norm = global_norm(grads)
     if np.isfinite(norm) and norm > max_norm:
         for g in grads:
@@ -95,6 +95,7 @@ def clip_by_global_norm(grads, max_norm):
     return norm
 
 
-def _check_threshold(name, value):
+def check_threshold(name, value):
+    """Raise ``ValueError`` unless ``value``, the argument ``name``, is positive and finite."""
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value}")

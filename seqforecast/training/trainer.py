@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .clipping import _check_threshold
+from .clipping import check_threshold
 from .losses import squared_error
 
 
@@ -68,7 +68,7 @@ class Trainer:
         Rescale the whole gradient to at most this global L2 norm.
     clip_hidden_norm : float, optional
         Inside BPTT, rescale each sample's ``dL/dh_t`` to at most this norm.
-    tbptt : int, optional
+    tbptt_steps : int, optional
         Truncated BPTT window; None for full BPTT.
     dropout : float, default=0.0
         Dropout between recurrent layers.
@@ -81,16 +81,16 @@ class Trainer:
     """
 
     def __init__(self, network, optimizer, loss=squared_error, alpha=0.0, clip_value=None,
-                 clip_norm=None, clip_global_norm=None, clip_hidden_norm=None, tbptt=None,
+                 clip_norm=None, clip_global_norm=None, clip_hidden_norm=None, tbptt_steps=None,
                  dropout=0.0):
         for name, bound in (("clip_value", clip_value), ("clip_norm", clip_norm),
                             ("clip_global_norm", clip_global_norm)):
             if bound is not None:
-                _check_threshold(name, bound)
+                check_threshold(name, bound)
         self.network, self.optimizer, self.loss, self.alpha = network, optimizer, loss, alpha
         self.clip_value, self.clip_norm = clip_value, clip_norm
         self.clip_global_norm, self.clip_hidden_norm = clip_global_norm, clip_hidden_norm
-        self.tbptt, self.dropout = tbptt, dropout
+        self.tbptt_steps, self.dropout = tbptt_steps, dropout
         backend = self.backend = network.backend
         self.state = [backend.to_device(s) for s in optimizer.state]
         self.workspace = backend.workspace()
@@ -116,7 +116,7 @@ class Trainer:
         if self._norm_sum is None:  # outside the workspace: it outlives the step
             self._norm_sum = backend.zeros((len(net.layers), x.shape[0]), np.float64)
         with self.workspace:
-            step_norms = net.gradient_into(record, x, y, self.loss, self.tbptt,
+            step_norms = net.gradient_into(record, x, y, self.loss, self.tbptt_steps,
                                            self.clip_hidden_norm, self.dropout, seed)
             backend.add_step_norms(self._norm_sum, step_norms)
             self._n_steps += 1

@@ -27,7 +27,8 @@ from seqforecast.cuda.reductions import column_sums, row_norms, summarize  # noq
 from seqforecast.recurrent import Cell, backward_layers, forward_layers  # noqa: E402
 
 CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
-         Cell("lstm", coupled=True), Cell("lstm", peephole=True, coupled=True), Cell("gru")]
+         Cell("lstm", coupled_gates=True), Cell("lstm", peephole=True, coupled_gates=True),
+         Cell("gru")]
 IDS = ["rnn", "rnn-relu", "lstm", "lstm-peep", "lstm-coupled", "lstm-peep-coupled", "gru"]
 # Persistent kernel, 2 samples per block (3 blocks for B=5), weights in shared memory
 # or read from global memory; and the step-wise strategy (tiled products per step).
@@ -51,12 +52,12 @@ def _host(tree):
         else item.copy_to_host() for item in tree]
 
 
-def _run_gpu(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, tbptt=None, hidden_clip=None,
-             **options):
+def _run_gpu(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, tbptt_steps=None,
+             clip_hidden_norm=None, **options):
     fwd = forward_layers(CUDA, cell, _device(layers), cuda.to_device(x), _device(h0),
                          _device(c0), masks=_device(masks), **options)
     bwd = backward_layers(fwd.cache, cuda.to_device(d_out), _device(d_hn), _device(d_cn),
-                          tbptt=tbptt, hidden_clip=hidden_clip)
+                          tbptt_steps=tbptt_steps, clip_hidden_norm=clip_hidden_norm)
     return {"output": fwd.output.copy_to_host(), "h_n": _host(fwd.h_n), "c_n": _host(fwd.c_n),
             "grads": _host(bwd.grads), "dx": bwd.dx.copy_to_host(), "dh0": _host(bwd.dh0),
             "dc0": _host(bwd.dc0), "step_norms": _host(bwd.step_norms)}
@@ -90,7 +91,7 @@ def test_kernels_match_numpy_reference(cell):
     """Two layers, dropout masks, initial and final states, truncated BPTT, hidden clipping."""
     shape = (3, 5, 2, (3, 2))
     _, layers, x, h0, c0, d_out, d_hn, d_cn, masks = _problem(cell, shape, 0, dropout=0.3)
-    options = {"tbptt": 3, "hidden_clip": 1.2}
+    options = {"tbptt_steps": 3, "clip_hidden_norm": 1.2}
     want_fwd = ref.forward(cell, layers, x, h0, c0, masks)
     want_bwd = ref.backward(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, **options)
     got = _run_gpu(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, samples_per_block=2,
@@ -105,9 +106,9 @@ def test_strategies_match_cpu_kernels_in_float32(cell, strategy):
     shape = (4, 5, 2, (5,))
     _, layers, x, h0, c0, d_out, d_hn, d_cn, _ = _problem(cell, shape, 1, np.float32)
     fwd = cpu.forward(cell, layers, x, h0, c0)
-    bwd = cpu.backward(fwd.cache, d_out, d_hn, d_cn, tbptt=2, hidden_clip=2.0)
-    got = _run_gpu(cell, layers, x, h0, c0, None, d_out, d_hn, d_cn, tbptt=2, hidden_clip=2.0,
-                   **STRATEGIES[strategy])
+    bwd = cpu.backward(fwd.cache, d_out, d_hn, d_cn, tbptt_steps=2, clip_hidden_norm=2.0)
+    got = _run_gpu(cell, layers, x, h0, c0, None, d_out, d_hn, d_cn, tbptt_steps=2,
+                   clip_hidden_norm=2.0, **STRATEGIES[strategy])
     want_bwd = (bwd.grads, bwd.dx, bwd.dh0, bwd.dc0, bwd.step_norms)
     _compare(got, tuple(fwd), want_bwd, 1e-5, cell)
 
@@ -121,7 +122,7 @@ def test_kernels_match_pytorch(name):
     layers = [{k: np.asarray(v, np.float64) for k, v in layer.items()} for layer in case["layers"]]
     got = _run_gpu(cell, layers, case["x"], floats(case["h0"]), floats(case["c0"]),
                    floats(case["masks"]), case["d_output"], floats(case["d_hn"]),
-                   floats(case["d_cn"]), tbptt=case["tbptt_k"])
+                   floats(case["d_cn"]), tbptt_steps=case["tbptt_k"])
     want = case["tbptt"]
     _assert_close(got["output"], want["output"], 1e-9, "output")
     _assert_close(got["dx"], want["dx"], 1e-9, "dx")
