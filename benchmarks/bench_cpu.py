@@ -2,8 +2,10 @@
 
 For each cell and size it times
 
-* a training step: forward, mean squared error of a linear head on the last
-  hidden state, backward (BPTT), Adam update;
+* a training step as the estimators run it (:class:`~seqforecast.training.
+  trainer.Trainer`, reusing its arrays from one step to the next): forward,
+  mean squared error of a linear head on the last hidden state, backward
+  (BPTT), Adam update;
 * single-window inference: one sequence (batch 1) through the network and head;
 
 with the same thread count for both libraries (seqforecast's BLAS calls use
@@ -55,17 +57,17 @@ def ours(kind, hidden, features, steps, layers, repeat):
     from seqforecast.recurrent import Cell
     from seqforecast.threads import kernel_threads
     from seqforecast.training.optimizers import Adam
+    from seqforecast.training.trainer import Trainer
 
     rng = np.random.RandomState(0)
     net = Network(Cell(kind), features, (hidden,) * layers, 1, rng)
-    opt = Adam(net.params)
+    trainer = Trainer(net, Adam(net.params))
     x = rng.randn(steps, BATCH, features).astype(np.float32)
     y = rng.randn(BATCH, 1).astype(np.float32)
     x1 = np.ascontiguousarray(x[:, :1])
 
     def train_step():
-        net.loss_gradient(x, y)
-        opt.update(net.params, net.grad)
+        trainer.step(x, y)
 
     with kernel_threads():  # the estimators' threading policy (seqforecast.threads)
         return best_time(train_step, repeat), best_time(lambda: net.predict(x1), 10 * repeat)

@@ -21,8 +21,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, va
 
 from ._checks import is_int, is_real
 from .backends import DEVICES, get_backend
-from .network import Network, count_parameters, forward_bytes
 from .config import PREDICT_CHUNK
+from .network import Network, count_parameters, forward_bytes
 from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, make_loss

@@ -128,7 +128,7 @@ class Network:
         *self.layers, head = unpack(params, shapes)
         self.head_weight, self.head_bias = head["weight"], head["bias"]
         self.ar_weight = head.get("ar_weight")
-        self.grad = backend.zeros(params.shape, params.dtype)
+        self.grad = backend.to_device(np.zeros(params.shape, params.dtype))  # never a workspace's
         *self._grad_layers, self._grad_head = unpack(self.grad, shapes)
         self.param_tensors = [a for layer in self.layers + [head] for a in layer.values()]
         self.grad_tensors = [a for layer in self._grad_layers + [self._grad_head]

@@ -1,4 +1,6 @@
 """Losses, optimizers and the training step (clipping, L2 penalty, divergence)."""
+import pickle
+
 import numpy as np
 import pytest
 
@@ -187,3 +189,27 @@ def test_network_pickle_keeps_views():
     assert copy.head_bias[0] == net.head_bias[0] + 1.0
     copy.loss_gradient(x, y)
     assert np.abs(copy.grad).sum() > 0
+
+
+def test_training_steps_reuse_their_arrays(monkeypatch):
+    """After the first step on a batch shape, a step takes no new array, with the same results."""
+    from seqforecast.backends import cpu
+
+    net, x, y = _network_and_batch()
+    trainers = [Trainer(copy, Adam(copy.params), alpha=0.1, clip_global_norm=1.0, dropout=0.2)
+                for copy in (net, pickle.loads(pickle.dumps(net)))]
+    for trainer in trainers:
+        trainer.step(x, y, seed=1)
+    kept = trainers[0].workspace.n_arrays
+
+    def no_allocation(*args):
+        raise AssertionError(f"new array {args} in a repeated step")
+
+    monkeypatch.setattr(cpu.HOST, "allocate", no_allocation)
+    reused = trainers[0].step(x, y, seed=2)
+    monkeypatch.undo()
+    assert kept > 0 and trainers[0].workspace.n_arrays == kept
+    trainers[1].workspace = cpu.HOST.workspace()
+    fresh = trainers[1].step(x, y, seed=2)
+    assert (reused.loss, reused.grad_norm) == (fresh.loss, fresh.grad_norm)
+    np.testing.assert_array_equal(trainers[0].network.params, trainers[1].network.params)

@@ -61,7 +61,7 @@ class Backend(Protocol):
     # -- arrays -------------------------------------------------------------------------
 
     def empty(self, shape, dtype):
-        """An uninitialised array (on the GPU from the active workspace, if any)."""
+        """An uninitialised array (from the active workspace, if any)."""
 
     def zeros(self, shape, dtype):
         """An array of zeros, to be written (from the active workspace, if any)."""
@@ -95,7 +95,7 @@ class Backend(Protocol):
         """A context manager whose runs reuse the arrays of the previous run of their layout.
 
         It has ``clear()`` (let go of every array) and ``n_arrays``; see
-        :class:`seqforecast.cuda.workspace.Workspace`.  The CPU's keeps nothing.
+        :class:`seqforecast.workspace.Workspace`.
         """
 
     def dropout_masks(self, shape, sizes, dtype, p, seed):

@@ -2,10 +2,12 @@
 
 Arrays are numpy arrays, so moving data "to the device" is at most a
 contiguous copy, and a step's values are plain Python numbers in a
-:class:`StepRecord`.  What the CPU computes here it computed before the
-backends existed, in the same order: results are bit-identical.
+:class:`StepRecord`.  Inside a workspace (a training step, a chunk of
+``predict``, the batches of an epoch) the arrays of the previous run of the
+same shapes are reused: fresh memory costs a page fault per page on first
+touch.  The computations are those of the CPU before the backends existed,
+in the same order: results are bit-identical.
 """
-import contextlib
 import os
 from dataclasses import dataclass
 
@@ -16,6 +18,10 @@ from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
 from ..cpu.products import linear, matmul
 from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
+from ..workspace import Allocator
+
+#: The host's allocator: numpy arrays, reused inside a workspace.
+HOST = Allocator(np.empty)
 
 
 @dataclass
@@ -38,9 +44,18 @@ class CPUBackend:
 
     # -- arrays -------------------------------------------------------------------------
 
-    empty = staticmethod(np.empty)
-    zeros = shared_zeros = staticmethod(np.zeros)
-    multiply = staticmethod(np.multiply)
+    empty = staticmethod(HOST.empty)
+    shared_zeros = staticmethod(np.zeros)
+
+    @staticmethod
+    def zeros(shape, dtype):
+        out = HOST.empty(shape, dtype)
+        out[...] = 0
+        return out
+
+    @staticmethod
+    def multiply(a, b):
+        return np.multiply(a, b, out=HOST.empty(a.shape, a.dtype))
 
     @staticmethod
     def initial(out, states, index):
@@ -61,9 +76,7 @@ class CPUBackend:
 
     copy_from_host = copy_to_host
 
-    @staticmethod
-    def workspace():
-        return _NoWorkspace()
+    workspace = staticmethod(HOST.workspace)
 
     @staticmethod
     def dropout_masks(shape, sizes, dtype, p, seed):
@@ -73,7 +86,17 @@ class CPUBackend:
 
     @staticmethod
     def batches(x, y, order):
-        return lambda batch: (x[:, order[batch]], y[order[batch]])
+        workspace = HOST.workspace()
+
+        def take(batch):  # a batch overwrites the arrays of the last one of its shape
+            index = order[batch]
+            with workspace:
+                xb = HOST.empty((x.shape[0], index.size, x.shape[2]), x.dtype)
+                yb = HOST.empty((index.size, y.shape[1]), y.dtype)
+            return (np.take(x, index, axis=1, out=xb, mode="clip"),
+                    np.take(y, index, axis=0, out=yb, mode="clip"))
+
+        return take
 
     @staticmethod
     def predict_rows(bytes_per_sequence):
@@ -166,18 +189,6 @@ class CPUBackend:
     def add_step_norms(total, step_norms):
         for row, norms in zip(total, step_norms):
             row += norms
-
-
-class _NoWorkspace(contextlib.AbstractContextManager):
-    """The CPU allocates anew at every run: nothing to keep, nothing to clear."""
-
-    n_arrays = 0
-
-    def __exit__(self, *exc_info):
-        return None
-
-    def clear(self):
-        """Nothing is kept."""
 
 
 def _physical_memory():

@@ -27,8 +27,9 @@ class StepResult(NamedTuple):
         the gradient.
     step_norms : list of ndarray of shape (T,), or None
         Per layer, ``||dL/dh_t||`` at each time step (before hidden
-        clipping), where the backend keeps its arrays on the host (the CPU);
-        None elsewhere (they are summed where they are, see
+        clipping), where the backend keeps its arrays on the host (the CPU;
+        arrays of the trainer's workspace, valid until the next step); None
+        elsewhere (they are summed where they are, see
         :meth:`Trainer.pop_step_norms`).
     finite : bool
         False when training has diverged: the loss or the gradient is NaN
@@ -76,8 +77,8 @@ class Trainer:
     Attributes
     ----------
     workspace
-        The backend's arrays of a step, reused by the next one: on the GPU a
-        step on a batch of the previous one's shape allocates nothing.
+        The backend's arrays of a step, reused by the next one: a step on a
+        batch of the previous one's shape allocates no array of its own.
     """
 
     def __init__(self, network, optimizer, loss=squared_error, alpha=0.0, clip_value=None,
@@ -113,8 +114,8 @@ class Trainer:
         grad, optimizer = net.grad, self.optimizer
         clipping = any(bound is not None
                        for bound in (self.clip_value, self.clip_norm, self.clip_global_norm))
-        if self._norm_sum is None:  # outside the workspace: it outlives the step
-            self._norm_sum = backend.zeros((len(net.layers), x.shape[0]), np.float64)
+        if self._norm_sum is None:  # never a workspace's array: it outlives the step
+            self._norm_sum = backend.to_device(np.zeros((len(net.layers), x.shape[0])))
         with self.workspace:
             step_norms = net.gradient_into(record, x, y, self.loss, self.tbptt_steps,
                                            self.clip_hidden_norm, self.dropout, seed)
