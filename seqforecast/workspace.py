@@ -131,4 +131,6 @@ class Workspace:
 
 
 def _shape(shape):
+    if isinstance(shape, tuple):  # the common case, kept cheap: a workspace serves every step
+        return shape
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
