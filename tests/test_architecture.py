@@ -1,11 +1,11 @@
 """The package's structure: imports run down the layers, and one place reads the device.
 
 The layers, bottom first: the math, the tunables, the kernels' records and
-the workspaces (cells, config, records, workspace); the kernels (cpu, cuda); the training rules they
-apply (losses, optimizers, clipping); the backends; the stack driver
-(recurrent); the network; the training step and its schedules; the
-estimators; windowing and time indexes; the forecasters; evaluation; plots;
-the command line.
+the workspaces (cells, training.rules, config, records, workspace); the
+kernels (cpu, cuda); the losses, optimizers and clipping that apply the
+rules; the backends; the stack driver (recurrent); the network; the
+training step and its schedules; the estimators; windowing and time
+indexes; the forecasters; evaluation; plots; the command line.
 """
 import ast
 import re
@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "seqforecast"
 
 LAYERS = [
-    {"_checks", "config", "threads", "cells", "records", "workspace"},
+    {"_checks", "config", "threads", "cells", "records", "workspace", "training.rules"},
     {"cpu", "cuda"},
     {"training.losses", "training.optimizers", "training.clipping"},
     {"backends"},

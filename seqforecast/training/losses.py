@@ -1,7 +1,8 @@
 """Regression losses: the mean over all entries and its gradient w.r.t. the predictions.
 
-Each loss is one scalar *rule*, ``rule(diff, delta) -> (value, slope)`` for
-``diff = y_pred - y_true``, written once and applied by the CPU
+Each loss is one scalar *rule* of :mod:`seqforecast.training.rules`,
+``rule(diff, delta) -> (value, slope)`` for ``diff = y_pred - y_true``,
+written once and applied by the CPU
 (:mod:`seqforecast.cpu.elementwise`) and the GPU (:mod:`seqforecast.cuda.
 rules`).  A :class:`Loss` is callable on arrays: ``loss(y_pred, y_true)``
 with both of shape (n_samples, n_outputs) returns ``(loss, grad)``, ``grad =
@@ -11,36 +12,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ..cells.activations import HALF, ONE, ZERO
 from ..cpu.elementwise import mean_loss
-
-TWO = np.float32(2.0)
-
-
-def squared_error_rule(diff, delta):
-    """``diff**2`` and its slope."""
-    return diff * diff, TWO * diff
-
-
-def absolute_error_rule(diff, delta):
-    """``|diff|`` and its slope (0 at 0).
-
-    ``ZERO * diff`` gives each constant ``diff``'s type, so that every branch
-    returns the same types once compiled.
-    """
-    if diff > ZERO:
-        return diff, ONE + ZERO * diff
-    if diff < ZERO:
-        return -diff, -ONE + ZERO * diff
-    return ZERO * diff, ZERO * diff
-
-
-def huber_rule(diff, delta):
-    """``0.5 diff**2`` within ``delta`` of zero, ``delta (|diff| - 0.5 delta)`` beyond."""
-    size = abs(diff)
-    if size <= delta:
-        return HALF * diff * diff, diff
-    return delta * (size - HALF * delta), delta if diff > ZERO else -delta
+from .rules import absolute_error_rule, huber_rule, squared_error_rule
 
 
 class Loss(NamedTuple):

@@ -5,43 +5,17 @@ Each keeps its state (moments, velocity) for one parameter vector and has an
 schedule may lower between steps.  The formulas are PyTorch's
 (``torch.optim.SGD``, ``Adam``, ``RMSprop``), so settings carry over.
 
-Each optimizer's formula is one scalar *rule*, ``rule(p, g, s1, s2, hyper)
--> (p, s1, s2)`` for one parameter ``p``, its gradient ``g`` and its two
-state values, with the step's constants in ``hyper``; the CPU applies it in
+Each optimizer's formula is one scalar *rule* of
+:mod:`seqforecast.training.rules` (``rule``), for one parameter, its
+gradient and its two state values, with the step's constants from
+:meth:`~_Optimizer.hyper`; the CPU applies it in
 :mod:`seqforecast.cpu.elementwise` and the GPU in :mod:`seqforecast.cuda.
 rules`, on the same state arrays (``state``).  ``t`` counts the updates made.
 """
-import math
-
 import numpy as np
 
-from ..cells.activations import ONE, ZERO
 from ..cpu.elementwise import apply_update
-
-
-def sgd_rule(p, g, velocity, unused, hyper):
-    """SGD with optional (Nesterov) momentum; ``hyper = (lr, momentum, nesterov, -, -)``."""
-    lr, momentum, nesterov = hyper[0], hyper[1], hyper[2]
-    if momentum == ZERO:
-        return p - lr * g, velocity, unused
-    velocity = momentum * velocity + g
-    step = g + momentum * velocity if nesterov != ZERO else velocity
-    return p - lr * step, velocity, unused
-
-
-def adam_rule(p, g, m, v, hyper):
-    """Adam; ``hyper = (lr / (1 - beta_1**t), beta_1, beta_2, 1 - beta_2**t, epsilon)``."""
-    lr_t, b1, b2, correction_2, eps = hyper
-    m = b1 * m + (ONE - b1) * g
-    v = b2 * v + (ONE - b2) * g * g
-    return p - lr_t * m / (math.sqrt(v / correction_2) + eps), m, v
-
-
-def rmsprop_rule(p, g, v, unused, hyper):
-    """RMSprop; ``hyper = (lr, rho, epsilon, -, -)``."""
-    lr, rho, eps = hyper[0], hyper[1], hyper[2]
-    v = rho * v + (ONE - rho) * g * g
-    return p - lr * g / (math.sqrt(v) + eps), v, unused
+from .rules import adam_rule, rmsprop_rule, sgd_rule
 
 
 class _Optimizer:
