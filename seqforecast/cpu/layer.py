@@ -7,18 +7,20 @@ operand of the element-wise loops is a contiguous run that LLVM vectorises
 layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
 
 * forward: the input projections of all steps are ``G`` products
-  ``(T*B, I) @ (I, H)`` before the time loop; each step adds one product
-  ``(B, H) @ (H, G*H)`` for all gates and one element-wise pass over the
-  cell equations of :mod:`seqforecast.cells`, sample by sample;
+  ``(T*B, I) @ (I, H)`` before the time loop; each step adds ``G`` products
+  ``(B, H) @ (H, H)`` and one element-wise pass over the cell equations of
+  :mod:`seqforecast.cells`, over all ``B*H`` units of the step at once;
 * backward: each step runs the cell's backward equations and ``G`` products
   for ``dL/dh_{t-1}``; the weight gradients are products over all steps at
   once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
 
 Every product that yields a per-sample result (states, gates, ``dL/dh``,
 ``dL/dx``) is :func:`seqforecast.cpu.products.matmul`, whose rows do not
-depend on the other rows of the batch, and the forward pass's element-wise
-loops run sample by sample: a window's forward pass (and so its prediction)
-is bit-identical whatever else shares its batch.  The weight
+depend on the other rows of the batch, and the element-wise arithmetic of a
+unit reads that unit's values only (the vectorised body and the scalar
+remainder of a loop perform the same operations; tested with hidden sizes
+that are not multiples of the vector width): a window's forward pass (and so
+its prediction) is bit-identical whatever else shares its batch.  The weight
 gradients, which sum over the batch, go to BLAS through Numba's ``np.dot``.
 Reductions have a fixed order, so equal inputs give bit-identical results.
 """
@@ -88,7 +90,7 @@ def forward_steps(cell, params, states, hh, zero_state):
         RNN h).  ``aux`` receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} +
         b_hn`` (GRU).
     hh : ndarray of shape (G, B, H), C-contiguous
-        Workspace, used as (B, G*H) for ``h_{t-1} @ W_hh.T``.
+        Workspace: ``hh[k] = h_{t-1} @ W_hk.T`` for each gate ``k``.
     zero_state : bool
         Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
     """
@@ -96,42 +98,49 @@ def forward_steps(cell, params, states, hh, zero_state):
     w_hh, b_hh, peephole = params.weight_hh, params.bias_hh, params.peephole
     h, c, gates, aux = states
     G, T, B, H = gates.shape
+    n = B * H
     if zero_state:
         h[0] = 0
         if kind == LSTM:
             c[0] = 0
-    p_i, p_f, p_o = peephole[0], peephole[1], peephole[2]
-    b_r, b_z, b_n = b_hh[:H], b_hh[H:2 * H], b_hh[2 * H:]  # GRU hidden-side biases
-    w_t = np.ascontiguousarray(w_hh.T)  # (H, G*H): one product for all gates
-    hh_rows = hh.reshape(B, G * H)
+    p_i, p_f, p_o = _tile(peephole[0], B), _tile(peephole[1], B), _tile(peephole[2], B)
+    # The GRU's hidden-side biases, which the reset gate multiplies.
+    b_r, b_z = _tile(b_hh[:H], B), _tile(b_hh[H:2 * H], B)
+    b_n = _tile(b_hh[2 * H:], B)
+    w_t = np.empty((G, H, H), w_hh.dtype)  # per gate, W_hh's block transposed
+    for k in range(G):
+        w_t[k] = w_hh[k * H:(k + 1) * H].T
     for t in range(T):
-        matmul(h[t], w_t, hh_rows, False)
-        # Row by row: every sample runs the same code, whatever its place in the batch.
-        for b in range(B):
-            m = hh_rows[b]
-            h_prev, h_next = h[t, b], h[t + 1, b]
-            if kind == LSTM:
-                g_i, g_f = gates[0, t, b], gates[1, t, b]
-                g_g, g_o = gates[2, t, b], gates[3, t, b]
-                c_prev, c_next, tanh_c = c[t, b], c[t + 1, b], aux[t, b]
-                for j in range(H):
-                    (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
-                     h_next[j]) = _lstm_forward(
-                        g_i[j] + m[j], g_f[j] + m[H + j], g_g[j] + m[2 * H + j],
-                        g_o[j] + m[3 * H + j], c_prev[j], p_i[j], p_f[j], p_o[j], coupled_gates)
-            elif kind == GRU:
-                g_r, g_z, g_n = gates[0, t, b], gates[1, t, b], gates[2, t, b]
-                hidden_n = aux[t, b]
-                for j in range(H):
-                    hidden_n[j] = m[2 * H + j] + b_n[j]
-                    g_r[j], g_z[j], g_n[j], h_next[j] = _gru_forward(
-                        g_r[j], g_z[j], g_n[j], m[j] + b_r[j], m[H + j] + b_z[j],
-                        hidden_n[j], h_prev[j])
-            else:
-                g_h = gates[0, t, b]
-                for j in range(H):
-                    g_h[j] = _rnn_forward(g_h[j] + m[j], relu)
-                    h_next[j] = g_h[j]
+        for k in range(G):  # per gate: hh[k] = h_{t-1} @ W_hk.T, (B, H)
+            matmul(h[t], w_t[k], hh[k], False)
+        # All samples of the step in one loop over B*H units: each unit's result
+        # depends on its own values only, whatever its place in the batch.
+        h_prev, h_next = h[t].reshape(n), h[t + 1].reshape(n)
+        if kind == LSTM:
+            g_i, g_f = gates[0, t].reshape(n), gates[1, t].reshape(n)
+            g_g, g_o = gates[2, t].reshape(n), gates[3, t].reshape(n)
+            m_i, m_f, m_g, m_o = (hh[0].reshape(n), hh[1].reshape(n), hh[2].reshape(n),
+                                  hh[3].reshape(n))
+            c_prev, c_next, tanh_c = c[t].reshape(n), c[t + 1].reshape(n), aux[t].reshape(n)
+            for j in range(n):
+                (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
+                 h_next[j]) = _lstm_forward(
+                    g_i[j] + m_i[j], g_f[j] + m_f[j], g_g[j] + m_g[j], g_o[j] + m_o[j],
+                    c_prev[j], p_i[j], p_f[j], p_o[j], coupled_gates)
+        elif kind == GRU:
+            g_r, g_z, g_n = gates[0, t].reshape(n), gates[1, t].reshape(n), gates[2, t].reshape(n)
+            m_r, m_z, m_n = hh[0].reshape(n), hh[1].reshape(n), hh[2].reshape(n)
+            hidden_n = aux[t].reshape(n)
+            for j in range(n):
+                hidden_n[j] = m_n[j] + b_n[j]
+                g_r[j], g_z[j], g_n[j], h_next[j] = _gru_forward(
+                    g_r[j], g_z[j], g_n[j], m_r[j] + b_r[j], m_z[j] + b_z[j], hidden_n[j],
+                    h_prev[j])
+        else:
+            g_h, m_h = gates[0, t].reshape(n), hh[0].reshape(n)
+            for j in range(n):
+                g_h[j] = _rnn_forward(g_h[j] + m_h[j], relu)
+                h_next[j] = g_h[j]
 
 
 @njit(**_JIT)
