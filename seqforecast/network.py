@@ -318,8 +318,8 @@ class Network:
         backend.output_gradients(d_pred, last, self.ar_inputs(x), self.head_weight,
                                  self._grad_head, d_output[x.shape[0] - 1])
         return backward_layers(fwd.cache, d_output, tbptt_steps=tbptt_steps,
-                               clip_hidden_norm=clip_hidden_norm,
-                               grads=self._grad_layers).step_norms
+                               clip_hidden_norm=clip_hidden_norm, grads=self._grad_layers,
+                               input_grad=False).step_norms
 
 
 # What a copy of a network on another backend shares with it (the rest is bound anew).

@@ -388,11 +388,13 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
 
 
 def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
-                    clip_hidden_norm=None, grads=None):
+                    clip_hidden_norm=None, grads=None, input_grad=True):
     """BPTT through a stack on the backend of ``cache``, with arguments already checked.
 
     Parameters are those of :func:`backward` as arrays of the backend;
-    ``grads`` None takes arrays from ``backend.empty``.
+    ``grads`` None takes arrays from ``backend.empty``.  With ``input_grad``
+    False the gradient w.r.t. the input sequence is not computed (a network's
+    input needs none): ``dx`` is then an empty array.
 
     Returns
     -------
@@ -423,7 +425,7 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
             backend.initial(dc, d_cn, index)
         d_gates = GateGradients(backend.empty(states.gates.shape, dtype),
                                 backend.empty(states.aux.shape, dtype))
-        dx = backend.empty(inp.shape, dtype)
+        dx = backend.empty(inp.shape if input_grad or index else (0, 0, 0), dtype)
         norms = backend.empty(T, np.float64)
         params = _params(backend, layer)
         backend.layer.backward_steps(args, params, states, d_h, dh, dc, tbptt_steps,

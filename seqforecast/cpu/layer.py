@@ -245,8 +245,9 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         As in :func:`project_inputs` and :func:`forward_steps`.
     d_gates : GateGradients
         As filled by :func:`backward_steps`.
-    dx : ndarray of shape (T, B, I)
-        Receives the gradient w.r.t. the input.
+    dx : ndarray of shape (T, B, I), or (0, 0, 0)
+        Receives the gradient w.r.t. the input; an empty array skips it
+        (the first layer of a network, whose input needs no gradient).
     grads : LayerParams
         Receives the parameter gradients; its ``peephole`` is (0, H) for a
         layer without peepholes.
@@ -258,7 +259,7 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     G, H = dgates.shape[0], dgates.shape[3]
     x_2d = x.reshape(T * B, I)
     h_2d = h[:T].reshape(T * B, H)
-    dx_2d = dx.reshape(T * B, I)
+    input_grad = dx.size > 0
     for k in range(G):
         d_in = dgates[k].reshape(T * B, H)
         d_hid = dm_n.reshape(T * B, H) if kind == GRU and k == 2 else d_in
@@ -267,7 +268,8 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         np.dot(d_hid.T, h_2d, dw_hh[rows])
         _column_sums(d_in, db_ih[rows])
         _column_sums(d_hid, db_hh[rows])
-        matmul(d_in, w_ih[rows], dx_2d, k > 0)
+        if input_grad:
+            matmul(d_in, w_ih[rows], dx.reshape(T * B, I), k > 0)
     if dpeephole.shape[0]:
         c_2d = c.reshape((T + 1) * B, H)
         _column_dots(dgates[0].reshape(T * B, H), c_2d[:T * B], dpeephole[0])

@@ -459,7 +459,8 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     d_in = dgates.reshape(G, T * B, H)
     matmul(d_in, x.reshape(T * B, I), dw_ih.reshape(G, H, I), trans_a=True)
     column_sums(d_in, db_ih.reshape(G, H))
-    matmul(d_in, w_ih.reshape(G, H, I), dx.reshape(T * B, I))
+    if dx.size:  # an empty dx: the input needs no gradient
+        matmul(d_in, w_ih.reshape(G, H, I), dx.reshape(T * B, I))
     if kind == GRU:  # the hidden side of the candidate gate n has its own gradient, dm_n
         matmul(d_in[:2], h_2d, dw_hh[:2 * H].reshape(2, H, H), trans_a=True)
         matmul(dm_n.reshape(T * B, H), h_2d, dw_hh[2 * H:], trans_a=True)
