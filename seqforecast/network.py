@@ -19,8 +19,8 @@ import math
 import numpy as np
 
 from .backends.cpu import CPU
-from .recurrent import (_check_array, backward_layers, forward_layers, init_parameters,
-                        parameter_shapes, unpack)
+from .recurrent import (backward_layers, check_dropout, check_input, forward_layers,
+                        init_parameters, parameter_shapes, unpack)
 from .training.losses import squared_error
 
 
@@ -197,10 +197,7 @@ class Network:
 
     def _outputs(self, x, dropout=0.0, seed=None):
         """The forward pass of a backend batch, and the outputs ``head(h_T) + ar(x)``."""
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if dropout > 0 and seed is None:
-            raise ValueError("dropout > 0 needs an explicit seed")
+        check_dropout(dropout, seed)
         fwd = forward_layers(self.backend, self.cell, self.layers, x, dropout=dropout, seed=seed,
                              **self.options)
         last = fwd.output[x.shape[0] - 1]
@@ -233,7 +230,8 @@ class Network:
             rows = backend.predict_rows(forward_bytes(self.cell, self.input_size,
                                                       self.hidden_sizes, x.shape[0], dtype))
             for start in range(0, x.shape[1], rows):
-                chunk = backend.to_device(self._checked(x[:, start:start + rows]))
+                chunk = x[:, start:start + rows]
+                chunk = backend.to_device(check_input(chunk, dtype, self.input_size))
                 out[start:start + rows] = backend.to_host(self.outputs(chunk))
             return out
         finally:
@@ -250,14 +248,6 @@ class Network:
         """
         with self.workspace:
             return self._outputs(x)[2]
-
-    def _checked(self, x):
-        """``x`` (T, B, I) as a C-contiguous array of the network's dtype and inputs."""
-        x = _check_array("x", x, 3, self.params.dtype)
-        if x.shape[2] != self.input_size:
-            raise ValueError(f"x has {x.shape[2]} features but the first layer expects "
-                             f"{self.input_size}")
-        return x
 
     def loss_gradient(self, x, y, tbptt_steps=None, clip_hidden_norm=None, dropout=0.0, seed=None,
                       loss=squared_error):
@@ -302,7 +292,7 @@ class Network:
         """
         backend = self.backend
         if backend.on_host:  # device arrays are not checked (it would cost a copy)
-            x = self._checked(x)
+            x = check_input(x, self.params.dtype, self.input_size)
         expected = (x.shape[1], self.n_outputs)
         if getattr(y, "shape", None) != expected:
             raise ValueError(f"y must be an array of shape {expected}, got "

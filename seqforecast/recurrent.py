@@ -246,14 +246,8 @@ def forward(cell, layers, x, h0=None, c0=None, dropout=0.0, seed=None, masks=Non
     """
     dtype = _check_parameters(cell, layers)
     x_in = x
-    x = _check_array("x", x, 3, dtype)
-    if x.shape[2] != layers[0]["weight_ih"].shape[1]:
-        raise ValueError(f"x has {x.shape[2]} features but the first layer expects "
-                         f"{layers[0]['weight_ih'].shape[1]}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    if dropout > 0 and seed is None:
-        raise ValueError("dropout > 0 needs an explicit seed")
+    x = check_input(x, dtype, layers[0]["weight_ih"].shape[1])
+    check_dropout(dropout, seed)
     T, B, _ = x.shape
     sizes = [layer["weight_hh"].shape[1] for layer in layers]
     if c0 is not None and not cell.has_cell_state:
@@ -458,6 +452,23 @@ def _params(backend, layer, no_peephole=None):
         peephole = backend.shared_zeros(no_peephole or (3, size), layer["weight_hh"].dtype)
     return LayerParams(layer["weight_ih"], layer["weight_hh"], layer["bias_ih"],
                        layer["bias_hh"], peephole)
+
+
+def check_input(x, dtype, input_size):
+    """``x`` (T, B, input_size) checked (dtype, finite values) and C-contiguous."""
+    x = _check_array("x", x, 3, dtype)
+    if x.shape[2] != input_size:
+        raise ValueError(f"x has {x.shape[2]} features but the first layer expects "
+                         f"{input_size}")
+    return x
+
+
+def check_dropout(dropout, seed):
+    """Raise ``ValueError`` unless ``dropout`` is in [0, 1), with a seed when positive."""
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    if dropout > 0 and seed is None:
+        raise ValueError("dropout > 0 needs an explicit seed")
 
 
 def _check_parameters(cell, layers):
