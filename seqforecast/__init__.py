@@ -1,11 +1,12 @@
 """seqforecast: recurrent neural networks for time-series forecasting, written with Numba."""
+from ._version import __version__
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
 from .evaluation import backtest, compare
 from .forecasting import NaiveForecaster, SequenceForecaster, default_regressor
+from .persistence import ModelFileError, load, save
 from .recurrent import Cell
 from .windowing import SlidingWindowTransformer
 
-__version__ = "0.1.0"
 __all__ = ["Cell", "GRURegressor", "LSTMRegressor", "NaiveForecaster", "RNNRegressor",
-           "SequenceForecaster", "SlidingWindowTransformer", "backtest", "compare",
-           "default_regressor"]
+           "ModelFileError", "SequenceForecaster", "SlidingWindowTransformer", "backtest",
+           "compare", "default_regressor", "load", "save"]

@@ -23,6 +23,7 @@ from ._checks import is_int, is_real
 from .backends import DEVICES, get_backend
 from .config import PREDICT_CHUNK
 from .network import Network, count_parameters, forward_bytes
+from .persistence import save
 from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, make_loss
@@ -366,6 +367,19 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 
+    def save(self, path):
+        """Write this estimator to one portable file; :func:`seqforecast.load` reads it back.
+
+        The file holds no pickle: see :mod:`seqforecast.persistence` for its
+        format.  A loaded copy predicts bit-identically and continues training (``partial_fit``,
+        ``warm_start``) as this one would.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        save(self, path)
+
     @property
     def layers_(self):
         check_is_fitted(self)
@@ -562,6 +576,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             return self._training_loss(model, in_order, n_train, batch_size)
 
         self._set_loss_references(backend.to_host(y), training_loss)
+        if self.learning_rate == "constant":  # as set now (set_params between partial_fits)
+            self._optimizer.learning_rate = self.learning_rate_init
         if early_stopping and self.ar_window:  # the ridge start is the score to beat
             self.best_validation_score_ = r2_score(y_val, model.predict(x_val))
         for _ in range(1 if incremental else self.max_iter):

@@ -26,6 +26,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import check_column_list, check_int, check_int_parameters, is_choice, is_int, shown
+from .persistence import save
 from .timeindex import _frequency, _future_index, infer_season
 from .windowing import SlidingWindowTransformer, check_series
 
@@ -77,12 +78,16 @@ class _Forecaster(BaseEstimator):
         self._check_steps(self.horizon)
 
     def _remember(self, frames):
-        """Keep the last rows of each series that the next forecast reads."""
-        self.history_ = {name: frame[self.channels_].iloc[-self.lookback_:]
+        """Keep the last rows of each series that the next forecast (and an update's refit) reads."""
+        self.history_ = {name: frame[self.channels_].iloc[-self._kept_rows():]
                          for name, frame in frames.items()}
 
-    def predict(self, horizon=None, future_covariates=None):
-        """Forecast the next ``horizon`` steps after the fitted data.
+    def _kept_rows(self):
+        """Rows of each series that ``history_`` keeps: what a forecast reads."""
+        return self.lookback_
+
+    def predict(self, horizon=None, future_covariates=None, data=None):
+        """Forecast the next ``horizon`` steps after the fitted data, or after ``data``.
 
         Parameters
         ----------
@@ -95,31 +100,146 @@ class _Forecaster(BaseEstimator):
             at least the next ``horizon`` steps (a direct forecaster reads
             the full horizon it was built with, even when asked for fewer
             steps); required when the forecaster has future covariates, an
-            error otherwise.  Other columns are ignored.
+            error otherwise.  Other columns are ignored.  A dict, keyed like
+            the series, when several are forecast.
+        data : pandas.DataFrame or pandas.Series, or dict of str to either, optional
+            Forecast from the end of these rows instead of the end of the
+            fitted (and :meth:`update`-d) series, with the fitted weights and
+            scalers: recent rows of a fitted series, or of a series the
+            model never saw (a global model forecasting a new sensor).  The
+            fitted columns (none more), at the fitted frequency, at least the
+            last ``lookback_`` rows (the only ones read); checked as
+            :meth:`fit` checks its data.  A dict forecasts each of its
+            series.
 
         Returns
         -------
         pandas.DataFrame of shape (horizon, n_targets)
-            Indexed by the forecast timestamps, one column per target.  A
-            forecaster fitted on a dict returns the series stacked, with
-            the series name as the outer index level.
+            Indexed by the forecast timestamps, one column per target.  With
+            several series (fitted on a dict and ``data`` None, or ``data``
+            a dict) the series are stacked, with the series name as the
+            outer index level.
         """
         check_is_fitted(self)
         n_steps = self._check_steps(horizon)
-        if self._names is None:
+        if data is None:
+            histories, several = self.history_, self._names is not None
+        else:
+            several = isinstance(data, dict)
+            histories = {name: frame[self.channels_].iloc[-self.lookback_:]
+                         for name, frame in self._check_new_data(data).items()}
+        if not several:
             future_covariates = {None: future_covariates}
         elif future_covariates is not None and not isinstance(future_covariates, dict):
-            raise TypeError("the forecaster was fitted on several series: pass "
-                            "future_covariates as a dict with the same keys")
+            raise TypeError("several series are forecast: pass future_covariates as a dict "
+                            "with the same keys")
         results = {}
-        for name, history in self.history_.items():
+        for name, history in histories.items():
             covariates = None if future_covariates is None else future_covariates.get(name)
             index, values = self._extend(history, n_steps, covariates)
             forecast = self._forecast(values, np.array([len(history) - 1]), n_steps)[0]
             results[name] = pd.DataFrame(forecast, index=index[:n_steps], columns=self.targets_)
-        if self._names is None:
+        if not several:
             return results[None]
-        return pd.concat(results, names=["series", results[self._names[0]].index.name])
+        return pd.concat(results, names=["series", next(iter(results.values())).index.name])
+
+    def update(self, new_rows, refit=False):
+        """Append newly observed rows, so that the next :meth:`predict` starts after them.
+
+        The forecaster keeps only the rows its next forecast reads and, for
+        a :class:`SequenceForecaster`, the rows the windows ending in new
+        targets read (``lookback_ + horizon - 1`` per series for the direct
+        strategy): updating in a loop does not grow its memory.
+
+        Parameters
+        ----------
+        new_rows : pandas.DataFrame or pandas.Series, or dict of str to either
+            The rows that follow the stored history (``history_``), starting
+            at its next timestamp, at the fitted frequency, with the fitted
+            columns; for a forecaster fitted on several series a dict keyed
+            by (some of) their names.  Checked as :meth:`fit` checks its data.
+        refit : bool, default=False
+            :class:`SequenceForecaster` only: also train the regressor on the
+            windows whose targets the new rows complete (one per new row):
+            one epoch of its ``partial_fit``, with the fitted scalers and
+            transform.  A seqforecast regressor trains it with early
+            stopping off, a batch size of at most the number of new windows,
+            and a constant learning rate of ``learning_rate_init`` where it
+            was 'cosine' (whose schedule a finished fit has run down to 0);
+            its other settings, optimizer state and random state carry on.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        if refit and not hasattr(self, "_refit"):
+            raise TypeError(f"{type(self).__name__} has nothing to refit: call update(new_rows)")
+        if (self._names is None) == isinstance(new_rows, dict):
+            raise TypeError("the forecaster was fitted on several series: pass new_rows as a "
+                            "dict keyed by their names" if self._names is not None else
+                            "the forecaster was fitted on one series: pass new_rows as a "
+                            "DataFrame or Series, not a dict")
+        frames = self._check_new_data(new_rows, continuing=True)
+        extended = {name: pd.concat([self.history_[name], frame[self.channels_]])
+                    for name, frame in frames.items()}
+        if refit:
+            self._refit({name: (extended[name], len(self.history_[name])) for name in frames})
+        for name, frame in extended.items():
+            self.history_[name] = frame.iloc[-self._kept_rows():]
+        return self
+
+    def _check_new_data(self, data, continuing=False):
+        """``{name: checked frame}`` of :meth:`predict`'s ``data`` or :meth:`update`'s rows.
+
+        The fitted columns (in any order) and frequency; for an update, rows
+        that continue the stored history; else at least ``lookback_`` rows.
+        """
+        single = not isinstance(data, dict)
+        frames = {None: data} if single else dict(data)
+        if not frames:
+            raise ValueError("data holds no series")
+        what = "new_rows" if continuing else "data"
+        checked = {}
+        for name, frame in frames.items():
+            label = what if single else f"{what}[{name!r}]"
+            if continuing and name not in self.history_:
+                raise ValueError(f"{label}: the forecaster was not fitted on a series named "
+                                 f"{name!r}; it has {list(self.history_)}")
+            frame = check_series(frame, label, self.missing)
+            _frequency(frame.index, self.freq_, label)
+            columns = list(frame.columns)
+            absent = [c for c in self._columns if c not in columns]
+            extra = [c for c in columns if c not in self._columns]
+            if absent or extra:
+                raise ValueError(f"{label} has the columns {columns}; the forecaster was fitted "
+                                 f"on {self._columns}" + (f": {absent} are missing" if absent
+                                                          else f": {extra} are not among them"))
+            if continuing:
+                last = self.history_[name].index[-1]
+                expected = _future_index(last, self.freq_, 1)[0]
+                if frame.index[0] != expected:
+                    raise ValueError(f"{label} must continue the series, whose last row is at "
+                                     f"{last}: its first row must be at {expected}, not "
+                                     f"{frame.index[0]}")
+            elif len(frame) < self.lookback_:
+                raise ValueError(f"{label} has {len(frame)} rows; forecasting reads the last "
+                                 f"lookback_ = {self.lookback_}")
+            checked[name] = frame
+        return checked
+
+    def save(self, path):
+        """Write this forecaster to one portable file; :func:`seqforecast.load` reads it back.
+
+        The file holds no pickle: see :mod:`seqforecast.persistence` for its
+        format.  A loaded copy predicts bit-identically and continues (``update``,
+        ``partial_fit``) as this one would.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        save(self, path)
 
     def forecast_index(self, horizon=None):
         """The timestamps that :meth:`predict` forecasts: the ``horizon`` steps after the fit.
@@ -614,18 +734,60 @@ class SequenceForecaster(_Forecaster):
         return best, season if best == "seasonal_diff" else None
 
     def _training_windows(self, frames):
-        windower, X, Y = self.windower_, [], []
-        for frame in frames.values():  # already checked by _check_data
-            values = frame[self.channels_].to_numpy()
-            windower.check_values(values)
-            origins = windower.training_origins(len(values))
-            X.append(windower.windows(values, origins))
-            Y.append(windower.window_targets(values, origins))
-        X, Y = np.concatenate(X), np.concatenate(Y)
+        windows = [self._windows_with_targets(frame[self.channels_].to_numpy())
+                   for frame in frames.values()]  # frames already checked by _check_data
+        return self._normalised_windows(np.concatenate([X for X, _ in windows]),
+                                        np.concatenate([Y for _, Y in windows]))
+
+    def _windows_with_targets(self, values, first_new=0):
+        """Training windows and targets of a value array (channels in order).
+
+        Only the windows with a target at row ``first_new`` or later.
+        """
+        windower = self.windower_
+        windower.check_values(values)
+        origins = windower.training_origins(len(values))
+        origins = origins[origins + windower.lead_ >= first_new]
+        return windower.windows(values, origins), windower.window_targets(values, origins)
+
+    def _normalised_windows(self, X, Y):
+        """``window_norm`` applied to training windows and their targets."""
         if self.window_norm is None:
             return X, Y
         shift, spread = self._window_stats(X)
         return self._normalised(X, shift, spread), self._targets_normalised(Y, shift, spread)
+
+    def _kept_rows(self):
+        """What a forecast reads, and what the windows whose last target is new read."""
+        return self.lookback_ + self.windower_.lead_ - 1
+
+    def _refit(self, series):
+        """One epoch of the regressor's partial_fit on the windows that new rows complete.
+
+        ``series`` maps a name to (its stored and new rows, the number stored).
+        """
+        if not hasattr(self.regressor_, "partial_fit"):
+            raise TypeError(f"update(refit=True) trains the regressor with partial_fit, which "
+                            f"{type(self.regressor_).__name__} lacks")
+        windows = [self._windows_with_targets(frame.to_numpy(), n_stored)
+                   for frame, n_stored in series.values()]
+        X, Y = self._normalised_windows(np.concatenate([X for X, _ in windows]),
+                                        np.concatenate([Y for _, Y in windows]))
+        if not len(X):
+            return
+        params = self.regressor_.get_params()
+        settings = {}
+        if params.get("early_stopping"):
+            settings["early_stopping"] = False
+        if is_int(params.get("batch_size")) and params["batch_size"] > len(X):
+            settings["batch_size"] = len(X)
+        if params.get("learning_rate") == "cosine":
+            settings["learning_rate"] = "constant"
+        self.regressor_.set_params(**settings)
+        try:
+            self.regressor_.partial_fit(*self._scaled(X, Y))
+        finally:
+            self.regressor_.set_params(**{name: params[name] for name in settings})
 
     def _window_stats(self, X):
         """Each window's shift and spread for ``window_norm``, both (n_windows, n_targets).

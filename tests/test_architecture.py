@@ -16,13 +16,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "seqforecast"
 
 LAYERS = [
-    {"_checks", "config", "threads", "cells", "records", "workspace", "training.rules"},
+    {"_checks", "_version", "config", "threads", "cells", "records", "workspace", "training.rules"},
     {"cpu", "cuda"},
     {"training.losses", "training.optimizers", "training.clipping"},
     {"backends"},
     {"recurrent"},
     {"network"},
     {"training.trainer", "training.schedules", "training.selection"},
+    {"persistence"},
     {"estimators"},
     {"windowing", "timeindex", "datasets"},
     {"forecasting"},

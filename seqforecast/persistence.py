@@ -1,0 +1,421 @@
+"""Model files: :func:`save` a fitted estimator or forecaster, :func:`load` it back.
+
+A model file is a zip archive (NumPy's ``.npz`` layout) of
+
+* ``header.json``: the format (``"format": "seqforecast-model"``, its
+  ``format_version``, the seqforecast, NumPy, pandas and scikit-learn
+  versions that wrote it), the class of the saved object and its state:
+  its parameters and fitted attributes as JSON, each array replaced by
+  ``{"__array__": "<member>"}``;
+* one ``<member>.npy`` per array, named by where it sits in the state
+  (``_network/layer0.weight_ih``, ``regressor_/_network/head.weight``,
+  ``history_/0/values``).
+
+Nothing in it is pickled, so loading a file runs no code from it: arrays are
+read with ``allow_pickle=False``, and only the classes of seqforecast and of
+a few scikit-learn modules (:data:`LOADABLE_MODULES`) are rebuilt, from
+their attributes, without calling their constructors.  Any zip tool, JSON
+parser and ``numpy.load`` read the file without seqforecast (the README
+shows an LSTM's forward pass from one).
+
+JSON has no tuples, non-string keys or infinities; the state uses these
+tags (a tagged value is a one-key object):
+
+===================  ====================================================
+``__array__``        member name of a numeric array (an ``.npy`` file)
+``__float__``        ``"inf"``, ``"-inf"`` or ``"nan"``
+``__numpy__``        a NumPy scalar: ``[dtype, value]``
+``__dtype__``        a NumPy dtype (``"<f4"``)
+``__tuple__``        a list that was a tuple
+``__dict__``         a dict as ``[[key, value], ...]`` (keys of any type)
+``__strings__``      an object array of str: ``[shape, [str, ...]]``
+``__index__``        a pandas index: kind, values, name, freq, tz
+``__frame__``        a pandas DataFrame: index, columns, values
+``__offset__``       a pandas frequency (``"30min"``)
+``__random_state__`` a NumPy RandomState's state
+``__network__``      a :class:`~seqforecast.network.Network`: its layout and
+                     one array per weight tensor (PyTorch's names)
+``__object__``       an object of a loadable class: ``[class, state]``
+===================  ====================================================
+"""
+import importlib
+import io
+import json
+import math
+import os
+import sys
+import zipfile
+
+import numpy as np
+import pandas as pd
+import sklearn
+
+from ._version import __version__
+from .network import Network, _shapes
+from .recurrent import unpack
+
+FORMAT = "seqforecast-model"
+# Raised when a change makes files unreadable by an older seqforecast; a newer
+# seqforecast reads every earlier format.
+FORMAT_VERSION = 1
+HEADER = "header.json"
+# The modules whose classes a model file may hold (a class must be defined in one
+# of them, or in a module below one).
+LOADABLE_MODULES = ("seqforecast", "sklearn.linear_model", "sklearn.preprocessing",
+                    "sklearn.pipeline", "sklearn.multioutput", "sklearn.compose",
+                    "sklearn.dummy")
+
+
+class ModelFileError(ValueError):
+    """A file that is not a seqforecast model, is damaged, or is of a newer format."""
+
+
+def save(model, path):
+    """Write a fitted (or unfitted) estimator or forecaster to one file.
+
+    Parameters
+    ----------
+    model : estimator or forecaster
+        Any object of a loadable class (seqforecast's, or scikit-learn's
+        linear models, scalers and pipelines) whose attributes are numbers,
+        strings, arrays, pandas frames and other loadable objects.
+    path : str or os.PathLike
+        The file to write (replaced atomically: a failed save leaves any
+        earlier file at ``path`` as it was).  No suffix is added; ``.npz``
+        lets ``numpy.load`` recognise it.
+
+    Raises
+    ------
+    TypeError
+        If ``model`` holds an object that a model file cannot hold (the
+        message names the attribute and its type).
+    """
+    arrays = {}
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION,
+              "versions": _versions(), "class": _class_name(type(model)),
+              "state": _encode(model, "", arrays)}
+    path = os.fspath(path)
+    partial = f"{path}.partial"
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(HEADER, json.dumps(header, allow_nan=False, indent=1))
+            for member, array in arrays.items():
+                with archive.open(member + ".npy", "w", force_zip64=True) as stream:
+                    np.lib.format.write_array(stream, array, allow_pickle=False)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+
+
+def load(path):
+    """Read an estimator or forecaster written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    The saved object, fitted as it was: it predicts bit-identically and
+    trains on (``partial_fit``, ``update``) as the saved object would.
+
+    Raises
+    ------
+    ModelFileError
+        A ValueError saying what is wrong: not a zip archive (or truncated),
+        not a seqforecast model file, written in a newer format, damaged
+        (a checksum, an array or the header does not read), or naming a
+        class that is not loadable.
+    FileNotFoundError
+        If there is no such file.
+    """
+    path = os.fspath(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            header = _read_header(archive, path)
+            members = {name[:-len(".npy")] for name in archive.namelist()
+                       if name.endswith(".npy")}
+            return _Reader(archive, members, path).decode(header["state"])
+    except zipfile.BadZipFile as error:
+        raise ModelFileError(f"{path} is not a seqforecast model file, or it is truncated or "
+                             f"damaged: {error}") from None
+
+
+def _read_header(archive, path):
+    if HEADER not in archive.namelist():
+        raise ModelFileError(f"{path} is a zip archive but not a seqforecast model file (it "
+                             f"has no {HEADER}; an .npz of arrays is loaded with numpy.load)")
+    try:
+        header = json.loads(archive.read(HEADER))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{path}: its {HEADER} is damaged ({error})") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a seqforecast model file: its {HEADER} does not "
+                             f"say format {FORMAT!r}")
+    version = header.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path}: its {HEADER} has no valid format_version "
+                             f"(got {version!r})")
+    if version > FORMAT_VERSION:
+        wrote = header.get("versions", {}).get("seqforecast", "a newer version")
+        raise ModelFileError(f"{path} was written by seqforecast {wrote} in model-file format "
+                             f"{version}; this seqforecast ({__version__}) reads formats up to "
+                             f"{FORMAT_VERSION}: upgrade seqforecast to load it")
+    if "state" not in header:
+        raise ModelFileError(f"{path}: its {HEADER} holds no state")
+    return header
+
+
+def _versions():
+    return {"seqforecast": __version__, "numpy": np.__version__, "pandas": pd.__version__,
+            "scikit-learn": sklearn.__version__,
+            "python": ".".join(map(str, sys.version_info[:3]))}
+
+
+# -- writing ----------------------------------------------------------------------------
+
+def _class_name(cls):
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if not _loadable(cls.__module__) or "<" in cls.__qualname__:
+        raise TypeError(f"a model file cannot hold a {name}: only classes of "
+                        f"{', '.join(LOADABLE_MODULES)} are saved (their files load without "
+                        f"running code); use one of them, or pickle at your own risk")
+    return name
+
+
+def _loadable(module):
+    return any(module == root or module.startswith(root + ".") for root in LOADABLE_MODULES)
+
+
+def _encode(value, path, arrays):
+    """``value`` as JSON, its arrays added to ``arrays`` under members named by ``path``."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and not isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float) and not isinstance(value, np.floating):
+        return value if math.isfinite(value) else {"__float__": str(value)}
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return {"__numpy__": [value.dtype.str, _encode(value.item(), path, arrays)]}
+    if isinstance(value, np.dtype):
+        return {"__dtype__": value.str}
+    if isinstance(value, np.ndarray):
+        return _encode_array(value, path, arrays)
+    if isinstance(value, list):
+        return [_encode(item, f"{path}/{i}", arrays) for i, item in enumerate(value)]
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(item, f"{path}/{i}", arrays)
+                              for i, item in enumerate(value)]}
+    if isinstance(value, dict):
+        return {"__dict__": [[_encode(key, f"{path}/key{i}", arrays),
+                              _encode(item, f"{path}/{_member_part(key, i)}", arrays)]
+                             for i, (key, item) in enumerate(value.items())]}
+    if isinstance(value, pd.DataFrame):
+        return {"__frame__": {"index": _encode(value.index, f"{path}/index", arrays),
+                              "columns": _encode(list(value.columns), path, arrays),
+                              "values": _encode_array(value.to_numpy(), f"{path}/values",
+                                                      arrays)}}
+    if isinstance(value, pd.Index):
+        return {"__index__": _encode_index(value, path, arrays)}
+    if isinstance(value, pd.DateOffset):
+        return {"__offset__": value.freqstr}
+    if isinstance(value, np.random.RandomState):
+        return {"__random_state__": _encode(value.get_state(legacy=True), path, arrays)}
+    if isinstance(value, Network):
+        return {"__network__": _encode_network(value, path, arrays)}
+    state = value.__getstate__() if hasattr(value, "__getstate__") else None
+    if not isinstance(state, dict):
+        raise TypeError(f"a model file cannot hold {path or 'the model'}, a "
+                        f"{type(value).__name__}")
+    name = _class_name(type(value))
+    return {"__object__": [name, {key: _encode(item, f"{path}/{key}".lstrip("/"), arrays)
+                                  for key, item in state.items()}]}
+
+
+def _member_part(key, position):
+    """A readable member-name part for a dict key: the key if it is a plain str, else its position."""
+    if isinstance(key, str) and key and all(c.isalnum() or c in "_-." for c in key):
+        return key
+    return str(position)
+
+
+def _encode_array(array, path, arrays):
+    if array.dtype.kind == "O":
+        if not all(isinstance(item, str) for item in array.flat):
+            raise TypeError(f"a model file cannot hold {path}, an object array that is not "
+                            f"all str")
+        return {"__strings__": [list(array.shape), list(array.flat)]}
+    if array.dtype.kind not in "biufcUmM":
+        raise TypeError(f"a model file cannot hold {path}, an array of dtype {array.dtype}")
+    member = path.lstrip("/") or "array"
+    while member in arrays:
+        member += "_"
+    arrays[member] = np.ascontiguousarray(array)
+    return {"__array__": member}
+
+
+def _encode_index(index, path, arrays):
+    if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
+        kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
+        tz = getattr(index, "tz", None)
+        return {"kind": kind, "unit": index.unit, "tz": None if tz is None else str(tz),
+                "ticks": _encode_array(index.asi8, f"{path}/ticks", arrays),
+                "freq": None if index.freq is None else index.freq.freqstr,
+                "name": _encode(index.name, path, arrays)}
+    return {"kind": "plain", "values": _encode_array(index.to_numpy(), f"{path}/values", arrays),
+            "name": _encode(index.name, path, arrays)}
+
+
+def _encode_network(network, path, arrays):
+    """A network's layout and its tensors, one array each (``layer0.weight_ih``, ``head.bias``)."""
+    path = path.lstrip("/")
+    *layers, head = unpack(network.snapshot(), network.shapes)
+    tensors = {f"layer{i}.{name}": array for i, layer in enumerate(layers)
+               for name, array in layer.items()}
+    tensors.update({f"head.{name}": array for name, array in head.items()})
+    return {"cell": _encode(network.cell, f"{path}/cell", arrays),
+            "input_size": network.input_size, "hidden_sizes": list(network.hidden_sizes),
+            "n_outputs": network.n_outputs, "ar_window": network.ar_window,
+            "dtype": network.params.dtype.str,
+            "tensors": {name: _encode_array(array, f"{path}/{name}", arrays)
+                        for name, array in tensors.items()}}
+
+
+# -- reading ----------------------------------------------------------------------------
+
+class _Reader:
+    """Decodes a header's state, reading the arrays it names from the archive."""
+
+    def __init__(self, archive, members, path):
+        self.archive, self.members, self.path = archive, members, path
+
+    def damaged(self, what):
+        return ModelFileError(f"{self.path} is damaged: {what}")
+
+    def decode(self, value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, list):
+            return [self.decode(item) for item in value]
+        if not isinstance(value, dict) or len(value) != 1:
+            raise self.damaged(f"a value of the state is not a tagged object: {_short(value)}")
+        (tag, content), = value.items()
+        decoder = getattr(self, "_" + tag.strip("_"), None) if tag.startswith("__") else None
+        if decoder is None:
+            raise self.damaged(f"unknown tag {tag!r} in the state")
+        try:
+            return decoder(content)
+        except ModelFileError:
+            raise
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+            raise self.damaged(f"its {tag} {_short(content)} does not read ({error})") from None
+
+    def _array(self, member):
+        if member not in self.members:
+            raise self.damaged(f"the array {member!r} is missing")
+        data = self.archive.read(member + ".npy")  # checks the member's CRC
+        try:
+            return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as error:
+            raise self.damaged(f"the array {member!r} does not read ({error})") from None
+
+    def _float(self, text):
+        if text not in ("inf", "-inf", "nan"):
+            raise ValueError(f"not a special float: {text!r}")
+        return float(text)
+
+    def _numpy(self, content):
+        dtype, item = content
+        return np.dtype(dtype).type(self.decode(item))
+
+    def _dtype(self, text):
+        return np.dtype(text)
+
+    def _tuple(self, items):
+        return tuple(self.decode(item) for item in items)
+
+    def _dict(self, pairs):
+        return {self.decode(key): self.decode(item) for key, item in pairs}
+
+    def _strings(self, content):
+        shape, items = content
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
+        return out.reshape(shape)
+
+    def _index(self, content):
+        name = self.decode(content["name"])
+        if content["kind"] == "plain":
+            return pd.Index(self.decode(content["values"]), name=name)
+        ticks = self.decode(content["ticks"])
+        letter = {"datetime": "M8", "timedelta": "m8"}[content["kind"]]
+        stamps = ticks.view(f"{letter}[{content['unit']}]")
+        if letter == "m8":
+            return pd.TimedeltaIndex(stamps, freq=content["freq"], name=name)
+        index = pd.DatetimeIndex(stamps, name=name)
+        if content["tz"] is not None:
+            index = index.tz_localize("UTC").tz_convert(content["tz"])
+        return pd.DatetimeIndex(index, freq=content["freq"], name=name)
+
+    def _frame(self, content):
+        return pd.DataFrame(self.decode(content["values"]), index=self.decode(content["index"]),
+                            columns=self.decode(content["columns"]))
+
+    def _offset(self, text):
+        return pd.tseries.frequencies.to_offset(text)
+
+    def _random_state(self, content):
+        generator = np.random.RandomState()
+        generator.set_state(self.decode(content))
+        return generator
+
+    def _network(self, content):
+        network = object.__new__(Network)
+        structure = {"cell": self.decode(content["cell"]), "input_size": content["input_size"],
+                     "hidden_sizes": tuple(content["hidden_sizes"]),
+                     "n_outputs": content["n_outputs"], "ar_window": content["ar_window"]}
+        shapes = _shapes(**structure)
+        dtype = np.dtype(content["dtype"])
+        tensors = content["tensors"]
+        names = [f"layer{i}.{name}" for i, layer in enumerate(shapes[:-1]) for name in layer]
+        names += [f"head.{name}" for name in shapes[-1]]
+        if sorted(names) != sorted(tensors):
+            raise ValueError(f"the network's tensors are {sorted(tensors)}, its layout needs "
+                             f"{sorted(names)}")
+        flat = []
+        for name, shape in zip(names, (s for layer in shapes for s in layer.values())):
+            array = self.decode(tensors[name])
+            if array.shape != tuple(shape) or array.dtype != dtype:
+                raise ValueError(f"{name} is {array.dtype} {array.shape}, the layout needs "
+                                 f"{dtype} {tuple(shape)}")
+            flat.append(array.reshape(-1))
+        network.__setstate__({**structure, "params": np.concatenate(flat)})
+        return network
+
+    def _object(self, content):
+        name, state = content
+        module, _, qualname = name.rpartition(".")
+        if not _loadable(module):
+            raise ModelFileError(f"{self.path} names the class {name}, which seqforecast does "
+                                 f"not load (only classes of {', '.join(LOADABLE_MODULES)})")
+        try:
+            cls = getattr(importlib.import_module(module), qualname)
+        except (ImportError, AttributeError):
+            raise ModelFileError(f"{self.path} holds a {name}, which this installation lacks "
+                                 f"(written with {module.split('.')[0]} of another "
+                                 f"version?)") from None
+        if not isinstance(cls, type):
+            raise self.damaged(f"{name} is not a class")
+        obj = cls.__new__(cls)
+        state = {key: self.decode(item) for key, item in state.items()}
+        if hasattr(obj, "__setstate__"):
+            obj.__setstate__(state)
+        else:
+            obj.__dict__.update(state)
+        return obj
+
+
+def _short(value):
+    text = json.dumps(value)
+    return text if len(text) <= 80 else text[:77] + "..."
