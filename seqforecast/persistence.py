@@ -218,7 +218,7 @@ def _encode(value, path, arrays):
                                                       arrays)}}
     if isinstance(value, pd.Index):
         return {"__index__": _encode_index(value, path, arrays)}
-    if isinstance(value, pd.DateOffset):
+    if isinstance(value, pd.offsets.BaseOffset):
         return {"__offset__": value.freqstr}
     if isinstance(value, np.random.RandomState):
         return {"__random_state__": _encode(value.get_state(legacy=True), path, arrays)}

@@ -1,0 +1,159 @@
+"""Forecasting from new data without refitting: predict(data=...) and update(new_rows)."""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import Ridge
+
+from seqforecast import NaiveForecaster, RNNRegressor, SequenceForecaster
+
+# Three epochs of a tiny network: the tests are about rows and weights, not fit quality.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _series(n=300, freq="h", name="load", start="2024-01-01", phase=0.0):
+    t = np.arange(n)
+    index = pd.date_range(start, periods=n, freq=freq, name="time")
+    return pd.DataFrame({name: 10 + np.sin(2 * np.pi * t / 24 + phase) + 0.01 * t}, index=index)
+
+
+def _with_covariate(n=300):
+    data = _series(n)
+    return data.assign(hour=data.index.hour.astype(float))
+
+
+def _with_nan(frame, row):
+    frame = frame.copy()
+    frame.iloc[row, 0] = np.nan
+    return frame
+
+
+def _rnn(**kwargs):
+    return RNNRegressor(hidden_sizes=4, max_iter=3, batch_size=16, random_state=0, **kwargs)
+
+
+FORECASTERS = {
+    "ridge": lambda: SequenceForecaster(Ridge(), window=12, horizon=4),
+    "rnn-diff-norm": lambda: SequenceForecaster(_rnn(), window=12, horizon=4,
+                                                target_transform="diff", window_norm="standard"),
+    "rnn-recursive": lambda: SequenceForecaster(_rnn(), window=12, horizon=3,
+                                                strategy="recursive"),
+    "naive": lambda: NaiveForecaster(season=24, horizon=5),
+}
+
+
+@pytest.mark.parametrize("name", FORECASTERS)
+def test_predict_from_data_reads_only_its_last_rows(name):
+    data = _series()
+    forecaster = FORECASTERS[name]().fit(data.iloc[:200])
+    fitted_end = forecaster.predict()
+    np.testing.assert_array_equal(forecaster.predict(data=data.iloc[:200]), fitted_end)
+    later = forecaster.predict(data=data.iloc[:260])
+    assert later.index[0] == data.index[260] and later.index.freq == data.index.freq
+    tail = data.iloc[260 - forecaster.lookback_:260]
+    pd.testing.assert_frame_equal(forecaster.predict(data=tail), later)
+    assert not later.equals(fitted_end)
+
+
+@pytest.mark.parametrize("name", FORECASTERS)
+def test_update_moves_the_forecast_origin_and_keeps_memory_flat(name):
+    data = _series()
+    forecaster = FORECASTERS[name]().fit(data.iloc[:200])
+    kept = len(forecaster.history_[None])
+    for row in range(200, 240):
+        forecaster.update(data.iloc[row:row + 1])
+        assert len(forecaster.history_[None]) == kept
+    forecaster.update(data.iloc[240:250])
+    pd.testing.assert_frame_equal(forecaster.predict(), forecaster.predict(data=data.iloc[:250]))
+    assert forecaster.history_[None].index[-1] == data.index[249]
+
+
+def test_updates_are_checked_against_the_stored_history():
+    data = _series()
+    forecaster = SequenceForecaster(Ridge(), window=12, horizon=4).fit(data.iloc[:200])
+    with pytest.raises(ValueError, match=r"first row must be at 2024-01-09 08:00:00, not "
+                                         r"2024-01-09 09:00:00"):
+        forecaster.update(data.iloc[201:205])
+    with pytest.raises(ValueError, match="must continue the series"):
+        forecaster.update(data.iloc[190:205])  # overlaps what it has
+    with pytest.raises(ValueError, match="not regular at frequency h"):
+        forecaster.update(data.iloc[[200, 201, 203]])
+    with pytest.raises(ValueError, match=r"columns \['load', 'extra'\].*\['extra'\] are not "
+                                         r"among them"):
+        forecaster.update(data.iloc[200:205].assign(extra=1.0))
+    with pytest.raises(ValueError, match="1 missing values"):
+        forecaster.update(_with_nan(data.iloc[200:205], 2))
+    with pytest.raises(TypeError, match="fitted on one series: pass new_rows as a DataFrame"):
+        forecaster.update({"a": data.iloc[200:205]})
+    with pytest.raises(TypeError, match="Ridge lacks"):
+        forecaster.update(data.iloc[200:205], refit=True)
+    with pytest.raises(TypeError, match="NaiveForecaster has nothing to refit"):
+        NaiveForecaster().fit(data.iloc[:200]).update(data.iloc[200:205], refit=True)
+    assert forecaster.history_[None].index[-1] == data.index[199]  # nothing was appended
+
+
+def test_predict_data_is_checked_like_fit_data():
+    data = _with_covariate()
+    forecaster = SequenceForecaster(Ridge(), window=12, horizon=4, target_transform=None,
+                                    future_covariates="hour").fit(data.iloc[:200])
+    future = data.iloc[200:204][["hour"]]
+    with pytest.raises(ValueError, match="data has 11 rows; forecasting reads the last "
+                                         "lookback_ = 12"):
+        forecaster.predict(data=data.iloc[189:200], future_covariates=future)
+    with pytest.raises(ValueError, match=r"\['hour'\] are missing"):
+        forecaster.predict(data=data.iloc[:200][["load"]], future_covariates=future)
+    with pytest.raises(ValueError, match="not regular at frequency h"):
+        forecaster.predict(data=data.iloc[:200].asfreq("2h"), future_covariates=future)
+    with pytest.raises(ValueError, match="1 missing values"):
+        forecaster.predict(data=_with_nan(data.iloc[:200], 195), future_covariates=future)
+    with pytest.raises(ValueError, match="needs future_covariates"):
+        forecaster.predict(data=data.iloc[:180])
+    forecast = forecaster.predict(data=data.iloc[:180][["hour", "load"]],
+                                  future_covariates=data.iloc[180:184][["hour"]])
+    assert list(forecast.index) == list(data.index[180:184])
+
+
+def test_a_global_model_forecasts_a_series_it_never_saw():
+    series = {name: _series(240, phase=phase) for name, phase in (("a", 0.0), ("b", 1.0))}
+    forecaster = SequenceForecaster(Ridge(), window=24, horizon=6).fit(series)
+    new = _series(100, phase=2.0, start="2025-01-01")
+    alone = forecaster.predict(data=new)
+    assert list(alone.index) == list(pd.date_range(new.index[-1], periods=7, freq="h")[1:])
+    both = forecaster.predict(data={"new": new, "a": series["a"]})
+    assert list(both.index.get_level_values("series").unique()) == ["new", "a"]
+    pd.testing.assert_frame_equal(both.loc["new"], alone, check_freq=False)
+    pd.testing.assert_frame_equal(both.loc["a"], forecaster.predict().loc["a"], check_freq=False)
+    np.testing.assert_allclose(alone["load"], _series(106, phase=2.0)["load"].iloc[100:],
+                               atol=0.05)  # it forecasts the new series, not a fitted one
+    forecaster.update({"b": _series(250, phase=1.0).iloc[240:]})
+    assert forecaster.history_["b"].index[-1] == _series(250).index[-1]
+    assert forecaster.history_["a"].index[-1] == series["a"].index[-1]
+    with pytest.raises(ValueError, match="not fitted on a series named 'c'"):
+        forecaster.update({"c": new})
+    with pytest.raises(TypeError, match="several series: pass new_rows as a dict"):
+        forecaster.update(new)
+
+
+def test_refit_trains_on_the_windows_the_new_rows_complete():
+    data = _series()
+    forecaster = SequenceForecaster(_rnn(learning_rate="cosine", early_stopping=True),
+                                    window=12, horizon=4).fit(data.iloc[:200])
+    regressor = forecaster.regressor_
+    before, epochs, seen = regressor._network.snapshot(), regressor.n_iter_, regressor.t_
+    forecaster.update(data.iloc[200:205], refit=True)
+    assert regressor.n_iter_ == epochs + 1 and regressor.t_ == seen + 5  # one window per row
+    assert not np.array_equal(regressor._network.snapshot(), before)
+    # the fit's settings are back: early stopping, the cosine schedule, the batch size
+    assert (regressor.early_stopping, regressor.learning_rate, regressor.batch_size) == (
+        True, "cosine", 16)
+
+
+def test_refit_continues_as_partial_fit_on_the_same_windows():
+    data = _series()
+    one = SequenceForecaster(_rnn(), window=12, horizon=4).fit(data.iloc[:200])
+    other = SequenceForecaster(_rnn(), window=12, horizon=4).fit(data.iloc[:200])
+    one.update(data.iloc[200:240], refit=True)
+    windows = other.windower_.windows(data.to_numpy(), np.arange(196, 236))
+    targets = other.windower_.window_targets(data.to_numpy(), np.arange(196, 236))
+    other.regressor_.partial_fit(*other._scaled(windows, targets))
+    other.update(data.iloc[200:240])
+    np.testing.assert_array_equal(one.predict(), other.predict())

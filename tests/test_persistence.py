@@ -1,0 +1,240 @@
+"""Model files: save and load round trips, and clear errors for files that are not right."""
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import seqforecast
+from seqforecast import (GRURegressor, LSTMRegressor, ModelFileError, NaiveForecaster,
+                         RNNRegressor, SequenceForecaster, load)
+from seqforecast.persistence import FORMAT_VERSION
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ESTIMATORS = {
+    "rnn-tanh": lambda: RNNRegressor(4, max_iter=2),
+    "rnn-relu-2-layers": lambda: RNNRegressor((4, 3), activation="relu", max_iter=2),
+    "lstm": lambda: LSTMRegressor(4, max_iter=2),
+    "lstm-peephole-coupled": lambda: LSTMRegressor(4, peephole=True, coupled_gates=True,
+                                                   max_iter=2),
+    "lstm-ar-float64-sgd": lambda: LSTMRegressor(4, ar_window=3, dtype="float64", solver="sgd",
+                                                 max_iter=2),
+    "gru-rmsprop-dropout": lambda: GRURegressor((4, 4), dropout=0.3, solver="rmsprop",
+                                                max_iter=2),
+    "gru-early-stopping": lambda: GRURegressor(4, early_stopping=True, max_iter=3,
+                                               learning_rate="cosine"),
+}
+
+
+def _sequences(n=40, steps=6, features=2, outputs=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, steps, features))
+    return X, X[:, -3:, 0] @ rng.normal(size=(3, outputs))
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_a_loaded_estimator_predicts_and_trains_on_bit_identically(name, tmp_path):
+    X, y = _sequences()
+    estimator = ESTIMATORS[name]().set_params(random_state=0, batch_size=8).fit(X, y)
+    estimator.save(tmp_path / "model.npz")
+    loaded = load(tmp_path / "model.npz")
+    assert type(loaded) is type(estimator) and loaded.get_params() == estimator.get_params()
+    np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+    if estimator.early_stopping:  # partial_fit refuses it; a warm-started fit continues
+        estimator.set_params(warm_start=True, max_iter=1)
+        loaded.set_params(warm_start=True, max_iter=1)
+        train = lambda model: model.fit(X, y)  # noqa: E731
+    else:
+        train = lambda model: model.partial_fit(X[::-1], y[::-1])  # noqa: E731
+    train(estimator), train(loaded)
+    np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))
+    assert loaded.loss_curve_ == estimator.loss_curve_
+    assert loaded.t_ == estimator.t_ and loaded.n_iter_ == estimator.n_iter_
+
+
+def test_unfitted_and_one_dimensional_estimators(tmp_path):
+    LSTMRegressor(hidden_sizes=(8, 4), peephole=True).save(tmp_path / "unfitted.npz")
+    unfitted = load(tmp_path / "unfitted.npz")
+    assert unfitted.get_params() == LSTMRegressor(hidden_sizes=(8, 4), peephole=True).get_params()
+    assert not hasattr(unfitted, "_network")
+    X, y = _sequences(outputs=1)
+    estimator = RNNRegressor(3, max_iter=2, random_state=0).fit(X[:, :, 0], y[:, 0])  # 2-D X
+    estimator.save(tmp_path / "flat.npz")
+    prediction = load(tmp_path / "flat.npz").predict(X[:, :, 0])
+    assert prediction.shape == (40,)
+    np.testing.assert_array_equal(prediction, estimator.predict(X[:, :, 0]))
+
+
+def _frame(n=260, phase=0.0):
+    t = np.arange(n)
+    index = pd.date_range("2024-01-01", periods=n, freq="h", name="time")
+    level = 10 + np.sin(2 * np.pi * t / 24 + phase) + 0.01 * t
+    return pd.DataFrame({"load": level, "temp": np.cos(t / 7), "hour": index.hour * 1.0},
+                        index=index)
+
+
+def _rnn():
+    return RNNRegressor(4, max_iter=2, batch_size=16, random_state=0)
+
+
+FORECASTERS = {  # (forecaster, what it is fitted on: 260 rows, of which it sees 240)
+    "covariates-log-return": (
+        lambda: SequenceForecaster(_rnn(), window=12, horizon=4, past_covariates="temp",
+                                   future_covariates="hour", target_transform="log_return"),
+        lambda: _frame()),
+    "seasonal-diff-window-norm-default-lstm": (
+        lambda: SequenceForecaster("lstm", window=24, horizon=3, target_transform="seasonal_diff",
+                                   season=24, window_norm="standard", random_state=0),
+        lambda: _frame()[["load"]]),
+    "recursive-gru": (
+        lambda: SequenceForecaster(GRURegressor(4, max_iter=2, batch_size=16, random_state=0),
+                                   window=12, horizon=5, strategy="recursive",
+                                   future_covariates="hour"),
+        lambda: _frame()[["load", "hour"]]),
+    "global-ridge-pipeline": (
+        lambda: SequenceForecaster(make_pipeline(StandardScaler(), Ridge()), window=12,
+                                   horizon=4, targets="load", past_covariates=["temp", "hour"]),
+        lambda: {"a": _frame(), "b": _frame(phase=1.0)}),
+    "naive": (lambda: NaiveForecaster(season=24, horizon=6), lambda: _frame()["load"]),
+}
+
+
+def _rows(data, start, stop):
+    if isinstance(data, dict):
+        return {name: frame.iloc[start:stop] for name, frame in data.items()}
+    return data.iloc[start:stop]
+
+
+@pytest.mark.parametrize("name", FORECASTERS)
+def test_a_loaded_forecaster_forecasts_and_updates_bit_identically(name, tmp_path):
+    build, data = FORECASTERS[name]
+    data = data()
+    forecaster = build().fit(_rows(data, 0, 240))
+    forecaster.save(tmp_path / "model.npz")
+    loaded = load(tmp_path / "model.npz")
+    assert loaded.get_params().keys() == forecaster.get_params().keys()
+    hours = _frame(280)[["hour"]]
+    for start in (240, 250):
+        future = hours.iloc[start:] if name in ("covariates-log-return", "recursive-gru") else None
+        pd.testing.assert_frame_equal(loaded.predict(future_covariates=future),
+                                      forecaster.predict(future_covariates=future))
+        refit = hasattr(getattr(forecaster, "regressor_", None), "partial_fit")
+        for model in (forecaster, loaded):
+            model.update(_rows(data, start, start + 10), refit=refit)
+
+
+def test_a_file_loads_in_a_fresh_process(tmp_path):
+    X, y = _sequences()
+    estimator = LSTMRegressor(4, max_iter=2, random_state=0, ar_window=2).fit(X, y)
+    estimator.save(tmp_path / "model.npz")
+    np.save(tmp_path / "X.npy", X)
+    script = ("import numpy as np, seqforecast; "
+              f"m = seqforecast.load({str(tmp_path / 'model.npz')!r}); "
+              f"np.save({str(tmp_path / 'out.npy')!r}, m.predict(np.load({str(tmp_path / 'X.npy')!r})))")
+    subprocess.run([sys.executable, "-c", script], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), estimator.predict(X))
+
+
+def test_the_file_is_a_zip_of_json_and_npy_without_pickle(tmp_path):
+    X, y = _sequences()
+    estimator = LSTMRegressor(4, max_iter=2, random_state=0).fit(X, y)
+    estimator.save(tmp_path / "model.npz")
+    with zipfile.ZipFile(tmp_path / "model.npz") as archive:
+        header = json.loads(archive.read("header.json"))
+    assert header["format"] == "seqforecast-model" and header["format_version"] == FORMAT_VERSION
+    assert header["class"] == "seqforecast.estimators.LSTMRegressor"
+    assert header["versions"]["seqforecast"] == seqforecast.__version__
+    with np.load(tmp_path / "model.npz", allow_pickle=False) as arrays:
+        for name in arrays.files:
+            if name != "header.json":
+                assert arrays[name].dtype != object
+        np.testing.assert_array_equal(arrays["_network/layer0.weight_hh"],
+                                      estimator.layers_[0]["weight_hh"])
+        np.testing.assert_array_equal(arrays["_network/head.weight"], estimator.head_weight_)
+
+
+def _saved(tmp_path):
+    X, y = _sequences()
+    path = tmp_path / "model.npz"
+    GRURegressor(4, max_iter=1, random_state=0).fit(X, y).save(path)
+    return path
+
+
+def _rewrite(path, change):
+    """The archive at ``path`` with its header passed through ``change``."""
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    header = json.loads(members["header.json"])
+    change(header)
+    members["header.json"] = json.dumps(header).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def test_truncated_damaged_and_foreign_files_are_named(tmp_path):
+    path = _saved(tmp_path)
+    data = path.read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(data[:len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated.npz is not a seqforecast model file, "
+                                             "or it is truncated or damaged"):
+        load(tmp_path / "truncated.npz")
+    damaged = bytearray(data)
+    start = data.index(b"\x93NUMPY", data.index(b"layer0.weight_hh.npy"))
+    damaged[start + 200] ^= 0xFF  # a weight's bytes: the member's CRC no longer matches
+    (tmp_path / "damaged.npz").write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError, match="damaged"):
+        load(tmp_path / "damaged.npz")
+    (tmp_path / "text.npz").write_text("y,time\n1,2024-01-01\n")
+    with pytest.raises(ModelFileError, match="text.npz is not a seqforecast model file"):
+        load(tmp_path / "text.npz")
+    np.savez(tmp_path / "arrays.npz", a=np.zeros(3))
+    with pytest.raises(ModelFileError, match="a zip archive but not a seqforecast model file"):
+        load(tmp_path / "arrays.npz")
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "absent.npz")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda h: h.update(format_version=FORMAT_VERSION + 1),
+     f"written by seqforecast 0.1.0 in model-file format {FORMAT_VERSION + 1}; this seqforecast "
+     f".* reads formats up to {FORMAT_VERSION}: upgrade seqforecast"),
+    (lambda h: h.update(format_version="1"), "no valid format_version"),
+    (lambda h: h.update(format="something-else"), "not a seqforecast model file"),
+    (lambda h: h["state"]["__object__"].__setitem__(0, "os.system"),
+     "names the class os.system, which seqforecast does not load"),
+    (lambda h: h["state"]["__object__"][1].__setitem__("_network", {"__eval__": "1"}),
+     "unknown tag '__eval__'"),
+    (lambda h: h["state"]["__object__"][1]["_network"]["__network__"].update(hidden_sizes=[5]),
+     r"layer0.weight_ih is float32 \(12, 2\), the layout needs float32 \(15, 2\)"),
+    (lambda h: h["state"]["__object__"][1]["_optimizer"]["__object__"][1].update(
+        m={"__array__": "nowhere"}), "the array 'nowhere' is missing"),
+])
+def test_headers_that_are_not_right_are_named(change, message, tmp_path):
+    path = _saved(tmp_path)
+    _rewrite(path, change)
+    with pytest.raises(ModelFileError, match=message):
+        load(path)
+
+
+def test_objects_a_file_cannot_hold_are_refused_when_saving(tmp_path):
+    class Custom(Ridge):
+        pass
+
+    with pytest.raises(TypeError, match="cannot hold a .*Custom: only classes of seqforecast"):
+        SequenceForecaster(Custom(), window=4).fit(_frame()["load"]).save(tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())  # nothing written, no partial file left
+    estimator = RNNRegressor(random_state=np.random.RandomState(0))
+    estimator.save(tmp_path / "m.npz")  # a RandomState is data: it is kept
+    assert load(tmp_path / "m.npz").random_state.randint(10 ** 9) == \
+        np.random.RandomState(0).randint(10 ** 9)
+    estimator.set_params(random_state=lambda: 0)
+    with pytest.raises(TypeError, match="cannot hold random_state, a function"):
+        estimator.save(tmp_path / "m.npz")
