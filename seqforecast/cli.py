@@ -1,4 +1,4 @@
-"""The ``seqforecast`` command: ``seqforecast demo`` and ``seqforecast forecast FILE.csv``.
+"""The ``seqforecast`` command: ``demo``, ``forecast FILE.csv`` and ``predict MODEL FILE.csv``.
 
 ``forecast`` reads the file itself and checks it before the library sees it,
 so that what it refuses is said in terms of the command's options:
@@ -24,6 +24,17 @@ so that what it refuses is said in terms of the command's options:
 The library then gets a regular series without missing values, its
 frequency as ``freq`` and ``missing='error'``; a library error that still
 comes through is rephrased by :func:`_cli_message`.
+
+``forecast --save MODEL`` writes the forecaster that made the forecast (the
+one ``--model auto`` picked, a baseline too) to a model file
+(:mod:`seqforecast.persistence`); MODEL's folder is checked before training,
+as ``--out``'s is.  ``predict MODEL FILE.csv`` forecasts the steps after the
+last row of FILE.csv with it, without training: the same reader and reading
+options (the model file holds the forecaster only, so the time column,
+``--sep``, ``--fill`` ... are given again), the model's column as the
+target, its frequency instead of ``--freq`` (a file at another frequency is
+refused), the ``lookback_`` rows the model reads instead of a training
+window; then ``model.predict(data=...)``, written as ``forecast`` writes it.
 """
 import argparse
 import os
@@ -42,6 +53,7 @@ from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
 from .evaluation import compare
 from .forecasting import NaiveForecaster, SequenceForecaster
+from .persistence import ModelFileError, load
 from .timeindex import _infer_freq, infer_season
 
 # What ``forecast --model auto`` backtests, simplest first, and the baselines the guard
@@ -67,6 +79,15 @@ examples:
       integer years (1821, 1822, ...) as the time column
   seqforecast forecast meter.csv --target kwh --horizon 7 --sep ';' --decimal ',' --dayfirst
       31/01/2024;12,5
+  seqforecast forecast sales.csv --target sales --horizon 14 --save sales-model.npz
+      and later, from newer rows: seqforecast predict sales-model.npz sales-new.csv
+"""
+
+PREDICT_EXAMPLES = """\
+examples:
+  seqforecast predict sales-model.npz sales-new.csv --out next.csv
+  seqforecast predict meter-model.npz meter-new.csv --sep ';' --decimal ',' --dayfirst
+      the reading options that the file needs, as for forecast
 """
 
 # The demo: monthly airline passengers, 12 months ahead from 24 months of log returns,
@@ -102,6 +123,11 @@ def main(argv=None):
                                "the one of lowest MASE")
     forecast.add_argument("--out", help="output CSV, in a folder that exists (checked before "
                                         "training; default: print to standard output)")
+    forecast.add_argument("--save", metavar="MODEL",
+                          help="save the model that made the forecast to this file, e.g. "
+                               "model.npz, in a folder that exists (checked before training): "
+                               "seqforecast predict MODEL NEW.csv forecasts with it from newer "
+                               "rows")
     forecast.add_argument("--window", type=_positive, default=24, help="input steps (%(default)s)")
     forecast.add_argument("--epochs", type=_positive,
                           help="train the network for this many epochs with a progress bar "
@@ -125,7 +151,44 @@ def main(argv=None):
     forecast.add_argument("--no-backtest", action="store_true",
                           help="skip the backtest against the baselines (Ridge on lags, "
                                "seasonal naive) that runs before the forecast")
-    reading = forecast.add_argument_group("reading the file")
+    _add_reading_options(forecast)
+    predict = commands.add_parser(
+        "predict", help="forecast from a CSV file with a model saved by forecast --save",
+        description="Forecast the steps after the last row of a CSV file with a model that\n"
+                    "seqforecast forecast --save MODEL fitted, without training: the model\n"
+                    "reads the last rows of its column (the --target it was fitted on), at\n"
+                    "its frequency.  The file is read as forecast reads it: give the same\n"
+                    "reading options.  Messages go to standard error, the forecast CSV to\n"
+                    "standard output (or --out).",
+        epilog=PREDICT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    predict.add_argument("model_file", metavar="MODEL",
+                         help="model file written by seqforecast forecast --save")
+    predict.add_argument("file", metavar="FILE",
+                         help="CSV file with a time column and the model's column")
+    predict.add_argument("--horizon", type=_positive,
+                         help="steps to forecast (default: the --horizon the model was fitted "
+                              "with, also the most a network forecasts)")
+    predict.add_argument("--out", help="output CSV, in a folder that exists (default: print to "
+                                       "standard output)")
+    _add_reading_options(predict, with_freq=False)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            run_demo(pathlib.Path(args.out_dir))
+        elif args.command == "forecast":
+            run_forecast(args)
+        else:
+            run_predict(args)
+    except (ValueError, TypeError, KeyError, OSError) as error:
+        print(f"seqforecast: error: {_cli_message(error)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_reading_options(parser, with_freq=True):
+    """The options that say how to read the CSV file: ``forecast``'s, and ``predict``'s
+    without ``--freq`` (it reads the file at the model's frequency)."""
+    reading = parser.add_argument_group("reading the file")
     reading.add_argument("--sep", default=",",
                          help="column separator (default '%(default)s'): ';' for files written "
                               "by a spreadsheet in many European locales, 'tab' for "
@@ -146,14 +209,15 @@ def main(argv=None):
                               "integers from 1000 to 2200 are read as years, others refused)")
     reading.add_argument("--sort", action="store_true",
                          help="sort the rows by time (for files listed newest first)")
-    regular = forecast.add_argument_group("regular timestamps")
-    regular.add_argument("--freq", metavar="FREQ",
-                         help="frequency of the timestamps: h, 30min, D, B (business days), "
-                              "W, MS or ME (month start or end), QS, YS; M, Q and Y pick start "
-                              "or end from the first timestamp (default: inferred: pandas' "
-                              "frequency of regular timestamps, else the frequency whose grid "
-                              "holds every timestamp with the fewest rows, e.g. B for weekdays "
-                              "with holidays)")
+    regular = parser.add_argument_group("regular timestamps")
+    if with_freq:
+        regular.add_argument("--freq", metavar="FREQ",
+                             help="frequency of the timestamps: h, 30min, D, B (business days), "
+                                  "W, MS or ME (month start or end), QS, YS; M, Q and Y pick start "
+                                  "or end from the first timestamp (default: inferred: pandas' "
+                                  "frequency of regular timestamps, else the frequency whose grid "
+                                  "holds every timestamp with the fewest rows, e.g. B for weekdays "
+                                  "with holidays)")
     regular.add_argument("--fill", choices=["interpolate", "ffill", "none"],
                          help="reindex to the frequency and fill the rows this adds, and the "
                               "missing values, by linear interpolation in time or with the "
@@ -164,16 +228,6 @@ def main(argv=None):
     regular.add_argument("--missing", choices=["error", "interpolate"],
                          help="old name of --fill: 'interpolate' is --fill interpolate, 'error' "
                               "--fill none")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "demo":
-            run_demo(pathlib.Path(args.out_dir))
-        else:
-            run_forecast(args)
-    except (ValueError, TypeError, KeyError, OSError) as error:
-        print(f"seqforecast: error: {_cli_message(error)}", file=sys.stderr)
-        return 2
-    return 0
 
 
 class CommandError(ValueError):
@@ -248,8 +302,9 @@ def run_forecast(args):
     if args.model == "auto" and args.no_backtest:
         raise ValueError("--model auto picks the model by backtesting it: drop --no-backtest, "
                          "or name the model with --model")
-    if args.out:
-        _check_out(args.out)
+    for option, path in (("--out", args.out), ("--save", args.save)):
+        if path:
+            _check_out(path, option)
     data, freq = _read_series(args)
     # From here on the series is regular at ``freq`` and has no missing values.
     args = argparse.Namespace(**{**vars(args), "freq": freq.freqstr, "missing": "error"})
@@ -282,21 +337,76 @@ def run_forecast(args):
     else:
         forecaster.fit(data)
     forecast = forecaster.predict()
+    if args.save:
+        forecaster.save(args.save)
+        print(f"{_label(model, args, season)} saved -> {args.save}; seqforecast predict "
+              f"{args.save} NEW.csv forecasts with it from newer rows", file=sys.stderr)
+    _write_forecast(forecast, args)
+
+
+def run_predict(args):
+    """Forecast from the last rows of a CSV file with a model file, without training.
+
+    Reads the file as ``forecast`` does (:func:`_read_series`), at the
+    model's frequency, the model's column as the target, and forecasts with
+    ``predict(data=...)``.
+    """
+    if args.out:
+        _check_out(args.out, "--out")
+    model = _load_model(args.model_file)
+    # The model's column is the target; its frequency is the one the file must have.
+    args = argparse.Namespace(**vars(args), target=model.channels_[0],
+                              freq=model.freq_.freqstr)
+    data, _ = _read_series(args, model)
+    _write_forecast(model.predict(horizon=args.horizon, data=data), args)
+
+
+def _load_model(path):
+    """The forecaster in a model file, or an error saying why the file is not one."""
+    try:
+        model = load(path)
+    except FileNotFoundError:
+        raise CommandError(f"there is no model file {path}") from None
+    except IsADirectoryError:
+        raise CommandError(f"{path} is a folder, not a model file") from None
+    except ModelFileError as error:
+        if not path.lower().endswith(".csv"):
+            raise
+        raise CommandError(f"{error}; the model file comes first: seqforecast predict MODEL "
+                           f"FILE.csv") from None
+    forecaster = isinstance(model, (SequenceForecaster, NaiveForecaster))
+    if not (forecaster and hasattr(model, "history_")):
+        what = "an unfitted " if forecaster else "a model of class "
+        raise CommandError(f"{path} holds {what}{type(model).__name__}, not a fitted "
+                           f"forecaster: seqforecast predict reads the files that seqforecast "
+                           f"forecast --save writes")
+    if len(model.channels_) > 1:
+        columns = ", ".join(repr(column) for column in model.channels_)
+        raise CommandError(f"the model in {path} reads the columns {columns}: seqforecast "
+                           f"predict reads one, as the models of seqforecast forecast --save "
+                           f"do; forecast from several columns in Python, with "
+                           f"seqforecast.load(path).predict(data=...)")
+    return model
+
+
+def _write_forecast(forecast, args):
+    """The forecast CSV to --out (saying so on standard error), else to standard output."""
     if args.out:
         forecast.to_csv(args.out)
-        print(f"{args.horizon}-step forecast of {args.target!r} -> {args.out}", file=sys.stderr)
+        print(f"{len(forecast)}-step forecast of {args.target!r} -> {args.out}", file=sys.stderr)
     else:
         print(forecast.to_csv(), end="")
 
 
-def _read_series(args):
+def _read_series(args, model=None):
     """The target column of the CSV file on regular timestamps, and their frequency.
 
     Checks what the library would refuse (columns, times, order, frequency,
     missing rows and values, length, the transform's domain) and raises
     :class:`CommandError` naming the option to add; reports on standard error
     what it read in a way the user did not say (years, UTC) and what ``--fill``
-    did.
+    did.  For ``predict``, ``model`` is the loaded forecaster: the file must
+    be at its frequency and hold the rows it reads.
     """
     fill = _fill_policy(args)
     raw = _read_csv(args)
@@ -305,7 +415,7 @@ def _read_series(args):
         if column not in raw.columns:
             raise CommandError(_no_column(column, raw, args))
     if time_column == args.target:
-        raise CommandError(f"--target {args.target!r} is the time column; name the time column "
+        raise CommandError(f"{_target_words(args)} is the time column; name the time column "
                            f"with --time-column")
     if raw.empty:
         raise CommandError(f"{args.file} has a header but no rows")
@@ -313,11 +423,19 @@ def _read_series(args):
     data = pd.DataFrame({args.target: _numbers(raw[args.target], args).to_numpy()}, index=index)
     data = _in_order(data, args)
     if fill == "none" or len(data) < 2:  # no rows can be added: check the length first
-        _check_length(data, args, args.season or 1)
-    data, freq = _regular(data, freq_hint, fill, args)
-    _check_length(data, args, args.season or infer_season(freq))
-    _check_transform(data, args)
+        _check_length(data, args, None, model)
+    freq = _frequency_of(data.index, freq_hint, args, model)
+    data = _regular(data, freq, fill, args)
+    _check_length(data, args, freq, model)
+    _check_transform(data, args, model)
     return data, freq
+
+
+def _target_words(args):
+    """How a message names the target column: by its option, or as the model's column."""
+    if args.command == "predict":
+        return f"{args.target!r}, the column the model forecasts,"
+    return f"--target {args.target!r}"
 
 
 def _fill_policy(args):
@@ -381,9 +499,13 @@ def _no_column(column, raw, args):
             return (f"no column {column!r} in {args.file}: its header {columns[0]!r} holds "
                     f"{_shown_sep(other)}, so the file seems separated by {_shown_sep(other)}, "
                     f"not {_shown_sep(sep)}: add --sep {option}")
-    option = "--target" if column == args.target else "--time-column"
+    if column == args.target and args.command == "predict":
+        advice = f"the model {args.model_file} forecasts {column!r} from its last rows"
+    else:
+        advice = (f"name the column with "
+                  f"{'--target' if column == args.target else '--time-column'}")
     return (f"no column {column!r} in {args.file}; its columns: "
-            f"{', '.join(repr(name) for name in columns)}; name the column with {option}")
+            f"{', '.join(repr(name) for name in columns)}; {advice}")
 
 
 def _parse_times(values, name, args):
@@ -510,8 +632,8 @@ def _numbers(values, args):
             sep = "" if args.sep not in (",",) else " --sep ';'"
             raise CommandError(message + f"; the numbers have a decimal comma: add --decimal "
                                          f"','{sep}")
-        raise CommandError(message + "; only numbers can be forecast: correct the row, or name "
-                                     "another column with --target")
+        another = "" if args.command == "predict" else ", or name another column with --target"
+        raise CommandError(f"{message}; only numbers can be forecast: correct the row{another}")
     values = values.astype(float)
     infinite = np.isinf(values.to_numpy())
     if infinite.any():
@@ -545,24 +667,48 @@ def _in_order(data, args):
                        f"them")
 
 
-def _regular(data, hint, fill, args):
-    """``data`` on the grid of its frequency, missing rows and values filled per ``fill``."""
-    index, target = data.index, args.target
+def _frequency_of(index, hint, args, model):
+    """The frequency to read the file at: ``model``'s (predict), --freq, the one --period-freq
+    or integer years imply (``hint``), else the inferred one."""
+    if model is not None:
+        return _model_frequency(index, hint, model.freq_, args)
     if args.freq:
-        offset = _offset(args.freq, "--freq", index)
-    else:
-        offset = hint or _inferred_offset(index)
+        return _offset(args.freq, "--freq", index)
+    return hint or _inferred_offset(index)
+
+
+def _model_frequency(index, hint, freq, args):
+    """The model's frequency ``freq``, unless the file's timestamps are at another one.
+
+    Daily timestamps lie on an hourly grid (23 rows missing a day): the
+    frequency that ``forecast`` would read the file at (``hint``, else the
+    inferred one) holds them in fewer rows than ``freq``, and the file is
+    refused.  :func:`_regular` names timestamps off the grid of ``freq``.
+    """
+    try:
+        own = hint or _inferred_offset(index)
+    except CommandError:  # no frequency holds the timestamps: the model's grid decides
+        return freq
+    if own != freq and len(_grid(index, own)) < len(_grid(index, freq)):
+        raise CommandError(f"the rows of {args.file} are {_describe(own)}, the model "
+                           f"{args.model_file} forecasts {_describe(freq)}: it needs a file "
+                           f"of {_describe(freq)} rows (--fill fills missing rows, it does not "
+                           f"change the frequency)")
+    return freq
+
+
+def _regular(data, offset, fill, args):
+    """``data`` on the grid of ``offset``, missing rows and values filled per ``fill``."""
+    index, target = data.index, args.target
     grid = _grid(index, offset)
     off_grid = ~index.isin(grid)
     if off_grid.any():
         row = int(np.flatnonzero(off_grid)[0])
-        option = f"--freq {args.freq}" if args.freq else f"--period-freq {args.period_freq}"
         day = (f", a {index[row]:%A}" if isinstance(index, pd.DatetimeIndex)
                and not isinstance(offset, pd.offsets.Tick) else "")
         start = "" if row == 0 else f" counted from row 1 ({_when(index[0])})"
         raise CommandError(f"row {row + 1} ({_when(index[row])}{day}) is not a timestamp of "
-                           f"{_describe(offset)}{start}, the frequency {option} names; name the "
-                           f"frequency of the file with --freq, or leave --freq out to infer it")
+                           f"{_describe(offset)}{start}, {_frequency_source(args)}")
     added = grid.difference(index)
     values = data[target].isna().to_numpy()
     n_values = int(values.sum())
@@ -580,7 +726,7 @@ def _regular(data, hint, fill, args):
                                f"value{'s' * (n_values > 1)}, the first in row "
                                f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first)}); add "
                                f"--fill interpolate (or --fill ffill) to fill {what}")
-        return data, offset
+        return data
     full = data.reindex(grid)
     present = full[target].notna().to_numpy()
     if not present.any():
@@ -604,7 +750,16 @@ def _regular(data, hint, fill, args):
         if len(rows):
             _note(f"dropped {len(rows)} row{'s' * (len(rows) > 1)} at the {where} without a "
                   f"value of {target!r} ({_times(rows)})")
-    return filled, offset
+    return filled
+
+
+def _frequency_source(args):
+    """Where the frequency of :func:`_regular` comes from, and how to change it."""
+    if args.command == "predict":
+        return f"the frequency of the model {args.model_file}: it needs a file at that frequency"
+    option = f"--freq {args.freq}" if args.freq else f"--period-freq {args.period_freq}"
+    return (f"the frequency {option} names; name the frequency of the file with --freq, or "
+            f"leave --freq out to infer it")
 
 
 def _inferred_offset(index):
@@ -720,9 +875,21 @@ def _duration(step):
     return " ".join(filter(None, [f"{days} day{'s' * (days != 1)}" if days else "", clock]))
 
 
-def _check_length(data, args, season):
-    """One training window and the horizon after it, or a 'too short' error with the numbers."""
-    extra = _extra_rows(args, season)
+def _check_length(data, args, freq, model):
+    """Enough rows, or a 'too short' error with the numbers.
+
+    ``predict`` (``model`` given): the last ``lookback_`` rows that the model
+    reads; ``forecast``: one training window and the horizon after it (and
+    the rows ``--transform`` reads before it, with the season of ``freq``).
+    """
+    if model is not None:
+        needed = model.lookback_
+        if len(data) < needed:
+            raise CommandError(f"{args.file} has {len(data)} row{'s' * (len(data) != 1)}, too "
+                               f"few for {args.model_file}, which needs at least {needed} rows: "
+                               f"the model reads the last {needed}; use a longer file")
+        return
+    extra = _extra_rows(args, args.season or infer_season(freq))
     needed = args.window + extra + args.horizon
     if len(data) >= needed:
         return
@@ -735,31 +902,40 @@ def _check_length(data, args, season):
                        f"{args.horizon} rows after it (--horizon) need {needed}; {advice}")
 
 
-def _check_transform(data, args):
+def _check_transform(data, args, model):
+    """Refuse values that the target transform divides by: --transform's, or for ``predict``
+    ``model``'s, in the rows that the model reads."""
+    if model is None:
+        chosen, who, advice = args.transform, f"--transform {args.transform}", "use"
+    else:
+        chosen = getattr(model, "target_transform_", None)
+        who = f"the model {args.model_file} (--transform {chosen})"
+        data, advice = data.iloc[-model.lookback_:], "fit and --save a model with"
     values = data[args.target]
     for transform, bad, what in (("log_return", values <= 0, "values <= 0"),
                                  ("return", values == 0, "zeros")):
-        if args.transform == transform and bad.any():
+        if chosen == transform and bad.any():
             first = values.index[bad.to_numpy()][0]
-            raise CommandError(f"--transform {transform} divides by the values, and "
-                               f"{args.target!r} has {what} (first at {_when(first)}: "
-                               f"{values[first]:g}); use --transform diff or none")
+            raise CommandError(f"{who} divides by the values, and {args.target!r} has {what} "
+                               f"(first at {_when(first)}: {values[first]:g}); {advice} "
+                               f"--transform diff or none")
 
 
-def _check_out(out):
-    """Refuse an --out that cannot be written, before any training."""
+def _check_out(out, option):
+    """Refuse a file to write (--out, --save) that cannot be written, before any training."""
     path = pathlib.Path(out)
     folder = path.parent
     if path.is_dir():
-        raise CommandError(f"--out {out} is a folder: give a file name, e.g. --out "
-                           f"{path / 'forecast.csv'}")
+        example = path / ("model.npz" if option == "--save" else "forecast.csv")
+        raise CommandError(f"{option} {out} is a folder: give a file name, e.g. {option} "
+                           f"{example}")
     if not folder.is_dir():
-        raise CommandError(f"--out {out}: there is no folder {folder}; create it (mkdir -p "
-                           f"{folder}) or choose another --out")
+        raise CommandError(f"{option} {out}: there is no folder {folder}; create it (mkdir -p "
+                           f"{folder}) or choose another {option}")
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists()
                                                      and not os.access(path, os.W_OK)):
-        raise CommandError(f"--out {out}: cannot write there (permission denied); choose "
-                           f"another --out")
+        raise CommandError(f"{option} {out}: cannot write there (permission denied); choose "
+                           f"another {option}")
 
 
 def _note(text):
@@ -777,6 +953,9 @@ _REWRITES = (
     (r"fill them, or pass missing='interpolate'",
      "add --fill interpolate (or --fill ffill) to fill them"),
     (r"pass freq=\.\.\.", "name it with --freq"),
+    (r"this forecaster predicts at most (\d+) steps \(strategy='direct', horizon=\d+\); "
+     r"got (\d+)", r"the model forecasts at most \1 steps, the --horizon it was fitted with; got "
+                  r"--horizon \2: forecast fewer, or fit and --save a model with --horizon \2"),
     (r"target_transform='(\w+)'", r"--transform \1"),
     (r"\b(window|horizon|season)=(\d+)", r"--\1 \2"),
     (r"\bfreq=(\S+)", r"--freq \1"),

@@ -418,7 +418,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"n_timesteps, n_features), got {ndim}-D input")
         if ndim == 3:
             if y is None:
-                X = check_array(X, dtype=accepted, allow_nd=True)
+                if not _checked_already(X, accepted):
+                    X = check_array(X, dtype=accepted, allow_nd=True)
             else:
                 X, y = check_X_y(X, y, dtype=accepted, allow_nd=True, multi_output=True,
                                  y_numeric=True)
@@ -915,6 +916,15 @@ def _as_dtype(name, a, dtype, training=False):
                                      f"{remedy.capitalize()} the data, e.g. with "
                                      f"{_RESCALERS[name]}.")
     return a.astype(dtype, copy=False)
+
+
+def _checked_already(X, dtypes):
+    """Whether ``X`` is an array that ``check_array(X, dtype=dtypes, allow_nd=True)`` returns as
+    it is: a non-empty numpy array of one of ``dtypes`` with finite values (a quick test
+    that spares predictions of a few windows sklearn's checks, which take longer than the
+    network; anything else goes through them, and gets their errors)."""
+    return (type(X) is np.ndarray and X.dtype in dtypes and X.size > 0
+            and bool(np.isfinite(X).all()))
 
 
 def _or_none(valid):

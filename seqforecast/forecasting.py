@@ -72,6 +72,9 @@ class _Forecaster(BaseEstimator):
         self._remember(frames)
         return self
 
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "history_")
+
     def _check_parameters(self):
         """Raise a ValueError for an int parameter that is not one, or too small or large."""
         check_int_parameters(self, self._int_parameters)
@@ -126,7 +129,7 @@ class _Forecaster(BaseEstimator):
             histories, several = self.history_, self._names is not None
         else:
             several = isinstance(data, dict)
-            histories = {name: frame[self.channels_].iloc[-self.lookback_:]
+            histories = {name: _columns(frame, self.channels_).iloc[-self.lookback_:]
                          for name, frame in self._check_new_data(data).items()}
         if not several:
             future_covariates = {None: future_covariates}
@@ -138,7 +141,8 @@ class _Forecaster(BaseEstimator):
             covariates = None if future_covariates is None else future_covariates.get(name)
             index, values = self._extend(history, n_steps, covariates)
             forecast = self._forecast(values, np.array([len(history) - 1]), n_steps)[0]
-            results[name] = pd.DataFrame(forecast, index=index[:n_steps], columns=self.targets_)
+            results[name] = pd.DataFrame(forecast, index=index[:n_steps],
+                                         columns=history.columns[:len(self.targets_)])
         if not several:
             return results[None]
         return pd.concat(results, names=["series", next(iter(results.values())).index.name])
@@ -394,7 +398,8 @@ class _Forecaster(BaseEstimator):
         """The future timestamps, and history + future rows as one value array."""
         n_future = self._future_rows(n_steps)
         index = _future_index(history.index[-1], self.freq_, n_future, history.index.name)
-        future = pd.DataFrame(np.nan, index=index, columns=self.channels_)
+        values = np.full((len(history) + n_future, len(self.channels_)), np.nan)
+        values[:len(history)] = history.to_numpy()
         future_columns = self._future_covariates()
         if covariates is not None and not future_columns:
             raise ValueError("future_covariates were given, but the forecaster has none")
@@ -409,8 +414,8 @@ class _Forecaster(BaseEstimator):
                 raise ValueError(f"future_covariates has {len(covariates)} rows but lacks "
                                  f"{len(missing)} of the {n_future} timestamps needed, the first "
                                  f"{missing[0]}")
-            future[future_columns] = covariates.loc[index, future_columns].to_numpy()
-        values = np.concatenate([history.to_numpy(), future.to_numpy()])
+            positions = [self.channels_.index(column) for column in future_columns]
+            values[len(history):, positions] = covariates.loc[index, future_columns].to_numpy()
         return index, values
 
     def _future_covariates(self):
@@ -826,9 +831,10 @@ class SequenceForecaster(_Forecaster):
         return X.reshape(-1, len(self.channels_))
 
     def _scaled(self, X, Y=None):
-        if self.scale:
-            X = self.input_scaler_.transform(self._steps(X)).reshape(X.shape)
-            Y = None if Y is None else self.target_scaler_.transform(Y)
+        if self.scale:  # StandardScaler.transform's arithmetic, without its input checks
+            X = ((self._steps(X) - self.input_scaler_.mean_) / self.input_scaler_.scale_
+                 ).reshape(X.shape)
+            Y = None if Y is None else (Y - self.target_scaler_.mean_) / self.target_scaler_.scale_
         if Y is None:
             return (X,)
         return X, Y[:, 0] if Y.shape[1] == 1 else Y  # 1-D for single-output regressors
@@ -839,7 +845,7 @@ class SequenceForecaster(_Forecaster):
         prediction = np.asarray(self.regressor_.predict(scaled), dtype=np.float64)
         prediction = prediction.reshape(len(X), -1)
         if self.scale:
-            prediction = self.target_scaler_.inverse_transform(prediction)
+            prediction = prediction * self.target_scaler_.scale_ + self.target_scaler_.mean_
         if stats is None:
             return prediction
         (shift, spread), n, k = stats, len(X), len(self.targets_)
@@ -930,6 +936,11 @@ class NaiveForecaster(_Forecaster):
         steps = np.arange(1, n_steps + 1)
         back = self.season * np.ceil(steps / self.season).astype(int)
         return values[origins[:, None] + steps - back]
+
+
+def _columns(frame, columns):
+    """``frame[columns]``, or ``frame`` itself when it has just these columns in this order."""
+    return frame if list(frame.columns) == columns else frame[columns]
 
 
 def _covariate_frame(covariates, columns):

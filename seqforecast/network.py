@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from . import config
 from .backends.cpu import CPU
 from .recurrent import (backward_layers, check_dropout, check_input, forward_layers,
                         init_parameters, parameter_shapes, unpack)
@@ -103,7 +104,8 @@ class Network:
         Kernel strategy options of the backend (see
         :func:`seqforecast.cuda.layer.forward_steps`); empty by default.
     workspace
-        The backend's workspace of :meth:`predict`, cleared when it returns.
+        The backend's workspace of :meth:`predict`, cleared when it returns
+        holding more than :data:`~seqforecast.config.PREDICT_KEEP` bytes.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, n_outputs, random_state,
@@ -235,7 +237,8 @@ class Network:
                 out[start:start + rows] = backend.to_host(self.outputs(chunk))
             return out
         finally:
-            self.workspace.clear()  # a forward cache is large: keep none between calls
+            if self.workspace.nbytes > config.PREDICT_KEEP:  # a large forward cache: let go
+                self.workspace.clear()
 
     def outputs(self, x):
         """Outputs of the network for a batch ``x`` (T, B, input_size) of the backend.

@@ -251,7 +251,7 @@ def _encode_array(array, path, arrays):
     member = path.lstrip("/") or "array"
     while member in arrays:
         member += "_"
-    arrays[member] = np.ascontiguousarray(array)
+    arrays[member] = array  # written in its own order (C or Fortran): read back the same
     return {"__array__": member}
 
 

@@ -68,12 +68,27 @@ def _frequency(index, freq, label):
                              f"or gaps): pass freq=... and make the series regular, e.g. "
                              f"data.asfreq(freq) and fill the new rows")
     freq = pd.tseries.frequencies.to_offset(freq)
+    if _fixed_steps(index, freq):
+        return freq
     expected = _future_index(index[0] - freq, freq, len(index))
     if not index.equals(expected):
         first = int(np.flatnonzero(index != expected)[0])
         raise ValueError(f"{label} is not regular at frequency {freq.freqstr}: row {first} is "
                          f"{index[first]}, expected {expected[first]}")
     return freq
+
+
+def _fixed_steps(index, freq):
+    """Whether every step of ``index`` is ``freq``, a fixed duration (a quick check).
+
+    False also where it cannot tell quickly (a calendar frequency such as
+    months, or a step finer than the index's unit): the caller then
+    compares the index with the one ``freq`` generates.
+    """
+    if not isinstance(freq, pd.offsets.Tick):
+        return False
+    ticks, rest = divmod(pd.Timedelta(freq), pd.Timedelta(1, unit=index.unit))
+    return not rest and bool((np.diff(index.asi8) == ticks).all())
 
 
 def _infer_freq(index):

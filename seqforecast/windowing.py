@@ -78,24 +78,26 @@ def check_series(data, name="data", missing="error"):
                         f"{type(data).__name__}")
     if data.empty:
         raise ValueError(f"{name} is empty")
-    data = data.rename(columns=str)  # a copy: the caller's frame is left as it is
+    if not all(isinstance(column, str) for column in data.columns):
+        data = data.rename(columns=str)
     if data.columns.has_duplicates:
         raise ValueError(f"{name} has duplicate column names: {repeated(data.columns)}")
-    complex_ = [c for c in data.columns if pd.api.types.is_complex_dtype(data[c])]
+    dtypes = data.dtypes
+    complex_ = [c for c, dtype in dtypes.items() if pd.api.types.is_complex_dtype(dtype)]
     if complex_:
         raise TypeError(f"{name} has complex columns {complex_}: {_COMPLEX_ADVICE}")
-    text = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c])
-            or pd.api.types.is_bool_dtype(data[c])]
+    text = [c for c, dtype in dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)]
     if text:
         raise TypeError(f"{name} has non-numeric columns {text}: encode them as numbers or "
                         f"drop them")
     index = data.index
     _check_index(index, name)
-    data = data.astype(np.float64)
+    data = data.astype(np.float64)  # a copy: the caller's frame is left as it is
     if not is_choice(missing, ("error", "interpolate")):
         raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
-    counts = data.isna().sum()
-    if counts.any():
+    if np.isnan(data.to_numpy()).any():
+        counts = data.isna().sum()
         column = counts.index[counts > 0][0]
         first = data.index[data[column].isna()][0]
         if missing == "interpolate":
@@ -220,6 +222,9 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         self.target_transform = target_transform
         self.season = season
         self.flatten = flatten
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "channels_")
 
     # -- fitting and layout ---------------------------------------------------------
 

@@ -125,6 +125,12 @@ class Workspace:
         self._arrays = []
 
     @property
+    def nbytes(self):
+        """Bytes of the arrays the workspace holds."""
+        return sum(array.nbytes for arrays in self._layouts.values() for array in arrays
+                   if array is not None) + sum(array.nbytes for array in self._scratch.values())
+
+    @property
     def n_arrays(self):
         """How many arrays the workspace holds."""
         return sum(map(len, self._layouts.values())) + len(self._scratch)

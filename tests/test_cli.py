@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import Ridge
 
+import seqforecast
 from seqforecast.cli import _beaten, _cli_message, infer_season, main
 from seqforecast.datasets import load_airline_passengers
-from seqforecast.forecasting import SequenceForecaster
+from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 from seqforecast.windowing import check_series
 
 
@@ -426,20 +427,22 @@ def test_a_one_row_csv_is_too_short(tmp_path, capsys):
             "--window (at most 16) or a longer file") in err
 
 
-def test_a_bad_out_path_fails_before_training(tmp_path, capsys):
+@pytest.mark.parametrize("option, name", [("--out", "forecast.csv"), ("--save", "model.npz")])
+def test_a_bad_out_or_save_path_fails_before_training(tmp_path, capsys, option, name):
     path = _weekly_csv(tmp_path)
     # The default recipe (no --epochs) with the backtest: it would train for seconds.
-    for out, message in ((tmp_path / "missing" / "forecast.csv",
+    for out, message in ((tmp_path / "missing" / name,
                           f"there is no folder {tmp_path / 'missing'}; create it"),
-                         (tmp_path, "is a folder: give a file name")):
+                         (tmp_path, f"is a folder: give a file name, e.g. {option} "
+                                    f"{tmp_path / name}")):
         started = time.perf_counter()
-        assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--out",
+        assert main(["forecast", str(path), "--target", "y", "--horizon", "7", option,
                      str(out)]) == 2
         assert time.perf_counter() - started < 5
         captured = capsys.readouterr()
         assert captured.out == "" and message in captured.err
         assert len(captured.err.splitlines()) == 1  # no backtest table, no training line
-        _assert_cli_error(captured.err, "--out")
+        _assert_cli_error(captured.err, option)
     # The demo's --out-dir too: a folder inside a file cannot be made.
     assert main(["demo", "--out-dir", str(path / "demo")]) == 2
     err = capsys.readouterr().err
@@ -550,3 +553,129 @@ def test_model_auto_breaks_ties_towards_the_simpler_model():
     assert _pick(table, list(table.index)) == "lstm"
     table["MASE"] = np.nan
     assert _pick(table, list(table.index)) == "lstm"  # all NaN: the lowest MAE
+
+
+# -- a fitted model in production: `forecast --save MODEL`, then `predict MODEL NEW.csv` -----
+
+# A small network, quick to train: the lookback is 8 rows (9 with --transform diff).
+QUICK = ["--epochs", "2", "--hidden", "4", "--window", "8", "--no-backtest"]
+
+
+def _save(capsys, path, model, *arguments, target="y", horizon=7):
+    """``seqforecast forecast ... --save model``; (standard output, standard error)."""
+    assert main(["forecast", str(path), "--target", target, "--horizon", str(horizon),
+                 *arguments, "--save", str(model)]) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def _predict(capsys, model, path, *arguments):
+    """``seqforecast predict model path ...``; (exit status, standard output, standard error)."""
+    status = main(["predict", str(model), str(path), *arguments])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_predict_forecasts_from_newer_rows_with_the_saved_model(tmp_path, capsys):
+    series = pd.read_csv(_weekly_csv(tmp_path), index_col=0, parse_dates=True)
+    first, later = tmp_path / "first.csv", tmp_path / "later.csv"
+    series.iloc[:100].to_csv(first)
+    series.iloc[60:].to_csv(later)  # 20 rows after the fitted ones
+    model = tmp_path / "model.npz"
+    _, err = _save(capsys, first, model, *QUICK, "--transform", "diff")
+    assert f"LSTM(4) saved -> {model}; seqforecast predict {model} NEW.csv" in err
+    out = tmp_path / "forecast.csv"
+    status, printed, err = _predict(capsys, model, later, "--out", str(out))
+    assert status == 0 and printed == ""
+    assert err == f"7-step forecast of 'y' -> {out}\n"
+    # The library's forecast from the same rows, written as `forecast` writes one.
+    expected = seqforecast.load(model).predict(data=series.iloc[60:])
+    assert out.read_text() == expected.to_csv()
+    assert list(expected.index) == list(pd.date_range("2024-04-30", periods=7, freq="D"))
+    # --horizon: fewer steps than the model's (its default); standard output without --out.
+    status, printed, _ = _predict(capsys, model, later, "--horizon", "3")
+    assert status == 0 and printed == expected.iloc[:3].to_csv()
+
+
+@pytest.mark.parametrize("arguments, saved", ids=["lstm", "auto"], argvalues=[
+    (QUICK, SequenceForecaster),
+    # --model auto picks the seasonal naive forecast on 3 lags (see above): that is saved.
+    (["--epochs", "1", "--window", "3", "--model", "auto"], NaiveForecaster),
+])
+def test_predict_from_the_files_own_rows_repeats_the_forecast(tmp_path, capsys, arguments,
+                                                              saved):
+    path, model = _weekly_csv(tmp_path), tmp_path / "model.npz"
+    forecast, _ = _save(capsys, path, model, *arguments)
+    assert type(seqforecast.load(model)) is saved
+    status, printed, _ = _predict(capsys, model, path)
+    assert status == 0 and printed == forecast
+
+
+def test_predict_reads_the_file_with_the_reading_options_again(tmp_path, capsys):
+    # Business days without two market holidays: --fill ffill, at the frequency B.
+    path, _ = _stock_csv(tmp_path)
+    model = tmp_path / "stock.npz"
+    forecast, _ = _save(capsys, path, model, *QUICK, "--fill", "ffill", target="Close",
+                        horizon=3)
+    status, _, err = _predict(capsys, model, path)
+    assert status == 2 and "2 rows missing at 2023-07-04, 2023-12-25 for the frequency B" in err
+    _assert_cli_error(err, "--fill ffill")
+    status, printed, err = _predict(capsys, model, path, "--fill", "ffill")
+    assert status == 0 and printed == forecast and "added 2 rows" in err
+    # predict shares forecast's reading options, but takes the frequency from the model.
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    usage = capsys.readouterr().out.split("\n\n")[0]  # the options, in brackets
+    for option in ("--sep", "--decimal", "--time-column", "--time-format", "--dayfirst",
+                   "--period-freq", "--sort", "--fill", "--horizon", "--out"):
+        assert f"[{option}" in usage
+    assert "[--freq " not in usage and "[--target" not in usage
+
+
+@pytest.fixture
+def production(tmp_path, capsys, monkeypatch):
+    """In the working directory (short names in the messages): weekly.csv, model.npz saved from
+    it (lookback 8 rows) and the files that ``predict`` refuses."""
+    monkeypatch.chdir(tmp_path)
+    frame = pd.read_csv(_weekly_csv(tmp_path))
+    _save(capsys, "weekly.csv", "model.npz", *QUICK, "--transform", "none")
+    (tmp_path / "junk.npz").write_text("date,y\n")
+    (tmp_path / "truncated.npz").write_bytes((tmp_path / "model.npz").read_bytes()[:500])
+    seqforecast.save(Ridge(), "ridge.npz")
+    frame.rename(columns={"y": "sales"}).to_csv("other.csv", index=False)
+    frame.iloc[-5:].to_csv("short.csv", index=False)
+    frame.iloc[::7].to_csv("weekly_rows.csv", index=False)
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=48, freq="h"),
+                  "y": np.arange(48.0)}).to_csv("hourly.csv", index=False)
+
+
+@pytest.mark.parametrize("arguments, message", ids=[
+    "not a model file", "truncated", "arguments swapped", "not a forecaster", "no model file",
+    "no CSV file", "no target column", "too few rows", "weekly rows", "hourly rows", "horizon",
+], argvalues=[
+    (["junk.npz", "weekly.csv"], "junk.npz is not a seqforecast model file"),
+    (["truncated.npz", "weekly.csv"], "truncated.npz is not a seqforecast model file, or it is "
+                                      "truncated or damaged"),
+    (["weekly.csv", "model.npz"], "the model file comes first: seqforecast predict MODEL "
+                                  "FILE.csv"),
+    (["ridge.npz", "weekly.csv"], "ridge.npz holds a model of class Ridge, not a fitted "
+                                  "forecaster"),
+    (["missing.npz", "weekly.csv"], "there is no model file missing.npz"),
+    (["model.npz", "missing.csv"], "there is no file missing.csv"),
+    (["model.npz", "other.csv"], "no column 'y' in other.csv; its columns: 'date', 'sales'; "
+                                 "the model model.npz forecasts 'y' from its last rows"),
+    (["model.npz", "short.csv"], "short.csv has 5 rows, too few for model.npz, which needs at "
+                                 "least 8 rows: the model reads the last 8"),
+    (["model.npz", "weekly_rows.csv"], "the rows of weekly_rows.csv are W-MON (weekly), the "
+                                       "model model.npz forecasts D (daily)"),
+    (["model.npz", "hourly.csv"], "is not a timestamp of D (daily) counted from row 1 "
+                                  "(2024-01-01), the frequency of the model model.npz"),
+    (["model.npz", "weekly.csv", "--horizon", "8"], "the model forecasts at most 7 steps, the "
+                                                    "--horizon it was fitted with; got "
+                                                    "--horizon 8"),
+])
+def test_predict_errors_name_the_problem(production, capsys, arguments, message):
+    status, out, err = _predict(capsys, *arguments)
+    assert status == 2 and out == ""
+    assert len(err.splitlines()) == 1 and message in err
+    _assert_cli_error(err, "")

@@ -50,7 +50,7 @@ def test_predict_from_data_reads_only_its_last_rows(name):
     later = forecaster.predict(data=data.iloc[:260])
     assert later.index[0] == data.index[260] and later.index.freq == data.index.freq
     tail = data.iloc[260 - forecaster.lookback_:260]
-    pd.testing.assert_frame_equal(forecaster.predict(data=tail), later)
+    pd.testing.assert_frame_equal(forecaster.predict(data=tail), later, check_exact=True)
     assert not later.equals(fitted_end)
 
 
@@ -63,7 +63,8 @@ def test_update_moves_the_forecast_origin_and_keeps_memory_flat(name):
         forecaster.update(data.iloc[row:row + 1])
         assert len(forecaster.history_[None]) == kept
     forecaster.update(data.iloc[240:250])
-    pd.testing.assert_frame_equal(forecaster.predict(), forecaster.predict(data=data.iloc[:250]))
+    pd.testing.assert_frame_equal(forecaster.predict(), forecaster.predict(data=data.iloc[:250]),
+                                  check_exact=True)
     assert forecaster.history_[None].index[-1] == data.index[249]
 
 
@@ -120,8 +121,9 @@ def test_a_global_model_forecasts_a_series_it_never_saw():
     assert list(alone.index) == list(pd.date_range(new.index[-1], periods=7, freq="h")[1:])
     both = forecaster.predict(data={"new": new, "a": series["a"]})
     assert list(both.index.get_level_values("series").unique()) == ["new", "a"]
-    pd.testing.assert_frame_equal(both.loc["new"], alone, check_freq=False)
-    pd.testing.assert_frame_equal(both.loc["a"], forecaster.predict().loc["a"], check_freq=False)
+    pd.testing.assert_frame_equal(both.loc["new"], alone, check_freq=False, check_exact=True)
+    pd.testing.assert_frame_equal(both.loc["a"], forecaster.predict().loc["a"], check_freq=False,
+                                  check_exact=True)
     np.testing.assert_allclose(alone["load"], _series(106, phase=2.0)["load"].iloc[100:],
                                atol=0.05)  # it forecasts the new series, not a fitted one
     forecaster.update({"b": _series(250, phase=1.0).iloc[240:]})

@@ -124,7 +124,8 @@ def test_a_loaded_forecaster_forecasts_and_updates_bit_identically(name, tmp_pat
     for start in (240, 250):
         future = hours.iloc[start:] if name in ("covariates-log-return", "recursive-gru") else None
         pd.testing.assert_frame_equal(loaded.predict(future_covariates=future),
-                                      forecaster.predict(future_covariates=future))
+                                      forecaster.predict(future_covariates=future),
+                                      check_exact=True)
         refit = hasattr(getattr(forecaster, "regressor_", None), "partial_fit")
         for model in (forecaster, loaded):
             model.update(_rows(data, start, start + 10), refit=refit)

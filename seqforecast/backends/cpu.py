@@ -16,7 +16,7 @@ import numpy as np
 from ..config import PREDICT_CHUNK
 from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
-from ..cpu.products import linear, matmul
+from ..cpu.products import accumulate_products, linear, matmul
 from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from ..workspace import Allocator
 
@@ -116,8 +116,7 @@ class CPUBackend:
     def outputs(last, x_ar, weight, bias, ar_weight, out):
         linear(last, weight, bias, out)
         if ar_weight is not None:
-            for step, step_weight in zip(x_ar, ar_weight):
-                matmul(np.ascontiguousarray(step), np.ascontiguousarray(step_weight.T), out, True)
+            accumulate_products(x_ar, np.ascontiguousarray(ar_weight.transpose(0, 2, 1)), out)
 
     @staticmethod
     def output_gradients(d_pred, last, x_ar, weight, grad, d_last):
