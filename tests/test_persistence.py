@@ -239,3 +239,15 @@ def test_objects_a_file_cannot_hold_are_refused_when_saving(tmp_path):
     estimator.set_params(random_state=lambda: 0)
     with pytest.raises(TypeError, match="cannot hold random_state, a function"):
         estimator.save(tmp_path / "m.npz")
+
+
+def test_a_loaded_forecaster_continues_partial_fit(tmp_path):
+    data = _frame()[["load"]]
+    forecaster = SequenceForecaster(_rnn(), window=12, horizon=4, target_transform="diff")
+    forecaster.partial_fit(data.iloc[:200])
+    forecaster.save(tmp_path / "model.npz")
+    loaded = load(tmp_path / "model.npz")
+    for model in (forecaster, loaded):
+        model.partial_fit(data.iloc[:240])
+    np.testing.assert_array_equal(loaded.predict(), forecaster.predict())
+    assert loaded.regressor_.n_iter_ == forecaster.regressor_.n_iter_ == 2

@@ -98,49 +98,68 @@ def forward_steps(cell, params, states, hh, zero_state):
     w_hh, b_hh, peephole = params.weight_hh, params.bias_hh, params.peephole
     h, c, gates, aux = states
     G, T, B, H = gates.shape
-    n = B * H
     if zero_state:
         h[0] = 0
         if kind == LSTM:
             c[0] = 0
-    p_i, p_f, p_o = _tile(peephole[0], B), _tile(peephole[1], B), _tile(peephole[2], B)
-    # The GRU's hidden-side biases, which the reset gate multiplies.
-    b_r, b_z = _tile(b_hh[:H], B), _tile(b_hh[H:2 * H], B)
-    b_n = _tile(b_hh[2 * H:], B)
-    w_t = np.empty((G, H, H), w_hh.dtype)  # per gate, W_hh's block transposed
-    for k in range(G):
-        w_t[k] = w_hh[k * H:(k + 1) * H].T
+    # One sample: one product for all gates, h_{t-1} (1, H) @ W_hh.T (H, G*H), whose
+    # (1, G*H) result is laid out as (G, 1, H).  A batch: one product per gate, each
+    # gate's weights and results contiguous.  The same sums, in the same order.
+    w_t = np.ascontiguousarray(w_hh.T) if B == 1 else np.empty((0, 0), w_hh.dtype)
+    w_blocks = np.empty((0 if B == 1 else G, H, H), w_hh.dtype)
+    for k in range(w_blocks.shape[0]):
+        w_blocks[k] = w_hh[k * H:(k + 1) * H].T
     for t in range(T):
-        for k in range(G):  # per gate: hh[k] = h_{t-1} @ W_hk.T, (B, H)
-            matmul(h[t], w_t[k], hh[k], False)
-        # All samples of the step in one loop over B*H units: each unit's result
-        # depends on its own values only, whatever its place in the batch.
-        h_prev, h_next = h[t].reshape(n), h[t + 1].reshape(n)
-        if kind == LSTM:
-            g_i, g_f = gates[0, t].reshape(n), gates[1, t].reshape(n)
-            g_g, g_o = gates[2, t].reshape(n), gates[3, t].reshape(n)
-            m_i, m_f, m_g, m_o = (hh[0].reshape(n), hh[1].reshape(n), hh[2].reshape(n),
-                                  hh[3].reshape(n))
-            c_prev, c_next, tanh_c = c[t].reshape(n), c[t + 1].reshape(n), aux[t].reshape(n)
-            for j in range(n):
-                (g_i[j], g_f[j], g_g[j], g_o[j], c_next[j], tanh_c[j],
-                 h_next[j]) = _lstm_forward(
-                    g_i[j] + m_i[j], g_f[j] + m_f[j], g_g[j] + m_g[j], g_o[j] + m_o[j],
-                    c_prev[j], p_i[j], p_f[j], p_o[j], coupled_gates)
-        elif kind == GRU:
-            g_r, g_z, g_n = gates[0, t].reshape(n), gates[1, t].reshape(n), gates[2, t].reshape(n)
-            m_r, m_z, m_n = hh[0].reshape(n), hh[1].reshape(n), hh[2].reshape(n)
-            hidden_n = aux[t].reshape(n)
-            for j in range(n):
-                hidden_n[j] = m_n[j] + b_n[j]
-                g_r[j], g_z[j], g_n[j], h_next[j] = _gru_forward(
-                    g_r[j], g_z[j], g_n[j], m_r[j] + b_r[j], m_z[j] + b_z[j], hidden_n[j],
-                    h_prev[j])
+        if B == 1:
+            matmul(h[t], w_t, hh.reshape(1, G * H), False)
         else:
-            g_h, m_h = gates[0, t].reshape(n), hh[0].reshape(n)
-            for j in range(n):
-                g_h[j] = _rnn_forward(g_h[j] + m_h[j], relu)
-                h_next[j] = g_h[j]
+            for k in range(G):
+                matmul(h[t], w_blocks[k], hh[k], False)
+        # Each unit's result depends on its own values only, whatever its place in
+        # the batch; the loops index the states' own arrays (not views of them), which
+        # lets the compiler vectorise them.
+        if kind == LSTM:
+            _lstm_units(t, gates, hh, c, aux, h, peephole, coupled_gates)
+        elif kind == GRU:
+            _gru_units(t, gates, hh, b_hh, aux, h)
+        else:
+            _rnn_units(t, gates, hh, h, relu)
+
+
+@njit(**_JIT)
+def _lstm_units(t, gates, m, c, aux, h, peephole, coupled_gates):
+    """Step ``t`` of the LSTM's units, after the products ``m`` (4, B, H) of ``h_{t-1}``."""
+    B, H = gates.shape[2], gates.shape[3]
+    for b in range(B):
+        for j in range(H):
+            (gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j], gates[3, t, b, j],
+             c[t + 1, b, j], aux[t, b, j], h[t + 1, b, j]) = _lstm_forward(
+                gates[0, t, b, j] + m[0, b, j], gates[1, t, b, j] + m[1, b, j],
+                gates[2, t, b, j] + m[2, b, j], gates[3, t, b, j] + m[3, b, j],
+                c[t, b, j], peephole[0, j], peephole[1, j], peephole[2, j], coupled_gates)
+
+
+@njit(**_JIT)
+def _gru_units(t, gates, m, b_hh, aux, h):
+    """Step ``t`` of the GRU's units; its hidden-side biases are added here (``b_hh``)."""
+    B, H = gates.shape[2], gates.shape[3]
+    for b in range(B):
+        for j in range(H):
+            aux[t, b, j] = m[2, b, j] + b_hh[2 * H + j]
+            gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j], h[t + 1, b, j] = \
+                _gru_forward(gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j],
+                             m[0, b, j] + b_hh[j], m[1, b, j] + b_hh[H + j], aux[t, b, j],
+                             h[t, b, j])
+
+
+@njit(**_JIT)
+def _rnn_units(t, gates, m, h, relu):
+    """Step ``t`` of the Elman RNN's units."""
+    B, H = gates.shape[2], gates.shape[3]
+    for b in range(B):
+        for j in range(H):
+            gates[0, t, b, j] = _rnn_forward(gates[0, t, b, j] + m[0, b, j], relu)
+            h[t + 1, b, j] = gates[0, t, b, j]
 
 
 @njit(**_JIT)
