@@ -129,7 +129,7 @@ class _Forecaster(BaseEstimator):
             histories, several = self.history_, self._names is not None
         else:
             several = isinstance(data, dict)
-            histories = {name: _columns(frame, self.channels_).iloc[-self.lookback_:]
+            histories = {name: _columns(frame, self.channels_)
                          for name, frame in self._check_new_data(data).items()}
         if not several:
             future_covariates = {None: future_covariates}
@@ -140,9 +140,9 @@ class _Forecaster(BaseEstimator):
         for name, history in histories.items():
             covariates = None if future_covariates is None else future_covariates.get(name)
             index, values = self._extend(history, n_steps, covariates)
-            forecast = self._forecast(values, np.array([len(history) - 1]), n_steps)[0]
-            results[name] = pd.DataFrame(forecast, index=index[:n_steps],
-                                         columns=history.columns[:len(self.targets_)])
+            forecast = self._forecast(values, np.array([self.lookback_ - 1]), n_steps)[0]
+            results[name] = pd.DataFrame(forecast, index=_first(index, n_steps),
+                                         columns=_first(history.columns, len(self.targets_)))
         if not several:
             return results[None]
         return pd.concat(results, names=["series", next(iter(results.values())).index.name])
@@ -395,11 +395,13 @@ class _Forecaster(BaseEstimator):
         return n_steps
 
     def _extend(self, history, n_steps, covariates):
-        """The future timestamps, and history + future rows as one value array."""
+        """The future timestamps, and the last ``lookback_`` rows of ``history`` and the future
+        rows as one value array."""
         n_future = self._future_rows(n_steps)
         index = _future_index(history.index[-1], self.freq_, n_future, history.index.name)
-        values = np.full((len(history) + n_future, len(self.channels_)), np.nan)
-        values[:len(history)] = history.to_numpy()
+        past = history.to_numpy()[-self.lookback_:]
+        values = np.full((len(past) + n_future, len(self.channels_)), np.nan)
+        values[:len(past)] = past
         future_columns = self._future_covariates()
         if covariates is not None and not future_columns:
             raise ValueError("future_covariates were given, but the forecaster has none")
@@ -415,7 +417,7 @@ class _Forecaster(BaseEstimator):
                                  f"{len(missing)} of the {n_future} timestamps needed, the first "
                                  f"{missing[0]}")
             positions = [self.channels_.index(column) for column in future_columns]
-            values[len(history):, positions] = covariates.loc[index, future_columns].to_numpy()
+            values[len(past):, positions] = covariates.loc[index, future_columns].to_numpy()
         return index, values
 
     def _future_covariates(self):
@@ -936,6 +938,11 @@ class NaiveForecaster(_Forecaster):
         steps = np.arange(1, n_steps + 1)
         back = self.season * np.ceil(steps / self.season).astype(int)
         return values[origins[:, None] + steps - back]
+
+
+def _first(index, n):
+    """The first ``n`` labels of a pandas index (itself when it has ``n``: slicing costs)."""
+    return index if len(index) == n else index[:n]
 
 
 def _columns(frame, columns):

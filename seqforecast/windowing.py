@@ -82,15 +82,8 @@ def check_series(data, name="data", missing="error"):
         data = data.rename(columns=str)
     if data.columns.has_duplicates:
         raise ValueError(f"{name} has duplicate column names: {repeated(data.columns)}")
-    dtypes = data.dtypes
-    complex_ = [c for c, dtype in dtypes.items() if pd.api.types.is_complex_dtype(dtype)]
-    if complex_:
-        raise TypeError(f"{name} has complex columns {complex_}: {_COMPLEX_ADVICE}")
-    text = [c for c, dtype in dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
-            or pd.api.types.is_bool_dtype(dtype)]
-    if text:
-        raise TypeError(f"{name} has non-numeric columns {text}: encode them as numbers or "
-                        f"drop them")
+    if data.to_numpy().dtype != np.float64:  # else every column is a float or an int
+        _check_dtypes(data, name)
     index = data.index
     _check_index(index, name)
     data = data.astype(np.float64)  # a copy: the caller's frame is left as it is
@@ -117,6 +110,19 @@ def check_series(data, name="data", missing="error"):
     return data
 
 
+def _check_dtypes(data, name):
+    """Raise unless every column of ``data`` is numeric, not complex and not bool."""
+    dtypes = data.dtypes
+    complex_ = [c for c, dtype in dtypes.items() if pd.api.types.is_complex_dtype(dtype)]
+    if complex_:
+        raise TypeError(f"{name} has complex columns {complex_}: {_COMPLEX_ADVICE}")
+    text = [c for c, dtype in dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)]
+    if text:
+        raise TypeError(f"{name} has non-numeric columns {text}: encode them as numbers or "
+                        f"drop them")
+
+
 def _check_index(index, name):
     """Raise unless ``index`` has no missing labels, no duplicates and is sorted."""
     if index.hasnans:
@@ -124,6 +130,9 @@ def _check_index(index, name):
         raise ValueError(f"{name} has missing timestamps (NaN or NaT index labels) in "
                          f"{_rows_text(int(index.isna().sum()))}, the first at row {position}; "
                          f"drop those rows, data[data.index.notna()], or fill in their timestamps")
+    if (isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex))
+            and bool((np.diff(index.asi8) > 0).all())):
+        return  # strictly increasing: sorted, without duplicates (the quick test)
     if index.has_duplicates:
         raise ValueError(f"{name} has duplicate timestamps, e.g. "
                          f"{index[index.duplicated()][0]}")
