@@ -362,8 +362,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
-        with kernel_threads():
-            out = self._network.on(get_backend(self.device)).predict(x)
+        # No kernel_threads(): a forward pass makes its products itself, without BLAS.
+        out = self._network.on(get_backend(self.device)).predict(x)
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 
@@ -731,8 +731,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         net = self._network
         net.ar_weight[...] = 0
         net.head_bias[...] = 0
-        with kernel_threads():
-            residual = y.astype(np.float64) - net.predict(x)
+        residual = y.astype(np.float64) - net.predict(x)
         lags = net.ar_inputs(x).transpose(1, 0, 2).reshape(x.shape[1], -1).astype(np.float64)
         ridge = Ridge(alpha=self.ar_alpha).fit(lags, residual)
         coef = ridge.coef_.reshape(y.shape[1], self.ar_window, x.shape[2])
@@ -754,8 +753,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         net = self._network
 
         def held_out_loss():
-            with kernel_threads():
-                return np.mean((net.predict(x_val) - y_val) ** 2, axis=1)
+            return np.mean((net.predict(x_val) - y_val) ** 2, axis=1)
 
         self._solve_autoregressive(x, y)
         with_recurrent, loss_with = net.snapshot(), held_out_loss()

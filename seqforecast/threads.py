@@ -1,9 +1,10 @@
 """The threading policy, in one place.
 
-The CPU kernels are serial Numba code around BLAS matrix products.  Those
-products are small (one ``(batch, H) @ (H, H)`` per gate and time step), so
-the estimators run them with ``KERNEL_BLAS_THREADS`` BLAS threads, 1 by
-default, through :func:`kernel_threads`: a second thread gains at most about
+The CPU kernels are serial Numba code.  The forward pass (``predict``) makes
+its own products; training's weight gradients are BLAS matrix products,
+small ones (``(H, T*batch) @ (T*batch, H)`` per gate), so the estimators
+train with ``KERNEL_BLAS_THREADS`` BLAS threads, 1 by default, through
+:func:`kernel_threads`: a second thread gains at most about
 a third at hidden size 256 on an idle machine, and OpenBLAS's spinning
 threads make the same products up to 50 times slower when another process
 keeps a core busy (measured on the 2-core development VM).  Raise it on a
