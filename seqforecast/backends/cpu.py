@@ -16,7 +16,7 @@ import numpy as np
 from ..config import PREDICT_CHUNK
 from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
-from ..cpu.products import accumulate_products, linear, matmul
+from ..cpu.products import linear, matmul
 from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from ..workspace import Allocator
 
@@ -115,8 +115,12 @@ class CPUBackend:
     @staticmethod
     def outputs(last, x_ar, weight, bias, ar_weight, out):
         linear(last, weight, bias, out)
-        if ar_weight is not None:
-            accumulate_products(x_ar, np.ascontiguousarray(ar_weight.transpose(0, 2, 1)), out)
+        if ar_weight is not None:  # one product over the window's steps and features
+            steps, batch, features = x_ar.shape
+            lags = np.ascontiguousarray(x_ar.transpose(1, 0, 2)).reshape(batch, -1)
+            weights = np.ascontiguousarray(ar_weight.transpose(0, 2, 1)).reshape(
+                steps * features, -1)
+            matmul(lags, weights, out, True)
 
     @staticmethod
     def output_gradients(d_pred, last, x_ar, weight, grad, d_last):

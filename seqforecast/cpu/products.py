@@ -77,20 +77,6 @@ def matmul(a, b, out, accumulate):
 
 
 @njit(**_JIT)
-def accumulate_products(a, b, out):
-    """``out += a[0] @ b[0] + a[1] @ b[1] + ...``: :func:`matmul` step after step.
-
-    Parameters
-    ----------
-    a : ndarray of shape (S, M, K)
-    b : ndarray of shape (S, K, N), C-contiguous
-    out : ndarray of shape (M, N)
-    """
-    for s in range(a.shape[0]):
-        matmul(np.ascontiguousarray(a[s]), b[s], out, True)
-
-
-@njit(**_JIT)
 def linear(x, weight, bias, out):
     """``out = x @ weight.T + bias``, each row independent of the others.
 
