@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import reference as ref  # noqa: E402
 from test_recurrent import _problem  # noqa: E402
 from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor  # noqa: E402
+from seqforecast import config  # noqa: E402
 from seqforecast import recurrent as cpu  # noqa: E402
 from seqforecast.backends.cuda import CUDA  # noqa: E402
 from seqforecast.cuda.elementwise import dropout_mask  # noqa: E402
@@ -227,9 +228,15 @@ def test_training_steps_reuse_their_device_arrays(monkeypatch):
     monkeypatch.setattr(cuda, "device_array", no_allocation)
     trainers[0].step(x, y, seed=4)
     monkeypatch.setattr(cuda, "device_array", allocate)
-    # predict keeps no forward cache once it returns.
+    # predict keeps a small forward cache for its next call, and lets a large one go.
     network = trainers[0].network
-    assert np.isfinite(network.predict(x)).all() and network.workspace.n_arrays == 0
+    assert np.isfinite(network.predict(x)).all() and network.workspace.n_arrays > 0
+    monkeypatch.setattr(cuda, "device_array", no_allocation)
+    network.predict(x)
+    monkeypatch.setattr(cuda, "device_array", allocate)
+    monkeypatch.setattr(config, "PREDICT_KEEP", 0)
+    network.predict(x)
+    assert network.workspace.n_arrays == 0
 
 
 def test_small_grid_warnings_are_ignored_and_others_are_not():
