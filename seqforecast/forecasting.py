@@ -185,7 +185,7 @@ class _Forecaster(BaseEstimator):
                             "the forecaster was fitted on one series: pass new_rows as a "
                             "DataFrame or Series, not a dict")
         frames = self._check_new_data(new_rows, continuing=True)
-        extended = {name: pd.concat([self.history_[name], frame[self.channels_]])
+        extended = {name: pd.concat([self.history_[name], _columns(frame, self.channels_)])
                     for name, frame in frames.items()}
         if refit:
             self._refit({name: (extended[name], len(self.history_[name])) for name in frames})
@@ -221,7 +221,7 @@ class _Forecaster(BaseEstimator):
                                                           else f": {extra} are not among them"))
             if continuing:
                 last = self.history_[name].index[-1]
-                expected = _future_index(last, self.freq_, 1)[0]
+                expected = last + self.freq_
                 if frame.index[0] != expected:
                     raise ValueError(f"{label} must continue the series, whose last row is at "
                                      f"{last}: its first row must be at {expected}, not "
