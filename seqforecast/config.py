@@ -17,7 +17,9 @@ time reaches only the modules imported after it (``import seqforecast``
 imports the CPU kernels; the CUDA ones are imported on first use), so it is
 no way to tune a running process.  The CPU kernels are also cached on disk
 (``cache=True``), and Numba's cache notices changes to a kernel's own file
-only: after changing a CPU flag here, delete ``seqforecast/cpu/__pycache__``.
+only (numba/numba#1833): after changing a CPU flag here, or a function that
+a kernel calls from another file (``cpu/products.py``, the equations in
+``cells/``), delete ``seqforecast/cpu/__pycache__``.
 """
 import os
 
@@ -56,7 +58,8 @@ KERNEL_BLAS_THREADS = 1
 PREDICT_CHUNK = 8 * 2 ** 20
 
 #: Bytes of a ``predict`` call's arrays (its forward pass) that a network keeps for its
-#: next call (:meth:`seqforecast.network.Network.predict`); larger ones are let go, as a
+#: next call (:meth:`seqforecast.network.Network.predict`, which reads this value on
+#: every call); larger ones are let go, as a
 #: forward cache of many windows is large.  Default 1 MiB: a forecast of one window,
 #: asked for again and again (each new reading), then allocates nothing; fresh arrays
 #: cost about 0.1 ms of a 0.6 ms forecast (LSTM of 32 units, 168 steps) here.
