@@ -702,6 +702,32 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")
 
+    def __setstate__(self, state):
+        """Restore a pickled or saved estimator, after checking its arrays against its network.
+
+        The kernels index the optimizer's state and the kept parameter vectors
+        as they index the network's parameters, without bounds checks: a
+        damaged or crafted file must fail here, not write past an array.
+        """
+        super().__setstate__(state)
+        network = self.__dict__.get("_network")
+        if network is None:
+            return
+        params = network.params
+        kept = [getattr(self, name, None) for name in
+                ("_best_params", "_best_start_params", "_start_params")]
+        optimizer = self.__dict__.get("_optimizer")
+        state_arrays = [] if optimizer is None else [a for a in optimizer.state if a.size]
+        for array in kept + state_arrays:
+            if array is not None and (not isinstance(array, np.ndarray)
+                                      or array.shape != params.shape
+                                      or array.dtype != params.dtype):
+                raise ValueError(f"the estimator's saved state does not fit its network of "
+                                 f"{params.size} {params.dtype} parameters")
+        if optimizer is not None and (optimizer._shape != params.shape
+                                      or optimizer._dtype != params.dtype):
+            raise ValueError("the estimator's optimizer does not fit its network")
+
     def _initialize(self, cell, sizes, dtype, n_outputs, y_ndim):
         self._rng = check_random_state(self.random_state)
         self._network = Network(cell, self.n_features_in_ if self._X_ndim == 3 else 1, sizes,

@@ -164,7 +164,8 @@ class _Forecaster(BaseEstimator):
             by (some of) their names.  Checked as :meth:`fit` checks its data.
         refit : bool, default=False
             :class:`SequenceForecaster` only: also train the regressor on the
-            windows whose targets the new rows complete (one per new row):
+            windows whose targets the new rows complete (one per new row, or
+            every ``stride``-th of them counted back from the newest):
             one epoch of its ``partial_fit``, with the fitted scalers and
             transform.  A seqforecast regressor trains it with early
             stopping off, a batch size of at most the number of new windows,
@@ -221,6 +222,13 @@ class _Forecaster(BaseEstimator):
                                                           else f": {extra} are not among them"))
             if continuing:
                 last = self.history_[name].index[-1]
+                zone, new_zone = getattr(last, "tz", None), getattr(frame.index, "tz", None)
+                if str(zone) != str(new_zone):
+                    raise ValueError(f"{label} is in the time zone {new_zone}, the series in "
+                                     f"{zone}: convert it first, e.g. "
+                                     f"new_rows.tz_convert({str(zone)!r})" if zone and new_zone
+                                     else f"{label} and the series must both have a time zone, "
+                                     f"or neither; the series has {zone}, {label} {new_zone}")
                 expected = last + self.freq_
                 if frame.index[0] != expected:
                     raise ValueError(f"{label} must continue the series, whose last row is at "

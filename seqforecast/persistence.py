@@ -12,9 +12,13 @@ A model file is a zip archive (NumPy's ``.npz`` layout) of
   ``history_/0/values``).
 
 Nothing in it is pickled, so loading a file runs no code from it: arrays are
-read with ``allow_pickle=False``, and only the classes of seqforecast and of
-a few scikit-learn modules (:data:`LOADABLE_MODULES`) are rebuilt, from
-their attributes, without calling their constructors.  Any zip tool, JSON
+read without pickle (numeric, string and time dtypes only, their sizes
+checked against the file before any memory is taken), and only classes
+defined in seqforecast and in a few scikit-learn modules
+(:data:`LOADABLE_MODULES`, no module that importing them does not import)
+are rebuilt, from their attributes, without calling their constructors;
+an estimator checks that its arrays fit its network
+(``_RecurrentRegressor.__setstate__``) before its kernels read them.  Any zip tool, JSON
 parser and ``numpy.load`` read the file without seqforecast (the README
 shows an LSTM's forward pass from one).
 
@@ -26,6 +30,7 @@ tags (a tagged value is a one-key object):
 ``__float__``        ``"inf"``, ``"-inf"`` or ``"nan"``
 ``__numpy__``        a NumPy scalar: ``[dtype, value]``
 ``__dtype__``        a NumPy dtype (``"<f4"``)
+``__type__``         a NumPy scalar type (``dtype=np.float32``)
 ``__tuple__``        a list that was a tuple
 ``__dict__``         a dict as ``[[key, value], ...]`` (keys of any type)
 ``__strings__``      an object array of str: ``[shape, [str, ...]]``
@@ -43,7 +48,9 @@ import io
 import json
 import math
 import os
+import re
 import sys
+import tempfile
 import zipfile
 
 import numpy as np
@@ -59,11 +66,18 @@ FORMAT = "seqforecast-model"
 # seqforecast reads every earlier format.
 FORMAT_VERSION = 1
 HEADER = "header.json"
+# The largest header a file may have (a model's attributes and training record, not
+# its arrays: a long fit's is well under a megabyte).
+MAX_HEADER_BYTES = 64 * 2 ** 20
 # The modules whose classes a model file may hold (a class must be defined in one
 # of them, or in a module below one).
 LOADABLE_MODULES = ("seqforecast", "sklearn.linear_model", "sklearn.preprocessing",
                     "sklearn.pipeline", "sklearn.multioutput", "sklearn.compose",
                     "sklearn.dummy")
+
+
+# The dtype kinds of the arrays a model file holds (no objects, no raw bytes).
+_ARRAY_KINDS = "biufcUmM"
 
 
 class ModelFileError(ValueError):
@@ -95,7 +109,9 @@ def save(model, path):
               "versions": _versions(), "class": _class_name(type(model)),
               "state": _encode(model, "", arrays)}
     path = os.fspath(path)
-    partial = f"{path}.partial"
+    folder, name = os.path.split(os.path.abspath(path))
+    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+    os.close(handle)
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(HEADER, json.dumps(header, allow_nan=False, indent=1))
@@ -125,27 +141,35 @@ def load(path):
     ModelFileError
         A ValueError saying what is wrong: not a zip archive (or truncated),
         not a seqforecast model file, written in a newer format, damaged
-        (a checksum, an array or the header does not read), or naming a
-        class that is not loadable.
-    FileNotFoundError
-        If there is no such file.
+        (a checksum, an array, the header or the state does not read, or
+        is nested too deeply or too large), or naming a class that is not
+        loadable.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If the path cannot be opened.
     """
     path = os.fspath(path)
     try:
         with zipfile.ZipFile(path) as archive:
             header = _read_header(archive, path)
-            members = {name[:-len(".npy")] for name in archive.namelist()
-                       if name.endswith(".npy")}
+            members = {info.filename[:-len(".npy")]: info for info in archive.infolist()
+                       if info.filename.endswith(".npy")}
             return _Reader(archive, members, path).decode(header["state"])
     except zipfile.BadZipFile as error:
         raise ModelFileError(f"{path} is not a seqforecast model file, or it is truncated or "
                              f"damaged: {error}") from None
+    except (RecursionError, MemoryError, OverflowError) as error:
+        raise ModelFileError(f"{path} is damaged or was not written by seqforecast: its "
+                             f"contents are nested too deeply or too large to read "
+                             f"({type(error).__name__})") from None
 
 
 def _read_header(archive, path):
     if HEADER not in archive.namelist():
         raise ModelFileError(f"{path} is a zip archive but not a seqforecast model file (it "
                              f"has no {HEADER}; an .npz of arrays is loaded with numpy.load)")
+    if archive.getinfo(HEADER).file_size > MAX_HEADER_BYTES:
+        raise ModelFileError(f"{path}: its {HEADER} is larger than {MAX_HEADER_BYTES} bytes, "
+                             f"which seqforecast never writes")
     try:
         header = json.loads(archive.read(HEADER))
     except (ValueError, UnicodeDecodeError) as error:
@@ -165,6 +189,12 @@ def _read_header(archive, path):
     if "state" not in header:
         raise ModelFileError(f"{path}: its {HEADER} holds no state")
     return header
+
+
+# The time-zone names a file may hold: IANA names ('Europe/Paris'), 'UTC' and fixed
+# offsets ('UTC+01:00'); pandas would read others (dateutil paths) as file names.
+_TIME_ZONE = re.compile(r"(?!dateutil)[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*"
+                        r"|UTC[+-]\d\d:\d\d")
 
 
 def _versions():
@@ -200,6 +230,11 @@ def _encode(value, path, arrays):
         return {"__numpy__": [value.dtype.str, _encode(value.item(), path, arrays)]}
     if isinstance(value, np.dtype):
         return {"__dtype__": value.str}
+    if isinstance(value, type):
+        if issubclass(value, np.generic) and np.dtype(value).kind in "biuf":
+            return {"__type__": np.dtype(value).str}  # e.g. dtype=np.float32
+        raise TypeError(f"a model file cannot hold {path or 'the model'}, the class "
+                        f"{value.__qualname__}")
     if isinstance(value, np.ndarray):
         return _encode_array(value, path, arrays)
     if isinstance(value, list):
@@ -219,6 +254,9 @@ def _encode(value, path, arrays):
     if isinstance(value, pd.Index):
         return {"__index__": _encode_index(value, path, arrays)}
     if isinstance(value, pd.offsets.BaseOffset):
+        if pd.tseries.frequencies.to_offset(value.freqstr) != value:
+            raise TypeError(f"a model file cannot hold {path}, the frequency {value!r}: its "
+                            f"name {value.freqstr!r} leaves out some of its settings")
         return {"__offset__": value.freqstr}
     if isinstance(value, np.random.RandomState):
         return {"__random_state__": _encode(value.get_state(legacy=True), path, arrays)}
@@ -258,13 +296,26 @@ def _encode_array(array, path, arrays):
 def _encode_index(index, path, arrays):
     if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
         kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
-        tz = getattr(index, "tz", None)
-        return {"kind": kind, "unit": index.unit, "tz": None if tz is None else str(tz),
+        return {"kind": kind, "unit": index.unit, "tz": _time_zone(index, path),
                 "ticks": _encode_array(index.asi8, f"{path}/ticks", arrays),
                 "freq": None if index.freq is None else index.freq.freqstr,
                 "name": _encode(index.name, path, arrays)}
     return {"kind": "plain", "values": _encode_array(index.to_numpy(), f"{path}/values", arrays),
             "name": _encode(index.name, path, arrays)}
+
+
+def _time_zone(index, path):
+    """The name of ``index``'s time zone (None if naive), one :data:`_TIME_ZONE` allows."""
+    tz = getattr(index, "tz", None)
+    if tz is None:
+        return None
+    name = getattr(tz, "key", None) or getattr(tz, "zone", None) or str(tz)
+    if not _TIME_ZONE.fullmatch(name):
+        raise TypeError(f"a model file cannot hold {path}, indexed in the time zone {tz!r}, "
+                        f"which has no name it can hold (an IANA name such as 'Europe/Paris', "
+                        f"'UTC' or a fixed offset): convert the index with "
+                        f"tz_convert('Europe/Paris') or the like")
+    return name
 
 
 def _encode_network(network, path, arrays):
@@ -312,13 +363,33 @@ class _Reader:
             raise self.damaged(f"its {tag} {_short(content)} does not read ({error})") from None
 
     def _array(self, member):
-        if member not in self.members:
+        info = self.members.get(member)
+        if info is None:
             raise self.damaged(f"the array {member!r} is missing")
-        data = self.archive.read(member + ".npy")  # checks the member's CRC
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise self.damaged(f"the array {member!r} is compressed, which seqforecast never "
+                               f"writes")
+        readers = {(1, 0): np.lib.format.read_array_header_1_0,
+                   (2, 0): np.lib.format.read_array_header_2_0}
         try:
-            return np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as error:
+            with self.archive.open(info) as stream:
+                version = np.lib.format.read_magic(stream)
+                if version not in readers:
+                    raise ValueError(f".npy format {version}, which seqforecast never writes")
+                shape, fortran_order, dtype = readers[version](stream)
+                if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
+                    raise ValueError(f"arrays of dtype {dtype} are not part of a model file")
+                size, left = math.prod(shape) * dtype.itemsize, info.file_size - stream.tell()
+                if size != left:  # before allocating: the header is not to be trusted
+                    raise ValueError(f"its header says {shape} {dtype} ({size} bytes), the "
+                                     f"file holds {left}")
+                array = np.empty(shape[::-1] if fortran_order else shape, dtype)
+                if size and stream.readinto(array.reshape(-1).view(np.uint8)) != size:
+                    raise ValueError("it ends early")
+                stream.read()  # to its end: the member's CRC is checked
+        except (ValueError, OSError, EOFError, TypeError) as error:
             raise self.damaged(f"the array {member!r} does not read ({error})") from None
+        return array.T if fortran_order else array
 
     def _float(self, text):
         if text not in ("inf", "-inf", "nan"):
@@ -327,10 +398,22 @@ class _Reader:
 
     def _numpy(self, content):
         dtype, item = content
-        return np.dtype(dtype).type(self.decode(item))
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "biuf":
+            raise ValueError(f"a NumPy scalar of dtype {dtype} is not part of a model file")
+        return dtype.type(self.decode(item))
 
     def _dtype(self, text):
-        return np.dtype(text)
+        dtype = np.dtype(text)
+        if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
+            raise ValueError(f"the dtype {dtype} is not part of a model file")
+        return dtype
+
+    def _type(self, text):
+        dtype = np.dtype(text)
+        if dtype.kind not in "biuf":
+            raise ValueError(f"the NumPy type {dtype} is not part of a model file")
+        return dtype.type
 
     def _tuple(self, items):
         return tuple(self.decode(item) for item in items)
@@ -340,6 +423,8 @@ class _Reader:
 
     def _strings(self, content):
         shape, items = content
+        if not all(isinstance(item, str) for item in items) or math.prod(shape) != len(items):
+            raise ValueError("not a list of strings of the given shape")
         out = np.empty(len(items), dtype=object)
         out[:] = items
         return out.reshape(shape)
@@ -355,6 +440,8 @@ class _Reader:
             return pd.TimedeltaIndex(stamps, freq=content["freq"], name=name)
         index = pd.DatetimeIndex(stamps, name=name)
         if content["tz"] is not None:
+            if not _TIME_ZONE.fullmatch(content["tz"]):
+                raise ValueError(f"{content['tz']!r} is not the name of a time zone")
             index = index.tz_localize("UTC").tz_convert(content["tz"])
         return pd.DatetimeIndex(index, freq=content["freq"], name=name)
 
@@ -372,6 +459,10 @@ class _Reader:
 
     def _network(self, content):
         network = object.__new__(Network)
+        sizes = [content["input_size"], content["n_outputs"], content["ar_window"],
+                 *content["hidden_sizes"]]
+        if not all(type(size) is int and size >= 0 for size in sizes):
+            raise ValueError(f"the network's sizes {sizes} are not all ints")
         structure = {"cell": self.decode(content["cell"]), "input_size": content["input_size"],
                      "hidden_sizes": tuple(content["hidden_sizes"]),
                      "n_outputs": content["n_outputs"], "ar_window": content["ar_window"]}
@@ -395,18 +486,7 @@ class _Reader:
 
     def _object(self, content):
         name, state = content
-        module, _, qualname = name.rpartition(".")
-        if not _loadable(module):
-            raise ModelFileError(f"{self.path} names the class {name}, which seqforecast does "
-                                 f"not load (only classes of {', '.join(LOADABLE_MODULES)})")
-        try:
-            cls = getattr(importlib.import_module(module), qualname)
-        except (ImportError, AttributeError):
-            raise ModelFileError(f"{self.path} holds a {name}, which this installation lacks "
-                                 f"(written with {module.split('.')[0]} of another "
-                                 f"version?)") from None
-        if not isinstance(cls, type):
-            raise self.damaged(f"{name} is not a class")
+        cls = self._loadable_class(name)
         obj = cls.__new__(cls)
         state = {key: self.decode(item) for key, item in state.items()}
         if hasattr(obj, "__setstate__"):
@@ -414,6 +494,29 @@ class _Reader:
         else:
             obj.__dict__.update(state)
         return obj
+
+    def _loadable_class(self, name):
+        """The class a file names, if it is defined in a loadable module (see :func:`_loadable`).
+
+        The module must be one that importing its loadable package imports (so no
+        test module, nor any other, is imported because a file names it), and the
+        class must be defined there under that name (not merely imported into it).
+        A network has its own tag.
+        """
+        module, _, qualname = name.rpartition(".")
+        root = next((root for root in LOADABLE_MODULES
+                     if module == root or module.startswith(root + ".")), None)
+        if root is None:
+            raise ModelFileError(f"{self.path} names the class {name}, which seqforecast does "
+                                 f"not load (only classes of {', '.join(LOADABLE_MODULES)})")
+        importlib.import_module(root)
+        cls = getattr(sys.modules.get(module), qualname, None) if "." not in qualname else None
+        if not (isinstance(cls, type) and cls.__module__ == module
+                and cls.__qualname__ == qualname) or cls is Network:
+            raise ModelFileError(f"{self.path} names the class {name}, which this installation "
+                                 f"does not define as a loadable class (written with "
+                                 f"{module.split('.')[0]} of another version?)")
+        return cls
 
 
 def _short(value):

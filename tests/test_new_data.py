@@ -89,6 +89,11 @@ def test_updates_are_checked_against_the_stored_history():
         forecaster.update(data.iloc[200:205], refit=True)
     with pytest.raises(TypeError, match="NaiveForecaster has nothing to refit"):
         NaiveForecaster().fit(data.iloc[:200]).update(data.iloc[200:205], refit=True)
+    paris = NaiveForecaster().fit(data.iloc[:200].tz_localize("Europe/Paris"))
+    with pytest.raises(ValueError, match=r"new_rows is in the time zone UTC, the series in "
+                                         r"Europe/Paris: convert it first, e.g. "
+                                         r"new_rows.tz_convert\('Europe/Paris'\)"):
+        paris.update(data.iloc[200:205].tz_localize("Europe/Paris").tz_convert("UTC"))
     assert forecaster.history_[None].index[-1] == data.index[199]  # nothing was appended
 
 

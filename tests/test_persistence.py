@@ -1,4 +1,5 @@
 """Model files: save and load round trips, and clear errors for files that are not right."""
+import io
 import json
 import subprocess
 import sys
@@ -217,11 +218,57 @@ def test_truncated_damaged_and_foreign_files_are_named(tmp_path):
      r"layer0.weight_ih is float32 \(12, 2\), the layout needs float32 \(15, 2\)"),
     (lambda h: h["state"]["__object__"][1]["_optimizer"]["__object__"][1].update(
         m={"__array__": "nowhere"}), "the array 'nowhere' is missing"),
+    (lambda h: h["state"]["__object__"][1]["_optimizer"]["__object__"][1].update(
+        m={"__array__": "_network/head.bias"}),
+     "the estimator's saved state does not fit its network of 106 float32 parameters"),
+    (lambda h: h["state"]["__object__"].__setitem__(0, "seqforecast.datasets.Path"),
+     "names the class seqforecast.datasets.Path, which this installation does not define"),
+    (lambda h: h["state"]["__object__"].__setitem__(0, "sklearn.linear_model.tests.test_sgd.X"),
+     "does not define as a loadable class"),
+    (lambda h: h["state"]["__object__"][1].__setitem__("loss", {"__numpy__": ["O", 1]}),
+     "a NumPy scalar of dtype object is not part of a model file"),
+    (lambda h: h["state"]["__object__"][1].__setitem__("loss", {"__index__": {
+        "kind": "datetime", "unit": "ns", "tz": "dateutil//etc/passwd", "freq": None,
+        "name": None, "ticks": {"__array__": "_network/head.bias"}}}),
+     "'dateutil//etc/passwd' is not the name of a time zone"),
 ])
 def test_headers_that_are_not_right_are_named(change, message, tmp_path):
     path = _saved(tmp_path)
     _rewrite(path, change)
     with pytest.raises(ModelFileError, match=message):
+        load(path)
+
+
+def test_a_header_nested_too_deeply_is_named(tmp_path):
+    path = _saved(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    text = members["header.json"].decode()
+    members["header.json"] = text.replace('"squared_error"', "[" * 5000 + "]" * 5000).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match="nested too deeply or too large to read"):
+        load(path)
+
+
+def test_arrays_are_checked_before_memory_is_taken(tmp_path):
+    path = _saved(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    huge = io.BytesIO()
+    np.lib.format.write_array_header_1_0(huge, {"descr": "<f8", "fortran_order": False,
+                                                "shape": (2 ** 40,)})
+    members["_network/head.bias.npy"] = huge.getvalue()  # says 8 TiB, holds nothing
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"its header says \(1099511627776,\) float64"):
+        load(path)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:  # a zip bomb's way
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelFileError, match="is compressed, which seqforecast never writes"):
         load(path)
 
 
@@ -239,6 +286,20 @@ def test_objects_a_file_cannot_hold_are_refused_when_saving(tmp_path):
     estimator.set_params(random_state=lambda: 0)
     with pytest.raises(TypeError, match="cannot hold random_state, a function"):
         estimator.save(tmp_path / "m.npz")
+    estimator.set_params(random_state=0, dtype=np.float64)  # a NumPy type is data
+    estimator.save(tmp_path / "m.npz")
+    assert load(tmp_path / "m.npz").dtype is np.float64
+    estimator.set_params(dtype=np.ndarray)
+    with pytest.raises(TypeError, match="cannot hold dtype, the class ndarray"):
+        estimator.save(tmp_path / "m.npz")
+    days = _frame(40).set_axis(pd.date_range("2024-01-01", periods=40, name="time",
+                                             freq=pd.offsets.CustomBusinessDay(
+                                                 holidays=["2024-01-15"])))
+    forecaster = NaiveForecaster().fit(days["load"])
+    with pytest.raises(TypeError, match="the frequency <CustomBusinessDay>: its name 'C' "
+                                        "leaves out some of its settings"):
+        forecaster.save(tmp_path / "m.npz")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.npz"]  # no partial files
 
 
 def test_a_loaded_forecaster_continues_partial_fit(tmp_path):
