@@ -74,7 +74,8 @@ def ours(calls):
         warnings.simplefilter("ignore", ConvergenceWarning)
         forecaster = SequenceForecaster(
             LSTMRegressor(HIDDEN, ar_window=WINDOW, max_iter=1, random_state=0),
-            window=WINDOW, horizon=HORIZON, target_transform=None).fit(data.iloc[fit_rows - 2000:fit_rows])
+            window=WINDOW, horizon=HORIZON, target_transform=None)
+        forecaster.fit(data.iloc[fit_rows - 2000:fit_rows])
     frame = data.iloc[fit_rows - WINDOW:fit_rows]
     values = forecaster._extend(frame, HORIZON, None)[1]
     windows = forecaster.windower_.windows(values, np.array([WINDOW - 1]))

@@ -1,5 +1,5 @@
 """seqforecast: recurrent neural networks for time-series forecasting, written with Numba."""
-from ._version import __version__
+from ._version import __version__  # noqa: F401 (the public version attribute)
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
 from .evaluation import backtest, compare
 from .forecasting import NaiveForecaster, SequenceForecaster, default_regressor

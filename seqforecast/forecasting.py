@@ -81,7 +81,7 @@ class _Forecaster(BaseEstimator):
         self._check_steps(self.horizon)
 
     def _remember(self, frames):
-        """Keep the last rows of each series that the next forecast (and an update's refit) reads."""
+        """Keep the last rows of each series that the next forecast (and a refit) reads."""
         self.history_ = {name: frame[self.channels_].iloc[-self._kept_rows():]
                          for name, frame in frames.items()}
 

@@ -44,7 +44,6 @@ tags (a tagged value is a one-key object):
 ===================  ====================================================
 """
 import importlib
-import io
 import json
 import math
 import os
@@ -272,7 +271,7 @@ def _encode(value, path, arrays):
 
 
 def _member_part(key, position):
-    """A readable member-name part for a dict key: the key if it is a plain str, else its position."""
+    """A member-name part for a dict key: the key if it is a plain str, else its position."""
     if isinstance(key, str) and key and all(c.isalnum() or c in "_-." for c in key):
         return key
     return str(position)

@@ -137,9 +137,9 @@ def test_a_file_loads_in_a_fresh_process(tmp_path):
     estimator = LSTMRegressor(4, max_iter=2, random_state=0, ar_window=2).fit(X, y)
     estimator.save(tmp_path / "model.npz")
     np.save(tmp_path / "X.npy", X)
-    script = ("import numpy as np, seqforecast; "
-              f"m = seqforecast.load({str(tmp_path / 'model.npz')!r}); "
-              f"np.save({str(tmp_path / 'out.npy')!r}, m.predict(np.load({str(tmp_path / 'X.npy')!r})))")
+    model, data, out = (str(tmp_path / name) for name in ("model.npz", "X.npy", "out.npy"))
+    script = (f"import numpy as np, seqforecast; m = seqforecast.load({model!r}); "
+              f"np.save({out!r}, m.predict(np.load({data!r})))")
     subprocess.run([sys.executable, "-c", script], check=True)
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), estimator.predict(X))
 
