@@ -1,11 +1,13 @@
 """seqforecast: recurrent neural networks for time-series forecasting, written with Numba."""
-from ._version import __version__  # noqa: F401 (the public version attribute)
+from . import _version
 from .estimators import GRURegressor, LSTMRegressor, RNNRegressor
 from .evaluation import backtest, compare
 from .forecasting import NaiveForecaster, SequenceForecaster, default_regressor
 from .persistence import ModelFileError, load, save
 from .recurrent import Cell
 from .windowing import SlidingWindowTransformer
+
+__version__ = _version.__version__
 
 __all__ = ["Cell", "GRURegressor", "LSTMRegressor", "NaiveForecaster", "RNNRegressor",
            "ModelFileError", "SequenceForecaster", "SlidingWindowTransformer", "backtest",
