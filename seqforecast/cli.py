@@ -305,6 +305,9 @@ def run_forecast(args):
     for option, path in (("--out", args.out), ("--save", args.save)):
         if path:
             _check_out(path, option)
+    if args.out and args.save and os.path.abspath(args.out) == os.path.abspath(args.save):
+        raise CommandError(f"--out and --save both name {args.out}: the model would overwrite "
+                           f"the forecast; give them different files")
     data, freq = _read_series(args)
     # From here on the series is regular at ``freq`` and has no missing values.
     args = argparse.Namespace(**{**vars(args), "freq": freq.freqstr, "missing": "error"})

@@ -443,6 +443,9 @@ def test_a_bad_out_or_save_path_fails_before_training(tmp_path, capsys, option, 
         assert captured.out == "" and message in captured.err
         assert len(captured.err.splitlines()) == 1  # no backtest table, no training line
         _assert_cli_error(captured.err, option)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--out",
+                 str(tmp_path / "same.csv"), "--save", str(tmp_path / "same.csv")]) == 2
+    assert "--out and --save both name" in capsys.readouterr().err
     # The demo's --out-dir too: a folder inside a file cannot be made.
     assert main(["demo", "--out-dir", str(path / "demo")]) == 2
     err = capsys.readouterr().err
