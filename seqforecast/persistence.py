@@ -283,7 +283,7 @@ def _encode_array(array, path, arrays):
             raise TypeError(f"a model file cannot hold {path}, an object array that is not "
                             f"all str")
         return {"__strings__": [list(array.shape), list(array.flat)]}
-    if array.dtype.kind not in "biufcUmM":
+    if array.dtype.kind not in _ARRAY_KINDS:
         raise TypeError(f"a model file cannot hold {path}, an array of dtype {array.dtype}")
     member = path.lstrip("/") or "array"
     while member in arrays:
