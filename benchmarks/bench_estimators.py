@@ -17,15 +17,13 @@ table shows the medians and the ratios PyTorch time / seqforecast time
     python benchmarks/bench_estimators.py [--quick] [--rounds 1] [--epochs 2]
 """
 import argparse
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
+from alternating import child, medians
 
 N_WINDOWS, STEPS, BATCH = 4096, 48, 64
 
@@ -103,26 +101,16 @@ def theirs(kind, hidden, epochs):
             "all": _median_time(lambda: predict(X), 5)}
 
 
-def _in_fresh_process(side, kind, hidden, epochs):
-    out = subprocess.run([sys.executable, __file__, "--child", side, kind, str(hidden),
-                          str(epochs)], check=True, capture_output=True, text=True).stdout
-    return json.loads(out.splitlines()[-1])
-
-
 def main():
+    if child(ours, theirs):
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="hidden 32 and 128 only")
     parser.add_argument("--cells", nargs="+", default=["lstm", "gru", "rnn"])
     parser.add_argument("--rounds", type=int, default=1,
                         help="A B B A rounds per case (each a fresh process per side)")
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per fit")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        side, kind, hidden, epochs = args.child
-        run = ours if side == "ours" else theirs
-        print(json.dumps(run(kind, int(hidden), int(epochs))))
-        return
 
     import numba
     import torch
@@ -141,13 +129,7 @@ def main():
     print("-" * len(header))
     for kind in args.cells:
         for hidden in hiddens:
-            runs = {"ours": [], "theirs": []}
-            for _ in range(args.rounds):
-                for side in ("ours", "theirs", "theirs", "ours"):
-                    runs[side].append(_in_fresh_process(side, kind, hidden, args.epochs))
-            med = {side: {key: float(np.median([r[key] for r in results]))
-                          for key in ("epoch", "one", "all")}
-                   for side, results in runs.items()}
+            med = medians(__file__, args.rounds, kind, hidden, args.epochs)
             a, b = med["ours"], med["theirs"]
             print(f"{kind:5} {hidden:6d} | {a['epoch']:11.3f} {b['epoch']:7.3f} "
                   f"{b['epoch'] / a['epoch']:5.2f}x | {1e3 * a['one']:12.3f} "

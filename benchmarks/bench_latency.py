@@ -28,15 +28,13 @@ those.  PyTorch is a benchmark dependency only::
     python benchmarks/bench_latency.py [--rounds 1] [--calls 2000]
 """
 import argparse
-import json
 import os
 import platform
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
+from alternating import child, medians
 
 WINDOW, HORIZON, HIDDEN = 168, 24, 32
 
@@ -133,34 +131,20 @@ def theirs(calls):
     return {"end to end": _median_ms(lambda: forecast(frame), calls)}
 
 
-def _in_fresh_process(side, calls):
-    out = subprocess.run([sys.executable, __file__, "--child", side, str(calls)], check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.splitlines()[-1])
-
-
 def main():
+    if child(ours, theirs):
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=1,
                         help="A B B A rounds (each a fresh process per side)")
     parser.add_argument("--calls", type=int, default=2000, help="timed calls per measurement")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        side, calls = args.child
-        print(json.dumps((ours if side == "ours" else theirs)(int(calls))))
-        return
 
     import numba
     import torch
 
     import seqforecast
-    runs = {"ours": [], "theirs": []}
-    for _ in range(args.rounds):
-        for side in ("ours", "theirs", "theirs", "ours"):
-            runs[side].append(_in_fresh_process(side, args.calls))
-    med = {side: {key: float(np.median([r[key] for r in results])) for key in results[0]}
-           for side, results in runs.items()}
+    med = medians(__file__, args.rounds, args.calls)
     a, b = med["ours"], med["theirs"]
     print(f"LSTM({HIDDEN}) + linear path, window {WINDOW}, horizon {HORIZON}, one window from a "
           f"pandas frame; seqforecast {seqforecast.__version__} (numba {numba.__version__}), "

@@ -224,11 +224,10 @@ class _Forecaster(BaseEstimator):
                 last = self.history_[name].index[-1]
                 zone, new_zone = getattr(last, "tz", None), getattr(frame.index, "tz", None)
                 if str(zone) != str(new_zone):
+                    advice = (f"convert it first, e.g. new_rows.tz_convert({str(zone)!r})"
+                              if zone and new_zone else "both need a time zone, or neither")
                     raise ValueError(f"{label} is in the time zone {new_zone}, the series in "
-                                     f"{zone}: convert it first, e.g. "
-                                     f"new_rows.tz_convert({str(zone)!r})" if zone and new_zone
-                                     else f"{label} and the series must both have a time zone, "
-                                     f"or neither; the series has {zone}, {label} {new_zone}")
+                                     f"{zone}: {advice}")
                 expected = last + self.freq_
                 if frame.index[0] != expected:
                     raise ValueError(f"{label} must continue the series, whose last row is at "
@@ -749,24 +748,23 @@ class SequenceForecaster(_Forecaster):
         return best, season if best == "seasonal_diff" else None
 
     def _training_windows(self, frames):
-        windows = [self._windows_with_targets(frame[self.channels_].to_numpy())
-                   for frame in frames.values()]  # frames already checked by _check_data
-        return self._normalised_windows(np.concatenate([X for X, _ in windows]),
-                                        np.concatenate([Y for _, Y in windows]))
+        # frames already checked by _check_data
+        return self._windows_of((frame[self.channels_].to_numpy(), 0) for frame in frames.values())
 
-    def _windows_with_targets(self, values, first_new=0):
-        """Training windows and targets of a value array (channels in order).
+    def _windows_of(self, series):
+        """Training windows and targets of value arrays, stacked, with ``window_norm`` applied.
 
-        Only the windows with a target at row ``first_new`` or later.
+        ``series`` yields ``(values, first_new)``: the channels in order, and
+        the first row a window's targets must reach (0: every window).
         """
-        windower = self.windower_
-        windower.check_values(values)
-        origins = windower.training_origins(len(values))
-        origins = origins[origins + windower.lead_ >= first_new]
-        return windower.windows(values, origins), windower.window_targets(values, origins)
-
-    def _normalised_windows(self, X, Y):
-        """``window_norm`` applied to training windows and their targets."""
+        windower, X, Y = self.windower_, [], []
+        for values, first_new in series:
+            windower.check_values(values)
+            origins = windower.training_origins(len(values))
+            origins = origins[origins + windower.lead_ >= first_new]
+            X.append(windower.windows(values, origins))
+            Y.append(windower.window_targets(values, origins))
+        X, Y = np.concatenate(X), np.concatenate(Y)
         if self.window_norm is None:
             return X, Y
         shift, spread = self._window_stats(X)
@@ -784,10 +782,7 @@ class SequenceForecaster(_Forecaster):
         if not hasattr(self.regressor_, "partial_fit"):
             raise TypeError(f"update(refit=True) trains the regressor with partial_fit, which "
                             f"{type(self.regressor_).__name__} lacks")
-        windows = [self._windows_with_targets(frame.to_numpy(), n_stored)
-                   for frame, n_stored in series.values()]
-        X, Y = self._normalised_windows(np.concatenate([X for X, _ in windows]),
-                                        np.concatenate([Y for _, Y in windows]))
+        X, Y = self._windows_of((frame.to_numpy(), n_stored) for frame, n_stored in series.values())
         if not len(X):
             return
         params = self.regressor_.get_params()

@@ -205,16 +205,40 @@ def _versions():
 # -- writing ----------------------------------------------------------------------------
 
 def _class_name(cls):
+    """The name a file holds ``cls`` by; a TypeError unless :func:`_loadable_class` finds it."""
     name = f"{cls.__module__}.{cls.__qualname__}"
-    if not _loadable(cls.__module__) or "<" in cls.__qualname__:
+    if _loadable_class(name) is not cls:
         raise TypeError(f"a model file cannot hold a {name}: only classes of "
-                        f"{', '.join(LOADABLE_MODULES)} are saved (their files load without "
-                        f"running code); use one of them, or pickle at your own risk")
+                        f"{', '.join(LOADABLE_MODULES)} (defined there) are saved (their files "
+                        f"load without running code); use one of them, or pickle at your own "
+                        f"risk")
     return name
 
 
-def _loadable(module):
-    return any(module == root or module.startswith(root + ".") for root in LOADABLE_MODULES)
+def _root(module):
+    """The entry of :data:`LOADABLE_MODULES` that ``module`` is or lies below, or None."""
+    return next((root for root in LOADABLE_MODULES
+                 if module == root or module.startswith(root + ".")), None)
+
+
+def _loadable_class(name):
+    """The class a file may name ``name``, or None.
+
+    It must be defined (not merely imported) under that name in a module of
+    :data:`LOADABLE_MODULES` that importing its package imports (so no test
+    module, nor any other, is imported because a file names it).  A network
+    has its own tag.
+    """
+    module, _, qualname = name.rpartition(".")
+    root = _root(module)
+    if root is None or "." in qualname:
+        return None
+    importlib.import_module(root)
+    cls = getattr(sys.modules.get(module), qualname, None)
+    if (isinstance(cls, type) and cls.__module__ == module and cls.__qualname__ == qualname
+            and cls is not Network):
+        return cls
+    return None
 
 
 def _encode(value, path, arrays):
@@ -485,7 +509,14 @@ class _Reader:
 
     def _object(self, content):
         name, state = content
-        cls = self._loadable_class(name)
+        cls = _loadable_class(name)
+        if cls is None and _root(name.rpartition(".")[0]) is None:
+            raise ModelFileError(f"{self.path} names the class {name}, which seqforecast does "
+                                 f"not load (only classes of {', '.join(LOADABLE_MODULES)})")
+        if cls is None:
+            raise ModelFileError(f"{self.path} names the class {name}, which this installation "
+                                 f"does not define as a loadable class (written with "
+                                 f"{name.split('.')[0]} of another version?)")
         obj = cls.__new__(cls)
         state = {key: self.decode(item) for key, item in state.items()}
         if hasattr(obj, "__setstate__"):
@@ -493,29 +524,6 @@ class _Reader:
         else:
             obj.__dict__.update(state)
         return obj
-
-    def _loadable_class(self, name):
-        """The class a file names, if it is defined in a loadable module (see :func:`_loadable`).
-
-        The module must be one that importing its loadable package imports (so no
-        test module, nor any other, is imported because a file names it), and the
-        class must be defined there under that name (not merely imported into it).
-        A network has its own tag.
-        """
-        module, _, qualname = name.rpartition(".")
-        root = next((root for root in LOADABLE_MODULES
-                     if module == root or module.startswith(root + ".")), None)
-        if root is None:
-            raise ModelFileError(f"{self.path} names the class {name}, which seqforecast does "
-                                 f"not load (only classes of {', '.join(LOADABLE_MODULES)})")
-        importlib.import_module(root)
-        cls = getattr(sys.modules.get(module), qualname, None) if "." not in qualname else None
-        if not (isinstance(cls, type) and cls.__module__ == module
-                and cls.__qualname__ == qualname) or cls is Network:
-            raise ModelFileError(f"{self.path} names the class {name}, which this installation "
-                                 f"does not define as a loadable class (written with "
-                                 f"{module.split('.')[0]} of another version?)")
-        return cls
 
 
 def _short(value):
