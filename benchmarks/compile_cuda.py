@@ -93,7 +93,7 @@ from seqforecast.backends.cuda import CUDA  # noqa: E402
 from seqforecast.cuda import (elementwise, launch, layer, products, reductions,  # noqa: E402
                               rules, step)
 from seqforecast.network import Network  # noqa: E402
-from seqforecast.recurrent import Cell, backward_layers, forward_layers  # noqa: E402
+from seqforecast.recurrent import backward_layers, cell_variants, forward_layers  # noqa: E402
 from seqforecast.training.trainer import Trainer  # noqa: E402
 from seqforecast.training.losses import make_loss  # noqa: E402
 from seqforecast.training.optimizers import SGD, Adam, RMSprop  # noqa: E402
@@ -101,8 +101,7 @@ from seqforecast.training.optimizers import SGD, Adam, RMSprop  # noqa: E402
 for module in (launch, products, reductions, layer):  # an H100's, for the split sizes
     module.multiprocessors = lambda: 132
 
-CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
-         Cell("lstm", coupled_gates=True), Cell("gru")]
+CELLS = cell_variants()
 # (hidden size, kernel options): persistent with shared weights, with global weights (too
 # large for shared memory, and forced), at the edge of the shared-memory budget, step-wise.
 STRATEGIES = [(8, {}), (64, {}), (16, {"shared_weights": False}), (52, {}),

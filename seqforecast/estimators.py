@@ -5,6 +5,7 @@ the learning-rate schedule and the fitted attributes.  The mathematics lives
 in :mod:`seqforecast.network` (the model) and :mod:`seqforecast.training`
 (losses, optimizers, clipping, one training step).
 """
+import functools
 import math
 import numbers
 import time
@@ -24,6 +25,7 @@ from .backends import DEVICES, get_backend
 from .config import PREDICT_CHUNK
 from .network import Network, count_parameters, forward_bytes
 from .persistence import save
+from .cells.spec import SPECS
 from .recurrent import Cell
 from .threads import kernel_threads
 from .training.losses import LOSSES, make_loss
@@ -1047,5 +1049,38 @@ class GRURegressor(_RecurrentRegressor):
         return Cell("gru")
 
 
-# Each regressor by the name of its cell (the names of seqforecast.cells.spec.SPECS).
+class RecurrentRegressor(_RecurrentRegressor):
+    __doc__ = _class_doc("Recurrent network regressor with the cell as a parameter.", """
+    cell : str, default='lstm'
+        The recurrent cell, by its name in :data:`seqforecast.cells.spec.SPECS`
+        ('rnn', 'lstm', 'gru'); a grid search can choose it.  ``RNNRegressor``,
+        ``LSTMRegressor`` and ``GRURegressor`` are this model with the cell
+        fixed.
+    activation : {'tanh', 'relu'}, default='tanh'
+    peephole : bool, default=False
+    coupled_gates : bool, default=False
+        The cells' options (see :class:`~seqforecast.recurrent.Cell`); those
+        the chosen cell lacks must keep their defaults.""")
+
+    def __init__(self, hidden_sizes=32, *, cell="lstm", activation="tanh", peephole=False,
+                 coupled_gates=False, dropout=0.0, ar_window=None, ar_alpha=1.0,
+                 loss="squared_error", huber_delta=1.0, solver="adam", learning_rate_init=1e-3,
+                 learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
+                 nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
+                 clip_value=None, clip_norm=None, clip_global_norm=None,
+                 clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
+                 dtype="float32", device="cpu"):
+        _store_parameters(self, locals())
+
+    def _cell(self):
+        return Cell(self.cell, activation=self.activation, peephole=self.peephole,
+                    coupled_gates=self.coupled_gates)
+
+
+#: A regressor for each cell of :data:`seqforecast.cells.spec.SPECS`, by the cell's name:
+#: its named class, or :class:`RecurrentRegressor` with the cell set.
 REGRESSORS = {cls()._cell().kind: cls for cls in (RNNRegressor, LSTMRegressor, GRURegressor)}
+REGRESSORS.update({name: functools.partial(RecurrentRegressor, cell=name)
+                   for name in SPECS if name not in REGRESSORS})

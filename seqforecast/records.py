@@ -15,7 +15,7 @@ class CellArgs(NamedTuple):
     Attributes
     ----------
     kind : int
-        The cell's dispatch code (``CellSpec.code``: RNN, LSTM or GRU).
+        The cell's code (``CellSpec.code``), which selects its kernels.
     coupled_gates : bool
         LSTM with coupled input-forget gate, ``f = 1 - i``.
     relu : bool
@@ -35,10 +35,10 @@ class LayerParams(NamedTuple):
     weight_ih : array of shape (G*H, I)
     weight_hh : array of shape (G*H, H)
     bias_ih, bias_hh : array of shape (G*H,)
-    peephole : array of shape (3, H) or (0, H)
-        LSTM peephole weights (rows i, f, o).  As parameters, zeros for a
-        layer without peepholes; as gradients, (0, H) for such a layer (no
-        gradient is computed).
+    peephole : array of shape (P, H) or (0, H)
+        The diagonal weights, one row per ``CellSpec.peepholes`` (the LSTM's
+        i, f, o).  As parameters, zeros for a layer without peepholes; as
+        gradients, (0, H) for such a layer (no gradient is computed).
     """
 
     weight_ih: object
@@ -56,7 +56,7 @@ class LayerStates(NamedTuple):
     h : array of shape (T+1, B, H)
         ``h[0]`` the initial state, ``h[t]`` the output of step ``t``.
     c : array of shape (T+1, B, H), or (0, 0, 0) without a cell state
-        The LSTM's cell states, laid out like ``h``.
+        The cell states (``CellSpec.cell_state``), laid out like ``h``.
     gates : array of shape (G, T, B, H)
         The activated gates (gate-major: ``gates[k, t]`` is a (B, H) block).
     aux : array of shape (T, B, H), or (0, 0, 0)
@@ -77,9 +77,9 @@ class GateGradients(NamedTuple):
     gates : array of shape (G, T, B, H)
         W.r.t. each gate's pre-activation (its input side).
     aux : array of shape (T, B, H), or (0, 0, 0)
-        The GRU's: w.r.t. the hidden side of the candidate, ``W_hn h_{t-1} +
-        b_hn``, the only hidden-side pre-activation whose gradient differs
-        from the input side's.
+        W.r.t. a gated hidden side (``CellSpec.gated_hidden_bias``: the
+        GRU's ``W_hn h_{t-1} + b_hn``), the only hidden-side pre-activation
+        whose gradient differs from the input side's.
     """
 
     gates: object

@@ -15,6 +15,7 @@ Conventions
   weights copy one-to-one from ``torch.nn.RNN/LSTM/GRU``.
 * float32 and float64 are supported; all arrays of one call share a dtype.
 """
+import itertools
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
 
@@ -25,6 +26,10 @@ from .cells.spec import SPECS
 from .records import CellArgs, GateGradients, LayerParams, LayerStates
 
 _FLOATS = (np.float32, np.float64)
+
+#: The values each option of :class:`Cell` takes; ``CellSpec.options`` says which a kind has.
+CELL_OPTIONS = {"activation": ("tanh", "relu"), "peephole": (False, True),
+                "coupled_gates": (False, True)}
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Cell:
     def __post_init__(self):
         if self.kind not in SPECS:
             raise ValueError(f"cell kind must be one of {sorted(SPECS)}, got {self.kind!r}")
-        if self.activation not in ("tanh", "relu"):
+        if self.activation not in CELL_OPTIONS["activation"]:
             raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
         if self.activation == "relu" and "activation" not in self.spec.options:
             raise ValueError("activation='relu' is only available for kind='rnn'")
@@ -74,6 +79,18 @@ class Cell:
         return self.spec.cell_state
 
 
+def cell_variants():
+    """Every cell: each kind of the specification with each combination of its options.
+
+    Returns
+    -------
+    list of Cell
+    """
+    return [Cell(name, **dict(zip(spec.options, values)))
+            for name, spec in SPECS.items()
+            for values in itertools.product(*(CELL_OPTIONS[option] for option in spec.options))]
+
+
 def parameter_shapes(cell, input_size, hidden_sizes):
     """Names and shapes of every layer's parameters.
 
@@ -89,7 +106,7 @@ def parameter_shapes(cell, input_size, hidden_sizes):
         layer = {"weight_ih": (gh, in_size), "weight_hh": (gh, size),
                  "bias_ih": (gh,), "bias_hh": (gh,)}
         if cell.peephole:
-            layer["peephole"] = (3, size)
+            layer["peephole"] = (len(cell.spec.peepholes), size)
         shapes.append(layer)
         in_size = size
     return shapes
@@ -365,7 +382,8 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
                 backend.initial(c[0], c0, index)
         gates = backend.empty((cell.n_gates, T, B, size), dtype)
         aux = backend.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
-        params, states = _params(backend, layer), LayerStates(h, c, gates, aux)
+        params = _params(backend, layer, len(cell.spec.peepholes))
+        states = LayerStates(h, c, gates, aux)
         backend.layer.project_inputs(args, inp, params, gates)
         backend.layer.forward_steps(args, params, states,
                                     backend.empty((cell.n_gates, B, size), dtype), zero_state,
@@ -421,12 +439,12 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
                                 backend.empty(states.aux.shape, dtype))
         dx = backend.empty(inp.shape if input_grad or index else (0, 0, 0), dtype)
         norms = backend.empty(T, np.float64)
-        params = _params(backend, layer)
+        params = _params(backend, layer, len(cell.spec.peepholes))
         backend.layer.backward_steps(args, params, states, d_h, dh, dc, tbptt_steps,
                                      clip_hidden_norm, d_gates, norms, zero_state,
                                      **cache.options)
         backend.layer.weight_gradients(args, inp, params, states, d_gates, dx,
-                                       _params(backend, grad, (0, size)))
+                                       _params(backend, grad, 0))
         dh0[index], step_norms[index] = dh, norms
         if dc0 is not None:
             dc0[index] = dc
@@ -440,16 +458,17 @@ def _cell_args(cell):
     return CellArgs(cell.spec.code, cell.coupled_gates, cell.activation == "relu")
 
 
-def _params(backend, layer, no_peephole=None):
+def _params(backend, layer, no_peephole_rows):
     """A layer dict (parameters or their gradients) as the kernels' :class:`LayerParams`.
 
-    A layer without peepholes gets zeros of shape ``no_peephole`` (default
-    (3, H): the plain LSTM's peephole weights) from ``backend.shared_zeros``.
+    A layer without peepholes gets zeros of shape (``no_peephole_rows``, H)
+    from ``backend.shared_zeros``: as many rows as the cell has peepholes for
+    parameters (those of the plain LSTM are zeros), none for gradients.
     """
     peephole = layer.get("peephole")
     if peephole is None:
         size = layer["weight_hh"].shape[1]
-        peephole = backend.shared_zeros(no_peephole or (3, size), layer["weight_hh"].dtype)
+        peephole = backend.shared_zeros((no_peephole_rows, size), layer["weight_hh"].dtype)
     return LayerParams(layer["weight_ih"], layer["weight_hh"], layer["bias_ih"],
                        layer["bias_hh"], peephole)
 

@@ -39,6 +39,12 @@ DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 GATES = {name: spec.n_gates for name, spec in SPECS.items()}
 
 
+def cell_ids(cells):
+    """Test ids of :class:`seqforecast.recurrent.Cell` objects: 'lstm-tanh-peep'."""
+    return [f"{c.kind}-{c.activation}{'-peep' if c.peephole else ''}"
+            f"{'-coupled' if c.coupled_gates else ''}" for c in cells]
+
+
 # ---------------------------------------------------------------------------
 # Cell description and small helpers
 # ---------------------------------------------------------------------------

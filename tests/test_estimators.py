@@ -9,15 +9,16 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import r2_score
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor
+from seqforecast import GRURegressor, LSTMRegressor, RecurrentRegressor, RNNRegressor
 from seqforecast.datasets import load_airline_passengers
 
 ESTIMATORS = [RNNRegressor, LSTMRegressor, GRURegressor]
 
 
-@parametrize_with_checks([cls() for cls in ESTIMATORS])
+@parametrize_with_checks([cls() for cls in ESTIMATORS] + [RecurrentRegressor(cell="gru")])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_scikit_learn_conformance(estimator, check):
     check(estimator)
@@ -35,6 +36,39 @@ def _quiet(estimator, X, y, method="fit"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return getattr(estimator, method)(X, y)
+
+
+@pytest.mark.parametrize("named, options", [
+    (RNNRegressor, dict(activation="relu")), (LSTMRegressor, dict(peephole=True, coupled_gates=True)),
+    (GRURegressor, {})], ids=["rnn", "lstm", "gru"])
+def test_recurrent_regressor_is_the_named_regressor_with_its_cell_as_a_parameter(named, options):
+    X, y = _sequences()
+    params = dict(hidden_sizes=5, max_iter=3, random_state=0, **options)
+    want = _quiet(named(**params), X, y)
+    got = _quiet(RecurrentRegressor(cell=want._cell().kind, **params), X, y)
+    np.testing.assert_array_equal(got.predict(X), want.predict(X))
+    np.testing.assert_array_equal(got.loss_curve_, want.loss_curve_)
+
+
+def test_a_grid_search_chooses_the_cell():
+    X, y = _sequences()
+    search = GridSearchCV(RecurrentRegressor(hidden_sizes=4, max_iter=2, random_state=0),
+                          {"cell": ["lstm", "gru", "rnn"]}, cv=TimeSeriesSplit(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert [p["cell"] for p in search.cv_results_["params"]] == ["lstm", "gru", "rnn"]
+    assert search.best_estimator_.cell == search.best_params_["cell"]
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(cell="tcn"), "cell kind must be one of"),
+    (dict(cell="gru", peephole=True), "LSTM options"),
+    (dict(cell="lstm", activation="relu"), "only available for kind='rnn'")])
+def test_recurrent_regressor_refuses_an_unknown_cell_or_another_cells_option(params, message):
+    X, y = _sequences(n=20)
+    with pytest.raises(ValueError, match=message):
+        RecurrentRegressor(max_iter=1, **params).fit(X, y)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

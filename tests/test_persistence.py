@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 import seqforecast
 from seqforecast import (GRURegressor, LSTMRegressor, ModelFileError, NaiveForecaster,
-                         RNNRegressor, SequenceForecaster, load)
+                         RecurrentRegressor, RNNRegressor, SequenceForecaster, load)
 from seqforecast.persistence import FORMAT_VERSION
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -31,6 +31,8 @@ ESTIMATORS = {
                                                 max_iter=2),
     "gru-early-stopping": lambda: GRURegressor(4, early_stopping=True, max_iter=3,
                                                learning_rate="cosine"),
+    "recurrent-rnn-relu": lambda: RecurrentRegressor(4, cell="rnn", activation="relu",
+                                                     max_iter=2),
 }
 
 

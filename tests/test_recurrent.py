@@ -3,24 +3,13 @@ import numpy as np
 import pytest
 
 import reference as ref
-from seqforecast.recurrent import Cell, backward, forward, init_parameters, parameter_shapes
+from seqforecast.cells.spec import SPECS
+from seqforecast.recurrent import (Cell, backward, cell_variants, forward, init_parameters,
+                                     parameter_shapes)
 
-CELLS = [
-    Cell("rnn"),
-    Cell("rnn", activation="relu"),
-    Cell("lstm"),
-    Cell("lstm", peephole=True),
-    Cell("lstm", coupled_gates=True),
-    Cell("lstm", peephole=True, coupled_gates=True),
-    Cell("gru"),
-]
+CELLS = cell_variants()
 # (T, B, I, hidden sizes): batch 1, one step, hidden 1, several layers.
 SHAPES = [(6, 4, 3, (5,)), (1, 3, 2, (4,)), (5, 1, 1, (1,)), (7, 2, 3, (6, 1, 4))]
-
-
-def _ids(cells):
-    return [f"{c.kind}-{c.activation}{'-peep' if c.peephole else ''}"
-            f"{'-coupled' if c.coupled_gates else ''}" for c in cells]
 
 
 def _problem(cell, shape, seed, dtype=np.float64, dropout=0.0):
@@ -74,7 +63,7 @@ def _compare(result_fwd, result_bwd, want_fwd, want_bwd, tol, cell):
             _assert_close(result_bwd.dc0[l], dc0[l], tol, f"dc0[{l}]")
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=_ids(CELLS))
+@pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "T{}B{}I{}H{}".format(*s))
 @pytest.mark.parametrize("options", [{}, {"tbptt_steps": 2}, {"clip_hidden_norm": 0.7},
                                      {"tbptt_steps": 3, "clip_hidden_norm": 1.0, "dropout": 0.4}],
@@ -125,7 +114,7 @@ def _truncated_objective(cell, layers, x, h0, c0, masks, d_out, d_hn, d_cn, k, s
     return total
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=_ids(CELLS))
+@pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
 @pytest.mark.parametrize("tbptt_steps", [None, 2], ids=["full", "tbptt2"])
 @pytest.mark.parametrize("sizes", [(3,), (3, 2)], ids=["1layer", "2layers"])
 def test_gradients_match_finite_differences(cell, tbptt_steps, sizes):
@@ -192,7 +181,7 @@ def test_kernels_match_pytorch(name, variant):
             _assert_close(bwd.grads[l][key], value, tol, f"layer {l} {key}")
 
 
-@pytest.mark.parametrize("cell", [Cell("lstm"), Cell("gru"), Cell("rnn")], ids=["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("cell", [Cell(name) for name in SPECS], ids=list(SPECS))
 def test_results_are_bit_identical_across_runs(cell):
     flat, layers, x, h0, c0, d_out, d_hn, d_cn, _ = _problem(cell, (9, 17, 3, (33, 20)), 2, np.float32)
     runs = []
@@ -221,16 +210,17 @@ def test_dropout_needs_a_seed_and_is_inverted():
 def test_every_cell_of_the_specification_is_everywhere_it_is_needed():
     """One record per cell (cells/spec.py): the regressors, the command line's models, the
     layout of the parameters and the reference's gate table follow it."""
-    from seqforecast.cells.spec import N_GATES, SPECS
+    from seqforecast.cells.spec import BY_CODE
     from seqforecast.cli import MODELS
     from seqforecast.estimators import REGRESSORS
 
     assert set(REGRESSORS) == set(SPECS) == set(MODELS)
-    assert len({spec.code for spec in SPECS.values()}) == len(SPECS)
+    assert [spec.code for spec in BY_CODE] == list(range(len(SPECS)))
     for name, spec in SPECS.items():
         cell = Cell(name)
         assert cell.spec is spec and REGRESSORS[name]()._cell() == cell
-        assert cell.n_gates == spec.n_gates == N_GATES[spec.code] == ref.GATES[name]
+        assert BY_CODE[spec.code] is spec
+        assert cell.n_gates == spec.n_gates == ref.GATES[name]
         assert cell.has_cell_state == spec.cell_state
         layer = parameter_shapes(cell, 3, [5])[0]
         assert layer["weight_ih"] == (5 * spec.n_gates, 3)

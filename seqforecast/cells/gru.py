@@ -8,27 +8,31 @@ gate multiplies the hidden side of the candidate::
     z = sigmoid(x_z + m_z)
     n = tanh(x_n + r m_n)
     h_t = (1 - z) n + z h_{t-1}
+
+So the input projections hold ``x_*`` alone and the kernels add the
+hidden-side biases to the ``m_*`` (the spec's ``gated_hidden_bias``); ``aux``
+is ``m_n``, whose gradient (``d_aux``) differs from ``x_n``'s.
+:mod:`seqforecast.cells.spec` describes the arguments, which every cell shares.
 """
-from .activations import ONE, sigmoid, tanh
+from .activations import ONE, ZERO, sigmoid, tanh
 
 
-def gru_forward(x_r, x_z, x_n, m_r, m_z, m_n, h_prev):
-    """Return ``(r, z, n, h_t)``."""
-    r = sigmoid(x_r + m_r)
-    z = sigmoid(x_z + m_z)
-    n = tanh(x_n + r * m_n)
-    return r, z, n, (ONE - z) * n + z * h_prev
+def forward(x0, x1, x2, x3, m0, m1, m2, m3, h_prev, c_prev, p0, p1, p2, coupled_gates, relu):
+    """One unit's step forward, the ``m`` with their biases: return ``(r, z, n, 0, h_t, 0, m_n)``."""
+    r = sigmoid(x0 + m0)
+    z = sigmoid(x1 + m1)
+    n = tanh(x2 + r * m2)
+    return r, z, n, ZERO * n, (ONE - z) * n + z * h_prev, ZERO * n, m2
 
 
-def gru_backward(dh, r, z, n, m_n, h_prev):
-    """Back through one step from ``dh = dL/dh_t``.
+def backward(dh, dc, g0, g1, g2, g3, h_prev, c_prev, aux, p0, p1, p2, coupled_gates, relu):
+    """One unit's step back from ``dh``.
 
-    Return ``(dx_r, dx_z, dx_n, dm_n, dh_direct)``: the gradients w.r.t. the
-    input-side pre-activations (the hidden-side ones are the same for r and
-    z), w.r.t. ``m_n``, and the part of ``dL/dh_{t-1}`` that bypasses the
-    weights (``dh z``).
+    Return ``(dx_r, dx_z, dx_n, 0, dm_n, 0, dh z)``, ``dh z`` being the part
+    of ``dL/dh_{t-1}`` that bypasses the weights.
     """
+    r, z, n, m_n = g0, g1, g2, aux
     dx_n = dh * (ONE - z) * (ONE - n * n)
     dx_r = dx_n * m_n * r * (ONE - r)
     dx_z = dh * (h_prev - n) * z * (ONE - z)
-    return dx_r, dx_z, dx_n, dx_n * r, dh * z
+    return dx_r, dx_z, dx_n, ZERO * dh, dx_n * r, ZERO * dh, dh * z

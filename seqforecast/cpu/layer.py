@@ -8,8 +8,8 @@ layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
 
 * forward: the input projections of all steps are ``G`` products
   ``(T*B, I) @ (I, H)`` before the time loop; each step adds ``G`` products
-  ``(B, H) @ (H, H)`` and one element-wise pass over the cell equations of
-  :mod:`seqforecast.cells`, over all ``B*H`` units of the step at once;
+  ``(B, H) @ (H, H)`` and one element-wise pass over the cell's unit
+  equations, over all ``B*H`` units of the step at once;
 * backward: each step runs the cell's backward equations and ``G`` products
   for ``dL/dh_{t-1}``; the weight gradients are products over all steps at
   once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
@@ -23,29 +23,138 @@ that are not multiples of the vector width): a window's forward pass (and so
 its prediction) is bit-identical whatever else shares its batch.  The weight
 gradients, which sum over the batch, go to BLAS through Numba's ``np.dot``.
 Reductions have a fixed order, so equal inputs give bit-identical results.
+
+The kernels are written once for every cell: what differs between cells is
+read from :mod:`seqforecast.cells.spec`.  Each cell's element-wise passes
+are compiled from its unit equations (:func:`_unit_loops`), and the kernels
+reach them through one dispatch on the cell's code (:func:`_by_code`); the
+rest (which biases enter the projections, the gated hidden side, the skip
+path, the peepholes' gradients) comes from per-code tables of the specs.
 """
 import math
 
 import numpy as np
 from numba import njit
 
-from ..cells.spec import GRU, LSTM, SPECS
+from ..cells.activations import ZERO
+from ..cells.spec import BY_CODE
 from ..config import CPU_FASTMATH
 from .products import linear, matmul
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 
+# What the kernels read of the cell specs, by cell code: the gate with a gated hidden
+# side (-1: none; then every hidden bias is added in the projections), whether h_{t-1}
+# has a path around the weights, and per peephole row (gate, offset into c), -1 padded.
+_GATED = np.array([spec.gated_gate for spec in BY_CODE])
+_SKIP = np.array([spec.skip for spec in BY_CODE])
+_PEEPHOLES = np.full((len(BY_CODE), max(len(spec.peepholes) for spec in BY_CODE), 2), -1)
+for _spec in BY_CODE:
+    for _row, _gate_offset in enumerate(_spec.peephole_rows):
+        _PEEPHOLES[_spec.code, _row] = _gate_offset
 
 
-def _compiled(name):
-    """A cell's equations (:data:`~seqforecast.cells.spec.SPECS`), inlined into the kernels."""
-    return (njit(inline="always")(SPECS[name].forward),
-            njit(inline="always")(SPECS[name].backward))
+def _unit_loops(spec):
+    """A cell's loops over the units of one step, its unit equations inlined.
+
+    Each unit's result depends on its own values only, whatever its place in
+    the batch, and the loops over ``j`` run over contiguous values, which
+    lets the compiler vectorise them.  What the spec says (the gate count,
+    the cell state, ...) are constants of the loops: the reads and writes of
+    what a cell lacks are compiled away.
+    """
+    forward, backward = njit(inline="always")(spec.forward), njit(inline="always")(spec.backward)
+    G, P, state, has_aux = spec.n_gates, len(spec.peepholes), spec.cell_state, spec.aux is not None
+    apart, gated, skip = spec.gated_gate >= 0, spec.gated_gate, spec.skip
+
+    @njit(nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
+    def forward_units(cell, t, m, h, c, gates, aux, b_hh, diag):
+        """Step ``t`` of every unit, after the products ``m`` (G, B, H) of ``h_{t-1}``."""
+        B, H = h.shape[1], h.shape[2]
+        for b in range(B):
+            for j in range(H):
+                if apart:
+                    m0 = m[0, b, j] + b_hh[0, j]
+                    m1 = m[1, b, j] + b_hh[1, j] if G > 1 else ZERO
+                    m2 = m[2, b, j] + b_hh[2, j] if G > 2 else ZERO
+                    m3 = m[3, b, j] + b_hh[3, j] if G > 3 else ZERO
+                else:
+                    m0 = m[0, b, j]
+                    m1 = m[1, b, j] if G > 1 else ZERO
+                    m2 = m[2, b, j] if G > 2 else ZERO
+                    m3 = m[3, b, j] if G > 3 else ZERO
+                g0, g1, g2, g3, h_t, c_t, a = forward(
+                    gates[0, t, b, j], gates[1, t, b, j] if G > 1 else ZERO,
+                    gates[2, t, b, j] if G > 2 else ZERO, gates[3, t, b, j] if G > 3 else ZERO,
+                    m0, m1, m2, m3, h[t, b, j], c[t, b, j] if state else ZERO,
+                    diag[0, j] if P > 0 else ZERO, diag[1, j] if P > 1 else ZERO,
+                    diag[2, j] if P > 2 else ZERO, cell.coupled_gates, cell.relu)
+                gates[0, t, b, j] = g0
+                if G > 1:
+                    gates[1, t, b, j] = g1
+                if G > 2:
+                    gates[2, t, b, j] = g2
+                if G > 3:
+                    gates[3, t, b, j] = g3
+                if state:
+                    c[t + 1, b, j] = c_t
+                if has_aux:
+                    aux[t, b, j] = a
+                h[t + 1, b, j] = h_t
+
+    @njit(nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
+    def backward_units(cell, t, dh, dc, direct, h, c, gates, aux, diag, d_gates, d_aux):
+        """Step ``t`` of every unit back, from ``dh`` and ``dc`` (B, H); ``dc`` receives
+        ``dL/dc_{t-1}`` and ``direct`` the skip path's part of ``dL/dh_{t-1}``."""
+        B, H = dh.shape
+        for b in range(B):
+            for j in range(H):
+                d0, d1, d2, d3, d_a, dc_prev, around = backward(
+                    dh[b, j], dc[b, j] if state else ZERO, gates[0, t, b, j],
+                    gates[1, t, b, j] if G > 1 else ZERO, gates[2, t, b, j] if G > 2 else ZERO,
+                    gates[3, t, b, j] if G > 3 else ZERO, h[t, b, j],
+                    c[t, b, j] if state else ZERO, aux[t, b, j] if has_aux else ZERO,
+                    diag[0, j] if P > 0 else ZERO, diag[1, j] if P > 1 else ZERO,
+                    diag[2, j] if P > 2 else ZERO, cell.coupled_gates, cell.relu)
+                d_gates[0, t, b, j] = d0
+                if G > 1:
+                    d_gates[1, t, b, j] = d1
+                if G > 2:
+                    d_gates[2, t, b, j] = d2
+                if G > 3:
+                    d_gates[3, t, b, j] = d3
+                if gated >= 0:
+                    d_aux[t, b, j] = d_a
+                if state:
+                    dc[b, j] = dc_prev
+                if skip:
+                    direct[b, j] = around
+
+    return forward_units, backward_units
 
 
-_rnn_forward, _rnn_backward = _compiled("rnn")
-_lstm_forward, _lstm_backward = _compiled("lstm")
-_gru_forward, _gru_backward = _compiled("gru")
+def _by_code(functions, code=0):
+    """One compiled function calling ``functions[kind]`` with the other arguments."""
+    first = functions[0]
+    if len(functions) == 1:
+        @njit(nogil=True)
+        def only(kind, *args):
+            first(*args)
+        return only
+    rest = _by_code(functions[1:], code + 1)
+
+    @njit(nogil=True)
+    def select(kind, *args):
+        if kind == code:
+            first(*args)
+        else:
+            rest(kind, *args)
+    return select
+
+
+_LOOPS = [_unit_loops(spec) for spec in BY_CODE]
+_forward_units = _by_code([loops[0] for loops in _LOOPS])
+_backward_units = _by_code([loops[1] for loops in _LOOPS])
 
 
 @njit(**_JIT)
@@ -58,18 +167,19 @@ def project_inputs(cell, x, params, gates):
     x : ndarray of shape (T, B, I)
         Layer input.
     params : LayerParams
-        Both biases are added here, except the GRU's hidden-side ones, which
-        the reset gate multiplies.
+        Both biases are added here, unless the cell keeps its hidden-side
+        biases apart (a gated hidden side, ``CellSpec.gated_hidden_bias``).
     gates : ndarray of shape (G, T, B, H)
         Receives ``x_t @ W_ih.T + bias`` per gate.
     """
-    kind, w_ih, b_ih, b_hh = cell.kind, params.weight_ih, params.bias_ih, params.bias_hh
+    w_ih, b_ih, b_hh = params.weight_ih, params.bias_ih, params.bias_hh
+    apart = _GATED[cell.kind] >= 0
     T, B, I = x.shape
     G, H = gates.shape[0], gates.shape[3]
     x_2d = x.reshape(T * B, I)
     for k in range(G):
         rows = slice(k * H, (k + 1) * H)
-        bias = b_ih[rows] if kind == GRU else b_ih[rows] + b_hh[rows]
+        bias = b_ih[rows] if apart else b_ih[rows] + b_hh[rows]
         linear(x_2d, w_ih[rows], bias, gates[k].reshape(T * B, H))
 
 
@@ -81,27 +191,24 @@ def forward_steps(cell, params, states, hh, zero_state):
     ----------
     cell : CellArgs
     params : LayerParams
-        ``weight_hh``, ``bias_hh`` and ``peephole`` (zeros for a plain LSTM)
-        are read.
+        ``weight_hh``, ``bias_hh`` and ``peephole`` (zeros for a cell whose
+        option is off) are read.
     states : LayerStates
         ``h[0]`` (and ``c[0]``) is the initial state (read); ``h[1:]`` and
         ``c[1:]`` receive the states.  ``gates``, in: the input
-        projections; out: the activated gates (LSTM i, f, g, o; GRU r, z, n;
-        RNN h).  ``aux`` receives ``tanh(c_t)`` (LSTM) or ``W_hn h_{t-1} +
-        b_hn`` (GRU).
+        projections; out: the activated gates.  ``aux`` receives what the
+        cell keeps there (``CellSpec.aux``).
     hh : ndarray of shape (G, B, H), C-contiguous
         Workspace: ``hh[k] = h_{t-1} @ W_hk.T`` for each gate ``k``.
     zero_state : bool
         Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
     """
-    kind, coupled_gates, relu = cell
-    w_hh, b_hh, peephole = params.weight_hh, params.bias_hh, params.peephole
+    w_hh = params.weight_hh
     h, c, gates, aux = states
     G, T, B, H = gates.shape
     if zero_state:
         h[0] = 0
-        if kind == LSTM:
-            c[0] = 0
+        c[:1] = 0
     # One sample: one product for all gates, h_{t-1} (1, H) @ W_hh.T (H, G*H), whose
     # (1, G*H) result is laid out as (G, 1, H).  A batch: one product per gate, each
     # gate's weights and results contiguous.  The same sums, in the same order.
@@ -109,57 +216,14 @@ def forward_steps(cell, params, states, hh, zero_state):
     w_blocks = np.empty((0 if B == 1 else G, H, H), w_hh.dtype)
     for k in range(w_blocks.shape[0]):
         w_blocks[k] = w_hh[k * H:(k + 1) * H].T
+    b_hh = params.bias_hh.reshape(G, H)
     for t in range(T):
         if B == 1:
             matmul(h[t], w_t, hh.reshape(1, G * H), False)
         else:
             for k in range(G):
                 matmul(h[t], w_blocks[k], hh[k], False)
-        # Each unit's result depends on its own values only, whatever its place in
-        # the batch; the loops index the states' own arrays (not views of them), which
-        # lets the compiler vectorise them.
-        if kind == LSTM:
-            _lstm_units(t, gates, hh, c, aux, h, peephole, coupled_gates)
-        elif kind == GRU:
-            _gru_units(t, gates, hh, b_hh, aux, h)
-        else:
-            _rnn_units(t, gates, hh, h, relu)
-
-
-@njit(**_JIT)
-def _lstm_units(t, gates, m, c, aux, h, peephole, coupled_gates):
-    """Step ``t`` of the LSTM's units, after the products ``m`` (4, B, H) of ``h_{t-1}``."""
-    B, H = gates.shape[2], gates.shape[3]
-    for b in range(B):
-        for j in range(H):
-            (gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j], gates[3, t, b, j],
-             c[t + 1, b, j], aux[t, b, j], h[t + 1, b, j]) = _lstm_forward(
-                gates[0, t, b, j] + m[0, b, j], gates[1, t, b, j] + m[1, b, j],
-                gates[2, t, b, j] + m[2, b, j], gates[3, t, b, j] + m[3, b, j],
-                c[t, b, j], peephole[0, j], peephole[1, j], peephole[2, j], coupled_gates)
-
-
-@njit(**_JIT)
-def _gru_units(t, gates, m, b_hh, aux, h):
-    """Step ``t`` of the GRU's units; its hidden-side biases are added here (``b_hh``)."""
-    B, H = gates.shape[2], gates.shape[3]
-    for b in range(B):
-        for j in range(H):
-            aux[t, b, j] = m[2, b, j] + b_hh[2 * H + j]
-            gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j], h[t + 1, b, j] = \
-                _gru_forward(gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j],
-                             m[0, b, j] + b_hh[j], m[1, b, j] + b_hh[H + j], aux[t, b, j],
-                             h[t, b, j])
-
-
-@njit(**_JIT)
-def _rnn_units(t, gates, m, h, relu):
-    """Step ``t`` of the Elman RNN's units."""
-    B, H = gates.shape[2], gates.shape[3]
-    for b in range(B):
-        for j in range(H):
-            gates[0, t, b, j] = _rnn_forward(gates[0, t, b, j] + m[0, b, j], relu)
-            h[t + 1, b, j] = gates[0, t, b, j]
+        _forward_units(cell.kind, cell, t, hh, h, c, gates, aux, b_hh, params.peephole)
 
 
 @njit(**_JIT)
@@ -195,61 +259,28 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
         The gradients w.r.t. the final states are zero: ``dh`` and ``dc``
         are set to 0 instead of read.
     """
-    kind, coupled_gates, relu = cell
-    w_hh, peephole = params.weight_hh, params.peephole
+    w_hh = params.weight_hh
     h, c, gates, aux = states
-    dgates, dm_n = d_gates
+    dgates, d_aux = d_gates
+    gated, skip = _GATED[cell.kind], _SKIP[cell.kind]
     G, T, B, H = gates.shape
-    n = B * H
     if zero_state:
         dh[:] = 0
         dc[:] = 0
-    p_i = _tile(peephole[0], B)
-    p_f = _tile(peephole[1], B)
-    p_o = _tile(peephole[2], B)
-    d_hc, d_cc = dh, dc
-    d_hf, d_cf = d_hc.reshape(n), d_cc.reshape(n)
     direct = np.empty((B, H), h.dtype)
-    direct_f = direct.reshape(n)
     for t in range(T - 1, -1, -1):
-        step_norms[t] = math.sqrt(_add_and_clip(d_hc, d_h[t], clip_hidden_norm))
-        if kind == LSTM:
-            g_i, g_f = gates[0, t].reshape(n), gates[1, t].reshape(n)
-            g_g, g_o = gates[2, t].reshape(n), gates[3, t].reshape(n)
-            d_i, d_f = dgates[0, t].reshape(n), dgates[1, t].reshape(n)
-            d_g, d_o = dgates[2, t].reshape(n), dgates[3, t].reshape(n)
-            c_prev = c[t].reshape(n)
-            tanh_c = aux[t].reshape(n)
-            for j in range(n):
-                d_i[j], d_f[j], d_g[j], d_o[j], d_cf[j] = _lstm_backward(
-                    d_hf[j], d_cf[j], g_i[j], g_f[j], g_g[j], g_o[j], c_prev[j],
-                    tanh_c[j], p_i[j], p_f[j], p_o[j], coupled_gates)
-        elif kind == GRU:
-            g_r, g_z = gates[0, t].reshape(n), gates[1, t].reshape(n)
-            g_n = gates[2, t].reshape(n)
-            d_r, d_z = dgates[0, t].reshape(n), dgates[1, t].reshape(n)
-            d_n = dgates[2, t].reshape(n)
-            hidden_n = aux[t].reshape(n)
-            d_hidden_n = dm_n[t].reshape(n)
-            h_prev = h[t].reshape(n)
-            for j in range(n):
-                d_r[j], d_z[j], d_n[j], d_hidden_n[j], direct_f[j] = _gru_backward(
-                    d_hf[j], g_r[j], g_z[j], g_n[j], hidden_n[j], h_prev[j])
-        else:
-            g_h = gates[0, t].reshape(n)
-            d_a = dgates[0, t].reshape(n)
-            for j in range(n):
-                d_a[j] = _rnn_backward(d_hf[j], g_h[j], relu)
-
+        step_norms[t] = math.sqrt(_add_and_clip(dh, d_h[t], clip_hidden_norm))
+        _backward_units(cell.kind, cell, t, dh, dc, direct, h, c, gates, aux, params.peephole,
+                        dgates, d_aux)
         if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
-            d_hc[:] = 0
-            d_cc[:] = 0
+            dh[:] = 0
+            dc[:] = 0
             continue
         for k in range(G):
-            d_k = dm_n[t] if kind == GRU and k == 2 else dgates[k, t]
-            matmul(d_k, w_hh[k * H:(k + 1) * H], d_hc, k > 0)
-        if kind == GRU:
-            d_hc += direct
+            d_k = d_aux[t] if k == gated else dgates[k, t]
+            matmul(d_k, w_hh[k * H:(k + 1) * H], dh, k > 0)
+        if skip:
+            dh += direct
 
 
 @njit(**_JIT)
@@ -271,9 +302,10 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         Receives the parameter gradients; its ``peephole`` is (0, H) for a
         layer without peepholes.
     """
-    kind, w_ih, h, c = cell.kind, params.weight_ih, states.h, states.c
-    dgates, dm_n = d_gates
+    w_ih, h, c = params.weight_ih, states.h, states.c
+    dgates, d_aux = d_gates
     dw_ih, dw_hh, db_ih, db_hh, dpeephole = grads
+    gated = _GATED[cell.kind]
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
     x_2d = x.reshape(T * B, I)
@@ -281,7 +313,7 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     input_grad = dx.size > 0
     for k in range(G):
         d_in = dgates[k].reshape(T * B, H)
-        d_hid = dm_n.reshape(T * B, H) if kind == GRU and k == 2 else d_in
+        d_hid = d_aux.reshape(T * B, H) if k == gated else d_in
         rows = slice(k * H, (k + 1) * H)
         np.dot(d_in.T, x_2d, dw_ih[rows])
         np.dot(d_hid.T, h_2d, dw_hh[rows])
@@ -289,11 +321,11 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         _column_sums(d_hid, db_hh[rows])
         if input_grad:
             matmul(d_in, w_ih[rows], dx.reshape(T * B, I), k > 0)
-    if dpeephole.shape[0]:
+    for r in range(dpeephole.shape[0]):
+        k, offset = _PEEPHOLES[cell.kind, r, 0], _PEEPHOLES[cell.kind, r, 1]
         c_2d = c.reshape((T + 1) * B, H)
-        _column_dots(dgates[0].reshape(T * B, H), c_2d[:T * B], dpeephole[0])
-        _column_dots(dgates[1].reshape(T * B, H), c_2d[:T * B], dpeephole[1])
-        _column_dots(dgates[3].reshape(T * B, H), c_2d[B:], dpeephole[2])
+        _column_dots(dgates[k].reshape(T * B, H), c_2d[offset * B:(offset + T) * B],
+                     dpeephole[r])
 
 
 @njit(**_JIT)
@@ -310,15 +342,6 @@ def _add_and_clip(dh, d_h, clip_hidden_norm):
         if clip_hidden_norm > 0 and row > clip_hidden_norm * clip_hidden_norm:
             dh[b] *= clip_hidden_norm / math.sqrt(row)
     return total
-
-
-@njit(**_JIT)
-def _tile(v, repeats):
-    """``v`` repeated ``repeats`` times end to end, shape (repeats * len(v),)."""
-    out = np.empty(repeats * v.size, v.dtype)
-    for r in range(repeats):
-        out[r * v.size:(r + 1) * v.size] = v
-    return out
 
 
 @njit(**_JIT)

@@ -25,8 +25,10 @@ them is the same for both targets.  The design is the GPU's own:
   at once, split over ``T*B`` (with a deterministic reduction of the parts)
   when the output is too small to fill the GPU.
 
-Each cell's equations come from :mod:`seqforecast.cells`, compiled for the
-device with this target's activations.  Every reduction has a fixed order,
+The kernels are written once for every cell: each kernel factory compiles
+one cell's unit equations (:mod:`seqforecast.cells.spec`) for the device,
+with this target's activations, and reads the cell's gates, states and
+peepholes from its spec.  Every reduction has a fixed order,
 so equal inputs give bit-identical results.
 """
 import functools
@@ -38,7 +40,7 @@ import numpy as np
 from numba import config, cuda, float64
 
 from ..cells.activations import HALF
-from ..cells.spec import GRU, LSTM, N_GATES, SPECS
+from ..cells.spec import BY_CODE
 from ..config import CUDA_BLOCK_THREADS as BLOCK_THREADS
 from ..config import CUDA_PERSISTENT_MAX_HIDDEN as PERSISTENT_MAX_HIDDEN
 from .elementwise import fill
@@ -96,9 +98,11 @@ def _device(equation):
     return cuda.jit(device=True)(code)
 
 
-_rnn_forward, _rnn_backward = _device(SPECS["rnn"].forward), _device(SPECS["rnn"].backward)
-_lstm_forward, _lstm_backward = _device(SPECS["lstm"].forward), _device(SPECS["lstm"].backward)
-_gru_forward, _gru_backward = _device(SPECS["gru"].forward), _device(SPECS["gru"].backward)
+@functools.lru_cache(maxsize=None)
+def _cell(kind):
+    """The spec of the cell with code ``kind`` and its unit equations compiled for the GPU."""
+    spec = BY_CODE[kind]
+    return spec, _device(spec.forward), _device(spec.backward)
 
 
 # -- the recurrence ---------------------------------------------------------------------
@@ -106,7 +110,9 @@ _gru_forward, _gru_backward = _device(SPECS["gru"].forward), _device(SPECS["gru"
 
 @functools.lru_cache(maxsize=None)
 def _forward_kernel(kind, dtype):
-    G = N_GATES[kind]
+    spec, unit, _ = _cell(kind)
+    G, P, state, has_aux = spec.n_gates, len(spec.peepholes), spec.cell_state, spec.aux is not None
+    apart = spec.gated_gate >= 0
     dt = numba_float(dtype)
     zero = np.dtype(dtype).type(0)
 
@@ -129,18 +135,23 @@ def _forward_kernel(kind, dtype):
             for e in range(tid, H * GH, cuda.blockDim.x):
                 smem[w_start + (e % H) * GH + e // H] = w[e // H, e % H]
         h_own, c_own = zero, zero
-        p_i, p_f, p_o = zero, zero, zero
+        p0, p1, p2 = zero, zero, zero
         if active:
             if zero_state:
                 h[t_start, b, j] = zero
             else:
                 h_own = h[t_start, b, j]
-            if kind == LSTM:
+            if state:
                 if zero_state:
                     c[t_start, b, j] = zero
                 else:
                     c_own = c[t_start, b, j]
-                p_i, p_f, p_o = peephole[0, j], peephole[1, j], peephole[2, j]
+            if P > 0:
+                p0 = peephole[0, j]
+            if P > 1:
+                p1 = peephole[1, j]
+            if P > 2:
+                p2 = peephole[2, j]
         smem[s * H + j] = h_own
         cuda.syncthreads()
         for t in range(t_start, t_stop):
@@ -149,7 +160,9 @@ def _forward_kernel(kind, dtype):
                 if active:
                     m0 = hh[0, b, j]
                     if G > 1:
-                        m1, m2 = hh[1, b, j], hh[2, b, j]
+                        m1 = hh[1, b, j]
+                    if G > 2:
+                        m2 = hh[2, b, j]
                     if G > 3:
                         m3 = hh[3, b, j]
             else:
@@ -160,6 +173,7 @@ def _forward_kernel(kind, dtype):
                         m0 += smem[row] * hv
                         if G > 1:
                             m1 += smem[row + H] * hv
+                        if G > 2:
                             m2 += smem[row + 2 * H] * hv
                         if G > 3:
                             m3 += smem[row + 3 * H] * hv
@@ -167,29 +181,35 @@ def _forward_kernel(kind, dtype):
                         m0 += w[i, j] * hv
                         if G > 1:
                             m1 += w[i, H + j] * hv
+                        if G > 2:
                             m2 += w[i, 2 * H + j] * hv
                         if G > 3:
                             m3 += w[i, 3 * H + j] * hv
             if active:
-                if kind == LSTM:
-                    gi, gf, gg, go, c_own, tc, h_own = _lstm_forward(
-                        gates[0, t, b, j] + m0, gates[1, t, b, j] + m1,
-                        gates[2, t, b, j] + m2, gates[3, t, b, j] + m3,
-                        c_own, p_i, p_f, p_o, coupled_gates)
-                    gates[0, t, b, j], gates[1, t, b, j] = gi, gf
-                    gates[2, t, b, j], gates[3, t, b, j] = gg, go
+                if apart:  # the hidden-side biases, kept out of the projections
+                    m0 += b_hh[j]
+                    if G > 1:
+                        m1 += b_hh[H + j]
+                    if G > 2:
+                        m2 += b_hh[2 * H + j]
+                    if G > 3:
+                        m3 += b_hh[3 * H + j]
+                g0, g1, g2, g3, h_own, c_t, a = unit(
+                    gates[0, t, b, j], gates[1, t, b, j] if G > 1 else zero,
+                    gates[2, t, b, j] if G > 2 else zero, gates[3, t, b, j] if G > 3 else zero,
+                    m0, m1, m2, m3, h_own, c_own, p0, p1, p2, coupled_gates, relu)
+                gates[0, t, b, j] = g0
+                if G > 1:
+                    gates[1, t, b, j] = g1
+                if G > 2:
+                    gates[2, t, b, j] = g2
+                if G > 3:
+                    gates[3, t, b, j] = g3
+                if state:
+                    c_own = c_t
                     c[t + 1, b, j] = c_own
-                    aux[t, b, j] = tc
-                elif kind == GRU:
-                    hidden_n = m2 + b_hh[2 * H + j]
-                    r, z, n, h_own = _gru_forward(
-                        gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j],
-                        m0 + b_hh[j], m1 + b_hh[H + j], hidden_n, h_own)
-                    gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j] = r, z, n
-                    aux[t, b, j] = hidden_n
-                else:
-                    h_own = _rnn_forward(gates[0, t, b, j] + m0, relu)
-                    gates[0, t, b, j] = h_own
+                if has_aux:
+                    aux[t, b, j] = a
                 h[t + 1, b, j] = h_own
             cuda.syncthreads()  # every thread has read h_{t-1}
             smem[s * H + j] = h_own
@@ -200,14 +220,16 @@ def _forward_kernel(kind, dtype):
 
 @functools.lru_cache(maxsize=None)
 def _backward_kernel(kind, dtype):
-    G = N_GATES[kind]
+    spec, _, unit = _cell(kind)
+    G, P, state, has_aux = spec.n_gates, len(spec.peepholes), spec.cell_state, spec.aux is not None
+    gated, skip = spec.gated_gate, spec.skip
     dt = numba_float(dtype)
     zero, cast = np.dtype(dtype).type(0), np.dtype(dtype).type
 
     @cuda.jit(**_RECURRENT_JIT)
     def kernel(coupled_gates, relu, t_start, t_stop, stepwise, shared_weights, zero_state,
                tbptt_steps, clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates,
-               dm_n, row_sq):
+               d_aux, row_sq):
         """Steps ``t_stop-1`` down to ``t_start``; see :func:`backward_steps`."""
         T, B, H = gates.shape[1], gates.shape[2], gates.shape[3]
         GH = G * H
@@ -222,14 +244,18 @@ def _backward_kernel(kind, dtype):
             for e in range(tid, GH * H, cuda.blockDim.x):
                 smem[w_start + e] = w_hh[e // H, e % H]
         dh_own, dc_own, direct = zero, zero, zero
-        p_i, p_f, p_o = zero, zero, zero
+        p0, p1, p2 = zero, zero, zero
         if active:
             if not zero_state:
                 dh_own = dh[b, j]
-            if kind == LSTM:
-                if not zero_state:
+                if state:
                     dc_own = dc[b, j]
-                p_i, p_f, p_o = peephole[0, j], peephole[1, j], peephole[2, j]
+            if P > 0:
+                p0 = peephole[0, j]
+            if P > 1:
+                p1 = peephole[1, j]
+            if P > 2:
+                p2 = peephole[2, j]
         for t in range(t_stop - 1, t_start - 1, -1):
             # dL/dh_t in full, its squared norm per sample, then hidden clipping.
             if active:
@@ -248,27 +274,29 @@ def _backward_kernel(kind, dtype):
             if clip_hidden_norm > 0 and row > clip_hidden_norm * clip_hidden_norm:
                 dh_own *= cast(clip_hidden_norm / math.sqrt(row))
             if active:
-                if kind == LSTM:
-                    da_i, da_f, da_g, da_o, dc_own = _lstm_backward(
-                        dh_own, dc_own, gates[0, t, b, j], gates[1, t, b, j],
-                        gates[2, t, b, j], gates[3, t, b, j], c[t, b, j], aux[t, b, j],
-                        p_i, p_f, p_o, coupled_gates)
-                    dgates[0, t, b, j], dgates[1, t, b, j] = da_i, da_f
-                    dgates[2, t, b, j], dgates[3, t, b, j] = da_g, da_o
-                    smem[d_start + j], smem[d_start + H + j] = da_i, da_f
-                    smem[d_start + 2 * H + j], smem[d_start + 3 * H + j] = da_g, da_o
-                elif kind == GRU:
-                    d_r, d_z, d_n, d_mn, direct = _gru_backward(
-                        dh_own, gates[0, t, b, j], gates[1, t, b, j], gates[2, t, b, j],
-                        aux[t, b, j], h[t, b, j])
-                    dgates[0, t, b, j], dgates[1, t, b, j], dgates[2, t, b, j] = d_r, d_z, d_n
-                    dm_n[t, b, j] = d_mn
-                    smem[d_start + j], smem[d_start + H + j] = d_r, d_z
-                    smem[d_start + 2 * H + j] = d_mn
-                else:
-                    d_a = _rnn_backward(dh_own, gates[0, t, b, j], relu)
-                    dgates[0, t, b, j] = d_a
-                    smem[d_start + j] = d_a
+                d0, d1, d2, d3, d_a, dc_t, around = unit(
+                    dh_own, dc_own, gates[0, t, b, j], gates[1, t, b, j] if G > 1 else zero,
+                    gates[2, t, b, j] if G > 2 else zero, gates[3, t, b, j] if G > 3 else zero,
+                    h[t, b, j], c[t, b, j] if state else zero, aux[t, b, j] if has_aux else zero,
+                    p0, p1, p2, coupled_gates, relu)
+                if state:
+                    dc_own = dc_t
+                if skip:
+                    direct = around
+                if gated >= 0:
+                    d_aux[t, b, j] = d_a
+                # The gradients w.r.t. the hidden sides, for the product with W_hh.
+                dgates[0, t, b, j] = d0
+                smem[d_start + j] = d_a if gated == 0 else d0
+                if G > 1:
+                    dgates[1, t, b, j] = d1
+                    smem[d_start + H + j] = d_a if gated == 1 else d1
+                if G > 2:
+                    dgates[2, t, b, j] = d2
+                    smem[d_start + 2 * H + j] = d_a if gated == 2 else d2
+                if G > 3:
+                    dgates[3, t, b, j] = d3
+                    smem[d_start + 3 * H + j] = d_a if gated == 3 else d3
             if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
                 dh_own, dc_own = zero, zero  # the state is a constant across this boundary
             elif stepwise:
@@ -285,7 +313,7 @@ def _backward_kernel(kind, dtype):
             cuda.syncthreads()
         if active:
             dh[b, j] = dh_own
-            if kind == LSTM:
+            if state:
                 dc[b, j] = dc_own
 
     return kernel
@@ -368,7 +396,7 @@ def forward_steps(cell, params, states, hh, zero_state, persistent=None, samples
     if not plan.persistent:
         if zero_state:
             fill(h[0], 0)
-            if kind == LSTM:
+            if BY_CODE[kind].cell_state:
                 fill(c[0], 0)
         w_gates = w_hh.reshape(G, H, H)
         for t in range(T):
@@ -403,28 +431,28 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
     kind, coupled_gates, relu = cell
     w_hh, peephole = params.weight_hh, params.peephole
     h, c, gates, aux = states
-    dgates, dm_n = d_gates
+    dgates, d_aux = d_gates
     G, T, B, H = gates.shape
+    ungated = G - (BY_CODE[kind].gated_gate >= 0)  # the gated gate, if any, is the last
     plan = _plan(gates, G * H, _ROWS_BYTES, persistent, samples_per_block, shared_weights)
     launch = _backward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
     row_sq = empty((T, B), np.float64)  # each sample's ||dL/dh_t||^2
     if plan.persistent:
         launch(coupled_gates, relu, 0, T, False, plan.shared_weights, zero_state, tbptt_steps,
-               clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, dm_n,
+               clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates, d_aux,
                row_sq)  # all steps
     else:
         for t in range(T - 1, -1, -1):
             # One step (stepwise: the products come after), no shared weights.
             launch(coupled_gates, relu, t, t + 1, True, False, zero_state and t == T - 1,
                    tbptt_steps, clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc,
-                   dgates, dm_n, row_sq)
+                   dgates, d_aux, row_sq)
             if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
                 continue
-            if kind == GRU:  # the candidate gate's hidden side has its own gradient, dm_n
-                matmul(dgates[:2, t], w_hh[:2 * H].reshape(2, H, H), dh, accumulate=True)
-                matmul(dm_n[t], w_hh[2 * H:], dh, accumulate=True)
-            else:
-                matmul(dgates[:, t], w_hh.reshape(G, H, H), dh, accumulate=True)
+            matmul(dgates[:ungated, t], w_hh[:ungated * H].reshape(ungated, H, H), dh,
+                   accumulate=True)
+            if ungated < G:  # the gated hidden side has its own gradient, d_aux
+                matmul(d_aux[t], w_hh[ungated * H:], dh, accumulate=True)
     row_norms(row_sq, step_norms)
 
 
@@ -439,9 +467,9 @@ def project_inputs(cell, x, params, gates):
     kind, w_ih, b_ih, b_hh = cell.kind, params.weight_ih, params.bias_ih, params.bias_hh
     T, B, I = x.shape
     G, H = gates.shape[0], gates.shape[3]
+    apart = BY_CODE[kind].gated_gate >= 0  # the cell adds the hidden-side biases itself
     matmul(x.reshape(T * B, I), w_ih.reshape(G, H, I), gates.reshape(G, T * B, H),
-           bias=b_ih.reshape(G, H), bias_2=b_hh.reshape(G, H) if kind != GRU else None,
-           trans_b=True)
+           bias=b_ih.reshape(G, H), bias_2=None if apart else b_hh.reshape(G, H), trans_b=True)
 
 
 def weight_gradients(cell, x, params, states, d_gates, dx, grads):
@@ -451,26 +479,23 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     over them in the same launch.
     """
     kind, w_ih, h, c = cell.kind, params.weight_ih, states.h, states.c
-    dgates, dm_n = d_gates
+    dgates, d_aux = d_gates
     dw_ih, dw_hh, db_ih, db_hh, dpeephole = grads
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
+    spec = BY_CODE[kind]
+    ungated = G - (spec.gated_gate >= 0)  # the gated gate, if any, is the last
     h_2d = h[:T].reshape(T * B, H)
     d_in = dgates.reshape(G, T * B, H)
     matmul(d_in, x.reshape(T * B, I), dw_ih.reshape(G, H, I), trans_a=True)
     column_sums(d_in, db_ih.reshape(G, H))
     if dx.size:  # an empty dx: the input needs no gradient
         matmul(d_in, w_ih.reshape(G, H, I), dx.reshape(T * B, I))
-    if kind == GRU:  # the hidden side of the candidate gate n has its own gradient, dm_n
-        matmul(d_in[:2], h_2d, dw_hh[:2 * H].reshape(2, H, H), trans_a=True)
-        matmul(dm_n.reshape(T * B, H), h_2d, dw_hh[2 * H:], trans_a=True)
-        db_hh[:2 * H].copy_to_device(db_ih[:2 * H])
-        column_sums(dm_n.reshape(T * B, H), db_hh[2 * H:])
-    else:
-        matmul(d_in, h_2d, dw_hh.reshape(G, H, H), trans_a=True)
-        db_hh.copy_to_device(db_ih)
-    if dpeephole.shape[0]:
+    matmul(d_in[:ungated], h_2d, dw_hh[:ungated * H].reshape(ungated, H, H), trans_a=True)
+    db_hh[:ungated * H].copy_to_device(db_ih[:ungated * H])
+    if ungated < G:  # the gated hidden side has its own gradient, d_aux
+        matmul(d_aux.reshape(T * B, H), h_2d, dw_hh[ungated * H:], trans_a=True)
+        column_sums(d_aux.reshape(T * B, H), db_hh[ungated * H:])
+    for row, (k, offset) in enumerate(spec.peephole_rows[:dpeephole.shape[0]]):
         c_2d = c.reshape((T + 1) * B, H)
-        column_sums(d_in[0], dpeephole[0], c_2d[:T * B])
-        column_sums(d_in[1], dpeephole[1], c_2d[:T * B])
-        column_sums(d_in[3], dpeephole[2], c_2d[B:])
+        column_sums(d_in[k], dpeephole[row], c_2d[offset * B:(offset + T) * B])

@@ -25,12 +25,12 @@ from seqforecast.cuda.elementwise import dropout_mask  # noqa: E402
 from seqforecast.cuda.launch import ignore_small_grid_warnings  # noqa: E402
 from seqforecast.cuda.products import matmul  # noqa: E402
 from seqforecast.cuda.reductions import column_sums, row_norms, summarize  # noqa: E402
-from seqforecast.recurrent import Cell, backward_layers, forward_layers  # noqa: E402
+from seqforecast.cells.spec import SPECS  # noqa: E402
+from seqforecast.recurrent import Cell, backward_layers, cell_variants, forward_layers  # noqa: E402
 
-CELLS = [Cell("rnn"), Cell("rnn", activation="relu"), Cell("lstm"), Cell("lstm", peephole=True),
-         Cell("lstm", coupled_gates=True), Cell("lstm", peephole=True, coupled_gates=True),
-         Cell("gru")]
-IDS = ["rnn", "rnn-relu", "lstm", "lstm-peep", "lstm-coupled", "lstm-peep-coupled", "gru"]
+CELLS = cell_variants()
+# One cell per kind, every option on (the most parameters and branches).
+RICHEST = [[c for c in CELLS if c.kind == name][-1] for name in SPECS]
 # Persistent kernel, 2 samples per block (3 blocks for B=5), weights in shared memory
 # or read from global memory; and the step-wise strategy (tiled products per step).
 # The simulator runs device code on numpy scalars, which warn about the overflows a GPU
@@ -87,7 +87,7 @@ def _compare(got, want_fwd, want_bwd, tol, cell):
             _assert_close(got["dc0"][l], dc0[l], tol, f"dc0[{l}]")
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=IDS)
+@pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
 def test_kernels_match_numpy_reference(cell):
     """Two layers, dropout masks, initial and final states, truncated BPTT, hidden clipping."""
     shape = (3, 5, 2, (3, 2))
@@ -100,8 +100,7 @@ def test_kernels_match_numpy_reference(cell):
     _compare(got, want_fwd, want_bwd, 1e-10, cell)
 
 
-@pytest.mark.parametrize("cell", [Cell("lstm", peephole=True), Cell("gru"), Cell("rnn")],
-                         ids=["lstm-peep", "gru", "rnn"])
+@pytest.mark.parametrize("cell", RICHEST, ids=ref.cell_ids(RICHEST))
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_strategies_match_cpu_kernels_in_float32(cell, strategy):
     shape = (4, 5, 2, (5,))
