@@ -147,6 +147,34 @@ SPECS = {spec.name: spec for spec in (
              forward=gru.forward, backward=gru.backward),
 )}
 
+# -- moving a unit's values between the kernels' arrays and the unit equations ----------
+# Plain functions, compiled by each target like the equations; ``n`` is a constant
+# of the calling kernel, so what lies past a cell's gates or peepholes is never touched.
+
+
+def read_gates(a, t, b, j, n, zero):
+    """``(a[0, t, b, j], ..., a[3, t, b, j])``, zeros past the first ``n`` gates."""
+    return (a[0, t, b, j], a[1, t, b, j] if n > 1 else zero, a[2, t, b, j] if n > 2 else zero,
+            a[3, t, b, j] if n > 3 else zero)
+
+
+def write_gates(a, t, b, j, n, v0, v1, v2, v3):
+    """``a[k, t, b, j] = v_k`` for the first ``n`` gates."""
+    a[0, t, b, j] = v0
+    if n > 1:
+        a[1, t, b, j] = v1
+    if n > 2:
+        a[2, t, b, j] = v2
+    if n > 3:
+        a[3, t, b, j] = v3
+
+
+def read_diag(diag, j, n, zero):
+    """The unit's diagonal weights ``(p0, p1, p2)``, zeros past the first ``n`` rows."""
+    return (diag[0, j] if n > 0 else zero, diag[1, j] if n > 1 else zero,
+            diag[2, j] if n > 2 else zero)
+
+
 #: The specs in the order of their codes, ``BY_CODE[spec.code] is spec``.
 BY_CODE = tuple(sorted(SPECS.values(), key=lambda spec: spec.code))
 if [spec.code for spec in BY_CODE] != list(range(len(BY_CODE))):

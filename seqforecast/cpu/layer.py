@@ -37,11 +37,13 @@ import numpy as np
 from numba import njit
 
 from ..cells.activations import ZERO
-from ..cells.spec import BY_CODE
+from ..cells.spec import BY_CODE, read_diag, read_gates, write_gates
 from ..config import CPU_FASTMATH
 from .products import linear, matmul
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
+_read_gates, _write_gates, _read_diag = (njit(inline="always")(f)
+                                         for f in (read_gates, write_gates, read_diag))
 
 # What the kernels read of the cell specs, by cell code: the gate with a gated hidden
 # side (-1: none; then every hidden bias is added in the projections), whether h_{t-1}
@@ -69,33 +71,22 @@ def _unit_loops(spec):
 
     @njit(nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
     def forward_units(cell, t, m, h, c, gates, aux, b_hh, diag):
-        """Step ``t`` of every unit, after the products ``m`` (G, B, H) of ``h_{t-1}``."""
+        """Step ``t`` of every unit, after the products ``m`` (G, B, H) of ``h_{t-1}``;
+        ``b_hh`` (G, H)."""
         B, H = h.shape[1], h.shape[2]
+        m, b_hh = m.reshape(G, 1, B, H), b_hh.reshape(G, 1, 1, H)  # as gate arrays
         for b in range(B):
             for j in range(H):
-                if apart:
-                    m0 = m[0, b, j] + b_hh[0, j]
-                    m1 = m[1, b, j] + b_hh[1, j] if G > 1 else ZERO
-                    m2 = m[2, b, j] + b_hh[2, j] if G > 2 else ZERO
-                    m3 = m[3, b, j] + b_hh[3, j] if G > 3 else ZERO
-                else:
-                    m0 = m[0, b, j]
-                    m1 = m[1, b, j] if G > 1 else ZERO
-                    m2 = m[2, b, j] if G > 2 else ZERO
-                    m3 = m[3, b, j] if G > 3 else ZERO
+                m0, m1, m2, m3 = _read_gates(m, 0, b, j, G, ZERO)
+                if apart:  # the hidden-side biases, kept out of the projections
+                    bias = _read_gates(b_hh, 0, 0, j, G, ZERO)
+                    m0, m1, m2, m3 = m0 + bias[0], m1 + bias[1], m2 + bias[2], m3 + bias[3]
+                x0, x1, x2, x3 = _read_gates(gates, t, b, j, G, ZERO)
+                p0, p1, p2 = _read_diag(diag, j, P, ZERO)
                 g0, g1, g2, g3, h_t, c_t, a = forward(
-                    gates[0, t, b, j], gates[1, t, b, j] if G > 1 else ZERO,
-                    gates[2, t, b, j] if G > 2 else ZERO, gates[3, t, b, j] if G > 3 else ZERO,
-                    m0, m1, m2, m3, h[t, b, j], c[t, b, j] if state else ZERO,
-                    diag[0, j] if P > 0 else ZERO, diag[1, j] if P > 1 else ZERO,
-                    diag[2, j] if P > 2 else ZERO, cell.coupled_gates, cell.relu)
-                gates[0, t, b, j] = g0
-                if G > 1:
-                    gates[1, t, b, j] = g1
-                if G > 2:
-                    gates[2, t, b, j] = g2
-                if G > 3:
-                    gates[3, t, b, j] = g3
+                    x0, x1, x2, x3, m0, m1, m2, m3, h[t, b, j], c[t, b, j] if state else ZERO,
+                    p0, p1, p2, cell.coupled_gates, cell.relu)
+                _write_gates(gates, t, b, j, G, g0, g1, g2, g3)
                 if state:
                     c[t + 1, b, j] = c_t
                 if has_aux:
@@ -109,20 +100,13 @@ def _unit_loops(spec):
         B, H = dh.shape
         for b in range(B):
             for j in range(H):
+                g0, g1, g2, g3 = _read_gates(gates, t, b, j, G, ZERO)
+                p0, p1, p2 = _read_diag(diag, j, P, ZERO)
                 d0, d1, d2, d3, d_a, dc_prev, around = backward(
-                    dh[b, j], dc[b, j] if state else ZERO, gates[0, t, b, j],
-                    gates[1, t, b, j] if G > 1 else ZERO, gates[2, t, b, j] if G > 2 else ZERO,
-                    gates[3, t, b, j] if G > 3 else ZERO, h[t, b, j],
+                    dh[b, j], dc[b, j] if state else ZERO, g0, g1, g2, g3, h[t, b, j],
                     c[t, b, j] if state else ZERO, aux[t, b, j] if has_aux else ZERO,
-                    diag[0, j] if P > 0 else ZERO, diag[1, j] if P > 1 else ZERO,
-                    diag[2, j] if P > 2 else ZERO, cell.coupled_gates, cell.relu)
-                d_gates[0, t, b, j] = d0
-                if G > 1:
-                    d_gates[1, t, b, j] = d1
-                if G > 2:
-                    d_gates[2, t, b, j] = d2
-                if G > 3:
-                    d_gates[3, t, b, j] = d3
+                    p0, p1, p2, cell.coupled_gates, cell.relu)
+                _write_gates(d_gates, t, b, j, G, d0, d1, d2, d3)
                 if gated >= 0:
                     d_aux[t, b, j] = d_a
                 if state:

@@ -40,7 +40,7 @@ import numpy as np
 from numba import config, cuda, float64
 
 from ..cells.activations import HALF
-from ..cells.spec import BY_CODE
+from ..cells.spec import BY_CODE, read_diag, read_gates, write_gates
 from ..config import CUDA_BLOCK_THREADS as BLOCK_THREADS
 from ..config import CUDA_PERSISTENT_MAX_HIDDEN as PERSISTENT_MAX_HIDDEN
 from .elementwise import fill
@@ -98,6 +98,10 @@ def _device(equation):
     return cuda.jit(device=True)(code)
 
 
+_read_gates, _write_gates, _read_diag = (cuda.jit(device=True)(f)
+                                         for f in (read_gates, write_gates, read_diag))
+
+
 @functools.lru_cache(maxsize=None)
 def _cell(kind):
     """The spec of the cell with code ``kind`` and its unit equations compiled for the GPU."""
@@ -146,12 +150,7 @@ def _forward_kernel(kind, dtype):
                     c[t_start, b, j] = zero
                 else:
                     c_own = c[t_start, b, j]
-            if P > 0:
-                p0 = peephole[0, j]
-            if P > 1:
-                p1 = peephole[1, j]
-            if P > 2:
-                p2 = peephole[2, j]
+            p0, p1, p2 = _read_diag(peephole, j, P, zero)
         smem[s * H + j] = h_own
         cuda.syncthreads()
         for t in range(t_start, t_stop):
@@ -194,17 +193,10 @@ def _forward_kernel(kind, dtype):
                         m2 += b_hh[2 * H + j]
                     if G > 3:
                         m3 += b_hh[3 * H + j]
-                g0, g1, g2, g3, h_own, c_t, a = unit(
-                    gates[0, t, b, j], gates[1, t, b, j] if G > 1 else zero,
-                    gates[2, t, b, j] if G > 2 else zero, gates[3, t, b, j] if G > 3 else zero,
-                    m0, m1, m2, m3, h_own, c_own, p0, p1, p2, coupled_gates, relu)
-                gates[0, t, b, j] = g0
-                if G > 1:
-                    gates[1, t, b, j] = g1
-                if G > 2:
-                    gates[2, t, b, j] = g2
-                if G > 3:
-                    gates[3, t, b, j] = g3
+                x0, x1, x2, x3 = _read_gates(gates, t, b, j, G, zero)
+                g0, g1, g2, g3, h_own, c_t, a = unit(x0, x1, x2, x3, m0, m1, m2, m3, h_own, c_own,
+                                                     p0, p1, p2, coupled_gates, relu)
+                _write_gates(gates, t, b, j, G, g0, g1, g2, g3)
                 if state:
                     c_own = c_t
                     c[t + 1, b, j] = c_own
@@ -250,12 +242,7 @@ def _backward_kernel(kind, dtype):
                 dh_own = dh[b, j]
                 if state:
                     dc_own = dc[b, j]
-            if P > 0:
-                p0 = peephole[0, j]
-            if P > 1:
-                p1 = peephole[1, j]
-            if P > 2:
-                p2 = peephole[2, j]
+            p0, p1, p2 = _read_diag(peephole, j, P, zero)
         for t in range(t_stop - 1, t_start - 1, -1):
             # dL/dh_t in full, its squared norm per sample, then hidden clipping.
             if active:
@@ -274,29 +261,20 @@ def _backward_kernel(kind, dtype):
             if clip_hidden_norm > 0 and row > clip_hidden_norm * clip_hidden_norm:
                 dh_own *= cast(clip_hidden_norm / math.sqrt(row))
             if active:
+                g0, g1, g2, g3 = _read_gates(gates, t, b, j, G, zero)
                 d0, d1, d2, d3, d_a, dc_t, around = unit(
-                    dh_own, dc_own, gates[0, t, b, j], gates[1, t, b, j] if G > 1 else zero,
-                    gates[2, t, b, j] if G > 2 else zero, gates[3, t, b, j] if G > 3 else zero,
-                    h[t, b, j], c[t, b, j] if state else zero, aux[t, b, j] if has_aux else zero,
-                    p0, p1, p2, coupled_gates, relu)
+                    dh_own, dc_own, g0, g1, g2, g3, h[t, b, j], c[t, b, j] if state else zero,
+                    aux[t, b, j] if has_aux else zero, p0, p1, p2, coupled_gates, relu)
                 if state:
                     dc_own = dc_t
                 if skip:
                     direct = around
+                _write_gates(dgates, t, b, j, G, d0, d1, d2, d3)
                 if gated >= 0:
                     d_aux[t, b, j] = d_a
                 # The gradients w.r.t. the hidden sides, for the product with W_hh.
-                dgates[0, t, b, j] = d0
-                smem[d_start + j] = d_a if gated == 0 else d0
-                if G > 1:
-                    dgates[1, t, b, j] = d1
-                    smem[d_start + H + j] = d_a if gated == 1 else d1
-                if G > 2:
-                    dgates[2, t, b, j] = d2
-                    smem[d_start + 2 * H + j] = d_a if gated == 2 else d2
-                if G > 3:
-                    dgates[3, t, b, j] = d3
-                    smem[d_start + 3 * H + j] = d_a if gated == 3 else d3
+                for k in range(G):
+                    smem[d_start + k * H + j] = d_a if k == gated else dgates[k, t, b, j]
             if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
                 dh_own, dc_own = zero, zero  # the state is a constant across this boundary
             elif stepwise:
