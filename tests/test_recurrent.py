@@ -1,4 +1,9 @@
 """The CPU kernels against the NumPy reference, finite differences and PyTorch."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -225,3 +230,34 @@ def test_every_cell_of_the_specification_is_everywhere_it_is_needed():
         layer = parameter_shapes(cell, 3, [5])[0]
         assert layer["weight_ih"] == (5 * spec.n_gates, 3)
         assert layer["weight_hh"] == (5 * spec.n_gates, 5)
+
+
+_HASH_OF_RESULTS = """
+import hashlib, sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from test_recurrent import _problem
+from seqforecast.recurrent import Cell, backward, forward
+digest = hashlib.sha256()
+for kind in ("lstm", "gru", "rnn"):
+    cell = Cell(kind)
+    _, layers, x, *_, d_out, _, _, _ = _problem(cell, (9, 7, 3, (13, 5)), 0)
+    fwd = forward(cell, layers, x)
+    bwd = backward(fwd.cache, d_out)
+    for array in [fwd.output, bwd.dx] + [g for layer in bwd.grads for g in layer.values()]:
+        digest.update(np.ascontiguousarray(array).tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_results_are_the_same_whether_the_kernels_were_compiled_or_loaded_from_numba_s_cache(
+        tmp_path):
+    """A kernel compiled in this process and the same kernel loaded from Numba's cache
+    (compiled by an earlier process) give bit-identical results: the cells' loops are
+    inlined into the cached kernels, not called across compiled libraries."""
+    script = _HASH_OF_RESULTS.format(tests=str(Path(__file__).parent))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                           text=True, check=True).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0].strip()) == 64
+    assert any(tmp_path.rglob("*.nbi"))  # the second run did load from the cache

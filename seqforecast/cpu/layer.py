@@ -64,15 +64,24 @@ def _unit_loops(spec):
     lets the compiler vectorise them.  What the spec says (the gate count,
     the cell state, ...) are constants of the loops: the reads and writes of
     what a cell lacks are compiled away.
+
+    The loops, like :func:`_by_code`, are inlined into the kernels that call
+    them, so that a cached kernel holds all of its code: a call from a kernel
+    into a function compiled on its own ran different machine code in the
+    process that compiled it than in later ones that loaded the kernel from
+    Numba's cache (results differed in the last bits).
     """
     forward, backward = njit(inline="always")(spec.forward), njit(inline="always")(spec.backward)
     G, P, state, has_aux = spec.n_gates, len(spec.peepholes), spec.cell_state, spec.aux is not None
     apart, gated, skip = spec.gated_gate >= 0, spec.gated_gate, spec.skip
 
-    @njit(nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
-    def forward_units(cell, t, m, h, c, gates, aux, b_hh, diag):
-        """Step ``t`` of every unit, after the products ``m`` (G, B, H) of ``h_{t-1}``;
-        ``b_hh`` (G, H)."""
+    @njit(inline="always")
+    def forward_units(cell, t, arrays):
+        """Step ``t`` of every unit, after the products ``m`` (G, B, H) of ``h_{t-1}``.
+
+        ``arrays`` is ``(m, h, c, gates, aux, b_hh, diag)``, ``b_hh`` (G, H).
+        """
+        m, h, c, gates, aux, b_hh, diag = arrays
         B, H = h.shape[1], h.shape[2]
         m, b_hh = m.reshape(G, 1, B, H), b_hh.reshape(G, 1, 1, H)  # as gate arrays
         for b in range(B):
@@ -93,10 +102,15 @@ def _unit_loops(spec):
                     aux[t, b, j] = a
                 h[t + 1, b, j] = h_t
 
-    @njit(nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
-    def backward_units(cell, t, dh, dc, direct, h, c, gates, aux, diag, d_gates, d_aux):
-        """Step ``t`` of every unit back, from ``dh`` and ``dc`` (B, H); ``dc`` receives
-        ``dL/dc_{t-1}`` and ``direct`` the skip path's part of ``dL/dh_{t-1}``."""
+    @njit(inline="always")
+    def backward_units(cell, t, arrays):
+        """Step ``t`` of every unit back.
+
+        ``arrays`` is ``(dh, dc, direct, h, c, gates, aux, diag, d_gates,
+        d_aux)``: from ``dh`` and ``dc`` (B, H), ``dc`` receives ``dL/dc_{t-1}``
+        and ``direct`` the skip path's part of ``dL/dh_{t-1}``.
+        """
+        dh, dc, direct, h, c, gates, aux, diag, d_gates, d_aux = arrays
         B, H = dh.shape
         for b in range(B):
             for j in range(H):
@@ -118,21 +132,21 @@ def _unit_loops(spec):
 
 
 def _by_code(functions, code=0):
-    """One compiled function calling ``functions[kind]`` with the other arguments."""
+    """``f(kind, cell, t, arrays)`` calling ``functions[kind](cell, t, arrays)``."""
     first = functions[0]
     if len(functions) == 1:
-        @njit(nogil=True)
-        def only(kind, *args):
-            first(*args)
+        @njit(inline="always")
+        def only(kind, cell, t, arrays):
+            first(cell, t, arrays)
         return only
     rest = _by_code(functions[1:], code + 1)
 
-    @njit(nogil=True)
-    def select(kind, *args):
+    @njit(inline="always")
+    def select(kind, cell, t, arrays):
         if kind == code:
-            first(*args)
+            first(cell, t, arrays)
         else:
-            rest(kind, *args)
+            rest(kind, cell, t, arrays)
     return select
 
 
@@ -207,7 +221,7 @@ def forward_steps(cell, params, states, hh, zero_state):
         else:
             for k in range(G):
                 matmul(h[t], w_blocks[k], hh[k], False)
-        _forward_units(cell.kind, cell, t, hh, h, c, gates, aux, b_hh, params.peephole)
+        _forward_units(cell.kind, cell, t, (hh, h, c, gates, aux, b_hh, params.peephole))
 
 
 @njit(**_JIT)
@@ -254,8 +268,8 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
     direct = np.empty((B, H), h.dtype)
     for t in range(T - 1, -1, -1):
         step_norms[t] = math.sqrt(_add_and_clip(dh, d_h[t], clip_hidden_norm))
-        _backward_units(cell.kind, cell, t, dh, dc, direct, h, c, gates, aux, params.peephole,
-                        dgates, d_aux)
+        _backward_units(cell.kind, cell, t,
+                        (dh, dc, direct, h, c, gates, aux, params.peephole, dgates, d_aux))
         if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
             dh[:] = 0
             dc[:] = 0
