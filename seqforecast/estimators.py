@@ -578,7 +578,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         def training_loss():
             return self._training_loss(model, in_order, n_train, batch_size)
 
-        self._set_loss_references(backend.to_host(y), training_loss)
+        def lowest_loss():
+            return self._lowest_loss(model, training_loss)
+
+        self._set_loss_references(backend.to_host(y))
         if self.learning_rate == "constant":  # as set now (set_params between partial_fits)
             self._optimizer.learning_rate = self.learning_rate_init
         if early_stopping and self.ar_window:  # the ridge start is the score to beat
@@ -597,9 +600,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._record_epoch(model, epoch, score, n_train)
             if self.verbose:
                 self._print_epoch(epoch, score, time.perf_counter() - started)
-            if self._blown_up(epoch.loss):
+            if self._blown_up(epoch.loss, lowest_loss):
                 self._roll_back(model, f"in epoch {self.n_iter_}: its training loss rose to "
-                                f"{self._against_references(epoch.loss)}", training_loss)
+                                f"{self._against_references(epoch.loss, lowest_loss)}",
+                                training_loss)
                 return
             if self._no_improvement_count > self.n_iter_no_change:
                 if (self.learning_rate == "adaptive"
@@ -622,40 +626,52 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             model.restore(self._best_params)
         if not incremental:
             loss = training_loss()
-            if self._blown_up(loss):
+            if self._blown_up(loss, lowest_loss):
                 self._roll_back(model, f"by epoch {self.n_iter_}: the weights it ended with have "
-                                f"a training loss of {self._against_references(loss)}",
+                                f"a training loss of {self._against_references(loss, lowest_loss)}",
                                 training_loss)
 
-    def _set_loss_references(self, targets, training_loss):
+    def _set_loss_references(self, targets):
         """What :meth:`_blown_up` judges a loss by, for one fit or partial_fit call.
 
         The loss of predicting each output's mean of ``targets`` (the
         training targets), and the loss of the starting weights when no epoch
-        has a loss to compare with yet (a new fit, or the first partial_fit);
-        otherwise the best epoch's loss serves.
+        has a loss to compare with yet (a new fit, or the first partial_fit;
+        measured when first needed, see :meth:`_lowest_loss`); otherwise the
+        best epoch's loss serves.
         """
         means = np.broadcast_to(targets.mean(axis=0), targets.shape).astype(targets.dtype)
         self._mean_loss = self._loss()(means, targets)[0]
-        self._start_loss = training_loss() if self.best_loss_ == np.inf else np.inf
+        self._start_loss = None if self.best_loss_ == np.inf else np.inf
 
-    def _blown_up(self, loss):
+    def _blown_up(self, loss, lowest_loss):
         """Whether a training loss says the weights have blown up (the divergence policy).
 
-        True when ``loss`` is not finite, or when it is more than
-        :data:`_BLOWUP_FACTOR` times the lowest loss of this fit (the starting
-        weights' or the best epoch's) and above the loss of predicting the mean.
+        True when ``loss`` is not finite, or when it is above the loss of
+        predicting the mean and more than :data:`_BLOWUP_FACTOR` times the
+        lowest loss of this fit (the starting weights' or the best epoch's),
+        which ``lowest_loss()`` gives, asked only in that case.
         """
-        return not np.isfinite(loss) or (loss > _BLOWUP_FACTOR * self._lowest_loss()
-                                         and loss > self._mean_loss)
+        return not np.isfinite(loss) or (loss > self._mean_loss
+                                         and loss > _BLOWUP_FACTOR * lowest_loss())
 
-    def _lowest_loss(self):
-        """The lowest training loss of this fit: its starting weights' or its best epoch's."""
+    def _lowest_loss(self, model, training_loss):
+        """The lowest training loss of this fit: its starting weights' or its best epoch's.
+
+        The starting weights' loss is measured the first time it is asked for
+        (one pass over the training samples, which a fit that never comes near
+        blowing up does not spend).
+        """
+        if self._start_loss is None:
+            current = model.snapshot()
+            model.restore(self._start_params)
+            self._start_loss = training_loss()
+            model.restore(current)
         return min(self.best_loss_, self._start_loss)
 
-    def _against_references(self, loss):
+    def _against_references(self, loss, lowest_loss):
         """``loss`` and what :meth:`_blown_up` compared it with, for a warning."""
-        return (f"{loss:.3g} (the lowest of this fit: {self._lowest_loss():.3g}; predicting "
+        return (f"{loss:.3g} (the lowest of this fit: {lowest_loss():.3g}; predicting "
                 f"the mean: {self._mean_loss:.3g})")
 
     def _training_loss(self, model, take, n_train, batch_size):

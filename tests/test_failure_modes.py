@@ -126,6 +126,26 @@ def test_the_policy_leaves_a_fit_that_never_blows_up_unchanged(early_stopping, m
     np.testing.assert_array_equal(with_policy.predict(X), without.predict(X))
 
 
+def test_a_sound_fit_measures_the_training_loss_only_of_its_final_weights(monkeypatch):
+    """The starting weights' loss, a reference of the divergence policy, is measured only
+    when a loss comes near a blow-up: a sound fit passes over its training data once
+    (the final weights' check) besides its epochs."""
+    X, y = _airline()
+    measured = []
+    original = estimators.LSTMRegressor._training_loss
+
+    def recording(self, model, *args):
+        measured.append(model.params.copy())
+        return original(self, model, *args)
+
+    monkeypatch.setattr(estimators.LSTMRegressor, "_training_loss", recording)
+    model = LSTMRegressor(hidden_sizes=8, ar_window=12, max_iter=3, random_state=0)
+    assert _fit_recording(model, X, y) == []
+    assert max(model.loss_curve_) < model._mean_loss  # no loss near a blow-up
+    assert len(measured) == 1
+    np.testing.assert_array_equal(measured[0], model._network.params)
+
+
 def test_spikes_far_below_the_targets_variance_are_not_blow_ups():
     """Near zero loss, Adam's epoch losses jump a thousandfold and back: no divergence."""
     t = np.arange(300)
