@@ -10,5 +10,6 @@ from .windowing import SlidingWindowTransformer
 __version__ = _version.__version__
 
 __all__ = ["Cell", "GRURegressor", "LSTMRegressor", "NaiveForecaster", "RNNRegressor",
-           "RecurrentRegressor", "ModelFileError", "SequenceForecaster", "SlidingWindowTransformer", "backtest",
+           "RecurrentRegressor", "ModelFileError", "SequenceForecaster",
+           "SlidingWindowTransformer", "backtest",
            "compare", "default_regressor", "load", "save"]

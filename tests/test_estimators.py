@@ -39,7 +39,8 @@ def _quiet(estimator, X, y, method="fit"):
 
 
 @pytest.mark.parametrize("named, options", [
-    (RNNRegressor, dict(activation="relu")), (LSTMRegressor, dict(peephole=True, coupled_gates=True)),
+    (RNNRegressor, dict(activation="relu")),
+    (LSTMRegressor, dict(peephole=True, coupled_gates=True)),
     (GRURegressor, {})], ids=["rnn", "lstm", "gru"])
 def test_recurrent_regressor_is_the_named_regressor_with_its_cell_as_a_parameter(named, options):
     X, y = _sequences()

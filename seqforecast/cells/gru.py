@@ -18,7 +18,7 @@ from .activations import ONE, ZERO, sigmoid, tanh
 
 
 def forward(x0, x1, x2, x3, m0, m1, m2, m3, h_prev, c_prev, p0, p1, p2, coupled_gates, relu):
-    """One unit's step forward, the ``m`` with their biases: return ``(r, z, n, 0, h_t, 0, m_n)``."""
+    """One step forward, ``m`` with biases: return ``(r, z, n, 0, h_t, 0, m_n)``."""
     r = sigmoid(x0 + m0)
     z = sigmoid(x1 + m1)
     n = tanh(x2 + r * m2)
