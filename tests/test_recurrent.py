@@ -233,15 +233,15 @@ def test_every_cell_of_the_specification_is_everywhere_it_is_needed():
 
 
 _HASH_OF_RESULTS = """
-import hashlib, sys
+import hashlib, itertools, sys
 import numpy as np
 sys.path.insert(0, {tests!r})
 from test_recurrent import _problem
 from seqforecast.recurrent import Cell, backward, forward
 digest = hashlib.sha256()
-for kind in ("lstm", "gru", "rnn"):
+for kind, dtype in itertools.product(("lstm", "gru", "rnn"), (np.float32, np.float64)):
     cell = Cell(kind)
-    _, layers, x, *_, d_out, _, _, _ = _problem(cell, (9, 7, 3, (13, 5)), 0)
+    _, layers, x, *_, d_out, _, _, _ = _problem(cell, (9, 7, 3, (13, 5)), 0, dtype)
     fwd = forward(cell, layers, x)
     bwd = backward(fwd.cache, d_out)
     for array in [fwd.output, bwd.dx] + [g for layer in bwd.grads for g in layer.values()]:
