@@ -46,6 +46,22 @@ CPU_PRODUCT_FASTMATH = {"contract"}
 #: busy; :mod:`seqforecast.threads` has the measurements.
 KERNEL_BLAS_THREADS = 1
 
+#: Threads over which the CPU's recurrences split a batch's samples
+#: (:func:`seqforecast.threads.run_row_blocks`, which reads this value on every call).
+#: Default None: Numba's thread count (``numba.config.NUMBA_NUM_THREADS``: the CPUs, or
+#: the ``NUMBA_NUM_THREADS`` that :func:`seqforecast.threads.worker_environment` sets for
+#: a worker process).  1 runs every recurrence on the calling thread.  Results do not
+#: depend on it: each sample is computed alone.
+KERNEL_ROW_THREADS = None
+
+#: Multiply-adds per step below which a block of samples is not worth a thread of its
+#: own (each block's recurrent products ``(rows, H) @ (H, H)`` per gate).  Default
+#: 2**18: on the 2-core development VM an LSTM's forward recurrence over 48 steps of 64
+#: samples of 32 units (2**18 per step) ran as fast on one thread as on two (0.75 ms;
+#: waking a thread costs about what half the work saves), 128 samples ran 1.5x and 64
+#: samples of 128 units 1.9x faster on two.
+ROW_BLOCK_WORK = 2 ** 18
+
 #: Bytes of scratch memory ``predict`` works in at a time on the CPU
 #: (:mod:`seqforecast.backends.cpu`, whose ``PREDICT_CHUNK`` is read on every call): a
 #: chunk of sequences is copied contiguous and run through the forward pass, whose

@@ -261,3 +261,48 @@ def test_results_are_the_same_whether_the_kernels_were_compiled_or_loaded_from_n
                            text=True, check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0].strip()) == 64
     assert any(tmp_path.rglob("*.nbi"))  # the second run did load from the cache
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_splitting_the_batch_over_threads_changes_no_bit(cell, dtype, monkeypatch):
+    """The recurrences run blocks of samples on several threads (seqforecast.threads):
+    every output, gradient and step norm is the same as on one thread."""
+    from seqforecast import config
+
+    _, layers, x, h0, c0, d_out, d_hn, d_cn, _ = _problem(cell, (6, 11, 3, (7, 5)), 4, dtype)
+    runs = []
+    for threads in (1, 3):
+        monkeypatch.setattr(config, "KERNEL_ROW_THREADS", threads)
+        monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)  # split even tiny batches
+        fwd = forward(cell, layers, x, h0, c0)
+        bwd = backward(fwd.cache, d_out, d_hn, d_cn, tbptt_steps=4, clip_hidden_norm=0.5)
+        runs.append([fwd.output, *fwd.h_n, bwd.dx, *bwd.dh0, *bwd.step_norms]
+                    + [g for layer in bwd.grads for g in layer.values()]
+                    + (list(fwd.c_n) + list(bwd.dc0) if cell.has_cell_state else []))
+    for one, split in zip(*runs):
+        np.testing.assert_array_equal(one, split)
+
+
+def _split_forward_in_child(_):
+    from seqforecast import config
+
+    config.KERNEL_ROW_THREADS, config.ROW_BLOCK_WORK = 2, 1
+    cell = Cell("gru")
+    _, layers, x, *_ = _problem(cell, (4, 6, 2, (5,)), 1)
+    return forward(cell, layers, x).output
+
+
+def test_a_forked_child_runs_the_threaded_recurrences(monkeypatch):
+    """The pool of threads does not survive a fork: the child starts its own instead of
+    waiting forever on threads that do not exist there."""
+    import multiprocessing
+
+    from seqforecast import config
+
+    monkeypatch.setattr(config, "KERNEL_ROW_THREADS", 2)
+    monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)
+    want = _split_forward_in_child(None)  # the parent's pool of threads exists now
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.map_async(_split_forward_in_child, [None]).get(timeout=60)[0]
+    np.testing.assert_array_equal(got, want)

@@ -13,15 +13,44 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from types import SimpleNamespace
+
 from ..config import PREDICT_CHUNK
 from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
 from ..cpu.products import linear, matmul
+from ..threads import run_row_blocks
 from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from ..workspace import Allocator
 
 #: The host's allocator: numpy arrays, reused inside a workspace.
 HOST = Allocator(np.empty)
+
+
+def _forward_steps(cell, params, states, hh, zero_state):
+    """:func:`seqforecast.cpu.layer.forward_steps` over all samples, in blocks of samples
+    on several threads (:func:`seqforecast.threads.run_row_blocks`)."""
+    G, _, B, H = states.gates.shape
+    run_row_blocks(lambda first, stop: layer.forward_steps(cell, params, states, hh, zero_state,
+                                                           first, stop), B, G * H * H)
+
+
+def _backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
+                    step_norms, zero_state):
+    """:func:`seqforecast.cpu.layer.backward_steps` over all samples, in blocks of samples
+    on several threads; ``step_norms`` (T,) receives ``||dL/dh_t||`` over the batch."""
+    G, T, B, H = states.gates.shape
+    row_sq = HOST.empty((T, B), np.float64)
+    run_row_blocks(lambda first, stop: layer.backward_steps(
+        cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates, row_sq,
+        zero_state, first, stop), B, G * H * H)
+    layer.step_norms(row_sq, step_norms)
+
+
+#: The layer kernels as the stack driver calls them (the interface of
+#: :mod:`seqforecast.cuda.layer`): the recurrences over a whole batch.
+LAYER = SimpleNamespace(project_inputs=layer.project_inputs, forward_steps=_forward_steps,
+                        backward_steps=_backward_steps, weight_gradients=layer.weight_gradients)
 
 
 @dataclass
@@ -40,7 +69,7 @@ class CPUBackend:
 
     name = "cpu"
     on_host = True
-    layer = layer
+    layer = LAYER
 
     # -- arrays -------------------------------------------------------------------------
 

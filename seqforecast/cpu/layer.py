@@ -76,15 +76,16 @@ def _unit_loops(spec):
     apart, gated, skip = spec.gated_gate >= 0, spec.gated_gate, spec.skip
 
     @njit(inline="always")
-    def forward_units(cell, t, arrays):
-        """Step ``t`` of every unit, after the products ``m`` (G, B, H) of ``h_{t-1}``.
+    def forward_units(cell, t, first, stop, arrays):
+        """Step ``t`` of the units of samples ``first .. stop-1``, after the products
+        ``m`` (G, B, H) of ``h_{t-1}``.
 
         ``arrays`` is ``(m, h, c, gates, aux, b_hh, diag)``, ``b_hh`` (G, H).
         """
         m, h, c, gates, aux, b_hh, diag = arrays
         B, H = h.shape[1], h.shape[2]
         m, b_hh = m.reshape(G, 1, B, H), b_hh.reshape(G, 1, 1, H)  # as gate arrays
-        for b in range(B):
+        for b in range(first, stop):
             for j in range(H):
                 m0, m1, m2, m3 = _read_gates(m, 0, b, j, G, ZERO)
                 if apart:  # the hidden-side biases, kept out of the projections
@@ -103,16 +104,16 @@ def _unit_loops(spec):
                 h[t + 1, b, j] = h_t
 
     @njit(inline="always")
-    def backward_units(cell, t, arrays):
-        """Step ``t`` of every unit back.
+    def backward_units(cell, t, first, stop, arrays):
+        """Step ``t`` of the units of samples ``first .. stop-1`` back.
 
         ``arrays`` is ``(dh, dc, direct, h, c, gates, aux, diag, d_gates,
         d_aux)``: from ``dh`` and ``dc`` (B, H), ``dc`` receives ``dL/dc_{t-1}``
         and ``direct`` the skip path's part of ``dL/dh_{t-1}``.
         """
         dh, dc, direct, h, c, gates, aux, diag, d_gates, d_aux = arrays
-        B, H = dh.shape
-        for b in range(B):
+        H = dh.shape[1]
+        for b in range(first, stop):
             for j in range(H):
                 g0, g1, g2, g3 = _read_gates(gates, t, b, j, G, ZERO)
                 p0, p1, p2 = _read_diag(diag, j, P, ZERO)
@@ -132,21 +133,21 @@ def _unit_loops(spec):
 
 
 def _by_code(functions, code=0):
-    """``f(kind, cell, t, arrays)`` calling ``functions[kind](cell, t, arrays)``."""
-    first = functions[0]
+    """``f(kind, *args)`` calling ``functions[kind](*args)``, for the loops' five arguments."""
+    head = functions[0]
     if len(functions) == 1:
         @njit(inline="always")
-        def only(kind, cell, t, arrays):
-            first(cell, t, arrays)
+        def only(kind, cell, t, first, stop, arrays):
+            head(cell, t, first, stop, arrays)
         return only
     rest = _by_code(functions[1:], code + 1)
 
     @njit(inline="always")
-    def select(kind, cell, t, arrays):
+    def select(kind, cell, t, first, stop, arrays):
         if kind == code:
-            first(cell, t, arrays)
+            head(cell, t, first, stop, arrays)
         else:
-            rest(kind, cell, t, arrays)
+            rest(kind, cell, t, first, stop, arrays)
     return select
 
 
@@ -182,8 +183,13 @@ def project_inputs(cell, x, params, gates):
 
 
 @njit(**_JIT)
-def forward_steps(cell, params, states, hh, zero_state):
-    """Run one layer's recurrence forward, after :func:`project_inputs`.
+def forward_steps(cell, params, states, hh, zero_state, first, stop):
+    """Run one layer's recurrence forward for samples ``first .. stop-1``, after
+    :func:`project_inputs`.
+
+    Samples are independent: calls on disjoint ranges may run at the same time
+    (the kernel holds no lock), and each sample's results are the same for
+    any split.
 
     Parameters
     ----------
@@ -200,13 +206,15 @@ def forward_steps(cell, params, states, hh, zero_state):
         Workspace: ``hh[k] = h_{t-1} @ W_hk.T`` for each gate ``k``.
     zero_state : bool
         Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
+    first, stop : int
+        The samples to run.
     """
     w_hh = params.weight_hh
     h, c, gates, aux = states
     G, T, B, H = gates.shape
     if zero_state:
-        h[0] = 0
-        c[:1] = 0
+        h[0, first:stop] = 0
+        c[:1, first:stop] = 0
     # One sample: one product for all gates, h_{t-1} (1, H) @ W_hh.T (H, G*H), whose
     # (1, G*H) result is laid out as (G, 1, H).  A batch: one product per gate, each
     # gate's weights and results contiguous.  The same sums, in the same order.
@@ -220,16 +228,19 @@ def forward_steps(cell, params, states, hh, zero_state):
             matmul(h[t], w_t, hh.reshape(1, G * H), False)
         else:
             for k in range(G):
-                matmul(h[t], w_blocks[k], hh[k], False)
-        _forward_units(cell.kind, cell, t, (hh, h, c, gates, aux, b_hh, params.peephole))
+                matmul(h[t, first:stop], w_blocks[k], hh[k, first:stop], False)
+        _forward_units(cell.kind, cell, t, first, stop,
+                       (hh, h, c, gates, aux, b_hh, params.peephole))
 
 
 @njit(**_JIT)
 def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
-                   step_norms, zero_state):
-    """Backpropagation through time for one layer, through the recurrence.
+                   row_sq, zero_state, first, stop):
+    """Backpropagation through time for one layer, through the recurrence, for samples
+    ``first .. stop-1`` (independent, as in :func:`forward_steps`).
     :func:`weight_gradients` then turns the gate gradients into parameter
-    and input gradients.
+    and input gradients, and :func:`step_norms` the per-sample norms into
+    the batch's.
 
     Parameters
     ----------
@@ -251,11 +262,13 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
         every step where it is larger.
     d_gates : GateGradients
         Receives the gradients w.r.t. the gates' pre-activations.
-    step_norms : ndarray of shape (T,)
-        Receives ``||dL/dh_t||`` over the batch, before hidden clipping.
+    row_sq : ndarray of shape (T, B), float64
+        Receives each sample's ``||dL/dh_t||^2``, before hidden clipping.
     zero_state : bool
         The gradients w.r.t. the final states are zero: ``dh`` and ``dc``
         are set to 0 instead of read.
+    first, stop : int
+        The samples to run.
     """
     w_hh = params.weight_hh
     h, c, gates, aux = states
@@ -263,22 +276,40 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
     gated, skip = _GATED[cell.kind], _SKIP[cell.kind]
     G, T, B, H = gates.shape
     if zero_state:
-        dh[:] = 0
-        dc[:] = 0
+        dh[first:stop] = 0
+        dc[first:stop] = 0
     direct = np.empty((B, H), h.dtype)
     for t in range(T - 1, -1, -1):
-        step_norms[t] = math.sqrt(_add_and_clip(dh, d_h[t], clip_hidden_norm))
-        _backward_units(cell.kind, cell, t,
+        _add_and_clip(dh, d_h[t], clip_hidden_norm, row_sq[t], first, stop)
+        _backward_units(cell.kind, cell, t, first, stop,
                         (dh, dc, direct, h, c, gates, aux, params.peephole, dgates, d_aux))
         if t > 0 and tbptt_steps > 0 and (T - t) % tbptt_steps == 0:
-            dh[:] = 0
-            dc[:] = 0
+            dh[first:stop] = 0
+            dc[first:stop] = 0
             continue
         for k in range(G):
             d_k = d_aux[t] if k == gated else dgates[k, t]
-            matmul(d_k, w_hh[k * H:(k + 1) * H], dh, k > 0)
+            matmul(d_k[first:stop], w_hh[k * H:(k + 1) * H], dh[first:stop], k > 0)
         if skip:
-            dh += direct
+            dh[first:stop] += direct[first:stop]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")  # no fastmath: the sums in the written order
+def step_norms(row_sq, out):
+    """``out[t] = sqrt(sum_b row_sq[t, b])``, the samples added in order.
+
+    Parameters
+    ----------
+    row_sq : ndarray of shape (T, B), float64
+        As filled by :func:`backward_steps`.
+    out : ndarray of shape (T,), float64
+        Receives ``||dL/dh_t||`` over the batch.
+    """
+    for t in range(row_sq.shape[0]):
+        total = 0.0
+        for b in range(row_sq.shape[1]):
+            total += row_sq[t, b]
+        out[t] = math.sqrt(total)
 
 
 @njit(**_JIT)
@@ -327,19 +358,18 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
 
 
 @njit(**_JIT)
-def _add_and_clip(dh, d_h, clip_hidden_norm):
-    """``dh += d_h``; rescale rows longer than ``clip_hidden_norm``; return ``||dh||^2`` before."""
-    B, H = dh.shape
-    total = 0.0
-    for b in range(B):
+def _add_and_clip(dh, d_h, clip_hidden_norm, row_sq, first, stop):
+    """For rows ``first .. stop-1``: ``dh += d_h``, ``row_sq`` = each row's squared norm,
+    then rows longer than ``clip_hidden_norm`` rescaled to it."""
+    H = dh.shape[1]
+    for b in range(first, stop):
         row = 0.0
         for j in range(H):
             dh[b, j] += d_h[b, j]
             row += dh[b, j] * dh[b, j]
-        total += row
+        row_sq[b] = row
         if clip_hidden_norm > 0 and row > clip_hidden_norm * clip_hidden_norm:
             dh[b] *= clip_hidden_norm / math.sqrt(row)
-    return total
 
 
 @njit(**_JIT)
