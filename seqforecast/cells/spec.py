@@ -128,6 +128,12 @@ class CellSpec:
         return self.n_gates - 1 if self.gated_hidden_bias else -1
 
     @property
+    def ungated_gates(self):
+        """How many gates, from the first, share their hidden side's gradient with the input
+        side's: all but the gated one, which comes last."""
+        return self.n_gates - bool(self.gated_hidden_bias)
+
+    @property
     def peephole_rows(self):
         """Per row of the diagonal weights: ``(gate index, offset into c)``, ``c[t + offset]``
         being the state that gate sees at step ``t``."""

@@ -278,7 +278,7 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
     if zero_state:
         dh[first:stop] = 0
         dc[first:stop] = 0
-    direct = np.empty((B, H), h.dtype)
+    direct = np.empty((B if skip else 0, H), h.dtype)  # the skip path's part of dh
     for t in range(T - 1, -1, -1):
         _add_and_clip(dh, d_h[t], clip_hidden_norm, row_sq[t], first, stop)
         _backward_units(cell.kind, cell, t, first, stop,
@@ -350,9 +350,9 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         _column_sums(d_hid, db_hh[rows])
         if input_grad:
             matmul(d_in, w_ih[rows], dx.reshape(T * B, I), k > 0)
+    c_2d = c.reshape(c.shape[0] * B, H)  # (0, H) without a cell state, and no peepholes
     for r in range(dpeephole.shape[0]):
         k, offset = _PEEPHOLES[cell.kind, r, 0], _PEEPHOLES[cell.kind, r, 1]
-        c_2d = c.reshape((T + 1) * B, H)
         _column_dots(dgates[k].reshape(T * B, H), c_2d[offset * B:(offset + T) * B],
                      dpeephole[r])
 

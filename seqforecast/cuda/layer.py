@@ -411,7 +411,7 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
     h, c, gates, aux = states
     dgates, d_aux = d_gates
     G, T, B, H = gates.shape
-    ungated = G - (BY_CODE[kind].gated_gate >= 0)  # the gated gate, if any, is the last
+    ungated = BY_CODE[kind].ungated_gates
     plan = _plan(gates, G * H, _ROWS_BYTES, persistent, samples_per_block, shared_weights)
     launch = _backward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
     row_sq = empty((T, B), np.float64)  # each sample's ||dL/dh_t||^2
@@ -462,7 +462,7 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     T, B, I = x.shape
     G, H = dgates.shape[0], dgates.shape[3]
     spec = BY_CODE[kind]
-    ungated = G - (spec.gated_gate >= 0)  # the gated gate, if any, is the last
+    ungated = spec.ungated_gates
     h_2d = h[:T].reshape(T * B, H)
     d_in = dgates.reshape(G, T * B, H)
     matmul(d_in, x.reshape(T * B, I), dw_ih.reshape(G, H, I), trans_a=True)
@@ -474,6 +474,6 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     if ungated < G:  # the gated hidden side has its own gradient, d_aux
         matmul(d_aux.reshape(T * B, H), h_2d, dw_hh[ungated * H:], trans_a=True)
         column_sums(d_aux.reshape(T * B, H), db_hh[ungated * H:])
+    c_2d = c.reshape((T + 1) * B, H) if dpeephole.shape[0] else None
     for row, (k, offset) in enumerate(spec.peephole_rows[:dpeephole.shape[0]]):
-        c_2d = c.reshape((T + 1) * B, H)
         column_sums(d_in[k], dpeephole[row], c_2d[offset * B:(offset + T) * B])
