@@ -139,8 +139,10 @@ def main():
                 backward_layers(result.cache, device_array(result.output.shape, dtype),
                                 d_hn=states, d_cn=c_states)
         many = device_array((40000, 1), dtype)  # a loss over more values than one block takes
-        rules.mean_loss(make_loss("huber").rule, many, many, dtype(1), many,
-                        device_array(1, np.float64))
+        for loss in (make_loss(name) for name in ("huber", "quantile", "gaussian", "student_t")):
+            outputs = device_array((40000, loss.width), dtype)
+            rules.mean_loss(loss.rule, outputs, many, device_array(len(loss.constants), dtype),
+                            loss.group, outputs, device_array(1, np.float64))
     kernels = {f.__qualname__.split(".")[0] for f, _ in compiled}
     modules = (products, reductions, elementwise, rules, layer, step)
     missing = {name for module in modules for name, value in vars(module).items()

@@ -84,10 +84,25 @@ _PARAMETERS_DOC = """
     ar_alpha : float, default=1.0
         L2 penalty of that starting ridge regression (scikit-learn's
         :class:`~sklearn.linear_model.Ridge` ``alpha``).
-    loss : {'squared_error', 'absolute_error', 'huber'}, default='squared_error'
-        Training loss, the mean over samples and outputs.
+    loss : {'squared_error', 'absolute_error', 'huber', 'quantile', 'gaussian', \
+'student_t'}, default='squared_error'
+        Training loss, the mean over samples and outputs.  The last three
+        make the model probabilistic (see :meth:`predict_quantiles`):
+        'quantile' predicts each level of ``quantiles`` (one output per
+        level and target; the pinball loss averaged over levels),
+        'gaussian' and 'student_t' a location and a scale (through softplus)
+        per target, trained by negative log-likelihood; :meth:`predict` then
+        returns the median or the location.
     huber_delta : float, default=1.0
         Where the Huber loss turns from quadratic to linear.
+    quantiles : tuple of float, default=(0.05, 0.5, 0.95)
+        With ``loss='quantile'`` the levels trained: increasing, in (0, 1),
+        the median 0.5 among them (what :meth:`predict` returns).  With
+        'gaussian' or 'student_t' the levels :meth:`predict_quantiles` gives
+        by default.
+    student_t_df : float or None, default=None
+        Degrees of freedom of 'student_t'; None: learned per output, as
+        ``2 + softplus`` of a third output (a finite variance), starting at 10.
     solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
         Optimizer (PyTorch's formulas).
     learning_rate_init : float, default=0.001
@@ -182,12 +197,13 @@ _PARAMETERS_DOC = """
         Training loss (penalty included) of each epoch, averaged over batches.
     validation_scores_ : list of float or None
         R^2 on the held-out samples after each epoch run with
-        ``early_stopping``.
+        ``early_stopping``; with a probabilistic ``loss``, minus the loss on
+        them (R^2 of the median or location would not judge the spread).
     best_loss_ : float
         Lowest training loss of an epoch in the last :meth:`fit` (and the
         :meth:`partial_fit` calls since).
     best_validation_score_ : float or None
-        Best validation R^2 of the last fit (``early_stopping`` only).
+        Best validation score of the last fit (``early_stopping`` only).
     n_iter_ : int
         Epochs run.
     t_ : int
@@ -213,9 +229,12 @@ _PARAMETERS_DOC = """
         Weights of each recurrent layer with PyTorch's names and layouts:
         ``weight_ih`` (G*H, n_in), ``weight_hh`` (G*H, H), ``bias_ih`` and
         ``bias_hh`` (G*H,), ``peephole`` (3, H) for a peephole LSTM.
-    head_weight_ : ndarray of shape (n_outputs, hidden_sizes[-1])
-    head_bias_ : ndarray of shape (n_outputs,)
-        The linear layer on the last hidden state.  Like ``MLPRegressor.coefs_``,
+    head_weight_ : ndarray of shape (n_outputs * width, hidden_sizes[-1])
+    head_bias_ : ndarray of shape (n_outputs * width,)
+        The linear layer on the last hidden state, ``width`` outputs per
+        target: 1, or with a probabilistic ``loss`` one per quantile level,
+        or the distribution's parameters (location, raw scale, and for a
+        learned Student's t the raw degrees of freedom), target by target.  Like ``MLPRegressor.coefs_``,
         ``layers_``, ``head_weight_`` and ``head_bias_`` are the model's own
         arrays: further training changes them, and writing to them changes
         the model.
@@ -227,7 +246,7 @@ _PARAMETERS_DOC = """
     n_timesteps_in_ : int
         Time steps per sequence.
     n_outputs_ : int
-        Outputs per sample.
+        Targets per sample (the columns of y).
 
     Notes
     -----
@@ -365,8 +384,51 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
         # No kernel_threads(): a forward pass makes its products itself, without BLAS.
-        out = self._network.on(get_backend(self.device)).predict(x)
+        out = self._loss().point(self._network.on(get_backend(self.device)).predict(x))
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
+        return out[:, 0] if self._y_ndim == 1 else out
+
+    def predict_quantiles(self, X, quantiles=None):
+        """Quantiles of the predictive distribution of a probabilistic model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features)
+        quantiles : sequence of float, optional
+            Levels in (0, 1).  With ``loss='quantile'``, some of the levels
+            trained (default: all of them); with 'gaussian' or 'student_t',
+            any (default: ``self.quantiles``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs, n_quantiles), float64
+            ``(n_samples, n_quantiles)`` when the training y was 1-D.  Sorted
+            along the last axis: quantiles a 'quantile' model predicts
+            crossed are sorted, which can only bring them closer to the true
+            ones (Chernozhukov et al. 2010).
+
+        Raises
+        ------
+        ValueError
+            For a point loss, or levels the model cannot give.
+        """
+        check_is_fitted(self)
+        loss = self._loss()
+        if not loss.probabilistic:
+            raise ValueError(f"{type(self).__name__} with loss={self.loss!r} predicts a point, "
+                             f"not a distribution: fit with loss='quantile', 'gaussian' or "
+                             f"'student_t' to get quantiles")
+        levels = _quantile_levels(self.quantiles if quantiles is None else quantiles)
+        if loss.name == "quantile":
+            levels = loss.constants if quantiles is None else levels
+            missing = [q for q in levels if q not in loss.constants]
+            if missing:
+                raise ValueError(f"the model was trained for the quantiles {loss.constants}; "
+                                 f"{missing} are not among them (a 'gaussian' or 'student_t' "
+                                 f"model gives any)")
+        X = self._validate_X(X, reset=False)
+        outputs = self._network.on(get_backend(self.device)).predict(X.transpose(1, 0, 2))
+        out = loss.quantiles(outputs, levels)
         return out[:, 0] if self._y_ndim == 1 else out
 
     def save(self, path):
@@ -478,6 +540,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 value = getattr(self, name)
                 if not valid(value):
                     raise ValueError(f"{name} must be {what}, got {value!r}")
+        self._loss()  # checks quantiles
 
     # -- training -------------------------------------------------------------------
 
@@ -515,6 +578,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if resume and y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y.shape[1]} outputs, but the model was fitted with "
                              f"{self.n_outputs_}")
+        width = self._loss().width
+        if resume and self._network.head_bias.size != self.n_outputs_ * width:
+            raise ValueError(f"cannot continue training: the fitted model has "
+                             f"{self._network.head_bias.size // self.n_outputs_} outputs per "
+                             f"target, loss={self.loss!r} with these parameters needs {width}")
         early_stopping = self.early_stopping
         if early_stopping:
             n_samples = len(X)
@@ -535,7 +603,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"samples; lower batch_size or pass more samples")
 
         if not resume:
-            self._check_size(backend, cell, sizes, dtype, X.shape, y.shape[1], batch_size)
+            self._check_size(backend, cell, sizes, dtype, X.shape, y.shape[1] * width,
+                             batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(np.ascontiguousarray(X.transpose(1, 0, 2)), y)
@@ -585,7 +654,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if self.learning_rate == "constant":  # as set now (set_params between partial_fits)
             self._optimizer.learning_rate = self.learning_rate_init
         if early_stopping and self.ar_window:  # the ridge start is the score to beat
-            self.best_validation_score_ = r2_score(y_val, model.predict(x_val))
+            self.best_validation_score_ = self._held_out_score(model.predict(x_val), y_val)
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
@@ -635,13 +704,16 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         """What :meth:`_blown_up` judges a loss by, for one fit or partial_fit call.
 
         The loss of predicting each output's mean of ``targets`` (the
-        training targets), and the loss of the starting weights when no epoch
+        training targets; for a probabilistic loss, their distribution, see
+        :meth:`~seqforecast.training.losses.Loss.start`), and the loss of the starting weights when no epoch
         has a loss to compare with yet (a new fit, or the first partial_fit;
         measured when first needed, see :meth:`_lowest_loss`); otherwise the
         best epoch's loss serves.
         """
-        means = np.broadcast_to(targets.mean(axis=0), targets.shape).astype(targets.dtype)
-        self._mean_loss = self._loss()(means, targets)[0]
+        loss = self._loss()
+        start = loss.start(np.repeat(targets, loss.width, axis=1))
+        means = np.broadcast_to(start, (len(targets), start.size)).astype(targets.dtype)
+        self._mean_loss = loss(means, targets)[0]
         self._start_loss = None if self.best_loss_ == np.inf else np.inf
 
     def _blown_up(self, loss, lowest_loss):
@@ -686,11 +758,18 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return total / n_train
 
     def _validation_score(self, model, x_val, y_val):
-        """R^2 on the held-out samples; raises :class:`_Diverged` if a prediction is not finite."""
+        """The held-out score; raises :class:`_Diverged` if a prediction is not finite."""
         prediction = model.predict(x_val)
         if not np.isfinite(prediction).all():
             raise _Diverged("the predictions on the validation samples became NaN or infinite")
-        return r2_score(y_val, prediction)
+        return self._held_out_score(prediction, y_val)
+
+    def _held_out_score(self, outputs, y):
+        """R^2 of the network's ``outputs`` for ``y``; minus the loss for a probabilistic loss."""
+        loss = self._loss()
+        if loss.probabilistic:
+            return -loss(outputs, y)[0]
+        return r2_score(y, outputs)
 
     def _check_size(self, backend, cell, sizes, dtype, shape, n_outputs, batch_size):
         """Warn before building a model far beyond its training data or this machine's memory.
@@ -749,7 +828,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _initialize(self, cell, sizes, dtype, n_outputs, y_ndim):
         self._rng = check_random_state(self.random_state)
         self._network = Network(cell, self.n_features_in_ if self._X_ndim == 3 else 1, sizes,
-                                n_outputs, self._rng, dtype, self.ar_window or 0)
+                                n_outputs * self._loss().width, self._rng, dtype,
+                                self.ar_window or 0)
         self._optimizer = self._make_optimizer()
         self._best_params = self._best_start_params = self._network.params.copy()
         self.n_outputs_ = n_outputs
@@ -768,19 +848,34 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         """Set the AR path and the bias to the ridge regression of what the head leaves.
 
         ``x`` (n_timesteps, n_samples, n_features) time-major and ``y``
-        (n_samples, n_outputs): the AR weights and the output bias become
-        the ridge regression (``ar_alpha``) of ``y - head(h_T)`` on the
-        last ``ar_window`` steps, the recurrent part as it is.
+        (n_samples, n_outputs): the AR weights and the output bias of every
+        output that moves with its target's level (all of them, but for a
+        distribution's scale; see :attr:`~seqforecast.training.losses.Loss.
+        locations`) become the ridge regression (``ar_alpha``) of ``y -
+        head(h_T)`` on the last ``ar_window`` steps, the recurrent part as
+        it is.  With a probabilistic loss the biases then start where the
+        loss puts the ridge's residuals (:meth:`~seqforecast.training.
+        losses.Loss.start`): each quantile at its level's empirical
+        quantile, the scale at their spread.
         """
-        net = self._network
+        net, loss = self._network, self._loss()
         net.ar_weight[...] = 0
         net.head_bias[...] = 0
-        residual = y.astype(np.float64) - net.predict(x)
+        moving = np.tile(loss.locations, y.shape[1])
+        head = net.predict(x)
+        residual = np.repeat(y, loss.width, axis=1)[:, moving].astype(np.float64) - head[:, moving]
         lags = net.ar_inputs(x).transpose(1, 0, 2).reshape(x.shape[1], -1).astype(np.float64)
         ridge = Ridge(alpha=self.ar_alpha).fit(lags, residual)
-        coef = ridge.coef_.reshape(y.shape[1], self.ar_window, x.shape[2])
-        net.ar_weight[...] = coef.transpose(1, 0, 2)
-        net.head_bias[...] = ridge.intercept_
+        coef = ridge.coef_.reshape(-1, self.ar_window, x.shape[2])
+        net.ar_weight[:, moving] = coef.transpose(1, 0, 2)
+        net.head_bias[moving] = ridge.intercept_
+        if loss.probabilistic:
+            errors = np.zeros_like(head)
+            errors[:, moving] = residual - ridge.predict(lags).reshape(residual.shape)
+            errors[:, ~moving] = np.repeat(errors[:, moving], (~loss.locations).sum(), axis=1)
+            start = loss.start(errors)
+            net.head_bias[moving] += start[moving]
+            net.head_bias[~moving] = start[~moving] - head[:, ~moving].mean(axis=0)
 
     def _finish_autoregressive(self, x, y, x_val, y_val):
         """After early stopping: the linear part on all samples, the recurrent part if it helps.
@@ -794,9 +889,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         improves_significantly`); otherwise the model becomes that ridge
         regression (head weight zero) and ``recurrent_kept_`` is False.
         """
-        net = self._network
+        net, loss = self._network, self._loss()
 
-        def held_out_loss():
+        def held_out_loss():  # squared error, or the loss of a predicted distribution
+            if loss.probabilistic:
+                return loss.sample_losses(net.predict(x_val), y_val)
             return np.mean((net.predict(x_val) - y_val) ** 2, axis=1)
 
         self._solve_autoregressive(x, y)
@@ -827,7 +924,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return Adam(params, rate, self.beta_1, self.beta_2, self.epsilon)
 
     def _loss(self):
-        return make_loss(self.loss, self.huber_delta)
+        return make_loss(self.loss, self.huber_delta, self.quantiles, self.student_t_df)
 
     def _run_epoch(self, model, trainer, take, n_train, batch_size, started):
         """One pass over the batches; raises :class:`_Diverged` when a step is not finite."""
@@ -969,6 +1066,17 @@ def _checked_already(X, dtypes):
             and bool(np.isfinite(X).all()))
 
 
+def _quantile_levels(levels):
+    """``levels`` as a tuple of floats, checked to lie in (0, 1)."""
+    try:
+        levels = tuple(float(q) for q in np.atleast_1d(levels))
+    except (TypeError, ValueError):
+        levels = ()
+    if not levels or not all(0 < q < 1 for q in levels):
+        raise ValueError(f"quantiles must be levels in (0, 1), got {levels!r}")
+    return levels
+
+
 def _or_none(valid):
     return lambda value: value is None or valid(value)
 
@@ -981,6 +1089,8 @@ _HYPERPARAMETER_RULES = [
     (("learning_rate",), lambda v: v in ("constant", "adaptive", "cosine"),
      "one of ('constant', 'adaptive', 'cosine')"),
     (("ar_window",), _or_none(is_int), "a positive int or None"),
+    (("student_t_df",), _or_none(lambda v: is_real(v, 0, include_low=False)),
+     "a positive number or None"),
     (("ar_alpha",), lambda v: is_real(v, 0), "a non-negative number"),
     (("learning_rate_init", "huber_delta", "epsilon"),
      lambda v: is_real(v, 0, include_low=False), "a positive number"),
@@ -1010,8 +1120,8 @@ class RNNRegressor(_RecurrentRegressor):
 
     def __init__(self, hidden_sizes=32, *, activation="tanh", dropout=0.0,
                  ar_window=None, ar_alpha=1.0, loss="squared_error", huber_delta=1.0,
-                 solver="adam", learning_rate_init=1e-3,
-                 learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
+                 quantiles=(0.05, 0.5, 0.95), student_t_df=None, solver="adam",
+                 learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
@@ -1033,8 +1143,8 @@ class LSTMRegressor(_RecurrentRegressor):
 
     def __init__(self, hidden_sizes=32, *, peephole=False, coupled_gates=False, dropout=0.0,
                  ar_window=None, ar_alpha=1.0, loss="squared_error", huber_delta=1.0,
-                 solver="adam", learning_rate_init=1e-3,
-                 learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
+                 quantiles=(0.05, 0.5, 0.95), student_t_df=None, solver="adam",
+                 learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
@@ -1051,8 +1161,9 @@ class GRURegressor(_RecurrentRegressor):
     __doc__ = _class_doc("Gated recurrent unit (GRU) regressor.", "")
 
     def __init__(self, hidden_sizes=32, *, dropout=0.0, ar_window=None, ar_alpha=1.0,
-                 loss="squared_error", huber_delta=1.0,
-                 solver="adam", learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4,
+                 loss="squared_error", huber_delta=1.0, quantiles=(0.05, 0.5, 0.95),
+                 student_t_df=None, solver="adam", learning_rate_init=1e-3,
+                 learning_rate="constant", alpha=1e-4,
                  batch_size="auto", max_iter=200, shuffle=True, random_state=None, tol=1e-4,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
                  momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
@@ -1080,7 +1191,8 @@ class RecurrentRegressor(_RecurrentRegressor):
 
     def __init__(self, hidden_sizes=32, *, cell="lstm", activation="tanh", peephole=False,
                  coupled_gates=False, dropout=0.0, ar_window=None, ar_alpha=1.0,
-                 loss="squared_error", huber_delta=1.0, solver="adam", learning_rate_init=1e-3,
+                 loss="squared_error", huber_delta=1.0, quantiles=(0.05, 0.5, 0.95),
+                 student_t_df=None, solver="adam", learning_rate_init=1e-3,
                  learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,

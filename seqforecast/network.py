@@ -259,8 +259,10 @@ class Network:
         Parameters
         ----------
         x : array of shape (T, B, input_size)
-        y : array of shape (B, n_outputs)
-            numpy arrays on the CPU, backend arrays elsewhere.
+        y : array of shape (B, n_outputs // loss.width)
+            numpy arrays on the CPU, backend arrays elsewhere; ``loss.width``
+            outputs predict each column (see :class:`~seqforecast.training.
+            losses.Loss`).
         tbptt_steps, clip_hidden_norm, dropout, seed
             See :func:`seqforecast.recurrent.forward` and ``backward``.
         loss : Loss, default=squared_error
@@ -296,7 +298,7 @@ class Network:
         backend = self.backend
         if backend.on_host:  # device arrays are not checked (it would cost a copy)
             x = check_input(x, self.params.dtype, self.input_size)
-        expected = (x.shape[1], self.n_outputs)
+        expected = (x.shape[1], self.n_outputs // loss.width)
         if getattr(y, "shape", None) != expected:
             raise ValueError(f"y must be an array of shape {expected}, got "
                              f"{getattr(y, 'shape', type(y).__name__)}")

@@ -174,7 +174,8 @@ class CPUBackend:
     @staticmethod
     def loss(loss, pred, y, d_pred, record):
         with np.errstate(over="ignore", invalid="ignore"):
-            record.loss = mean_loss(loss.rule, pred, y, pred.dtype.type(loss.delta), d_pred)
+            record.loss = mean_loss(loss.rule, pred, y, np.asarray(loss.constants, pred.dtype),
+                                    loss.group, d_pred)
 
     @staticmethod
     def add_l2(network, scale, record):

@@ -152,8 +152,8 @@ class CUDABackend:
 
     @staticmethod
     def loss(loss, pred, y, d_pred, record):
-        mean_loss(loss.rule, pred, y, pred.dtype.type(loss.delta), d_pred,
-                  record.values[step.LOSS:])
+        mean_loss(loss.rule, pred, y, _constants(loss.constants, pred.dtype.str), loss.group,
+                  d_pred, record.values[step.LOSS:])
 
     @staticmethod
     def add_l2(network, scale, record):
@@ -205,3 +205,9 @@ def _limit(grad):
 
 
 CUDA = CUDABackend()
+
+
+@functools.lru_cache(maxsize=None)
+def _constants(values, dtype):
+    """A loss's constants on the device, copied once per loss and dtype."""
+    return cuda.to_device(np.asarray(values, dtype))

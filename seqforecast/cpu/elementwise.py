@@ -7,12 +7,14 @@ function for all rules of its kind, selecting the rule by its index in
 on disk: a loop made per rule (a closure) would be compiled again in every
 new process, about a second for the two.
 """
+import numpy as np
 from numba import njit
 
-from ..training.rules import LOSS_RULES, UPDATE_RULES
+from ..training.rules import LOSS_RULES, UPDATE_RULES, bound
 
 _sgd, _adam, _rmsprop = (njit(inline="always")(rule) for rule in UPDATE_RULES)
-_squared, _absolute, _huber = (njit(inline="always")(rule) for rule in LOSS_RULES)
+_squared, _absolute, _huber, _pinball, _gaussian, _student_t = (
+    njit(inline="always")(bound(rule, njit(inline="always"))) for rule in LOSS_RULES)
 
 
 def apply_update(rule, params, grad, state_1, state_2, hyper):
@@ -44,37 +46,72 @@ def _update(code, params, grad, state_1, state_2, hyper):
             state_2[i] = s2
 
 
-def mean_loss(rule, y_pred, y_true, delta, d_pred):
-    """Mean of a loss rule over all entries (accumulated in float64), and its gradient.
+def mean_loss(rule, y_pred, y_true, constants, group, d_pred, sample_losses=None):
+    """Mean of a loss rule over all targets and constants (accumulated in float64), and its
+    gradient.
+
+    Target column ``k`` is predicted by the outputs ``(k * n_constants + j) * group``
+    to ``... + group - 1``, one block of ``group`` outputs per constant ``j``
+    (see :class:`seqforecast.training.losses.Loss`).
 
     Parameters
     ----------
     rule : function
         One of :data:`~seqforecast.training.rules.LOSS_RULES`.
-    y_pred, y_true, d_pred : ndarray of shape (n, k)
+    y_pred, d_pred : ndarray of shape (n, k * n_constants * group)
         ``d_pred`` receives ``d loss / d y_pred``.
-    delta : scalar of the arrays' dtype
+    y_true : ndarray of shape (n, k)
+    constants : ndarray of shape (n_constants,), the predictions' dtype
+    group : int
+        Outputs per constant, 1 to 3.
+    sample_losses : ndarray of shape (n,), float64, optional
+        Receives each sample's sum of the rule's values.
 
     Returns
     -------
     float
     """
-    scale = y_pred.dtype.type(1.0 / y_pred.size)
-    return _loss(LOSS_RULES.index(rule), y_pred, y_true, delta, scale, d_pred) / y_pred.size
+    count = y_true.size * constants.size
+    rows = sample_losses if sample_losses is not None else _NO_ROWS
+    if rows.size:
+        rows[...] = 0
+    scale = y_pred.dtype.type(1.0 / count)
+    return _loss(LOSS_RULES.index(rule), y_pred, y_true, constants, group, scale, d_pred,
+                 rows) / count
+
+
+_NO_ROWS = np.empty(0)
 
 
 @njit(cache=True, nogil=True)
-def _loss(code, y_pred, y_true, delta, scale, d_pred):
+def _loss(code, y_pred, y_true, constants, group, scale, d_pred, rows):
     total = 0.0
-    for r in range(y_pred.shape[0]):
-        for k in range(y_pred.shape[1]):
-            diff = y_pred[r, k] - y_true[r, k]
-            if code == 0:
-                value, slope = _squared(diff, delta)
-            elif code == 1:
-                value, slope = _absolute(diff, delta)
-            else:
-                value, slope = _huber(diff, delta)
-            d_pred[r, k] = slope * scale
-            total += value
+    for r in range(y_true.shape[0]):
+        for k in range(y_true.shape[1]):
+            for j in range(constants.size):
+                o = (k * constants.size + j) * group
+                p0 = y_pred[r, o]
+                p1 = y_pred[r, o + 1] if group > 1 else p0
+                p2 = y_pred[r, o + 2] if group > 2 else p0
+                y, a = y_true[r, k], constants[j]
+                if code == 0:
+                    value, d0, d1, d2 = _squared(p0, p1, p2, y, a)
+                elif code == 1:
+                    value, d0, d1, d2 = _absolute(p0, p1, p2, y, a)
+                elif code == 2:
+                    value, d0, d1, d2 = _huber(p0, p1, p2, y, a)
+                elif code == 3:
+                    value, d0, d1, d2 = _pinball(p0, p1, p2, y, a)
+                elif code == 4:
+                    value, d0, d1, d2 = _gaussian(p0, p1, p2, y, a)
+                else:
+                    value, d0, d1, d2 = _student_t(p0, p1, p2, y, a)
+                d_pred[r, o] = d0 * scale
+                if group > 1:
+                    d_pred[r, o + 1] = d1 * scale
+                if group > 2:
+                    d_pred[r, o + 2] = d2 * scale
+                total += value
+                if rows.size:
+                    rows[r] += value
     return total

@@ -14,6 +14,7 @@ from numba import cuda, float64
 
 from ..config import CUDA_THREADS as THREADS
 from .launch import grid_1d, reduction_blocks
+from ..training.rules import bound
 from .workspace import scratch
 
 @functools.lru_cache(maxsize=None)
@@ -56,18 +57,28 @@ def apply_update(rule, params, grad, state_1, state_2, hyper, control):
 
 @functools.lru_cache(maxsize=None)
 def _loss_kernel(rule):
-    device_rule = cuda.jit(device=True)(rule)
+    device_rule = cuda.jit(device=True)(bound(rule, cuda.jit(device=True)))
 
     @cuda.jit
-    def kernel(y_pred, y_true, delta, scale, d_pred, parts):
+    def kernel(y_pred, y_true, constants, group, scale, d_pred, parts):
         """Per block: its sum of the loss into ``parts``; every entry of ``d_pred``."""
         cache = cuda.shared.array(THREADS, float64)
         tid = cuda.threadIdx.x
         total = 0.0
-        for i in range(cuda.grid(1), y_pred.size, cuda.gridsize(1)):
-            r, k = i // y_pred.shape[1], i % y_pred.shape[1]
-            value, slope = device_rule(y_pred[r, k] - y_true[r, k], delta)
-            d_pred[r, k] = slope * scale
+        calls = constants.size
+        for i in range(cuda.grid(1), y_true.size * calls, cuda.gridsize(1)):
+            r, rest = i // (y_true.shape[1] * calls), i % (y_true.shape[1] * calls)
+            k, j = rest // calls, rest % calls
+            o = rest * group
+            p0 = y_pred[r, o]
+            p1 = y_pred[r, o + 1] if group > 1 else p0
+            p2 = y_pred[r, o + 2] if group > 2 else p0
+            value, d0, d1, d2 = device_rule(p0, p1, p2, y_true[r, k], constants[j])
+            d_pred[r, o] = d0 * scale
+            if group > 1:
+                d_pred[r, o + 1] = d1 * scale
+            if group > 2:
+                d_pred[r, o + 2] = d2 * scale
             total += value
         cache[tid] = total
         cuda.syncthreads()
@@ -78,7 +89,8 @@ def _loss_kernel(rule):
             cuda.syncthreads()
             step //= 2
         if tid == 0:  # a single block writes the mean itself
-            parts[cuda.blockIdx.x] = cache[0] / (y_pred.size if cuda.gridDim.x == 1 else 1)
+            parts[cuda.blockIdx.x] = cache[0] / (y_true.size * calls if cuda.gridDim.x == 1
+                                                 else 1)
 
     return kernel
 
@@ -92,24 +104,29 @@ def _mean_finish(parts, size, out):
         out[0] = total / size
 
 
-def mean_loss(rule, y_pred, y_true, delta, d_pred, out):
-    """Mean of a loss rule over all entries, and its gradient, on the device.
+def mean_loss(rule, y_pred, y_true, constants, group, d_pred, out):
+    """Mean of a loss rule over all targets and constants, and its gradient, on the device.
+
+    The layout of :func:`seqforecast.cpu.elementwise.mean_loss`.
 
     Parameters
     ----------
     rule : function
-        ``rule(diff, delta) -> (value, slope)`` on scalars, see
-        :mod:`seqforecast.training.losses`.
-    y_pred, y_true : device array of shape (n, k)
-    delta : scalar of the arrays' dtype
-    d_pred : device array of shape (n, k)
-        Receives ``d loss / d y_pred``.
+        ``rule(p0, p1, p2, y, a) -> (value, d0, d1, d2)`` on scalars, see
+        :mod:`seqforecast.training.rules`.
+    y_pred, d_pred : device array of shape (n, k * n_constants * group)
+        ``d_pred`` receives ``d loss / d y_pred``.
+    y_true : device array of shape (n, k)
+    constants : device array of shape (n_constants,), the predictions' dtype
+    group : int
+        Outputs per constant, 1 to 3.
     out : float64 device array
         ``out[0]`` receives the loss.
     """
-    blocks = reduction_blocks(y_pred.size)
+    count = y_true.size * constants.size
+    blocks = reduction_blocks(count)
     parts = out[:1] if blocks == 1 else scratch(blocks, np.float64)
-    scale = y_pred.dtype.type(1.0 / y_pred.size)
-    _loss_kernel(rule)[blocks, THREADS](y_pred, y_true, delta, scale, d_pred, parts)
+    scale = y_pred.dtype.type(1.0 / count)
+    _loss_kernel(rule)[blocks, THREADS](y_pred, y_true, constants, group, scale, d_pred, parts)
     if blocks > 1:
-        _mean_finish[1, 1](parts, y_pred.size, out)
+        _mean_finish[1, 1](parts, count, out)

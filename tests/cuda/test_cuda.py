@@ -238,6 +238,31 @@ def test_training_steps_reuse_their_device_arrays(monkeypatch):
     assert network.workspace.n_arrays == 0
 
 
+@pytest.mark.parametrize("name, options", [("huber", {"delta": 0.3}),
+                                           ("quantile", {"quantiles": (0.1, 0.5, 0.7)}),
+                                           ("gaussian", {}), ("student_t", {}),
+                                           ("student_t", {"df": 3.0})])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_losses_on_cuda_match_the_cpu(name, options, dtype):
+    """Over more values than one block holds, so the blocks' parts are summed too."""
+    from seqforecast.backends.cpu import CPU
+    from seqforecast.training.losses import make_loss
+
+    loss = make_loss(name, **options)
+    rng = np.random.RandomState(0)
+    pred = rng.randn(90, 2 * loss.width).astype(dtype)
+    y = rng.randn(90, 2).astype(dtype)
+    records, grads = [], []
+    for backend in (CPU, CUDA):
+        record, grad = backend.record(), backend.zeros(pred.shape, dtype)
+        backend.loss(loss, backend.to_device(pred), backend.to_device(y), grad, record)
+        records.append(backend.read(record)[0])
+        grads.append(backend.to_host(grad))
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(records[1], records[0], rtol=tolerance)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=tolerance, atol=tolerance * 1e-3)
+
+
 def test_small_grid_warnings_are_ignored_and_others_are_not():
     """numba-cuda warns about every grid under 128 blocks; seqforecast launches them on purpose."""
     message = "Grid size 1 will likely result in GPU under-utilization due to low occupancy."
@@ -276,10 +301,12 @@ TRAINING = [
                         huber_delta=0.5)),
     (LSTMRegressor, dict(hidden_sizes=3, ar_window=3, learning_rate="cosine", alpha=1e-3,
                          clip_global_norm=0.1)),
+    (GRURegressor, dict(hidden_sizes=3, ar_window=2, loss="student_t", clip_global_norm=0.1)),
 ]
 
 
-@pytest.mark.parametrize("estimator, params", TRAINING, ids=["lstm", "gru", "rnn", "lstm-ar"])
+@pytest.mark.parametrize("estimator, params", TRAINING,
+                         ids=["lstm", "gru", "rnn", "lstm-ar", "gru-ar-student-t"])
 def test_training_on_cuda_reaches_the_cpu_weights(estimator, params):
     X, y = _data()
     # One epoch of two batches (16 and 8 samples): each simulated step takes seconds.
