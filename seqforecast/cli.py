@@ -35,6 +35,13 @@ options (the model file holds the forecaster only, so the time column,
 target, its frequency instead of ``--freq`` (a file at another frequency is
 refused), the ``lookback_`` rows the model reads instead of a training
 window; then ``model.predict(data=...)``, written as ``forecast`` writes it.
+
+``forecast --quantiles 0.05,0.5,0.95`` trains the network with
+``loss='quantile'`` on those levels (0.5 among them: the forecast column is
+the median); the forecast CSV then has one more column per level,
+``{target}_q{level}`` (``sales_q0.05``), and so has the CSV that ``predict``
+writes with a model saved from it (or any probabilistic forecaster saved
+from Python, at its ``quantiles_``).
 """
 import argparse
 import os
@@ -81,6 +88,8 @@ examples:
       31/01/2024;12,5
   seqforecast forecast sales.csv --target sales --horizon 14 --save sales-model.npz
       and later, from newer rows: seqforecast predict sales-model.npz sales-new.csv
+  seqforecast forecast sales.csv --target sales --horizon 14 --quantiles 0.05,0.5,0.95
+      the median and a 90% interval: columns sales, sales_q0.05, sales_q0.5, sales_q0.95
 """
 
 PREDICT_EXAMPLES = """\
@@ -135,6 +144,13 @@ def main(argv=None):
                                "early stopping on the most recent windows)")
     forecast.add_argument("--hidden", type=_positive,
                           help="hidden units of a network trained with --epochs (default 32)")
+    forecast.add_argument("--quantiles", type=_levels, metavar="LEVELS",
+                          help="train the network on these quantile levels (pinball loss) and "
+                               "add a column per level to the forecast, TARGET_qLEVEL: levels "
+                               "between 0 and 1 separated by commas, in any order (written in "
+                               "increasing order), 0.5 among them (the forecast column is the "
+                               "median), e.g. 0.05,0.5,0.95 for a 90%% interval; not with "
+                               "--model auto")
     forecast.add_argument("--transform",
                           choices=["auto", "none", "diff", "return", "log_return",
                                    "seasonal_diff"],
@@ -302,6 +318,11 @@ def run_forecast(args):
     if args.model == "auto" and args.no_backtest:
         raise ValueError("--model auto picks the model by backtesting it: drop --no-backtest, "
                          "or name the model with --model")
+    if args.quantiles and args.model == "auto":
+        raise CommandError(f"--quantiles trains a network on the quantile levels, but --model "
+                           f"auto may pick Ridge or the naive forecast, which give no "
+                           f"quantiles: name the network, --model "
+                           f"{' or '.join(sorted(MODELS))}")
     for option, path in (("--out", args.out), ("--save", args.save)):
         if path:
             _check_out(path, option)
@@ -339,7 +360,7 @@ def run_forecast(args):
               f"{'; ' + kept if kept else ''}{chosen}", file=sys.stderr)
     else:
         forecaster.fit(data)
-    forecast = forecaster.predict()
+    forecast = _forecast_table(forecaster)
     if args.save:
         forecaster.save(args.save)
         print(f"{_label(model, args, season)} saved -> {args.save}; seqforecast predict "
@@ -361,7 +382,18 @@ def run_predict(args):
     args = argparse.Namespace(**vars(args), target=model.channels_[0],
                               freq=model.freq_.freqstr)
     data, _ = _read_series(args, model)
-    _write_forecast(model.predict(horizon=args.horizon, data=data), args)
+    _write_forecast(_forecast_table(model, horizon=args.horizon, data=data), args)
+
+
+def _forecast_table(forecaster, **options):
+    """``forecaster.predict(**options)`` and, for a probabilistic forecaster, a column per
+    quantile level of ``quantiles_``, named ``{target}_q{level}``."""
+    forecast = forecaster.predict(**options)
+    if forecaster.quantiles_ is None:
+        return forecast
+    quantiles = forecaster.predict_quantiles(**options)
+    quantiles.columns = [f"{target}_q{level:g}" for target, level in quantiles.columns]
+    return pd.concat([forecast, quantiles], axis=1)
 
 
 def _load_model(path):
@@ -995,10 +1027,11 @@ def _make_forecaster(model, args, season=1):
                                   max_iter=args.epochs or 50, random_state=args.seed)
     else:
         regressor = model  # the default recipe
+    quantile = {"loss": "quantile", "quantiles": args.quantiles} if args.quantiles else {}
     return SequenceForecaster(regressor, window=args.window, horizon=args.horizon,
                               missing=args.missing, freq=args.freq, random_state=args.seed,
                               target_transform=_target_transform(args),
-                              season=season if args.transform in SEASONAL else None)
+                              season=season if args.transform in SEASONAL else None, **quantile)
 
 
 def _label(model, args, season):
@@ -1104,6 +1137,29 @@ def _positive(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive int, got {value}")
     return value
+
+
+def _levels(text):
+    """``--quantiles``: levels in (0, 1) separated by commas, 0.5 among them, increasing."""
+    example = "e.g. --quantiles 0.05,0.5,0.95"
+    levels = []
+    for part in text.split(","):
+        try:
+            level = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} is not a number: give levels "
+                                             f"separated by commas, {example}") from None
+        if not 0 < level < 1:
+            hint = f" (a percentage? write {level / 100:g})" if 1 < level < 100 else ""
+            raise argparse.ArgumentTypeError(f"the levels must be between 0 and 1, got "
+                                             f"{part.strip()}{hint}")
+        if level in levels:
+            raise argparse.ArgumentTypeError(f"{part.strip()} is given twice")
+        levels.append(level)
+    if 0.5 not in levels:
+        raise argparse.ArgumentTypeError(f"0.5 is missing: the forecast column is the median, "
+                                         f"so the network is trained on it too; {example}")
+    return tuple(sorted(levels))
 
 
 def _progress(done, total, loss, seconds, width=30):

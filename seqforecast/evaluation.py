@@ -5,7 +5,9 @@ Classes
 BacktestResult
     What :func:`backtest` measured: the forecasts and their errors, metrics
     per fold and per horizon step, and conformal prediction intervals from
-    the backtest's residuals.
+    the backtest's residuals; for a probabilistic forecaster also its
+    quantile forecasts, their interval scores and pinball losses per step,
+    and conformalised quantile regression (CQR) of its intervals.
 
 Functions
 ---------
@@ -19,7 +21,8 @@ compare
 The forecasts of each fold come from the forecaster's public
 :meth:`~seqforecast.forecasting.SequenceForecaster.forecast_block`; the
 private helpers below compute the metrics (``_metrics``, ``_naive_scale``,
-``_warn_undefined_mase``) and the conformal rank (``_conformal_rank``).
+``_warn_undefined_mase``, ``_interval_scores``, ``_pinball``) and the
+conformal quantile of scores (``_conformal_quantile``).
 This module imports :mod:`seqforecast.forecasting`, never the reverse.
 """
 import math
@@ -35,7 +38,7 @@ from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error
                              root_mean_squared_error)
 
 from ._checks import check_int, is_int, is_real, shown
-from .forecasting import _Forecaster
+from .forecasting import _Forecaster, _reflected, central_levels
 from .timeindex import _frequency
 from .windowing import check_series
 
@@ -57,11 +60,33 @@ class BacktestResult:
         every ``season`` rows (for season 1, they are constant).
     by_step : pandas.DataFrame
         The same metrics per horizon step, over all folds.
+    quantile_predictions : pandas.DataFrame or None
+        For a probabilistic forecaster (``quantiles_`` not None): its
+        quantile forecasts, one row per row of ``predictions`` (same index)
+        and one column per level of ``quantiles_``, increasing; else None.
+    interval_by_step : pandas.DataFrame or None
+        For a probabilistic forecaster: indexed by (step, coverage), one
+        row per step and central interval among its levels (the levels q
+        and 1 - q, q < 0.5, of nominal coverage 1 - 2q), over all folds,
+        origins and targets: ``empirical_coverage`` (the share of actual
+        values within [lower, upper]), ``interval_score`` (the mean
+        interval score of Gneiting and Raftery, 2007: ``(u - l) + (2 /
+        alpha) (l - y) [y < l] + (2 / alpha) (y - u) [y > u]`` with
+        ``alpha = 1 - coverage``; lower is better, in the targets' units)
+        and ``mean_width``; empty when the levels hold no such pair.  Else
+        None.
+    pinball_by_step : pandas.Series or None
+        For a probabilistic forecaster: the pinball (quantile) loss per
+        step, ``max(q (y - f), (q - 1) (y - f))`` for the level-q forecast
+        f, averaged over the levels, folds, origins and targets; else None.
     """
 
     predictions: pd.DataFrame
     by_fold: pd.DataFrame
     by_step: pd.DataFrame
+    quantile_predictions: pd.DataFrame | None = None
+    interval_by_step: pd.DataFrame | None = None
+    pinball_by_step: pd.Series | None = None
 
     def interval_half_widths(self, coverage=0.9):
         """Conformal half-widths per horizon step and target.
@@ -77,16 +102,8 @@ class BacktestResult:
         """
         if not is_real(coverage, 0, 1, include_low=False):
             raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
-        widths = {}
-        for key, errors in self.predictions.groupby(["step", "target"])["error"]:
-            sizes = np.sort(np.abs(errors.to_numpy()))
-            rank = _conformal_rank(len(sizes), coverage)
-            if rank > len(sizes):
-                needed = next(n for n in range(1, 10 ** 7) if _conformal_rank(n, coverage) <= n)
-                raise ValueError(f"coverage={coverage} needs at least {needed} backtest errors "
-                                 f"per step; there are {len(sizes)}")
-            widths[key] = sizes[rank - 1]
-        return pd.Series(widths).rename_axis(["step", "target"]).unstack("target")
+        return _per_step_and_target(np.abs(self.predictions["error"]), self.predictions,
+                                    coverage, "backtest errors")
 
     def prediction_intervals(self, forecast, coverage=0.9):
         """Lower and upper bounds around a forecast of a single series.
@@ -115,19 +132,114 @@ class BacktestResult:
             hint = ": pass forecast.to_frame()" if isinstance(forecast, pd.Series) else ""
             raise TypeError(f"forecast must be a DataFrame, as forecaster.predict() returns, got "
                             f"{shown(forecast)}{hint}")
-        if isinstance(forecast.index, pd.MultiIndex):
-            raise ValueError("forecast holds several series (a global model's forecast); the "
-                             "backtest scored one: pass that series' forecast, forecast.loc[name]")
-        widths = self.interval_half_widths(coverage)
-        unknown = [c for c in forecast.columns if c not in widths.columns]
-        if unknown:
-            raise ValueError(f"forecast has the columns {list(forecast.columns)}, but the backtest "
-                             f"forecast {list(widths.columns)}: {unknown} have no backtest errors")
-        if len(forecast) > len(widths):
-            raise ValueError(f"the backtest covered {len(widths)} steps; the forecast has "
-                             f"{len(forecast)}")
-        half = widths.iloc[:len(forecast)][list(forecast.columns)].to_numpy()
+        _check_one_series(forecast, "forecast")
+        half = _aligned(self.interval_half_widths(coverage), forecast.columns, len(forecast),
+                        "forecast", "backtest errors")
         return forecast - half, forecast + half
+
+    def interval_corrections(self, coverage=0.9):
+        """Conformalised quantile regression's corrections per horizon step and target.
+
+        CQR (Romano, Patterson and Candes, 2019) calibrates the model's own
+        central interval [l, u] of ``coverage`` (its quantiles of levels
+        (1 - c)/2 and (1 + c)/2) on the backtest: each forecast's
+        conformity score is ``E = max(l - y, y - u)`` (negative inside the
+        interval), and the correction of a step and target is the
+        ``ceil((n + 1) * coverage)``-th smallest of its n scores.  The
+        interval [l - E_c, u + E_c] then holds a new value with probability
+        at least ``coverage`` when the scores are exchangeable, widening
+        intervals that were too narrow and narrowing (E_c < 0) those that
+        were too wide, while keeping how the model's width adapts to each
+        origin.
+
+        Parameters
+        ----------
+        coverage : float, default=0.9
+
+        Returns
+        -------
+        pandas.DataFrame of shape (horizon, n_targets)
+            Indexed by step, one column per target, in the targets' units.
+
+        Raises
+        ------
+        ValueError
+            If the backtest has no quantile forecasts (a point forecaster),
+            lacks the two levels of ``coverage``, or has too few forecasts
+            per step for it.
+        """
+        levels = central_levels(coverage)
+        if self.quantile_predictions is None:
+            raise ValueError("the backtest has no quantile forecasts: CQR calibrates a "
+                             "probabilistic forecaster's intervals (loss='quantile', 'gaussian' "
+                             "or 'student_t'); for a point forecaster, prediction_intervals "
+                             "gives split-conformal intervals")
+        absent = [level for level in levels if level not in self.quantile_predictions.columns]
+        if absent:
+            raise ValueError(f"coverage={coverage} calibrates the interval between the levels "
+                             f"{levels[0]} and {levels[1]}, but the backtest forecast the levels "
+                             f"{list(self.quantile_predictions.columns)}: backtest a forecaster "
+                             f"with quantiles=[..., {levels[0]}, {levels[1]}, ...]")
+        lower, upper = (self.quantile_predictions[level] for level in levels)
+        actual = self.predictions["actual"]
+        scores = np.maximum(lower - actual, actual - upper)
+        return _per_step_and_target(scores, self.predictions, coverage, "backtest forecasts")
+
+    def conformalized_intervals(self, quantile_forecast, coverage=0.9):
+        """The model's own central interval around a new forecast, calibrated by CQR.
+
+        Backtest, forecast, calibrate::
+
+            result = backtest(forecaster, data)
+            quantiles = forecaster.fit(data).predict_quantiles()
+            lower, upper = result.conformalized_intervals(quantiles, coverage=0.9)
+
+        Parameters
+        ----------
+        quantile_forecast : pandas.DataFrame
+            ``forecaster.predict_quantiles(h)`` of a single series, with h up
+            to the backtested horizon, holding the levels (1 - c)/2 and
+            (1 + c)/2 for some or all of the backtested targets.
+        coverage : float, default=0.9
+
+        Returns
+        -------
+        lower, upper : pandas.DataFrame
+            Indexed as ``quantile_forecast``, one column per target: its
+            levels (1 - c)/2 and (1 + c)/2 moved out (or in) by
+            :meth:`interval_corrections`.  Where a negative correction is
+            more than half the model's width, lower > upper: the backtest's
+            intervals were far too wide.
+
+        Raises
+        ------
+        TypeError
+            If ``quantile_forecast`` is not a frame of ``(target,
+            quantile)`` columns.
+        ValueError
+            If it holds several series, lacks a level, or has targets or
+            steps the backtest did not forecast; as :meth:`interval_corrections`.
+        """
+        columns = getattr(quantile_forecast, "columns", None)
+        if not (isinstance(quantile_forecast, pd.DataFrame)
+                and list(columns.names) == ["target", "quantile"]):
+            raise TypeError(f"quantile_forecast must be the DataFrame that "
+                            f"forecaster.predict_quantiles() returns, with (target, quantile) "
+                            f"columns, got {shown(quantile_forecast)}")
+        _check_one_series(quantile_forecast, "quantile_forecast")
+        levels = central_levels(coverage)
+        bounds = []
+        for level in levels:
+            if level not in columns.get_level_values("quantile"):
+                raise ValueError(f"quantile_forecast has the levels "
+                                 f"{sorted(set(columns.get_level_values('quantile')))}; "
+                                 f"coverage={coverage} needs {level}: "
+                                 f"predict_quantiles(quantiles=[{levels[0]}, {levels[1]}])")
+            bounds.append(quantile_forecast.xs(level, axis=1, level="quantile")
+                          .rename_axis(columns=None))
+        correction = _aligned(self.interval_corrections(coverage), bounds[0].columns,
+                              len(quantile_forecast), "quantile_forecast", "backtest forecasts")
+        return bounds[0] - correction, bounds[1] + correction
 
 
 def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
@@ -158,6 +270,8 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
     Returns
     -------
     BacktestResult
+        With the quantile forecasts at the forecaster's ``quantiles_`` and
+        their scores when it is probabilistic (see :class:`BacktestResult`).
 
     Raises
     ------
@@ -196,7 +310,7 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         raise ValueError(f"{n_folds} folds of {test_size} rows need more than "
                          f"{n_folds * test_size} rows; data has {len(data)}")
     every = 1 if refit is True else (math.inf if refit is False else int(refit))
-    rows, fold_metrics = [], []
+    rows, fold_metrics, fold_quantiles = [], [], []
     fitted = None
     for fold in range(n_folds):
         end = start + fold * test_size
@@ -204,7 +318,11 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         if fitted is None or fold % every == 0:
             fitted = clone(forecaster).fit(train)
         history = train[fitted.channels_].iloc[-fitted.lookback_:]
-        actual, predicted, origins = fitted.forecast_block(test, history)
+        levels = fitted.quantiles_
+        actual, predicted, origins, *quantiles = fitted.forecast_block(test, history, levels)
+        if quantiles:
+            fold_quantiles.append(pd.DataFrame(quantiles[0].reshape(-1, len(levels)),
+                                               columns=pd.Index(levels, name="quantile")))
         scale = _naive_scale(train[fitted.targets_].to_numpy(), season)
         _warn_undefined_mase(scale, fitted.targets_, season, fold)
         fold_metrics.append(_metrics(actual, predicted, scale))
@@ -225,7 +343,14 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         {step: _metrics(group["actual"].to_numpy(), group["predicted"].to_numpy(),
                         group["scale"].to_numpy())
          for step, group in predictions.groupby("step")}).T.rename_axis("step")
-    return BacktestResult(predictions.drop(columns="scale"), by_fold, by_step)
+    predictions = predictions.drop(columns="scale")
+    if not fold_quantiles:
+        return BacktestResult(predictions, by_fold, by_step)
+    quantiles = pd.concat(fold_quantiles, ignore_index=True)
+    steps, actual = predictions["step"], predictions["actual"]
+    return BacktestResult(predictions, by_fold, by_step, quantiles,
+                          _interval_scores(actual, quantiles, steps),
+                          _pinball(actual, quantiles).groupby(steps).mean().rename("pinball"))
 
 
 def compare(forecasters, data, **backtest_options):
@@ -286,6 +411,78 @@ def _check_forecaster(forecaster, label):
 def _conformal_rank(n, coverage):
     """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1)."""
     return math.ceil((n + 1) * coverage - 1e-9)
+
+
+def _per_step_and_target(scores, predictions, coverage, what):
+    """The conformal quantile of ``scores`` (aligned with ``predictions``) per step and target.
+
+    The ``ceil((n + 1) * coverage)``-th smallest of the n scores of each
+    group, as a (step x target) DataFrame; a ValueError, saying how many
+    ``what`` it needs, when a group has too few.
+    """
+    quantiles = {}
+    for key, group in pd.Series(np.asarray(scores), index=predictions.index).groupby(
+            [predictions["step"], predictions["target"]]):
+        values = np.sort(group.to_numpy())
+        rank = _conformal_rank(len(values), coverage)
+        if rank > len(values):
+            needed = next(n for n in range(1, 10 ** 7) if _conformal_rank(n, coverage) <= n)
+            raise ValueError(f"coverage={coverage} needs at least {needed} {what} per step; "
+                             f"there are {len(values)}")
+        quantiles[key] = values[rank - 1]
+    return pd.Series(quantiles).rename_axis(["step", "target"]).unstack("target")
+
+
+def _check_one_series(forecast, name):
+    """Refuse a forecast frame of several series: the backtest scored one."""
+    if isinstance(forecast.index, pd.MultiIndex):
+        raise ValueError(f"{name} holds several series (a global model's forecast); the "
+                         f"backtest scored one: pass that series' forecast, {name}.loc[series]")
+
+
+def _aligned(table, columns, n_steps, name, what):
+    """The first ``n_steps`` rows of a (step x target) ``table``, its ``columns`` in order, as
+    an array; a ValueError when the backtest lacks a target or steps of forecast ``name``."""
+    unknown = [c for c in columns if c not in table.columns]
+    if unknown:
+        raise ValueError(f"{name} has the columns {list(columns)}, but the backtest forecast "
+                         f"{list(table.columns)}: {unknown} have no {what}")
+    if n_steps > len(table):
+        raise ValueError(f"the backtest covered {len(table)} steps; the {name} has {n_steps}")
+    return table.iloc[:n_steps][list(columns)].to_numpy()
+
+
+def _interval_scores(actual, quantiles, steps):
+    """Empirical coverage, interval score and mean width per step and central interval.
+
+    ``quantiles`` has one column per level; each pair of levels q < 0.5 and
+    1 - q bounds a central interval of coverage 1 - 2q (rounded as
+    :func:`~seqforecast.forecasting.central_levels` rounds).
+    """
+    y, levels, rows = np.asarray(actual), list(quantiles.columns), []
+    for low in levels:
+        high = _reflected(low)
+        if low >= 0.5 or high not in levels:
+            continue
+        alpha = 2 * low
+        lower, upper = quantiles[low].to_numpy(), quantiles[high].to_numpy()
+        score = ((upper - lower) + (2 / alpha) * np.maximum(lower - y, 0)
+                 + (2 / alpha) * np.maximum(y - upper, 0))
+        rows.append(pd.DataFrame({"step": steps, "coverage": _reflected(alpha),
+                                  "empirical_coverage": (lower <= y) & (y <= upper),
+                                  "interval_score": score, "mean_width": upper - lower}))
+    if not rows:
+        return pd.DataFrame(columns=["empirical_coverage", "interval_score", "mean_width"],
+                            index=pd.MultiIndex.from_arrays([[], []], names=["step", "coverage"]))
+    return pd.concat(rows).groupby(["step", "coverage"]).mean().astype(float)
+
+
+def _pinball(actual, quantiles):
+    """Pinball loss of each row, averaged over the levels (the columns of ``quantiles``)."""
+    levels = quantiles.columns.to_numpy(dtype=float)
+    diff = np.asarray(actual)[:, None] - quantiles.to_numpy()
+    return pd.Series(np.maximum(levels * diff, (levels - 1) * diff).mean(axis=1),
+                     index=quantiles.index)
 
 
 def _metrics(actual, predicted, scale):

@@ -5,14 +5,18 @@ A forecaster is fitted on a DataFrame (or Series) indexed by time and
 timestamps.  Several series with the same columns, passed as a dict, train
 one global model.  ``forecast_block(data)`` forecasts from every origin of
 a block of rows that follows the fit, the forecasts that ``score`` and
-:func:`seqforecast.evaluation.backtest` measure.
+:func:`seqforecast.evaluation.backtest` measure.  A probabilistic forecaster
+(a SequenceForecaster with ``loss='quantile'``, ``'gaussian'`` or
+``'student_t'``) also forecasts quantiles, ``predict_quantiles`` and
+``predict_interval``, mapped back through its transforms exactly.
 
 This module holds the forecasters (``_Forecaster``, their shared base,
 :class:`SequenceForecaster`, :class:`NaiveForecaster`), the default
 recurrent regressor (:func:`default_regressor` and its training recipe
-constants) and :data:`MAX_STEPS`.  Backtesting, comparison, metrics and
-prediction intervals are in :mod:`seqforecast.evaluation`; frequencies
-and timestamps in :mod:`seqforecast.timeindex`.
+constants), :data:`MAX_STEPS` and :func:`central_levels`.  Backtesting,
+comparison, metrics, their scores of quantile forecasts and prediction
+intervals are in :mod:`seqforecast.evaluation`; frequencies and timestamps
+in :mod:`seqforecast.timeindex`.
 """
 import math
 
@@ -25,8 +29,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_column_list, check_int, check_int_parameters, is_choice, is_int, shown
+from ._checks import (check_column_list, check_int, check_int_parameters, is_choice, is_int,
+                      is_real, shown)
 from .persistence import save
+from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
 from .windowing import SlidingWindowTransformer, check_series
 
@@ -36,6 +42,15 @@ from .windowing import SlidingWindowTransformer, check_series
 # every step holds rows in memory (10**9 steps asked for 7.45 GiB).  Raise it
 # (seqforecast.forecasting.MAX_STEPS = ...) to forecast further.
 MAX_STEPS = 10_000
+# How to get quantiles from a forecaster that gives none.
+_QUANTILE_ADVICE = ("fit a SequenceForecaster with loss='quantile', 'gaussian' or 'student_t' "
+                    "and a seqforecast recurrent regressor (regressor='lstm', 'gru' or 'rnn'), "
+                    "or take split-conformal intervals around the point forecasts from a "
+                    "backtest: backtest(forecaster, data).prediction_intervals(forecast, "
+                    "coverage)")
+# The target transforms whose inverse multiplies by the origin's value (o * g(p), g
+# increasing): a decreasing map where that value is negative.
+_SCALING_TRANSFORMS = ("return", "log_return", "last_value")
 
 
 class _Forecaster(BaseEstimator):
@@ -124,6 +139,123 @@ class _Forecaster(BaseEstimator):
             outer index level.
         """
         check_is_fitted(self)
+        k = len(self.targets_)
+        return self._frames(horizon, future_covariates, data, lambda values, n_steps, history: (
+            self._forecast(values, self._last_origin(), n_steps)[0],
+            _first(history.columns, k)))
+
+    def predict_quantiles(self, horizon=None, quantiles=None, future_covariates=None, data=None):
+        """Quantiles of the forecast distribution of the next ``horizon`` steps.
+
+        Needs a probabilistic forecaster (``quantiles_`` not None): a
+        :class:`SequenceForecaster` whose regressor was trained with
+        ``loss='quantile'``, ``'gaussian'`` or ``'student_t'``.  The
+        regressor's quantiles of the targets it was trained on (relative to
+        the window's origin, scaled, normalised) are mapped back through
+        every transform the forecaster applies: ``scale`` and
+        ``window_norm`` (increasing affine maps) and ``target_transform``
+        (adding, or multiplying by, the origin's value); a map that
+        decreases (multiplying by a negative origin value, with 'return' or
+        'last_value') turns the level-q quantile into the level 1 - q one,
+        so that level's is read instead.  Each level's quantile is thus
+        exact; they increase along the levels.
+
+        Parameters
+        ----------
+        horizon : int, optional
+            Steps to forecast; defaults to ``horizon``.  A recursive
+            forecaster gives quantiles of one step only (later steps read
+            earlier forecasts, whose uncertainty the regressor never saw).
+        quantiles : sequence of float, optional
+            Levels in (0, 1), distinct, in any order (the columns are in
+            increasing order).  None: the forecaster's own, ``quantiles_``.
+            With ``loss='quantile'``, levels the regressor was trained on;
+            with 'gaussian' or 'student_t', any.
+        future_covariates, data
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        pandas.DataFrame of shape (horizon, n_targets * n_quantiles)
+            Indexed as :meth:`predict`'s forecast (several series stacked
+            under an outer 'series' level); columns a MultiIndex
+            ``(target, quantile)`` with the levels named 'target' and
+            'quantile', the targets in order and, within each, the levels
+            increasing: ``frame["load"]`` has one column per level,
+            ``frame.xs(0.5, axis=1, level="quantile")`` one per target.
+
+        Raises
+        ------
+        ValueError
+            If the forecaster gives no quantiles (the message says how to
+            get them), a level is not in (0, 1), repeated or (loss='quantile')
+            not trained, or a recursive forecaster is asked for more than
+            one step.
+        """
+        check_is_fitted(self)
+        levels = self._levels(quantiles)
+        return self._quantile_frames(horizon, levels, future_covariates, data)
+
+    def predict_interval(self, coverage=0.9, horizon=None, future_covariates=None, data=None):
+        """Central prediction intervals: the forecast quantiles of levels (1 - c)/2 and (1 + c)/2.
+
+        Parameters
+        ----------
+        coverage : float, default=0.9
+            Nominal coverage ``c`` in (0, 1).  With ``loss='quantile'`` the
+            regressor must have been trained on both levels (0.05 and 0.95
+            for 0.9).
+        horizon, future_covariates, data
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        lower, upper : pandas.DataFrame
+            Each shaped and indexed as :meth:`predict`'s forecast (one
+            column per target), as
+            :meth:`~seqforecast.evaluation.BacktestResult.prediction_intervals`
+            and :func:`~seqforecast.plotting.plot_forecast` take them.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`predict_quantiles`, or for a coverage outside (0, 1).
+        """
+        check_is_fitted(self)
+        levels = self._levels(central_levels(coverage))
+        frame = self._quantile_frames(horizon, levels, future_covariates, data)
+        return tuple(frame.xs(level, axis=1, level="quantile").rename_axis(columns=None)
+                     for level in levels)
+
+    @property
+    def quantiles_(self):
+        """The levels of :meth:`predict_quantiles`'s default, or None for point forecasts only."""
+        return None
+
+    def _levels(self, quantiles):
+        """Checked levels of ``quantiles`` (None: ``quantiles_``), increasing; a ValueError
+        saying how to get quantiles from a forecaster that gives none."""
+        raise ValueError(f"{type(self).__name__} forecasts points only, it gives no quantiles: "
+                         f"{_QUANTILE_ADVICE}")
+
+    def _quantile_frames(self, horizon, levels, future_covariates, data):
+        """:meth:`predict_quantiles`'s frames for checked ``levels``."""
+        columns = pd.MultiIndex.from_product([self.targets_, levels],
+                                             names=["target", "quantile"])
+        return self._frames(horizon, future_covariates, data, lambda values, n_steps, _: (
+            self._forecast_quantiles(values, self._last_origin(), n_steps, levels)[0]
+            .reshape(n_steps, -1), columns))
+
+    def _last_origin(self):
+        """The origin of a forecast after the rows of :meth:`_extend`: its last observed row."""
+        return np.array([self.lookback_ - 1])
+
+    def _frames(self, horizon, future_covariates, data, forecast):
+        """Forecast frames of each series, stacked as :meth:`predict` documents.
+
+        ``forecast(values, n_steps, history)`` returns the forecast of one
+        series, (n_steps, n_columns), and its columns.
+        """
         n_steps = self._check_steps(horizon)
         if data is None:
             histories, several = self.history_, self._names is not None
@@ -140,9 +272,8 @@ class _Forecaster(BaseEstimator):
         for name, history in histories.items():
             covariates = None if future_covariates is None else future_covariates.get(name)
             index, values = self._extend(history, n_steps, covariates)
-            forecast = self._forecast(values, np.array([self.lookback_ - 1]), n_steps)[0]
-            results[name] = pd.DataFrame(forecast, index=_first(index, n_steps),
-                                         columns=_first(history.columns, len(self.targets_)))
+            values, columns = forecast(values, n_steps, history)
+            results[name] = pd.DataFrame(values, index=_first(index, n_steps), columns=columns)
         if not several:
             return results[None]
         return pd.concat(results, names=["series", next(iter(results.values())).index.name])
@@ -286,7 +417,7 @@ class _Forecaster(BaseEstimator):
         actual, predicted, _ = self.forecast_block(data)
         return -mean_absolute_error(actual.reshape(-1), predicted.reshape(-1))
 
-    def forecast_block(self, data, history=None):
+    def forecast_block(self, data, history=None, quantiles=None):
         """Forecasts from every origin in a block of rows that follows the fit, with the actuals.
 
         The forecaster is not refitted: each origin forecasts ``horizon``
@@ -308,6 +439,9 @@ class _Forecaster(BaseEstimator):
             ``train[forecaster.channels_].iloc[-forecaster.lookback_:]``.
             Default: the end of the fitted series (``history_``), for a
             forecaster fitted on a single series.
+        quantiles : sequence of float, optional
+            Also forecast these quantile levels (as :meth:`predict_quantiles`
+            does), for a probabilistic forecaster.
 
         Returns
         -------
@@ -318,6 +452,9 @@ class _Forecaster(BaseEstimator):
         origins : numpy.ndarray of int of shape (n_origins,)
             The origins' positions in the rows of ``history`` followed by
             ``data`` (``len(history) - 1``: the last row of ``history``).
+        predicted_quantiles : numpy.ndarray of shape (n_origins, horizon, n_targets, n_quantiles)
+            Only when ``quantiles`` is given: the forecast quantiles, the
+            levels increasing along the last axis.
 
         Raises
         ------
@@ -325,9 +462,11 @@ class _Forecaster(BaseEstimator):
             If ``history`` is None for a forecaster fitted on several
             series, or ``data`` does not start right after ``history``, is
             not regular at the fitted frequency, lacks a fitted column or
-            has too few rows for one origin.
+            has too few rows for one origin; for ``quantiles``, as
+            :meth:`predict_quantiles`.
         """
         check_is_fitted(self)
+        levels = None if quantiles is None else self._levels(quantiles)
         if history is None:
             if self._names is not None:
                 raise ValueError("scoring needs a forecaster fitted on a single series")
@@ -356,7 +495,10 @@ class _Forecaster(BaseEstimator):
         predicted = self._forecast(values, origins, n_steps)
         k = len(self.targets_)
         actual = values[origins[:, None] + np.arange(1, n_steps + 1), :k]
-        return actual, predicted, origins
+        if levels is None:
+            return actual, predicted, origins
+        return actual, predicted, origins, self._forecast_quantiles(values, origins, n_steps,
+                                                                    levels)
 
     # -- shared plumbing ------------------------------------------------------------
 
@@ -530,7 +672,9 @@ class SequenceForecaster(_Forecaster):
         differenced one on a mean-reverting series), and a linear model
         on the recent rows tells them apart in milliseconds.  Multiplicative
         series (prices) are better modelled with 'log_return', which 'auto'
-        never picks: ask for it.
+        never picks: ask for it.  For a probabilistic forecaster (``loss``
+        below) whose horizon is longer than the season, 'seasonal_diff' is
+        no candidate (see ``loss``).
     season : int or None, default=None
         The period, in rows, of ``target_transform='seasonal_diff'`` (and
         of the 'seasonal_diff' candidate of 'auto', where None means
@@ -551,6 +695,25 @@ class SequenceForecaster(_Forecaster):
         and before ``scale``.
     random_state : int or None, default=None
         Seeds the regressor built from a cell name (ignored otherwise).
+    loss : str or None, default=None
+        Set on the regressor (its ``loss`` parameter, with the tuned
+        defaults of a cell name kept); None leaves the regressor's own.
+        'quantile', 'gaussian' and 'student_t' make a probabilistic
+        forecaster: :meth:`predict` forecasts the median ('quantile') or
+        the distribution's location, and :meth:`predict_quantiles` and
+        :meth:`predict_interval` its quantiles, mapped back through
+        ``scale``, ``window_norm`` and ``target_transform`` exactly.  Two
+        set-ups have no exact quantiles and are refused at fit: the
+        recursive strategy beyond one step (each step reads earlier
+        forecasts) and 'seasonal_diff' beyond one season (a step adds the
+        forecast one season earlier, and quantiles do not add).  A
+        regressor without a ``loss`` parameter (Ridge) is refused.
+    quantiles : sequence of float or None, default=None
+        Set on the regressor (its ``quantiles``): the levels trained with
+        ``loss='quantile'`` (0.5 among them), or the default levels of
+        :meth:`predict_quantiles` for 'gaussian' and 'student_t'; None
+        leaves the regressor's own (0.05, 0.5, 0.95).  An error with a
+        loss that gives no quantiles.
     scale : bool, default=True
         Standardise every input channel and every target (after
         ``target_transform``) with :class:`~sklearn.preprocessing.StandardScaler`
@@ -581,6 +744,10 @@ class SequenceForecaster(_Forecaster):
     transform_errors_ : dict
         For ``target_transform='auto'``: each candidate's hold-out error
         (inf where the rows were too few to fit or score it); else empty.
+    quantiles_ : tuple of float or None
+        The levels :meth:`predict_quantiles` forecasts by default (the
+        regressor's ``quantiles``, increasing) for a probabilistic
+        forecaster; None for one that forecasts points only.
     """
 
     _int_parameters = (("window", 1), ("horizon", 1), ("stride", 1))
@@ -588,7 +755,7 @@ class SequenceForecaster(_Forecaster):
     def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
                  past_covariates=None, future_covariates=None, target_transform="auto",
                  season=None, ar_window="auto", window_norm=None, scale=True, stride=1,
-                 freq=None, missing="error", random_state=None):
+                 freq=None, missing="error", random_state=None, loss=None, quantiles=None):
         self.regressor = regressor
         self.window = window
         self.horizon = horizon
@@ -605,6 +772,74 @@ class SequenceForecaster(_Forecaster):
         self.freq = freq
         self.missing = missing
         self.random_state = random_state
+        self.loss = loss
+        self.quantiles = quantiles
+
+    @property
+    def quantiles_(self):
+        """The regressor's ``quantiles``, increasing, if its loss is probabilistic; else None."""
+        check_is_fitted(self)
+        regressor = self.regressor_
+        if not _gives_quantiles(regressor, getattr(regressor, "loss", None)):
+            return None
+        return tuple(sorted(float(level) for level in regressor.quantiles))
+
+    def _levels(self, quantiles):
+        """Checked levels of ``quantiles`` (None: ``quantiles_``), increasing: trained ones
+        for loss='quantile'; a ValueError saying how to get quantiles if there are none."""
+        own = self.quantiles_
+        if own is None:
+            regressor = self.regressor_
+            loss = getattr(regressor, "loss", None)
+            what = (f"its regressor, {type(regressor).__name__}, was trained with loss={loss!r}"
+                    if loss is not None else
+                    f"its regressor, {type(regressor).__name__}, predicts points only")
+            raise ValueError(f"this forecaster gives no quantiles: {what}; {_QUANTILE_ADVICE}")
+        if quantiles is None:
+            return own
+        levels = _checked_levels(quantiles)
+        self._check_trained(levels)
+        return levels
+
+    def _check_trained(self, levels, why=""):
+        """Raise unless a regressor trained with loss='quantile' was trained on ``levels``."""
+        own = self.quantiles_
+        untrained = [level for level in levels if level not in own]
+        if untrained and self.regressor_.loss == "quantile":
+            raise ValueError(f"the regressor was trained with loss='quantile' on the levels "
+                             f"{list(own)}, not on {untrained}{why}: ask for trained levels, "
+                             f"or fit with quantiles=... including them (or with "
+                             f"loss='gaussian' or 'student_t', which give any level)")
+
+    def _loss_settings(self, regressor):
+        """``loss`` and ``quantiles`` (those not None) to set on ``regressor``, and whether
+        the forecaster is then probabilistic.
+
+        Raises
+        ------
+        ValueError
+            If ``regressor`` has no such parameter, or ``quantiles`` is
+            given with a loss that gives no quantiles.
+        """
+        settings = {name: value for name, value in (("loss", self.loss),
+                                                    ("quantiles", self.quantiles))
+                    if value is not None}
+        params = regressor.get_params()
+        for name, value in settings.items():
+            if name not in params:
+                raise ValueError(
+                    f"{name}={value!r} is set on the regressor, but {type(regressor).__name__} "
+                    f"has no parameter {name!r}: probabilistic forecasts need a seqforecast "
+                    f"recurrent regressor (regressor='lstm', 'gru' or 'rnn', or one of their "
+                    f"estimators); for split-conformal intervals around any regressor's "
+                    f"forecasts, see BacktestResult.prediction_intervals")
+        loss = settings.get("loss", params.get("loss"))
+        probabilistic = _gives_quantiles(regressor, loss)
+        if "quantiles" in settings and not probabilistic:
+            raise ValueError(f"quantiles={self.quantiles!r} is given, but the regressor's loss "
+                             f"is {loss!r}, which gives no quantiles: pass loss='quantile' "
+                             f"(trained on these levels), 'gaussian' or 'student_t'")
+        return settings, probabilistic
 
     def partial_fit(self, data, y=None):
         """One more epoch of the regressor's ``partial_fit`` on the windows of ``data``.
@@ -678,7 +913,7 @@ class SequenceForecaster(_Forecaster):
                 regressor.set_params(ar_window=self.ar_window)
             elif regressor.get_params()["ar_window"] is None:
                 regressor.set_params(ar_window=self.window)
-        return regressor
+        return regressor.set_params(**self._loss_settings(regressor)[0])
 
     def _prepare(self, frames, incremental=False):
         if not is_choice(self.strategy, ("direct", "recursive")):
@@ -693,9 +928,24 @@ class SequenceForecaster(_Forecaster):
         if not (is_choice(self.ar_window, (None, "auto")) or is_int(self.ar_window)):
             raise ValueError(f"ar_window must be 'auto', a positive int or None, got "
                              f"{self.ar_window!r}")
-        tags = get_tags(self._template())
+        template = self._template()
+        tags = get_tags(template)
         three_d = tags.input_tags.three_d_array
-        self.target_transform_, self.season_ = self._chosen_transform(frames)
+        probabilistic = self._loss_settings(template)[1]
+        if probabilistic and self.strategy == "recursive" and self.horizon > 1:
+            raise ValueError(f"a probabilistic forecaster with strategy='recursive' gives "
+                             f"quantiles of one step only (each later step reads earlier "
+                             f"forecasts, whose uncertainty the regressor does not see), and "
+                             f"horizon={self.horizon}: use strategy='direct', or horizon=1")
+        self.target_transform_, self.season_ = self._chosen_transform(frames, probabilistic)
+        if (probabilistic and self.target_transform_ == "seasonal_diff"
+                and self.horizon > self.season_):
+            raise ValueError(f"a probabilistic forecaster with target_transform='seasonal_diff' "
+                             f"gives quantiles of season={self.season_} steps at most (a later "
+                             f"step adds the forecast one season earlier, and a sum of quantiles "
+                             f"is not a quantile of the sum), and horizon={self.horizon}: use "
+                             f"another target_transform (e.g. 'diff' or None), or a horizon of "
+                             f"at most {self.season_}")
         self.windower_ = SlidingWindowTransformer(
             self.window, self.horizon if self.strategy == "direct" else 1, stride=self.stride,
             targets=self.targets, past_covariates=self.past_covariates,
@@ -713,26 +963,29 @@ class SequenceForecaster(_Forecaster):
                              f"strategy='recursive' with one target")
         return X, Y
 
-    def _chosen_transform(self, frames):
+    def _chosen_transform(self, frames, probabilistic):
         """The target transform and season to fit with: as given, or chosen for 'auto'.
 
         For 'auto', each candidate is a Ridge regression on this
         forecaster's windows with that transform, fitted on each series but
         its last :data:`HOLD_OUT` of rows (at least a horizon) and scored on
         forecasts from every origin in them; ties go to the earlier
-        candidate (None, 'diff', 'seasonal_diff').
+        candidate (None, 'diff', 'seasonal_diff'; the last only when the
+        season is > 1 and, for a ``probabilistic`` forecaster, at least the
+        horizon).
         """
         self.transform_errors_ = {}
         if self.target_transform != "auto":
             return self.target_transform, self.season
         season = infer_season(self.freq_) if self.season is None else self.season
-        candidates = [None, "diff"] + (["seasonal_diff"] if is_int(season, 2) else [])
+        seasonal = is_int(season, 2) and not (probabilistic and self.horizon > season)
+        candidates = [None, "diff"] + (["seasonal_diff"] if seasonal else [])
         n_test = {name: max(math.ceil(HOLD_OUT * len(frame)), self.horizon)
                   for name, frame in frames.items()}
         heads = {name: frame.iloc[:-n_test[name]] for name, frame in frames.items()}
         for candidate in candidates:
             proxy = clone(self).set_params(
-                regressor=Ridge(), target_transform=candidate,
+                regressor=Ridge(), loss=None, quantiles=None, target_transform=candidate,
                 season=season if candidate == "seasonal_diff" else None)
             try:
                 proxy.fit(heads if self._names else heads[None])
@@ -848,12 +1101,25 @@ class SequenceForecaster(_Forecaster):
         stats = None if self.window_norm is None else self._window_stats(X)
         (scaled,) = self._scaled(X if stats is None else self._normalised(X, *stats))
         prediction = np.asarray(self.regressor_.predict(scaled), dtype=np.float64)
-        prediction = prediction.reshape(len(X), -1)
+        return self._unscaled(prediction.reshape(len(X), -1), stats)
+
+    def _window_quantiles(self, X, levels):
+        """The regressor's quantiles of the windows' targets, one (n_windows, n_outputs)
+        array per level, on the targets' scale (as :meth:`_predict_windows`)."""
+        stats = None if self.window_norm is None else self._window_stats(X)
+        (scaled,) = self._scaled(X if stats is None else self._normalised(X, *stats))
+        quantiles = np.asarray(self.regressor_.predict_quantiles(scaled, quantiles=list(levels)),
+                               dtype=np.float64).reshape(len(X), -1, len(levels))
+        return [self._unscaled(quantiles[..., j], stats) for j in range(len(levels))]
+
+    def _unscaled(self, prediction, stats):
+        """Regressor outputs (n_windows, n_outputs) with ``scale`` and ``window_norm`` undone
+        (``stats``: the windows' shift and spread, or None); increasing affine maps."""
         if self.scale:
             prediction = prediction * self.target_scaler_.scale_ + self.target_scaler_.mean_
         if stats is None:
             return prediction
-        (shift, spread), n, k = stats, len(X), len(self.targets_)
+        (shift, spread), n, k = stats, len(prediction), len(self.targets_)
         return (prediction.reshape(n, -1, k) * spread[:, None] + shift[:, None]).reshape(n, -1)
 
     def _max_steps(self):
@@ -894,6 +1160,38 @@ class SequenceForecaster(_Forecaster):
             local[current + 1, :k] = prediction
             out[:, step] = prediction
         return out
+
+    def _forecast_quantiles(self, values, origins, n_steps, levels):
+        """Quantile forecasts in the series' units, (n_origins, n_steps, n_targets, n_levels).
+
+        ``levels`` checked and increasing.  Where the inverse target
+        transform decreases (a negative origin value of a
+        :data:`_SCALING_TRANSFORMS` transform) a level's quantile is the
+        map of the regressor's quantile of the reflected level, 1 - level.
+        """
+        if self.strategy == "recursive" and n_steps > 1:
+            raise ValueError(f"strategy='recursive' gives quantiles of one step only (each "
+                             f"later step reads earlier forecasts, whose uncertainty the "
+                             f"regressor does not see); got horizon={n_steps}: ask for one step, "
+                             f"or use strategy='direct'")
+        windower, n, k = self.windower_, len(origins), len(self.targets_)
+        references = windower.origin_values(values, origins)
+        flipped = (references < 0 if self.target_transform_ in _SCALING_TRANSFORMS
+                   else np.zeros((n, k), dtype=bool))
+        needed = set(levels)
+        if flipped.any():
+            reflected = [_reflected(level) for level in levels]
+            self._check_trained(reflected, f" (the reflected levels 1 - q, read where the "
+                                           f"origin value that target_transform="
+                                           f"{self.target_transform_!r} multiplies by is "
+                                           f"negative)")
+            needed |= set(reflected)
+        needed = sorted(needed)
+        quantiles = self._window_quantiles(windower.windows(values, origins), needed)
+        mapped = {level: windower.inverse_transform_targets(quantile, references)
+                  .reshape(n, -1, k)[:, :n_steps] for level, quantile in zip(needed, quantiles)}
+        return np.stack([np.where(flipped[:, None], mapped[_reflected(level)], mapped[level])
+                         if flipped.any() else mapped[level] for level in levels], axis=-1)
 
 
 class NaiveForecaster(_Forecaster):
@@ -941,6 +1239,48 @@ class NaiveForecaster(_Forecaster):
         steps = np.arange(1, n_steps + 1)
         back = self.season * np.ceil(steps / self.season).astype(int)
         return values[origins[:, None] + steps - back]
+
+
+def central_levels(coverage):
+    """The quantile levels that bound the central interval of ``coverage``: (1 - c)/2, (1 + c)/2.
+
+    Rounded to 12 decimals, so that 0.9 gives the levels 0.05 and 0.95 as
+    written (not 0.04999999999999999).
+
+    Raises
+    ------
+    ValueError
+        If ``coverage`` is not a number in (0, 1).
+    """
+    if not is_real(coverage, 0, 1, include_low=False):
+        raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
+    return round((1 - coverage) / 2, 12), round((1 + coverage) / 2, 12)
+
+
+def _reflected(level):
+    """``1 - level``, rounded as :func:`central_levels` rounds."""
+    return round(1 - level, 12)
+
+
+def _checked_levels(quantiles):
+    """Quantile levels as an increasing tuple of floats; a ValueError unless they are distinct
+    numbers in (0, 1)."""
+    if isinstance(quantiles, str) or not hasattr(quantiles, "__iter__"):
+        raise ValueError(f"quantiles must be a sequence of levels in (0, 1), e.g. "
+                         f"[0.05, 0.5, 0.95], got {shown(quantiles)}")
+    levels = list(quantiles)
+    bad = [level for level in levels if not is_real(level, 0, 1, include_low=False)]
+    if bad or not levels:
+        raise ValueError(f"quantiles must be levels in (0, 1), e.g. [0.05, 0.5, 0.95]; got "
+                         f"{levels}" + (f": {bad} are not" if bad else ""))
+    if len(set(levels)) < len(levels):
+        raise ValueError(f"quantiles {levels} repeats a level")
+    return tuple(sorted(float(level) for level in levels))
+
+
+def _gives_quantiles(regressor, loss):
+    """Whether ``regressor``, trained with ``loss``, forecasts quantiles."""
+    return hasattr(regressor, "predict_quantiles") and loss in PROBABILISTIC_LOSSES
 
 
 def _first(index, n):

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import is_int, is_real, shown
-from .forecasting import SequenceForecaster
+from .forecasting import SequenceForecaster, _reflected
 
 # Units for a TimedeltaIndex axis, largest first: the first whose span is
 # at least two units is used.
@@ -85,12 +85,14 @@ def _positive(values):
 
 
 def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=None,
-                  n_history=None, coverage=None):
-    """Plot observed values, a forecast and, optionally, the truth and an interval.
+                  n_history=None, coverage=None, quantiles=None):
+    """Plot observed values, a forecast and, optionally, the truth, an interval and quantile bands.
 
     Each target column gets one colour: a solid line for its history, a
-    dashed line for its forecast, a dotted line for the actual future values
-    and a shaded band between ``lower`` and ``upper``.
+    dashed line for its forecast, a dotted line for the actual future values,
+    a shaded band between ``lower`` and ``upper``, and one lighter band per
+    central interval of ``quantiles`` (nested bands overlap, so the shade
+    darkens towards the middle).
 
     Parameters
     ----------
@@ -113,6 +115,13 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     coverage : float, default=None
         Nominal coverage of the interval, in (0, 1), e.g. 0.9: the band is
         labelled "90% interval".  Needs ``lower`` and ``upper``.
+    quantiles : DataFrame, default=None
+        Quantile forecasts as ``forecaster.predict_quantiles()`` returns
+        them: the index of ``forecast``, columns ``(target, quantile)`` for
+        the targets of ``forecast``.  Each pair of levels q < 0.5 and 1 - q
+        is drawn as a band labelled with its coverage ("50% band", "90%
+        band"); a level 0.5 draws nothing (the forecast line shows the
+        point); any other level without its partner 1 - q is an error.
 
     Returns
     -------
@@ -124,8 +133,10 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     ValueError
         If the columns of ``forecast`` differ from those of ``history``, if
         ``actual``, ``lower`` or ``upper`` do not have the index and columns
-        of ``forecast``, if only one of ``lower`` and ``upper`` is given, or
-        if ``coverage`` or ``n_history`` is invalid.
+        of ``forecast``, if only one of ``lower`` and ``upper`` is given, if
+        ``coverage`` or ``n_history`` is invalid, or if ``quantiles`` does
+        not have the index and targets of ``forecast`` or holds a level
+        without its partner.
     TypeError
         If an argument is not a DataFrame or Series, or the indexes of
         ``history`` and ``forecast`` are of different kinds.
@@ -161,6 +172,7 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
         if frame is not None:
             others[name] = _as_frame(frame, name)
             _check_same_frame(others[name], name, forecast, "forecast")
+    bands = None if quantiles is None else _bands(quantiles, forecast)
     if n_history is not None:
         if not is_int(n_history):
             raise ValueError(f"n_history must be a positive int or None, got {shown(n_history)}")
@@ -187,11 +199,42 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
         if "lower" in others:
             ax.fill_between(forecast_x, others["lower"][column], others["upper"][column],
                             color=color, alpha=0.2, label=f"{column} ({band})")
+        for share, low, high in bands or ():
+            ax.fill_between(forecast_x, quantiles[(column, low)], quantiles[(column, high)],
+                            color=color, alpha=0.15, linewidth=0,
+                            label=f"{column} ({100 * share:g}% band)")
     ax.set_title("Forecast")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(str(forecast.columns[0]) if len(forecast.columns) == 1 else "value")
     ax.legend()
     return ax
+
+
+def _bands(quantiles, forecast):
+    """The central intervals of a quantile frame: ``(coverage, low, high)``, widest first.
+
+    Raises a TypeError or ValueError unless ``quantiles`` is a frame of
+    ``(target, quantile)`` columns with the index and targets of ``forecast``
+    whose levels other than 0.5 come in pairs q, 1 - q.
+    """
+    columns = getattr(quantiles, "columns", None)
+    if not (isinstance(quantiles, pd.DataFrame) and columns.nlevels == 2):
+        raise TypeError(f"quantiles must be a DataFrame with (target, quantile) columns, as "
+                        f"forecaster.predict_quantiles() returns, got {shown(quantiles)}")
+    if not quantiles.index.equals(forecast.index):
+        raise ValueError(f"quantiles must have the index of forecast; quantiles.index: "
+                         f"{list(quantiles.index)}, forecast.index: {list(forecast.index)}")
+    levels = sorted(set(columns.get_level_values(1)))
+    absent = [(target, level) for target in forecast.columns for level in levels
+              if (target, level) not in columns]
+    if absent:
+        raise ValueError(f"quantiles lacks the columns {absent}: it needs the levels {levels} "
+                         f"of every target of forecast, {list(forecast.columns)}")
+    unpaired = [level for level in levels if level != 0.5 and _reflected(level) not in levels]
+    if unpaired:
+        raise ValueError(f"quantiles has the levels {unpaired} without their partners 1 - q: "
+                         f"bands are drawn between the levels q and 1 - q")
+    return [(_reflected(2 * low), low, _reflected(low)) for low in levels if low < 0.5]
 
 
 def plot_loss_curve(estimator, ax=None):

@@ -1,0 +1,84 @@
+"""``seqforecast forecast --quantiles`` and ``predict`` of a probabilistic model."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import seqforecast
+from seqforecast import LSTMRegressor, SequenceForecaster
+from seqforecast.cli import main
+
+QUICK = ["--epochs", "2", "--hidden", "4", "--window", "8", "--no-backtest"]
+
+
+@pytest.fixture
+def weekly(tmp_path):
+    """Daily rows of a weekly series with noise, as a CSV file."""
+    t = np.arange(120)
+    y = 20 + 6 * np.sin(2 * np.pi * t / 7) + np.random.default_rng(0).normal(0, 0.5, 120)
+    path = tmp_path / "weekly.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=120, freq="D"), "y": y}).to_csv(
+        path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("levels, message", [
+    ("0.05,abc,0.95", "argument --quantiles: 'abc' is not a number: give levels separated by "
+                      "commas, e.g. --quantiles 0.05,0.5,0.95"),
+    ("5,50,95", "the levels must be between 0 and 1, got 5 (a percentage? write 0.05)"),
+    ("0,0.5", "the levels must be between 0 and 1, got 0"),
+    ("0.5,0.9,0.5", "0.5 is given twice"),
+    ("0.05,0.95", "0.5 is missing: the forecast column is the median"),
+])
+def test_quantile_levels_are_checked_before_anything_is_read(capsys, levels, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(["forecast", "missing.csv", "--target", "y", "--horizon", "3",
+              "--quantiles", levels])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_quantiles_need_a_network_not_model_auto(weekly, capsys):
+    assert main(["forecast", str(weekly), "--target", "y", "--horizon", "3", "--model", "auto",
+                 "--quantiles", "0.1,0.5,0.9"]) == 2
+    assert capsys.readouterr().err == (
+        "seqforecast: error: --quantiles trains a network on the quantile levels, but --model "
+        "auto may pick Ridge or the naive forecast, which give no quantiles: name the network, "
+        "--model gru or lstm or rnn\n")
+
+
+def test_forecast_and_predict_write_a_column_per_quantile(weekly, tmp_path, capsys):
+    out, model = tmp_path / "forecast.csv", tmp_path / "model.npz"
+    assert main(["forecast", str(weekly), "--target", "y", "--horizon", "4", *QUICK,
+                 "--transform", "diff", "--quantiles", "0.9,0.1,0.5", "--out", str(out),
+                 "--save", str(model)]) == 0
+    capsys.readouterr()
+    forecast = pd.read_csv(out, index_col=0, parse_dates=True)
+    assert list(forecast.columns) == ["y", "y_q0.1", "y_q0.5", "y_q0.9"]
+    assert list(forecast.index) == list(pd.date_range("2024-04-30", periods=4, freq="D"))
+    assert (forecast["y_q0.1"] <= forecast["y_q0.5"]).all()
+    assert (forecast["y_q0.5"] <= forecast["y_q0.9"]).all()
+    np.testing.assert_allclose(forecast["y"], forecast["y_q0.5"], rtol=1e-12)
+    loaded = seqforecast.load(model)
+    assert loaded.regressor_.loss == "quantile" and loaded.quantiles_ == (0.1, 0.5, 0.9)
+    # predict from the same file writes the same table; --horizon cuts it.
+    assert main(["predict", str(model), str(weekly)]) == 0
+    assert capsys.readouterr().out == out.read_text()
+    assert main(["predict", str(model), str(weekly), "--horizon", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "date,y,y_q0.1,y_q0.5,y_q0.9" and len(printed) == 3
+
+
+def test_predict_writes_the_levels_of_a_distribution_model_saved_from_python(weekly, tmp_path,
+                                                                             capsys):
+    data = pd.read_csv(weekly, index_col=0, parse_dates=True)
+    forecaster = SequenceForecaster(LSTMRegressor(4, max_iter=2, random_state=0), window=8,
+                                    horizon=3, target_transform="diff", loss="gaussian",
+                                    quantiles=(0.025, 0.5, 0.975))
+    with pytest.warns(Warning):  # too few epochs to converge
+        forecaster.fit(data)
+    forecaster.save(tmp_path / "gaussian.npz")
+    assert main(["predict", str(tmp_path / "gaussian.npz"), str(weekly)]) == 0
+    printed = pd.read_csv(pd.io.common.StringIO(capsys.readouterr().out), index_col=0)
+    assert list(printed.columns) == ["y", "y_q0.025", "y_q0.5", "y_q0.975"]
+    quantiles = forecaster.predict_quantiles()
+    np.testing.assert_allclose(printed.iloc[:, 1:], quantiles.to_numpy(), rtol=1e-12)
