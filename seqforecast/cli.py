@@ -332,6 +332,13 @@ def run_forecast(args):
     data, freq = _read_series(args)
     # From here on the series is regular at ``freq`` and has no missing values.
     args = argparse.Namespace(**{**vars(args), "freq": freq.freqstr, "missing": "error"})
+    if args.quantiles and args.transform == "seasonal_diff":
+        season, why = _season(args)
+        if args.horizon > season:
+            raise CommandError(f"--quantiles with --transform seasonal_diff gives quantiles of "
+                               f"at most one season, {season} steps ({why}): a later step adds "
+                               f"the forecast one season earlier, and quantiles do not add; "
+                               f"use --horizon {season} or less, or --transform diff (or auto)")
     model = args.model
     if args.no_backtest:
         season = _season(args)[0] if args.transform in SEASONAL else 1
@@ -1027,7 +1034,8 @@ def _make_forecaster(model, args, season=1):
                                   max_iter=args.epochs or 50, random_state=args.seed)
     else:
         regressor = model  # the default recipe
-    quantile = {"loss": "quantile", "quantiles": args.quantiles} if args.quantiles else {}
+    quantile = ({"loss": "quantile", "quantiles": args.quantiles}
+                if args.quantiles and model in MODELS else {})
     return SequenceForecaster(regressor, window=args.window, horizon=args.horizon,
                               missing=args.missing, freq=args.freq, random_state=args.seed,
                               target_transform=_target_transform(args),

@@ -82,3 +82,24 @@ def test_predict_writes_the_levels_of_a_distribution_model_saved_from_python(wee
     assert list(printed.columns) == ["y", "y_q0.025", "y_q0.5", "y_q0.975"]
     quantiles = forecaster.predict_quantiles()
     np.testing.assert_allclose(printed.iloc[:, 1:], quantiles.to_numpy(), rtol=1e-12)
+
+
+def test_the_guard_backtests_the_quantile_network_against_point_baselines(weekly, capsys):
+    assert main(["forecast", str(weekly), "--target", "y", "--horizon", "3", "--epochs", "2",
+                 "--hidden", "4", "--window", "8", "--quantiles", "0.25,0.5,0.75"]) == 0
+    captured = capsys.readouterr()
+    for model in ("LSTM(4)", "Ridge on lags", "seasonal naive (7)"):
+        assert model in captured.err
+    assert captured.out.splitlines()[0] == "date,y,y_q0.25,y_q0.5,y_q0.75"
+
+
+def test_seasonal_differences_beyond_a_season_are_refused_before_training(weekly, capsys):
+    assert main(["forecast", str(weekly), "--target", "y", "--horizon", "8", *QUICK,
+                 "--transform", "seasonal_diff", "--quantiles", "0.1,0.5,0.9"]) == 2
+    assert capsys.readouterr().err == (
+        "seqforecast: error: --quantiles with --transform seasonal_diff gives quantiles of at "
+        "most one season, 7 steps (from the frequency D; --season to change): a later step adds "
+        "the forecast one season earlier, and quantiles do not add; use --horizon 7 or less, or "
+        "--transform diff (or auto)\n")
+    assert main(["forecast", str(weekly), "--target", "y", "--horizon", "7", *QUICK,
+                 "--transform", "seasonal_diff", "--quantiles", "0.1,0.5,0.9"]) == 0
