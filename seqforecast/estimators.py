@@ -602,23 +602,23 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"batch_size={batch_size} is larger than the {n_train} training "
                              f"samples; lower batch_size or pass more samples")
 
+        x_host, y_host = np.ascontiguousarray(X.transpose(1, 0, 2)), y
         if not resume:
             self._check_size(backend, cell, sizes, dtype, X.shape, y.shape[1] * width,
                              batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
             if ar_window:  # start as the linear model of what the random head leaves
-                self._solve_autoregressive(np.ascontiguousarray(X.transpose(1, 0, 2)), y)
+                self._solve_autoregressive(x_host, y)
         elif not incremental:
             self._optimizer = self._make_optimizer()  # warm start: the weights carry over
         if not incremental:
             self._start_fit(early_stopping)
         self._start_params = self._network.params.copy()
-        x_train = np.ascontiguousarray(X.transpose(1, 0, 2))
         settings = (self._optimizer, self._loss(), self.alpha, self.clip_value, self.clip_norm,
                     self.clip_global_norm, self.clip_hidden_norm, self.tbptt_steps, self.dropout)
         model = self._network.on(backend)
         trainer = Trainer(model, *settings)
-        x_train, y = backend.to_device(x_train), backend.to_device(y)  # once per fit
+        x_train, y = backend.to_device(x_host), backend.to_device(y)  # once per fit
         try:
             self._train(model, trainer, x_train, y,
                         backend.to_device(x_val) if early_stopping else None,
@@ -629,8 +629,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 self._network.restore(model.snapshot())
         if early_stopping and ar_window:
             self._finish_autoregressive(
+                x_host, y_host,
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
-                np.concatenate([y, y_held]), x_val, y_val)
+                np.concatenate([y_host, y_held]), x_val, y_val)
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
@@ -877,7 +878,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             net.head_bias[moving] += start[moving]
             net.head_bias[~moving] = start[~moving] - head[:, ~moving].mean(axis=0)
 
-    def _finish_autoregressive(self, x, y, x_val, y_val):
+    def _finish_autoregressive(self, x_train, y_train, x, y, x_val, y_val):
         """After early stopping: the linear part on all samples, the recurrent part if it helps.
 
         The hold-out chose the recurrent part's epoch; the linear part need
@@ -888,6 +889,13 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         significant (:func:`~seqforecast.training.selection.
         improves_significantly`); otherwise the model becomes that ridge
         regression (head weight zero) and ``recurrent_kept_`` is False.
+
+        With a probabilistic loss the ridge regression is not the loss's
+        minimiser (it fits the mean, not each quantile or the spread), so the
+        trained model is kept as it is and compared with the linear start
+        solved on the training samples alone (``x_train``, ``y_train``), which
+        is what it started from; the linear model that replaces it is solved
+        on all samples.
         """
         net, loss = self._network, self._loss()
 
@@ -896,14 +904,17 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 return loss.sample_losses(net.predict(x_val), y_val)
             return np.mean((net.predict(x_val) - y_val) ** 2, axis=1)
 
-        self._solve_autoregressive(x, y)
+        if not loss.probabilistic:
+            self._solve_autoregressive(x, y)
         with_recurrent, loss_with = net.snapshot(), held_out_loss()
         net.head_weight[...] = 0
-        self._solve_autoregressive(x, y)
+        self._solve_autoregressive(*((x_train, y_train) if loss.probabilistic else (x, y)))
         self.recurrent_kept_ = improves_significantly(held_out_loss(), loss_with,
                                                       y_val.shape[1] - 1)
         if self.recurrent_kept_:
             net.restore(with_recurrent)
+        elif loss.probabilistic:
+            self._solve_autoregressive(x, y)
 
     def _start_fit(self, early_stopping):
         """Each fit call judges improvement afresh (its data, its hold-out)."""

@@ -8,6 +8,7 @@ from scipy import special, stats
 from sklearn.exceptions import ConvergenceWarning
 
 import seqforecast
+import seqforecast.estimators
 from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor
 from seqforecast.training.losses import PROBABILISTIC_LOSSES, make_loss
 from seqforecast.training.rules import SCALE_FLOOR, digamma
@@ -219,3 +220,31 @@ def test_a_saved_probabilistic_model_predicts_the_same_quantiles(tmp_path):
     loaded = seqforecast.load(tmp_path / "model.sqf")
     np.testing.assert_array_equal(loaded.predict_quantiles(X), model.predict_quantiles(X))
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_early_stopping_keeps_a_trained_quantile_model_or_the_linear_start(monkeypatch):
+    """Where the spread depends on the inputs, the trained quantiles are kept as trained (each
+    level its own linear path); where the recurrent part is not significantly better, the
+    model becomes the linear start solved on all samples (one ridge path, shifted per level,
+    each level covering its share of the samples)."""
+    X, y, _, _ = _heteroscedastic(1500, seed=3)
+    options = dict(loss="quantile", quantiles=(0.1, 0.5, 0.9), ar_window=6, early_stopping=True,
+                   learning_rate_init=0.01, max_iter=30, batch_size=64, random_state=0,
+                   dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        trained = GRURegressor(6, **options).fit(X, y)
+    assert trained.recurrent_kept_
+    paths = trained._network.ar_weight[:, :, 0]  # (ar_window, outputs)
+    assert np.abs(paths[:, 0] - paths[:, 2]).max() > 1e-3
+    monkeypatch.setattr(seqforecast.estimators, "improves_significantly",
+                        lambda before, after, lags: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = GRURegressor(6, **options).fit(X, y)
+    assert not linear.recurrent_kept_
+    np.testing.assert_array_equal(linear.head_weight_, 0)
+    paths = linear._network.ar_weight[:, :, 0]
+    np.testing.assert_allclose(paths[:, 0], paths[:, 2], rtol=1e-12)
+    below = (y[:, None] <= linear.predict_quantiles(X)).mean(axis=0)
+    np.testing.assert_allclose(below, [0.1, 0.5, 0.9], atol=1 / 1500 + 1e-12)
