@@ -347,6 +347,12 @@ def test_cqr_errors_name_the_problem():
     with pytest.raises(ValueError, match="coverage=0.99 needs at least 99 backtest forecasts "
                                          "per step; there are 58"):
         wide.interval_corrections(0.99)
+    # Levels without a central pair: no interval scores, a pinball loss all the same.
+    unpaired = backtest(SequenceForecaster(GaussianRidge(quantiles=(0.3, 0.5)), 8, 2), data,
+                        n_folds=2, test_size=30)
+    assert unpaired.interval_by_step.empty and list(unpaired.interval_by_step.columns) == [
+        "empirical_coverage", "interval_score", "mean_width"]
+    assert list(unpaired.pinball_by_step.index) == [1, 2]
     forecaster.fit(data)
     with pytest.raises(TypeError, match="quantile_forecast must be the DataFrame that "
                                         "forecaster.predict_quantiles"):
