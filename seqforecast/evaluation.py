@@ -137,7 +137,7 @@ class BacktestResult:
                         "forecast", "backtest errors")
         return forecast - half, forecast + half
 
-    def interval_corrections(self, coverage=0.9):
+    def interval_corrections(self, coverage=0.9, side="both"):
         """Conformalised quantile regression's corrections per horizon step and target.
 
         CQR (Romano, Patterson and Candes, 2019) calibrates the model's own
@@ -152,9 +152,21 @@ class BacktestResult:
         were too wide, while keeping how the model's width adapts to each
         origin.
 
+        ``side='lower'`` and ``'upper'`` give the asymmetric version (Romano
+        et al., section 4, darts' ``symmetric=False``): each bound is
+        calibrated alone, by the scores ``l - y`` or ``y - u``, at the level
+        ``(1 + coverage) / 2``, so that each tail misses at most ``(1 -
+        coverage) / 2`` of new values.  It needs about twice the scores, and
+        it fixes a model whose interval is off on one side only (a lower
+        tail learned from outliers, say), which moving both bounds alike
+        cannot.
+
         Parameters
         ----------
         coverage : float, default=0.9
+        side : {'both', 'lower', 'upper'}, default='both'
+            The bounds the correction is for: both (symmetric CQR), or the
+            lower or the upper one alone.
 
         Returns
         -------
@@ -180,12 +192,16 @@ class BacktestResult:
                              f"{levels[0]} and {levels[1]}, but the backtest forecast the levels "
                              f"{list(self.quantile_predictions.columns)}: backtest a forecaster "
                              f"with quantiles=[..., {levels[0]}, {levels[1]}, ...]")
+        if side not in ("both", "lower", "upper"):
+            raise ValueError(f"side must be 'both', 'lower' or 'upper', got {shown(side)}")
         lower, upper = (self.quantile_predictions[level] for level in levels)
         actual = self.predictions["actual"]
-        scores = np.maximum(lower - actual, actual - upper)
-        return _per_step_and_target(scores, self.predictions, coverage, "backtest forecasts")
+        scores = {"both": lambda: np.maximum(lower - actual, actual - upper),
+                  "lower": lambda: lower - actual, "upper": lambda: actual - upper}[side]()
+        level = coverage if side == "both" else (1 + coverage) / 2
+        return _per_step_and_target(scores, self.predictions, level, "backtest forecasts")
 
-    def conformalized_intervals(self, quantile_forecast, coverage=0.9):
+    def conformalized_intervals(self, quantile_forecast, coverage=0.9, symmetric=True):
         """The model's own central interval around a new forecast, calibrated by CQR.
 
         Backtest, forecast, calibrate::
@@ -201,6 +217,10 @@ class BacktestResult:
             to the backtested horizon, holding the levels (1 - c)/2 and
             (1 + c)/2 for some or all of the backtested targets.
         coverage : float, default=0.9
+        symmetric : bool, default=True
+            Move both bounds by the symmetric correction, or each by its own
+            (:meth:`interval_corrections` with ``side='lower'`` and
+            ``'upper'``).
 
         Returns
         -------
@@ -237,9 +257,11 @@ class BacktestResult:
                                  f"predict_quantiles(quantiles=[{levels[0]}, {levels[1]}])")
             bounds.append(quantile_forecast.xs(level, axis=1, level="quantile")
                           .rename_axis(columns=None))
-        correction = _aligned(self.interval_corrections(coverage), bounds[0].columns,
-                              len(quantile_forecast), "quantile_forecast", "backtest forecasts")
-        return bounds[0] - correction, bounds[1] + correction
+        lower, upper = (_aligned(self.interval_corrections(coverage, side), bounds[0].columns,
+                                 len(quantile_forecast), "quantile_forecast",
+                                 "backtest forecasts")
+                        for side in (("both", "both") if symmetric else ("lower", "upper")))
+        return bounds[0] - lower, bounds[1] + upper
 
 
 def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):

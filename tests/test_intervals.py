@@ -412,3 +412,31 @@ def test_a_cell_name_keeps_the_default_recipe_with_the_loss():
         early_stopping=False, loss="quantile", quantiles=(0.2, 0.5, 0.8))
     assert regressor.get_params() == expected.get_params()
     assert forecaster.predict_quantiles().shape == (2, 3)
+
+
+def test_asymmetric_cqr_calibrates_each_bound_alone():
+    """An interval too narrow below and too wide above: the asymmetric corrections move the
+    lower bound out and the upper one in, each bound then missing about 5% of later values;
+    each correction is the ceil((n + 1) 0.95)-th smallest of its one-sided scores."""
+    result, forecaster, actual, quantiles = _calibration(1.0)
+    table = result.quantile_predictions  # raise the bounds: 0.6 and 1.5 widths
+    width = table[0.95] - table[0.05]
+    table[0.05] += 0.6 * width
+    table[0.95] += 1.5 * width
+    lower = result.interval_corrections(0.9, side="lower")["a"].to_numpy()
+    upper = result.interval_corrections(0.9, side="upper")["a"].to_numpy()
+    assert (lower > 0).all() and (upper < 0).all()
+    predictions, qs = result.predictions, result.quantile_predictions
+    first = predictions["step"] == 1
+    scores = np.sort(qs.loc[first, 0.05] - predictions.loc[first, "actual"])
+    assert lower[0] == scores[math.ceil((len(scores) + 1) * 0.95) - 1]
+    later = quantiles[..., 1] - quantiles[..., 0]
+    low = quantiles[..., 0] + 0.6 * later - lower
+    high = quantiles[..., 1] + 1.5 * later + upper
+    assert 0.02 <= (actual < low).mean() <= 0.08 and 0.02 <= (actual > high).mean() <= 0.08
+    forecast = forecaster.predict_quantiles()
+    bounds = result.conformalized_intervals(forecast, coverage=0.9, symmetric=False)
+    np.testing.assert_allclose(bounds[0]["a"], forecast[("a", 0.05)] - lower)
+    np.testing.assert_allclose(bounds[1]["a"], forecast[("a", 0.95)] + upper)
+    with pytest.raises(ValueError, match="side must be 'both', 'lower' or 'upper'"):
+        result.interval_corrections(0.9, side="left")

@@ -1,0 +1,209 @@
+"""Interval benchmark: the quantile forecaster's conformalised intervals against split-conformal
+intervals around the point forecast, on the bundled sensor series and the stocks' log returns.
+
+Run: ``pip install -e ".[benchmark]" && python benchmarks/bench_intervals.py`` (``--quick``
+for a smoke run, ``--series`` for a subset, ``--seeds N``).
+
+Protocol
+--------
+Every series is taken as :mod:`bench_accuracy` prepares it (the same grid, gap filling, last
+4,000 rows, window, horizon, season and test-block length); the stocks' prices are turned
+into daily log returns (a price carried over an exchange holiday gives a return of 0).
+Each model is fitted once, on the rows before the first of ``2 * CAL_FOLDS`` test blocks
+(``backtest(..., refit=False)``), with ``target_transform`` as in the accuracy benchmark
+(None for the returns), and forecasts from every origin of the blocks.  The first
+``CAL_FOLDS`` blocks only calibrate; each of the last ``CAL_FOLDS`` blocks is scored with
+intervals calibrated on the ``CAL_FOLDS`` blocks just before it, as a deployed model is
+recalibrated on its recent forecasts as their actuals come in.  Calibration never sees the
+scored actuals, and calibration and scoring use the same fitted model (conformal
+guarantees assume one model; a refit between calibration and use can break them).
+
+* ``quantile``: ``SequenceForecaster(regressor='lstm', loss='quantile',
+  quantiles=(0.05, 0.5, 0.95))``: the default recipe trained on the pinball loss.
+  ``raw``: its own 5%-95% interval; ``CQR``: that interval moved by the conformalised
+  quantile regression correction of the calibration folds
+  (:meth:`~seqforecast.evaluation.BacktestResult.interval_corrections`, per step);
+  ``asymmetric CQR``: each bound moved by its own correction (``side='lower'`` and
+  ``'upper'``).
+* ``split-conformal``: the default point forecaster (``regressor='lstm'``, squared error),
+  the forecast plus or minus the conformal quantile of the calibration folds' absolute
+  errors per step (:meth:`~seqforecast.evaluation.BacktestResult.interval_half_widths`):
+  what seqforecast offered before.
+
+Scores on the scored folds, for the nominal 90% interval, over every origin, step and
+target: empirical coverage, the mean interval score of Gneiting & Raftery (2007, lower is
+better, in the series' units) and the mean width.  For the returns, also the correlation
+(Pearson and Spearman, over origins and steps) between the CQR interval's width and the
+realised absolute return it covers: positive when the width tracks volatility.
+"""
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from threadpoolctl import threadpool_limits
+
+from seqforecast.evaluation import BacktestResult, backtest
+from seqforecast.forecasting import SequenceForecaster
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_accuracy import SERIES, environment_report, prepare  # noqa: E402
+
+COVERAGE = 0.9
+LEVELS = (0.05, 0.5, 0.95)
+CAL_FOLDS = 3
+SENSORS = ("electricity", "sea_temperature", "seattle_temp_max", "cycling_speed", "water_flow",
+           "glucose")
+RETURNS = ("msft", "aapl")
+QUICK_SERIES = ("water_flow", "msft")
+
+
+def series_data(spec):
+    """The frame a series is backtested on, its target transform and a note on what was done."""
+    data, notes = prepare(spec)
+    if spec.name in RETURNS:
+        prices = data.iloc[:, 0]
+        data = np.log(prices).diff().iloc[1:].rename(f"{spec.name}_log_return").to_frame()
+        return data, None, notes + "; daily log returns of the prepared prices"
+    return data, spec.transform, notes
+
+
+def forecaster(spec, transform, seed, probabilistic):
+    options = dict(loss="quantile", quantiles=LEVELS) if probabilistic else {}
+    return SequenceForecaster(regressor="lstm", window=spec.window, horizon=spec.horizon,
+                              target_transform=transform, random_state=seed, **options)
+
+
+def _part(result, folds):
+    """The backtest restricted to ``folds``, as a BacktestResult (its per-row tables)."""
+    rows = result.predictions["fold"].isin(folds).to_numpy()
+    quantiles = (None if result.quantile_predictions is None
+                 else result.quantile_predictions[rows].reset_index(drop=True))
+    return BacktestResult(result.predictions[rows].reset_index(drop=True), result.by_fold,
+                          result.by_step, quantiles)
+
+
+def _per_row(scored, table):
+    """Per row of ``scored``, the (step, target) entry of a calibration ``table``."""
+    index = pd.MultiIndex.from_frame(scored.predictions[["step", "target"]])
+    return table.stack().reindex(index).to_numpy()
+
+
+def _scores(actual, lower, upper):
+    alpha = 1 - COVERAGE
+    score = ((upper - lower) + (2 / alpha) * np.maximum(lower - actual, 0)
+             + (2 / alpha) * np.maximum(actual - upper, 0))
+    return {"coverage": np.mean((lower <= actual) & (actual <= upper)),
+            "interval score": score.mean(), "width": np.mean(upper - lower)}
+
+
+def _calibrated(quantile, point, fold):
+    """Lower and upper bounds of each method on the rows of ``fold``, calibrated on the
+    ``CAL_FOLDS`` folds before it."""
+    cal_q, scored_q = _part(quantile, range(fold - CAL_FOLDS, fold)), _part(quantile, [fold])
+    cal_p, scored_p = _part(point, range(fold - CAL_FOLDS, fold)), _part(point, [fold])
+    lower = scored_q.quantile_predictions[LEVELS[0]].to_numpy()
+    upper = scored_q.quantile_predictions[LEVELS[-1]].to_numpy()
+    both = _per_row(scored_q, cal_q.interval_corrections(COVERAGE))
+    below = _per_row(scored_q, cal_q.interval_corrections(COVERAGE, side="lower"))
+    above = _per_row(scored_q, cal_q.interval_corrections(COVERAGE, side="upper"))
+    half = _per_row(scored_p, cal_p.interval_half_widths(COVERAGE))
+    forecast = scored_p.predictions["predicted"].to_numpy()
+    return {"quantile, raw": (lower, upper),
+            "quantile, CQR": (lower - both, upper + both),
+            "quantile, asymmetric CQR": (lower - below, upper + above),
+            "split-conformal": (forecast - half, forecast + half)}
+
+
+def run_series(spec, seed):
+    data, transform, notes = series_data(spec)
+    results, seconds = {}, {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, probabilistic in (("quantile", True), ("point", False)):
+            started = time.perf_counter()
+            results[name] = backtest(forecaster(spec, transform, seed, probabilistic), data,
+                                     n_folds=2 * CAL_FOLDS, test_size=spec.test_size,
+                                     refit=False, season=spec.season)
+            seconds[name] = time.perf_counter() - started
+    scored = _part(results["quantile"], range(CAL_FOLDS, 2 * CAL_FOLDS))
+    bounds = [_calibrated(results["quantile"], results["point"], fold)
+              for fold in range(CAL_FOLDS, 2 * CAL_FOLDS)]
+    actual = scored.predictions["actual"].to_numpy()
+    rows = {method: _scores(actual, *(np.concatenate([b[method][i] for b in bounds])
+                                      for i in (0, 1)))
+            for method in bounds[0]}
+    extra = {}
+    if spec.name in RETURNS:
+        lower, upper = (np.concatenate([b["quantile, CQR"][i] for b in bounds]) for i in (0, 1))
+        width, size = upper - lower, np.abs(actual)
+        extra = {"pearson": stats.pearsonr(width, size)[0],
+                 "spearman": stats.spearmanr(width, size)[0]}
+    return notes, pd.DataFrame(rows).T, extra, seconds
+
+
+def parse_args(argv=None):
+    names = list(SENSORS + RETURNS)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke run: {', '.join(QUICK_SERIES)}, one seed")
+    parser.add_argument("--series", nargs="+", choices=names, metavar="NAME",
+                        help=f"run only these series ({', '.join(names)})")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    names = args.series or (QUICK_SERIES if args.quick else SENSORS + RETURNS)
+    specs = [s for s in SERIES if s.name in names]
+    seeds = range(1 if args.quick else args.seeds)
+    started = time.perf_counter()
+    print(environment_report())
+    print(f"nominal coverage {COVERAGE:.0%}; levels {LEVELS}; {CAL_FOLDS} calibration folds, "
+          f"then {CAL_FOLDS} scored folds; one fit per model; seeds {list(seeds)}\n")
+    summary = []
+    with threadpool_limits(1):
+        for spec in specs:
+            for seed in seeds:
+                notes, table, extra, seconds = run_series(spec, seed)
+                print(f"== {spec.name} (seed {seed}; window {spec.window}, horizon "
+                      f"{spec.horizon}, test blocks of {spec.test_size} rows): {notes}")
+                print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+                if extra:
+                    print(f"CQR width against the realised |return|: Pearson "
+                          f"{extra['pearson']:.3f}, Spearman {extra['spearman']:.3f}")
+                print("seconds (backtest of 6 blocks, one fit): "
+                      + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()) + "\n", flush=True)
+                summary.append({"series": spec.name, "seed": seed,
+                                "raw coverage": table.loc["quantile, raw", "coverage"],
+                                "CQR coverage": table.loc["quantile, CQR", "coverage"],
+                                "asym coverage": table.loc["quantile, asymmetric CQR",
+                                                           "coverage"],
+                                "split coverage": table.loc["split-conformal", "coverage"],
+                                "CQR / split score": (
+                                    table.loc["quantile, CQR", "interval score"]
+                                    / table.loc["split-conformal", "interval score"]),
+                                "asym / split score": (
+                                    table.loc["quantile, asymmetric CQR", "interval score"]
+                                    / table.loc["split-conformal", "interval score"]),
+                                **extra})
+    frame = pd.DataFrame(summary).set_index(["series", "seed"])
+    means = frame.groupby(level="series", sort=False).mean()
+    print("== summary: 90% intervals on the scored folds, mean over seeds (score ratios below 1:"
+          " a lower interval score than split-conformal's)")
+    print(means.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    for method in ("CQR", "asym"):
+        inside = means[f"{method} coverage"].between(0.88, 0.92)
+        better = means[f"{method} / split score"] < 1
+        print(f"{method}: coverage within 88-92% on {int(inside.sum())} of {len(means)} series; "
+              f"interval score below split-conformal's on {int(better.sum())} of {len(means)}")
+    print(f"\ntotal time: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
