@@ -44,6 +44,7 @@ tags (a tagged value is a one-key object):
 ===================  ====================================================
 """
 import importlib
+import inspect
 import json
 import math
 import os
@@ -55,6 +56,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import sklearn
+from sklearn.base import BaseEstimator
 
 from ._version import __version__
 from .network import Network, _shapes
@@ -519,6 +521,12 @@ class _Reader:
                                  f"{name.split('.')[0]} of another version?)")
         obj = cls.__new__(cls)
         state = {key: self.decode(item) for key, item in state.items()}
+        if name.startswith("seqforecast.") and isinstance(obj, BaseEstimator):
+            # A parameter added since the file was written takes its default, which does
+            # what the model did before it existed (e.g. loss quantiles, student_t_df).
+            for parameter in inspect.signature(cls.__init__).parameters.values():
+                if parameter.default is not inspect.Parameter.empty:
+                    state.setdefault(parameter.name, parameter.default)
         if hasattr(obj, "__setstate__"):
             obj.__setstate__(state)
         else:

@@ -314,3 +314,47 @@ def test_a_loaded_forecaster_continues_partial_fit(tmp_path):
         model.partial_fit(data.iloc[:240])
     np.testing.assert_array_equal(loaded.predict(), forecaster.predict())
     assert loaded.regressor_.n_iter_ == forecaster.regressor_.n_iter_ == 2
+
+
+def test_a_file_written_before_a_parameter_existed_loads_with_its_default(tmp_path):
+    """Files written before a constructor parameter was added (here the probabilistic losses'
+    quantiles and student_t_df, and the forecaster's loss and quantiles) load with that
+    parameter at its default, and predict and clone as before."""
+    from sklearn.base import clone
+
+    rng = np.random.RandomState(0)
+    data = pd.DataFrame({"y": rng.randn(120).cumsum()},
+                        index=pd.date_range("2020-01-01", periods=120, freq="D"))
+    forecaster = SequenceForecaster(LSTMRegressor(3, max_iter=2, random_state=0), window=8,
+                                    horizon=2).fit(data)
+    path, old = tmp_path / "new.sqf", tmp_path / "old.sqf"
+    forecaster.save(path)
+    removed = []
+
+    def drop_new_parameters(node):
+        if isinstance(node, dict):
+            for key in ("quantiles", "student_t_df", "loss"):
+                if key in node and (key != "loss" or node[key] is None):
+                    removed.append(key)
+                    del node[key]
+            for value in node.values():
+                drop_new_parameters(value)
+        elif isinstance(node, list):
+            for value in node:
+                drop_new_parameters(value)
+
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "header.json":
+                header = json.loads(content)
+                drop_new_parameters(header["state"])
+                content = json.dumps(header).encode()
+            target.writestr(item, content)
+    # The forecaster's loss and quantiles; quantiles and student_t_df of its regressor, given
+    # and fitted.
+    assert sorted(removed) == ["loss"] + ["quantiles"] * 3 + ["student_t_df"] * 2
+    loaded = seqforecast.load(old)
+    pd.testing.assert_frame_equal(loaded.predict(), forecaster.predict())
+    assert clone(loaded).get_params()["quantiles"] is None
+    assert loaded.regressor_.get_params()["quantiles"] == (0.05, 0.5, 0.95)
