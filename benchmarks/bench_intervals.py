@@ -10,13 +10,15 @@ Every series is taken as :mod:`bench_accuracy` prepares it (the same grid, gap f
 4,000 rows, window, horizon, season and test-block length); the stocks' prices are turned
 into daily log returns (a price carried over an exchange holiday gives a return of 0).
 Each model is fitted once, on the rows before the first of ``2 * CAL_FOLDS`` test blocks
-(``backtest(..., refit=False)``), with ``target_transform`` as in the accuracy benchmark
-(None for the returns), and forecasts from every origin of the blocks.  The first
+(``backtest(..., refit=False)``; ``--refit``: refitted before every block), with
+``target_transform`` as in the accuracy benchmark (None for the returns), and forecasts from
+every origin of the blocks.  The first
 ``CAL_FOLDS`` blocks only calibrate; each of the last ``CAL_FOLDS`` blocks is scored with
 intervals calibrated on the ``CAL_FOLDS`` blocks just before it, as a deployed model is
 recalibrated on its recent forecasts as their actuals come in.  Calibration never sees the
 scored actuals, and calibration and scoring use the same fitted model (conformal
-guarantees assume one model; a refit between calibration and use can break them).
+guarantees assume one model; with ``--refit`` each block's forecasts come from its own fit,
+as when a backtest calibrates the intervals of a model refitted on all the data).
 
 * ``quantile``: ``SequenceForecaster(regressor='lstm', loss='quantile',
   quantiles=(0.05, 0.5, 0.95))``: the default recipe trained on the pinball loss.
@@ -24,11 +26,15 @@ guarantees assume one model; a refit between calibration and use can break them)
   quantile regression correction of the calibration folds
   (:meth:`~seqforecast.evaluation.BacktestResult.interval_corrections`, per step);
   ``asymmetric CQR``: each bound moved by its own correction (``side='lower'`` and
-  ``'upper'``).
+  ``'upper'``); ``ACI-CQR``: adaptive conformal inference on the CQR scores
+  (:meth:`~seqforecast.evaluation.BacktestResult.adaptive_corrections`, ``gamma=GAMMA``),
+  run origin by origin through all six blocks, each forecast corrected from the scores known
+  at its origin.
 * ``split-conformal``: the default point forecaster (``regressor='lstm'``, squared error),
   the forecast plus or minus the conformal quantile of the calibration folds' absolute
   errors per step (:meth:`~seqforecast.evaluation.BacktestResult.interval_half_widths`):
-  what seqforecast offered before.
+  what seqforecast offered before; ``split-conformal, ACI``: the same with adaptive
+  conformal inference on the absolute errors.
 
 Scores on the scored folds, for the nominal 90% interval, over every origin, step and
 target: empirical coverage, the mean interval score of Gneiting & Raftery (2007, lower is
@@ -56,6 +62,7 @@ from bench_accuracy import SERIES, environment_report, prepare  # noqa: E402
 COVERAGE = 0.9
 LEVELS = (0.05, 0.5, 0.95)
 CAL_FOLDS = 3
+GAMMA = 0.005
 SENSORS = ("electricity", "sea_temperature", "seattle_temp_max", "cycling_speed", "water_flow",
            "glucose")
 RETURNS = ("msft", "aapl")
@@ -119,7 +126,7 @@ def _calibrated(quantile, point, fold):
             "split-conformal": (forecast - half, forecast + half)}
 
 
-def run_series(spec, seed):
+def run_series(spec, seed, refit):
     data, transform, notes = series_data(spec)
     results, seconds = {}, {}
     with warnings.catch_warnings():
@@ -128,7 +135,7 @@ def run_series(spec, seed):
             started = time.perf_counter()
             results[name] = backtest(forecaster(spec, transform, seed, probabilistic), data,
                                      n_folds=2 * CAL_FOLDS, test_size=spec.test_size,
-                                     refit=False, season=spec.season)
+                                     refit=refit, season=spec.season)
             seconds[name] = time.perf_counter() - started
     scored = _part(results["quantile"], range(CAL_FOLDS, 2 * CAL_FOLDS))
     bounds = [_calibrated(results["quantile"], results["point"], fold)
@@ -137,6 +144,18 @@ def run_series(spec, seed):
     rows = {method: _scores(actual, *(np.concatenate([b[method][i] for b in bounds])
                                       for i in (0, 1)))
             for method in bounds[0]}
+    # Adaptive conformal inference along all six blocks, scored on the last three.
+    scored_rows = results["quantile"].predictions["fold"].to_numpy() >= CAL_FOLDS
+    aci = results["quantile"].adaptive_corrections(COVERAGE, gamma=GAMMA)[0][scored_rows]
+    lower = scored.quantile_predictions[LEVELS[0]].to_numpy()
+    upper = scored.quantile_predictions[LEVELS[-1]].to_numpy()
+    rows["quantile, ACI-CQR"] = _scores(actual, lower - aci, upper + aci)
+    point = results["point"].predictions
+    half = results["point"].adaptive_corrections(COVERAGE, "split", gamma=GAMMA)[0]
+    forecast = point["predicted"].to_numpy()[scored_rows]
+    rows["split-conformal, ACI"] = _scores(point["actual"].to_numpy()[scored_rows],
+                                           forecast - half[scored_rows],
+                                           forecast + half[scored_rows])
     extra = {}
     if spec.name in RETURNS:
         lower, upper = (np.concatenate([b["quantile, CQR"][i] for b in bounds]) for i in (0, 1))
@@ -154,6 +173,8 @@ def parse_args(argv=None):
     parser.add_argument("--series", nargs="+", choices=names, metavar="NAME",
                         help=f"run only these series ({', '.join(names)})")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    parser.add_argument("--refit", action="store_true",
+                        help="refit before every test block (default: one fit per model)")
     return parser.parse_args(argv)
 
 
@@ -165,19 +186,21 @@ def main(argv=None):
     started = time.perf_counter()
     print(environment_report())
     print(f"nominal coverage {COVERAGE:.0%}; levels {LEVELS}; {CAL_FOLDS} calibration folds, "
-          f"then {CAL_FOLDS} scored folds; one fit per model; seeds {list(seeds)}\n")
+          f"then {CAL_FOLDS} scored folds; "
+          f"{'refitted before every block' if args.refit else 'one fit per model'}; seeds "
+          f"{list(seeds)}\n")
     summary = []
     with threadpool_limits(1):
         for spec in specs:
             for seed in seeds:
-                notes, table, extra, seconds = run_series(spec, seed)
+                notes, table, extra, seconds = run_series(spec, seed, args.refit)
                 print(f"== {spec.name} (seed {seed}; window {spec.window}, horizon "
                       f"{spec.horizon}, test blocks of {spec.test_size} rows): {notes}")
                 print(table.to_string(float_format=lambda v: f"{v:.4g}"))
                 if extra:
                     print(f"CQR width against the realised |return|: Pearson "
                           f"{extra['pearson']:.3f}, Spearman {extra['spearman']:.3f}")
-                print("seconds (backtest of 6 blocks, one fit): "
+                print(f"seconds (backtest of {2 * CAL_FOLDS} blocks): "
                       + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()) + "\n", flush=True)
                 summary.append({"series": spec.name, "seed": seed,
                                 "raw coverage": table.loc["quantile, raw", "coverage"],
@@ -191,13 +214,22 @@ def main(argv=None):
                                 "asym / split score": (
                                     table.loc["quantile, asymmetric CQR", "interval score"]
                                     / table.loc["split-conformal", "interval score"]),
+                                "ACI-CQR coverage": table.loc["quantile, ACI-CQR", "coverage"],
+                                "ACI split coverage": table.loc["split-conformal, ACI",
+                                                                "coverage"],
+                                "ACI-CQR / split score": (
+                                    table.loc["quantile, ACI-CQR", "interval score"]
+                                    / table.loc["split-conformal", "interval score"]),
+                                "ACI-CQR / ACI split score": (
+                                    table.loc["quantile, ACI-CQR", "interval score"]
+                                    / table.loc["split-conformal, ACI", "interval score"]),
                                 **extra})
     frame = pd.DataFrame(summary).set_index(["series", "seed"])
     means = frame.groupby(level="series", sort=False).mean()
     print("== summary: 90% intervals on the scored folds, mean over seeds (score ratios below 1:"
           " a lower interval score than split-conformal's)")
     print(means.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
-    for method in ("CQR", "asym"):
+    for method in ("CQR", "asym", "ACI-CQR"):
         inside = means[f"{method} coverage"].between(0.88, 0.92)
         better = means[f"{method} / split score"] < 1
         print(f"{method}: coverage within 88-92% on {int(inside.sum())} of {len(means)} series; "

@@ -398,6 +398,11 @@ def _forecast_table(forecaster, **options):
     forecast = forecaster.predict(**options)
     if forecaster.quantiles_ is None:
         return forecast
+    if forecaster.strategy == "recursive" and len(forecast) > 1:
+        raise CommandError(f"the model forecasts quantiles of one step only (it was saved with "
+                           f"strategy='recursive'), and --horizon is {len(forecast)}: use "
+                           f"--horizon 1 for quantile columns, or save a model trained with "
+                           f"strategy='direct'")
     quantiles = forecaster.predict_quantiles(**options)
     quantiles.columns = [f"{target}_q{level:g}" for target, level in quantiles.columns]
     return pd.concat([forecast, quantiles], axis=1)

@@ -20,7 +20,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
-from ._checks import is_int, is_real
+from ._checks import check_levels, is_int, is_real
 from .backends import DEVICES, get_backend
 from .config import PREDICT_CHUNK
 from .network import Network, count_parameters, forward_bytes
@@ -28,7 +28,7 @@ from .persistence import save
 from .cells.spec import SPECS
 from .recurrent import Cell
 from .threads import kernel_threads
-from .training.losses import LOSSES, make_loss
+from .training.losses import LOSSES, PROBABILISTIC_LOSSES, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.schedules import cosine
 from .training.selection import improves_significantly
@@ -136,7 +136,8 @@ _PARAMETERS_DOC = """
     early_stopping : bool, default=False
         Hold out the most recent ``validation_fraction`` of the samples, in
         the order given (never a random draw: that would leak the future
-        into training), stop when their R^2 has not improved by ``tol`` for
+        into training), stop when their score (R^2, or minus the loss for a
+        probabilistic ``loss``) has not improved by ``tol`` for
         more than ``n_iter_no_change`` epochs, and keep the weights of the
         best epoch of this fit.  Pass the samples in time order.
         :meth:`partial_fit` refuses it.
@@ -384,7 +385,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
         # No kernel_threads(): a forward pass makes its products itself, without BLAS.
-        out = self._loss().point(self._network.on(get_backend(self.device)).predict(x))
+        out = self._fitted_loss().point(self._network.on(get_backend(self.device)).predict(x))
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 
@@ -413,12 +414,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             For a point loss, or levels the model cannot give.
         """
         check_is_fitted(self)
-        loss = self._loss()
+        loss = self._fitted_loss()
         if not loss.probabilistic:
             raise ValueError(f"{type(self).__name__} with loss={self.loss!r} predicts a point, "
                              f"not a distribution: fit with loss='quantile', 'gaussian' or "
                              f"'student_t' to get quantiles")
-        levels = _quantile_levels(self.quantiles if quantiles is None else quantiles)
+        levels = check_levels(self.quantiles if quantiles is None else quantiles)
         if loss.name == "quantile":
             levels = loss.constants if quantiles is None else levels
             missing = [q for q in levels if q not in loss.constants]
@@ -578,11 +579,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if resume and y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {y.shape[1]} outputs, but the model was fitted with "
                              f"{self.n_outputs_}")
-        width = self._loss().width
-        if resume and self._network.head_bias.size != self.n_outputs_ * width:
-            raise ValueError(f"cannot continue training: the fitted model has "
-                             f"{self._network.head_bias.size // self.n_outputs_} outputs per "
-                             f"target, loss={self.loss!r} with these parameters needs {width}")
+        if resume:
+            fitted, now = self._fitted_loss_params(), self._loss_params()
+            if fitted != now and {fitted["loss"], now["loss"]} & set(PROBABILISTIC_LOSSES):
+                changed = ", ".join(f"{key}={fitted[key]!r}" for key in now
+                                    if fitted[key] != now[key])
+                raise ValueError(f"cannot continue training: the model was fitted with "
+                                 f"{changed}, which give its outputs their meaning (quantile "
+                                 f"levels, distribution parameters); fit a new model to change "
+                                 f"them")
         early_stopping = self.early_stopping
         if early_stopping:
             n_samples = len(X)
@@ -604,9 +609,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
         x_host, y_host = np.ascontiguousarray(X.transpose(1, 0, 2)), y
         if not resume:
-            self._check_size(backend, cell, sizes, dtype, X.shape, y.shape[1] * width,
-                             batch_size)
+            self._check_size(backend, cell, sizes, dtype, X.shape,
+                             y.shape[1] * self._loss().width, batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
+            self._trained_with = self._loss_params()
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(x_host, y)
         elif not incremental:
@@ -632,6 +638,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 x_host, y_host,
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
                 np.concatenate([y_host, y_held]), x_val, y_val)
+        self._trained_with = self._loss_params()
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
@@ -723,10 +730,17 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         True when ``loss`` is not finite, or when it is above the loss of
         predicting the mean and more than :data:`_BLOWUP_FACTOR` times the
         lowest loss of this fit (the starting weights' or the best epoch's),
-        which ``lowest_loss()`` gives, asked only in that case.
+        which ``lowest_loss()`` gives, asked only in that case.  A negative
+        log-likelihood can be negative: then "times" is read as a rise above
+        the lowest of ``_BLOWUP_FACTOR - 1`` times its size.
         """
-        return not np.isfinite(loss) or (loss > self._mean_loss
-                                         and loss > _BLOWUP_FACTOR * lowest_loss())
+        if not np.isfinite(loss):
+            return True
+        if loss <= self._mean_loss:
+            return False
+        lowest = lowest_loss()
+        return loss > (_BLOWUP_FACTOR * lowest if lowest >= 0
+                       else lowest + (_BLOWUP_FACTOR - 1) * -lowest)
 
     def _lowest_loss(self, model, training_loss):
         """The lowest training loss of this fit: its starting weights' or its best epoch's.
@@ -892,10 +906,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
         With a probabilistic loss the ridge regression is not the loss's
         minimiser (it fits the mean, not each quantile or the spread), so the
-        trained model is kept as it is and compared with the linear start
-        solved on the training samples alone (``x_train``, ``y_train``), which
-        is what it started from; the linear model that replaces it is solved
-        on all samples.
+        trained model is kept as it is and compared with the linear model
+        alone (head weight zero), solved as the start is solved but on the
+        training samples alone (``x_train``, ``y_train``); the linear model
+        that replaces it is solved on all samples.
         """
         net, loss = self._network, self._loss()
 
@@ -935,7 +949,22 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return Adam(params, rate, self.beta_1, self.beta_2, self.epsilon)
 
     def _loss(self):
-        return make_loss(self.loss, self.huber_delta, self.quantiles, self.student_t_df)
+        """The loss the parameters ask for (a fit trains with it)."""
+        return _make_loss(self._loss_params())
+
+    def _loss_params(self):
+        return {"loss": self.loss, "huber_delta": self.huber_delta, "quantiles": self.quantiles,
+                "student_t_df": self.student_t_df}
+
+    def _fitted_loss_params(self):
+        """The loss settings the model was last trained with (the parameters' for a model
+        saved before they were recorded)."""
+        return getattr(self, "_trained_with", None) or self._loss_params()
+
+    def _fitted_loss(self):
+        """The loss the model was trained with: what its outputs mean, whatever the
+        parameters say now."""
+        return _make_loss(self._fitted_loss_params())
 
     def _run_epoch(self, model, trainer, take, n_train, batch_size, started):
         """One pass over the batches; raises :class:`_Diverged` when a step is not finite."""
@@ -1077,15 +1106,10 @@ def _checked_already(X, dtypes):
             and bool(np.isfinite(X).all()))
 
 
-def _quantile_levels(levels):
-    """``levels`` as a tuple of floats, checked to lie in (0, 1)."""
-    try:
-        levels = tuple(float(q) for q in np.atleast_1d(levels))
-    except (TypeError, ValueError):
-        levels = ()
-    if not levels or not all(0 < q < 1 for q in levels):
-        raise ValueError(f"quantiles must be levels in (0, 1), got {levels!r}")
-    return levels
+def _make_loss(params):
+    """The :class:`~seqforecast.training.losses.Loss` of the estimators' loss parameters."""
+    return make_loss(params["loss"], params["huber_delta"], params["quantiles"],
+                     params["student_t_df"])
 
 
 def _or_none(valid):

@@ -25,6 +25,7 @@ private helpers below compute the metrics (``_metrics``, ``_naive_scale``,
 conformal quantile of scores (``_conformal_quantile``).
 This module imports :mod:`seqforecast.forecasting`, never the reverse.
 """
+import bisect
 import math
 import time
 import warnings
@@ -105,7 +106,7 @@ class BacktestResult:
         return _per_step_and_target(np.abs(self.predictions["error"]), self.predictions,
                                     coverage, "backtest errors")
 
-    def prediction_intervals(self, forecast, coverage=0.9):
+    def prediction_intervals(self, forecast, coverage=0.9, gamma=None):
         """Lower and upper bounds around a forecast of a single series.
 
         Parameters
@@ -114,6 +115,10 @@ class BacktestResult:
             ``forecaster.predict(h)`` with h up to the backtested horizon:
             some or all of the backtested targets as columns.
         coverage : float, default=0.9
+        gamma : float, optional
+            Use the half-widths of adaptive conformal inference with this
+            step, after the backtest (:meth:`adaptive_corrections` with
+            ``method='split'``), instead of the static ones.
 
         Returns
         -------
@@ -133,8 +138,9 @@ class BacktestResult:
             raise TypeError(f"forecast must be a DataFrame, as forecaster.predict() returns, got "
                             f"{shown(forecast)}{hint}")
         _check_one_series(forecast, "forecast")
-        half = _aligned(self.interval_half_widths(coverage), forecast.columns, len(forecast),
-                        "forecast", "backtest errors")
+        widths = (self.interval_half_widths(coverage) if gamma is None else
+                  self.adaptive_corrections(coverage, "split", gamma=gamma)[1])
+        half = _aligned(widths, forecast.columns, len(forecast), "forecast", "backtest errors")
         return forecast - half, forecast + half
 
     def interval_corrections(self, coverage=0.9, side="both"):
@@ -180,6 +186,12 @@ class BacktestResult:
             lacks the two levels of ``coverage``, or has too few forecasts
             per step for it.
         """
+        scores, level = self._cqr_scores(coverage, side)
+        return _per_step_and_target(scores, self.predictions, level, "backtest forecasts")
+
+    def _cqr_scores(self, coverage, side):
+        """CQR's conformity scores of ``side`` (aligned with ``predictions``) and the level of
+        their conformal quantile; the errors of :meth:`interval_corrections`."""
         levels = central_levels(coverage)
         if self.quantile_predictions is None:
             raise ValueError("the backtest has no quantile forecasts: CQR calibrates a "
@@ -198,10 +210,75 @@ class BacktestResult:
         actual = self.predictions["actual"]
         scores = {"both": lambda: np.maximum(lower - actual, actual - upper),
                   "lower": lambda: lower - actual, "upper": lambda: actual - upper}[side]()
-        level = coverage if side == "both" else (1 + coverage) / 2
-        return _per_step_and_target(scores, self.predictions, level, "backtest forecasts")
+        return scores, coverage if side == "both" else (1 + coverage) / 2
 
-    def conformalized_intervals(self, quantile_forecast, coverage=0.9, symmetric=True):
+    def adaptive_corrections(self, coverage=0.9, method="cqr", side="both", gamma=0.005,
+                             window=None):
+        """Adaptive conformal inference along the backtest, origin by origin in time order.
+
+        Split conformal and CQR assume that the errors of the backtest and
+        those of later forecasts are exchangeable; a series whose volatility
+        or behaviour drifts breaks that, and the static corrections then over-
+        or under-cover.  Adaptive conformal inference (ACI, Gibbs & Candes
+        2021) keeps the coverage on target over time instead: each forecast
+        uses the conformal quantile, at level ``1 - alpha_t``, of the scores
+        whose actuals were known at its origin (a step-h forecast's, h
+        origins later), and every miss or hit, once known, moves ``alpha_t
+        += gamma * (alpha - miss)``: after misses the intervals widen, after
+        a run of hits they narrow.  Per step and target.
+
+        Parameters
+        ----------
+        coverage : float, default=0.9
+        method : {'cqr', 'split'}, default='cqr'
+            The scores: those of :meth:`interval_corrections` (needs quantile
+            forecasts) or the absolute errors of :meth:`interval_half_widths`.
+        side : {'both', 'lower', 'upper'}, default='both'
+            As for :meth:`interval_corrections` ('both' only for 'split').
+        gamma : float, default=0.005
+            The step of ``alpha_t``: larger adapts faster and fluctuates more
+            (Gibbs & Candes use 0.005).
+        window : int, optional
+            Use only the most recent ``window`` known scores; None: all.
+
+        Returns
+        -------
+        history : pandas.Series
+            Aligned with ``predictions``: the correction (or half-width) each
+            backtest forecast had, from what was known at its origin; +inf
+            while too few scores were known for the level asked for.
+        latest : pandas.DataFrame of shape (horizon, n_targets)
+            The corrections for forecasts made after the backtest (its last
+            ``alpha_t`` and every score), as :meth:`interval_corrections`
+            returns them.
+        """
+        if not is_real(gamma, 0, include_low=False):
+            raise ValueError(f"gamma must be a positive number, got {shown(gamma)}")
+        if window is not None and not is_int(window):
+            raise ValueError(f"window must be a positive int or None, got {shown(window)}")
+        if method == "split":
+            if side != "both":
+                raise ValueError("split-conformal intervals are symmetric: side must be 'both'")
+            if not is_real(coverage, 0, 1, include_low=False):
+                raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
+            scores, level = self.predictions["error"].abs(), coverage
+        elif method == "cqr":
+            scores, level = self._cqr_scores(coverage, side)
+        else:
+            raise ValueError(f"method must be 'cqr' or 'split', got {shown(method)}")
+        history = np.empty(len(scores))
+        latest = {}
+        origins = self.predictions["origin"].to_numpy()
+        for key, group in pd.Series(np.asarray(scores, float)).groupby(
+                [self.predictions["step"].to_numpy(), self.predictions["target"].to_numpy()]):
+            rows = group.index.to_numpy()[np.argsort(origins[group.index], kind="stable")]
+            history[rows], latest[key] = _adaptive(group[rows].to_numpy(), 1 - level, gamma,
+                                                   key[0], window)
+        latest = pd.Series(latest).rename_axis(["step", "target"]).unstack("target")
+        return pd.Series(history, index=self.predictions.index), latest
+
+    def conformalized_intervals(self, quantile_forecast, coverage=0.9, symmetric=True,
+                                gamma=None):
         """The model's own central interval around a new forecast, calibrated by CQR.
 
         Backtest, forecast, calibrate::
@@ -221,6 +298,10 @@ class BacktestResult:
             Move both bounds by the symmetric correction, or each by its own
             (:meth:`interval_corrections` with ``side='lower'`` and
             ``'upper'``).
+        gamma : float, optional
+            Use the corrections of adaptive conformal inference with this
+            step, after the backtest (:meth:`adaptive_corrections`'s
+            ``latest``), instead of the static ones.
 
         Returns
         -------
@@ -257,10 +338,14 @@ class BacktestResult:
                                  f"predict_quantiles(quantiles=[{levels[0]}, {levels[1]}])")
             bounds.append(quantile_forecast.xs(level, axis=1, level="quantile")
                           .rename_axis(columns=None))
-        lower, upper = (_aligned(self.interval_corrections(coverage, side), bounds[0].columns,
-                                 len(quantile_forecast), "quantile_forecast",
-                                 "backtest forecasts")
-                        for side in (("both", "both") if symmetric else ("lower", "upper")))
+        def correction(side):
+            table = (self.interval_corrections(coverage, side) if gamma is None else
+                     self.adaptive_corrections(coverage, "cqr", side, gamma)[1])
+            return _aligned(table, bounds[0].columns, len(quantile_forecast),
+                            "quantile_forecast", "backtest forecasts")
+
+        lower = correction("both" if symmetric else "lower")
+        upper = lower if symmetric else correction("upper")
         return bounds[0] - lower, bounds[1] + upper
 
 
@@ -433,6 +518,30 @@ def _check_forecaster(forecaster, label):
 def _conformal_rank(n, coverage):
     """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1)."""
     return math.ceil((n + 1) * coverage - 1e-9)
+
+
+def _adaptive(scores, alpha, gamma, delay, window):
+    """Adaptive conformal inference over one series of ``scores`` in time order.
+
+    The score of position i is known from position ``i + delay`` on.  Returns
+    the correction of every position (the conformal quantile at level ``1 -
+    alpha_t`` of the known scores, +inf where they are too few or ``alpha_t
+    <= 0``, -inf where ``alpha_t >= 1``) and the one after the last position.
+    """
+    known, out, target = [], np.empty(len(scores) + 1), alpha
+    for i in range(len(scores) + 1):
+        j = i - delay  # its score and whether it was covered become known now
+        if j >= 0:
+            alpha += gamma * (target - (scores[j] > out[j]))
+            bisect.insort(known, scores[j])
+            if window is not None and len(known) > window:
+                known.pop(bisect.bisect_left(known, scores[j - window]))
+        if alpha >= 1:
+            out[i] = -np.inf
+        else:
+            rank = _conformal_rank(len(known), 1 - alpha) if alpha > 0 else len(known) + 1
+            out[i] = known[rank - 1] if rank <= len(known) else np.inf
+    return out[:-1], out[-1]
 
 
 def _per_step_and_target(scores, predictions, coverage, what):

@@ -29,8 +29,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import (check_column_list, check_int, check_int_parameters, is_choice, is_int,
-                      is_real, shown)
+from ._checks import (check_column_list, check_int, check_int_parameters, check_levels,
+                      is_choice, is_int, is_real, shown)
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
@@ -782,7 +782,7 @@ class SequenceForecaster(_Forecaster):
         regressor = self.regressor_
         if not _gives_quantiles(regressor, getattr(regressor, "loss", None)):
             return None
-        return tuple(sorted(float(level) for level in regressor.quantiles))
+        return check_levels(regressor.quantiles, increasing=False)
 
     def _levels(self, quantiles):
         """Checked levels of ``quantiles`` (None: ``quantiles_``), increasing: trained ones
@@ -797,7 +797,7 @@ class SequenceForecaster(_Forecaster):
             raise ValueError(f"this forecaster gives no quantiles: {what}; {_QUANTILE_ADVICE}")
         if quantiles is None:
             return own
-        levels = _checked_levels(quantiles)
+        levels = check_levels(quantiles, increasing=False)
         self._check_trained(levels)
         return levels
 
@@ -939,7 +939,7 @@ class SequenceForecaster(_Forecaster):
                              f"horizon={self.horizon}: use strategy='direct', or horizon=1")
         self.target_transform_, self.season_ = self._chosen_transform(frames, probabilistic)
         if (probabilistic and self.target_transform_ == "seasonal_diff"
-                and self.horizon > self.season_):
+                and is_int(self.season_) and self.horizon > self.season_):
             raise ValueError(f"a probabilistic forecaster with target_transform='seasonal_diff' "
                              f"gives quantiles of season={self.season_} steps at most (a later "
                              f"step adds the forecast one season earlier, and a sum of quantiles "
@@ -1260,22 +1260,6 @@ def central_levels(coverage):
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
     return round(1 - level, 12)
-
-
-def _checked_levels(quantiles):
-    """Quantile levels as an increasing tuple of floats; a ValueError unless they are distinct
-    numbers in (0, 1)."""
-    if isinstance(quantiles, str) or not hasattr(quantiles, "__iter__"):
-        raise ValueError(f"quantiles must be a sequence of levels in (0, 1), e.g. "
-                         f"[0.05, 0.5, 0.95], got {shown(quantiles)}")
-    levels = list(quantiles)
-    bad = [level for level in levels if not is_real(level, 0, 1, include_low=False)]
-    if bad or not levels:
-        raise ValueError(f"quantiles must be levels in (0, 1), e.g. [0.05, 0.5, 0.95]; got "
-                         f"{levels}" + (f": {bad} are not" if bad else ""))
-    if len(set(levels)) < len(levels):
-        raise ValueError(f"quantiles {levels} repeats a level")
-    return tuple(sorted(float(level) for level in levels))
 
 
 def _gives_quantiles(regressor, loss):

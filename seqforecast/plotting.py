@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._checks import is_int, is_real, shown
 from .forecasting import SequenceForecaster, _reflected
+from .training.losses import PROBABILISTIC_LOSSES
 
 # Units for a TimedeltaIndex axis, largest first: the first whose span is
 # at least two units is used.
@@ -238,10 +239,11 @@ def _bands(quantiles, forecast):
 
 
 def plot_loss_curve(estimator, ax=None):
-    """Plot the training loss per epoch and, with early stopping, the validation R^2.
+    """Plot the training loss per epoch and, with early stopping, the validation score.
 
     The loss is drawn on a log scale when all its values are positive; the
-    validation R^2 on a second y-axis (``ax.twinx()``) sharing the epochs.
+    validation score (R^2, or minus the loss for a probabilistic loss) on a
+    second y-axis (``ax.twinx()``) sharing the epochs.
 
     Parameters
     ----------
@@ -257,7 +259,7 @@ def plot_loss_curve(estimator, ax=None):
     Returns
     -------
     ax : matplotlib Axes
-        The Axes of the loss; the validation R^2, if any, is on its twin.
+        The Axes of the loss; the validation score, if any, is on its twin.
 
     Raises
     ------
@@ -281,9 +283,10 @@ def plot_loss_curve(estimator, ax=None):
     scores = getattr(estimator, "validation_scores_", None)
     if scores:
         twin = ax.twinx()
-        twin.plot(epochs[len(epochs) - len(scores):], scores, color="tab:orange",
-                  label="validation $R^2$")
-        twin.set_ylabel("validation $R^2$")
+        name = ("validation score (minus the loss)"
+                if getattr(estimator, "loss", None) in PROBABILISTIC_LOSSES else "validation $R^2$")
+        twin.plot(epochs[len(epochs) - len(scores):], scores, color="tab:orange", label=name)
+        twin.set_ylabel(name)
         twin_handles, twin_labels = twin.get_legend_handles_labels()
         handles, labels = handles + twin_handles, labels + twin_labels
     ax.legend(handles, labels)

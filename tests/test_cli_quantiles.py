@@ -103,3 +103,19 @@ def test_seasonal_differences_beyond_a_season_are_refused_before_training(weekly
         "--transform diff (or auto)\n")
     assert main(["forecast", str(weekly), "--target", "y", "--horizon", "7", *QUICK,
                  "--transform", "seasonal_diff", "--quantiles", "0.1,0.5,0.9"]) == 0
+
+
+def test_predict_of_a_recursive_quantile_model_beyond_one_step_says_what_to_do(weekly, tmp_path,
+                                                                              capsys):
+    data = pd.read_csv(weekly, index_col=0, parse_dates=True)
+    forecaster = SequenceForecaster(LSTMRegressor(4, max_iter=2, random_state=0), window=8,
+                                    strategy="recursive", loss="quantile")
+    with pytest.warns(Warning):  # too few epochs to converge
+        forecaster.fit(data)
+    forecaster.save(tmp_path / "recursive.npz")
+    assert main(["predict", str(tmp_path / "recursive.npz"), str(weekly), "--horizon", "3"]) == 2
+    assert capsys.readouterr().err == (
+        "seqforecast: error: the model forecasts quantiles of one step only (it was saved with "
+        "strategy='recursive'), and --horizon is 3: use --horizon 1 for quantile columns, or "
+        "save a model trained with strategy='direct'\n")
+    assert main(["predict", str(tmp_path / "recursive.npz"), str(weekly), "--horizon", "1"]) == 0

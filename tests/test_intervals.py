@@ -15,7 +15,7 @@ from sklearn.linear_model import Ridge
 
 from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
                          backtest, default_regressor)
-from seqforecast.evaluation import _interval_scores, _pinball
+from seqforecast.evaluation import BacktestResult, _interval_scores, _pinball
 from seqforecast.forecasting import central_levels
 
 
@@ -197,11 +197,11 @@ def test_seasonal_differences_give_quantiles_of_one_season():
     (lambda: NaiveForecaster(12, 2), "quantiles",
      "NaiveForecaster forecasts points only, it gives no quantiles"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "bad levels",
-     "quantiles must be levels in \\(0, 1\\).*got \\[0.5, 1.0\\]: \\[1.0\\] are not"),
+     "quantiles must be levels in \\(0, 1\\), e.g. \\(0.05, 0.5, 0.95\\), got \\[0.5, 1.0\\]"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "repeated",
-     "quantiles \\[0.5, 0.5\\] repeats a level"),
+     "quantiles repeats a level: \\[0.5, 0.5\\]"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "str",
-     "quantiles must be a sequence of levels"),
+     "quantiles must be levels in \\(0, 1\\), e.g. \\(0.05, 0.5, 0.95\\), got '0.5' \\(a str\\)"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "coverage",
      "coverage must be a number in \\(0, 1\\), got 90"),
 ])
@@ -440,3 +440,69 @@ def test_asymmetric_cqr_calibrates_each_bound_alone():
     np.testing.assert_allclose(bounds[1]["a"], forecast[("a", 0.95)] + upper)
     with pytest.raises(ValueError, match="side must be 'both', 'lower' or 'upper'"):
         result.interval_corrections(0.9, side="left")
+
+
+def test_adaptive_conformal_inference_follows_a_change_of_volatility():
+    """Errors whose spread triples halfway: static split-conformal half-widths from the first
+    half under-cover the second; ACI's corrections, known at each origin, widen and cover
+    about 90% of the second half.  The first correction of each series is +inf (no score yet),
+    and a forecast never uses a score it could not know (delay = step)."""
+    rng = np.random.RandomState(0)
+    n, steps = 3000, 2
+    spread = np.where(np.arange(n) < n // 2, 1.0, 3.0)
+    errors = rng.randn(n, steps) * spread[:, None]
+    predictions = pd.DataFrame({
+        "fold": 0, "origin": np.repeat(pd.date_range("2020", periods=n, freq="h"), steps),
+        "step": np.tile([1, 2], n), "target": "a", "actual": 0.0,
+        "predicted": errors.reshape(-1), "error": errors.reshape(-1)})
+    result = BacktestResult(predictions, None, None)
+    history, latest = result.adaptive_corrections(0.9, method="split", gamma=0.01)
+    assert history.index.equals(predictions.index)
+    first = predictions.groupby("step").head(1).index
+    assert np.isinf(history[first]).all()
+    late = (predictions["origin"] >= predictions["origin"].iloc[2 * (n // 2 + 300)]).to_numpy()
+    covered = (np.abs(predictions["error"]) <= history)[late].mean()
+    assert 0.87 <= covered <= 0.93
+    static = result.interval_half_widths(0.9)["a"].to_numpy()  # from both halves: too narrow
+    assert (np.abs(predictions["error"][late]).to_numpy().reshape(-1, 2) > static).mean() > 0.15
+    assert list(latest.index) == [1, 2] and list(latest.columns) == ["a"]
+    assert (latest["a"] > 3.0).all()  # a 90% half-width of N(0, 3^2) is 4.9
+    # The step-2 correction at an origin does not depend on the last two scores before it.
+    changed = predictions.copy()
+    row = predictions.index[(predictions["step"] == 2)][1000]
+    changed.loc[row, "error"] = 1e6
+    after, _ = BacktestResult(changed, None, None).adaptive_corrections(0.9, method="split",
+                                                                        gamma=0.01)
+    steps2 = predictions.index[predictions["step"] == 2]
+    position = list(steps2).index(row)
+    np.testing.assert_array_equal(after[steps2[:position + 2]], history[steps2[:position + 2]])
+    assert (after[steps2[position + 2:]] != history[steps2[position + 2:]]).any()
+
+
+def test_adaptive_cqr_around_a_new_forecast():
+    result, forecaster, actual, quantiles = _calibration(0.4)
+    history, latest = result.adaptive_corrections(0.9, gamma=0.05)
+    scores, _ = result._cqr_scores(0.9, "both")
+    assert ((scores <= history)[history.notna()].mean()) > 0.8
+    forecast = forecaster.predict_quantiles()
+    lower, upper = result.conformalized_intervals(forecast, coverage=0.9, gamma=0.05)
+    np.testing.assert_allclose(lower["a"], forecast[("a", 0.05)] - latest["a"].to_numpy())
+    np.testing.assert_allclose(upper["a"], forecast[("a", 0.95)] + latest["a"].to_numpy())
+    with pytest.raises(ValueError, match="gamma must be a positive number"):
+        result.adaptive_corrections(0.9, gamma=0)
+    with pytest.raises(ValueError, match="side must be 'both'"):
+        result.adaptive_corrections(0.9, method="split", side="lower")
+
+
+def test_levels_whose_mirror_is_not_exact_in_floats_still_pair(tmp_path):
+    """1/3 and 2/3 bound the central interval of coverage 1/3 although 1 - 1/3 != 2/3 in
+    floats: levels are rounded as central_levels rounds, everywhere."""
+    levels = (1 / 3, 0.5, 2 / 3)
+    forecaster = SequenceForecaster(GaussianRidge(quantiles=levels), window=8, horizon=2)
+    result = backtest(forecaster, _frame()[["a"]], n_folds=2, test_size=40)
+    coverages = result.interval_by_step.index.get_level_values("coverage").unique()
+    assert len(coverages) == 1 and coverages[0] == pytest.approx(1 / 3)
+    quantiles = forecaster.fit(_frame()[["a"]]).predict_quantiles()
+    assert list(quantiles["a"].columns) == [round(q, 12) for q in levels]
+    lower, upper = result.conformalized_intervals(quantiles, coverage=1 / 3)
+    assert (lower["a"] < upper["a"]).all()

@@ -206,8 +206,40 @@ def test_errors_in_the_users_terms():
     with pytest.raises(ValueError, match=r"levels in \(0, 1\)"):
         gaussian.predict_quantiles(X, [0.0, 0.5])
     assert gaussian.predict_quantiles(X, 0.3).shape == (60, 1)
-    with pytest.raises(ValueError, match="2 outputs per target, loss='quantile'"):
+    with pytest.raises(ValueError, match="fitted with loss='gaussian', which give its outputs"):
         gaussian.set_params(loss="quantile", warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match=r"fitted with quantiles=\(0.05, 0.5, 0.95\)"):
+        quantile.set_params(quantiles=(0.1, 0.5, 0.9)).partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"quantiles must be increasing, got \[0.9, 0.1\]"):
+        gaussian.predict_quantiles(X, [0.9, 0.1])
+    with pytest.raises(ValueError, match="quantiles repeats a level"):
+        LSTMRegressor(2, loss="gaussian", quantiles=(0.1, 0.1, 0.9), max_iter=1).fit(X, y)
+
+
+def test_outputs_keep_the_meaning_they_were_trained_with():
+    """Parameters changed after a fit do not relabel the outputs: predict and
+    predict_quantiles read them as the loss they were trained with."""
+    X, y, _, _ = _heteroscedastic(100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LSTMRegressor(2, loss="quantile", max_iter=2, random_state=0).fit(X, y)
+    before = model.predict_quantiles(X), model.predict(X)
+    model.set_params(quantiles=(0.3, 0.5, 0.7), loss="student_t", student_t_df=1.0)
+    np.testing.assert_array_equal(model.predict_quantiles(X), before[0])
+    np.testing.assert_array_equal(model.predict(X), before[1])
+
+
+def test_a_negative_log_likelihood_is_no_sign_of_divergence():
+    """Small-scale targets (daily returns) give negative losses: a fit whose loss falls below
+    zero trains on, it is not stopped as diverged."""
+    rng = np.random.RandomState(6)
+    X = rng.randn(400, 5) * 0.05
+    y = 0.5 * X[:, -1] + 0.05 * rng.randn(400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = LSTMRegressor(4, loss="gaussian", learning_rate_init=0.01, max_iter=60,
+                              learning_rate="cosine", random_state=0).fit(X, y)
+    assert min(model.loss_curve_) < -1 and model.n_iter_ == 60
 
 
 def test_a_saved_probabilistic_model_predicts_the_same_quantiles(tmp_path):

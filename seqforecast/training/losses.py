@@ -21,6 +21,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy import special, stats
 
+from .._checks import check_levels
 from ..cpu.elementwise import mean_loss
 from .rules import (SCALE_FLOOR, absolute_error_rule, gaussian_rule, huber_rule, pinball_rule,
                     squared_error_rule, student_t_rule)
@@ -238,7 +239,8 @@ def make_loss(name, delta=1.0, quantiles=(0.05, 0.5, 0.95), df=None):
     delta : float, default=1.0
         Huber's threshold.
     quantiles : sequence of float, default=(0.05, 0.5, 0.95)
-        The levels of ``'quantile'``: increasing, in (0, 1), 0.5 among them.
+        The levels of ``'quantile'``, or the default levels of a distribution's
+        quantiles: increasing, in (0, 1), for ``'quantile'`` 0.5 among them.
     df : float or None, default=None
         Student's t degrees of freedom; None: learned.
     """
@@ -247,12 +249,9 @@ def make_loss(name, delta=1.0, quantiles=(0.05, 0.5, 0.95), df=None):
     if name == "huber":
         return Loss(name, huber_rule, (float(delta),))
     if name == "quantile":
-        levels = tuple(float(q) for q in quantiles)
-        if not (levels and all(0 < q < 1 for q in levels)
-                and all(a < b for a, b in zip(levels, levels[1:])) and 0.5 in levels):
-            raise ValueError(f"quantiles must be increasing levels in (0, 1) that include the "
-                             f"median 0.5, got {tuple(quantiles)}")
-        return Loss(name, pinball_rule, levels)
+        return Loss(name, pinball_rule, check_levels(quantiles, median=True))
+    if name in PROBABILISTIC_LOSSES:
+        check_levels(quantiles)  # the default levels of the distribution's quantiles
     if name == "gaussian":
         return Loss(name, gaussian_rule, (0.0,), 2)
     if name == "student_t":
@@ -260,11 +259,9 @@ def make_loss(name, delta=1.0, quantiles=(0.05, 0.5, 0.95), df=None):
             raise ValueError(f"Student's t degrees of freedom must be positive, got {df}")
         return Loss(name, student_t_rule, (0.0,), 3) if df is None else Loss(
             name, student_t_rule, (float(df),), 2)
-    return LOSSES[name]
+    return {"squared_error": squared_error, "absolute_error": absolute_error}[name]
 
 
-LOSSES = {"squared_error": squared_error, "absolute_error": absolute_error,
-          "huber": Loss("huber", huber_rule), "quantile": Loss("quantile", pinball_rule,
-                                                               (0.05, 0.5, 0.95)),
-          "gaussian": Loss("gaussian", gaussian_rule, (0.0,), 2),
-          "student_t": Loss("student_t", student_t_rule, (0.0,), 3)}
+#: Every loss by name, with its default settings.
+LOSSES = {name: make_loss(name) for name in ("squared_error", "absolute_error", "huber",
+                                              *PROBABILISTIC_LOSSES)}
