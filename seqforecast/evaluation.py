@@ -246,7 +246,8 @@ class BacktestResult:
         history : pandas.Series
             Aligned with ``predictions``: the correction (or half-width) each
             backtest forecast had, from what was known at its origin; +inf
-            while too few scores were known for the level asked for.
+            while no score was known, the largest known score while
+            ``alpha_t`` asked for more scores than were known.
         latest : pandas.DataFrame of shape (horizon, n_targets)
             The corrections for forecasts made after the backtest (its last
             ``alpha_t`` and every score), as :meth:`interval_corrections`
@@ -524,9 +525,12 @@ def _adaptive(scores, alpha, gamma, delay, window):
     """Adaptive conformal inference over one series of ``scores`` in time order.
 
     The score of position i is known from position ``i + delay`` on.  Returns
-    the correction of every position (the conformal quantile at level ``1 -
-    alpha_t`` of the known scores, +inf where they are too few or ``alpha_t
-    <= 0``, -inf where ``alpha_t >= 1``) and the one after the last position.
+    the correction of every position and the one after the last position:
+    the conformal quantile at level ``1 - alpha_t`` of the known scores; the
+    largest of them where that level asks for more scores than are known
+    (``alpha_t`` near or below 0, after a run of misses: Gibbs and Candes
+    would give an unbounded interval, which no forecast can use); +inf while
+    no score is known; -inf where ``alpha_t >= 1``.
     """
     known, out, target = [], np.empty(len(scores) + 1), alpha
     for i in range(len(scores) + 1):
@@ -540,7 +544,7 @@ def _adaptive(scores, alpha, gamma, delay, window):
             out[i] = -np.inf
         else:
             rank = _conformal_rank(len(known), 1 - alpha) if alpha > 0 else len(known) + 1
-            out[i] = known[rank - 1] if rank <= len(known) else np.inf
+            out[i] = known[min(rank, len(known)) - 1] if known else np.inf
     return out[:-1], out[-1]
 
 

@@ -506,3 +506,16 @@ def test_levels_whose_mirror_is_not_exact_in_floats_still_pair(tmp_path):
     assert list(quantiles["a"].columns) == [round(q, 12) for q in levels]
     lower, upper = result.conformalized_intervals(quantiles, coverage=1 / 3)
     assert (lower["a"] < upper["a"]).all()
+
+
+def test_aci_after_a_run_of_misses_uses_the_largest_known_score():
+    """Where alpha_t falls to 0 or below, the correction is the largest score known so far
+    (finite), not an unbounded interval; +inf only before any score is known."""
+    from seqforecast.evaluation import _adaptive
+
+    scores = np.array([1.0] * 5 + [100.0] * 30)
+    history, latest = _adaptive(scores, 0.1, 0.1, 1, None)
+    assert np.isinf(history[0]) and np.isfinite(history[1:]).all()
+    running_max = np.maximum.accumulate(scores)[:-1]
+    assert (history[1:] == running_max).sum() >= 20
+    assert latest == 100.0
