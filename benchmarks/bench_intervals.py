@@ -63,6 +63,10 @@ COVERAGE = 0.9
 LEVELS = (0.05, 0.5, 0.95)
 CAL_FOLDS = 3
 GAMMA = 0.005
+# The methods' rows by their short names in the summary.
+SHORT = {"raw": "quantile, raw", "CQR": "quantile, CQR", "asym": "quantile, asymmetric CQR",
+         "split": "split-conformal", "ACI-CQR": "quantile, ACI-CQR",
+         "ACI split": "split-conformal, ACI"}
 SENSORS = ("electricity", "sea_temperature", "seattle_temp_max", "cycling_speed", "water_flow",
            "glucose")
 RETURNS = ("msft", "aapl")
@@ -165,6 +169,16 @@ def run_series(spec, seed, refit):
     return notes, pd.DataFrame(rows).T, extra, seconds
 
 
+def _summary_row(table):
+    """Coverage of every method and the interval-score ratios the goals are judged by."""
+    row = {f"{short} coverage": table.loc[method, "coverage"] for short, method in SHORT.items()}
+    score = table["interval score"]
+    row.update({f"{a} / {b} score": score[SHORT[a]] / score[SHORT[b]]
+                for a, b in (("CQR", "split"), ("asym", "split"), ("ACI-CQR", "split"),
+                             ("ACI-CQR", "ACI split"))})
+    return row
+
+
 def parse_args(argv=None):
     names = list(SENSORS + RETURNS)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -202,27 +216,7 @@ def main(argv=None):
                           f"{extra['pearson']:.3f}, Spearman {extra['spearman']:.3f}")
                 print(f"seconds (backtest of {2 * CAL_FOLDS} blocks): "
                       + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()) + "\n", flush=True)
-                summary.append({"series": spec.name, "seed": seed,
-                                "raw coverage": table.loc["quantile, raw", "coverage"],
-                                "CQR coverage": table.loc["quantile, CQR", "coverage"],
-                                "asym coverage": table.loc["quantile, asymmetric CQR",
-                                                           "coverage"],
-                                "split coverage": table.loc["split-conformal", "coverage"],
-                                "CQR / split score": (
-                                    table.loc["quantile, CQR", "interval score"]
-                                    / table.loc["split-conformal", "interval score"]),
-                                "asym / split score": (
-                                    table.loc["quantile, asymmetric CQR", "interval score"]
-                                    / table.loc["split-conformal", "interval score"]),
-                                "ACI-CQR coverage": table.loc["quantile, ACI-CQR", "coverage"],
-                                "ACI split coverage": table.loc["split-conformal, ACI",
-                                                                "coverage"],
-                                "ACI-CQR / split score": (
-                                    table.loc["quantile, ACI-CQR", "interval score"]
-                                    / table.loc["split-conformal", "interval score"]),
-                                "ACI-CQR / ACI split score": (
-                                    table.loc["quantile, ACI-CQR", "interval score"]
-                                    / table.loc["split-conformal, ACI", "interval score"]),
+                summary.append({"series": spec.name, "seed": seed, **_summary_row(table),
                                 **extra})
     frame = pd.DataFrame(summary).set_index(["series", "seed"])
     means = frame.groupby(level="series", sort=False).mean()

@@ -10,11 +10,12 @@ new process, about a second for the two.
 import numpy as np
 from numba import njit
 
-from ..training.rules import LOSS_RULES, UPDATE_RULES, bound
+from ..training.rules import LOSS_RULES, UPDATE_RULES, bound, read_outputs, write_slopes
 
 _sgd, _adam, _rmsprop = (njit(inline="always")(rule) for rule in UPDATE_RULES)
 _squared, _absolute, _huber, _pinball, _gaussian, _student_t = (
     njit(inline="always")(bound(rule, njit(inline="always"))) for rule in LOSS_RULES)
+_read_outputs, _write_slopes = (njit(inline="always")(f) for f in (read_outputs, write_slopes))
 
 
 def apply_update(rule, params, grad, state_1, state_2, hyper):
@@ -90,9 +91,7 @@ def _loss(code, y_pred, y_true, constants, group, scale, d_pred, rows):
         for k in range(y_true.shape[1]):
             for j in range(constants.size):
                 o = (k * constants.size + j) * group
-                p0 = y_pred[r, o]
-                p1 = y_pred[r, o + 1] if group > 1 else p0
-                p2 = y_pred[r, o + 2] if group > 2 else p0
+                p0, p1, p2 = _read_outputs(y_pred, r, o, group)
                 y, a = y_true[r, k], constants[j]
                 if code == 0:
                     value, d0, d1, d2 = _squared(p0, p1, p2, y, a)
@@ -106,11 +105,7 @@ def _loss(code, y_pred, y_true, constants, group, scale, d_pred, rows):
                     value, d0, d1, d2 = _gaussian(p0, p1, p2, y, a)
                 else:
                     value, d0, d1, d2 = _student_t(p0, p1, p2, y, a)
-                d_pred[r, o] = d0 * scale
-                if group > 1:
-                    d_pred[r, o + 1] = d1 * scale
-                if group > 2:
-                    d_pred[r, o + 2] = d2 * scale
+                _write_slopes(d_pred, r, o, group, d0, d1, d2, scale)
                 total += value
                 if rows.size:
                     rows[r] += value

@@ -14,7 +14,7 @@ from numba import cuda, float64
 
 from ..config import CUDA_THREADS as THREADS
 from .launch import grid_1d, reduction_blocks
-from ..training.rules import bound
+from ..training.rules import bound, read_outputs, write_slopes
 from .workspace import scratch
 
 @functools.lru_cache(maxsize=None)
@@ -55,6 +55,9 @@ def apply_update(rule, params, grad, state_1, state_2, hyper, control):
         params, grad, state_1, state_2, hyper, control)
 
 
+_read_outputs, _write_slopes = (cuda.jit(device=True)(f) for f in (read_outputs, write_slopes))
+
+
 @functools.lru_cache(maxsize=None)
 def _loss_kernel(rule):
     device_rule = cuda.jit(device=True)(bound(rule, cuda.jit(device=True)))
@@ -70,15 +73,9 @@ def _loss_kernel(rule):
             r, rest = i // (y_true.shape[1] * calls), i % (y_true.shape[1] * calls)
             k, j = rest // calls, rest % calls
             o = rest * group
-            p0 = y_pred[r, o]
-            p1 = y_pred[r, o + 1] if group > 1 else p0
-            p2 = y_pred[r, o + 2] if group > 2 else p0
+            p0, p1, p2 = _read_outputs(y_pred, r, o, group)
             value, d0, d1, d2 = device_rule(p0, p1, p2, y_true[r, k], constants[j])
-            d_pred[r, o] = d0 * scale
-            if group > 1:
-                d_pred[r, o + 1] = d1 * scale
-            if group > 2:
-                d_pred[r, o + 2] = d2 * scale
+            _write_slopes(d_pred, r, o, group, d0, d1, d2, scale)
             total += value
         cache[tid] = total
         cuda.syncthreads()

@@ -1,6 +1,7 @@
 """The scalar rules of training: each optimizer's update and each loss, for one element.
 
-Written once, as plain functions of scalars, and compiled by each device:
+Written once, as plain functions of scalars (and two helpers that read a
+loss's outputs and write its slopes), and compiled by each device:
 the CPU's loops in :mod:`seqforecast.cpu.elementwise` (which select a rule
 by its index in :data:`UPDATE_RULES` or :data:`LOSS_RULES`, so that they
 are compiled once and cached on disk) and the GPU's kernels in
@@ -174,6 +175,23 @@ def student_t_rule(p0, p1, p2, y, a):
         d_nu = (0.5 * (digamma(0.5 * nu) - digamma(0.5 * (nu + 1.0))) + 0.5 / nu
                 + 0.5 * log_term - 0.5 * pull * zz / nu) * logistic(p2)
     return value, -pull * z / sigma, (1.0 - pull * zz) / sigma * logistic(p1), d_nu
+
+
+def read_outputs(y_pred, r, o, group):
+    """The ``group`` outputs of row ``r`` from column ``o`` on, as a loss rule's ``p0, p1, p2``
+    (``p0`` stands in for the outputs a loss does not have)."""
+    p0 = y_pred[r, o]
+    return p0, y_pred[r, o + 1] if group > 1 else p0, y_pred[r, o + 2] if group > 2 else p0
+
+
+def write_slopes(d_pred, r, o, group, d0, d1, d2, scale):
+    """A loss rule's slopes of the ``group`` outputs of row ``r`` from column ``o`` on, times
+    ``scale``, into ``d_pred``."""
+    d_pred[r, o] = d0 * scale
+    if group > 1:
+        d_pred[r, o + 1] = d1 * scale
+    if group > 2:
+        d_pred[r, o + 2] = d2 * scale
 
 
 #: The scalar functions the loss rules call; each target compiles them with the rules.
