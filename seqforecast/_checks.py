@@ -105,43 +105,39 @@ def check_column_list(name, value, columns):
     return names
 
 
-def check_levels(levels, name="quantiles", *, median=False, increasing=True):
-    """Quantile levels as a tuple of floats, or a ValueError that names what is wrong.
+def check_levels(levels, name="quantiles", *, median=False):
+    """Quantile levels as an increasing tuple of floats, or a ValueError that names what is wrong.
 
     Parameters
     ----------
     levels : float or sequence of float
-        Distinct numbers in (0, 1); one number is one level.
+        Distinct numbers in (0, 1), in any order; one number is one level.
     name : str
         The parameter's name, for the error.
     median : bool, default=False
         Require 0.5 among them.
-    increasing : bool, default=True
-        Require them in increasing order; otherwise they are sorted.
 
     Returns
     -------
     tuple of float
-        Increasing, rounded to 12 decimals (as
-        :func:`seqforecast.forecasting.central_levels` rounds).
+        Sorted, rounded to 12 decimals (as
+        :func:`seqforecast.forecasting.central_levels` rounds, so that ``1 -
+        q`` of a level is a level: 1/3 and 2/3).
     """
     given = repr(levels) if isinstance(levels, (list, tuple, np.ndarray)) else shown(levels)
-    single = is_real(levels) and not isinstance(levels, bool)
-    items = [levels] if single else levels
-    if isinstance(items, (str, bytes, dict)) or not hasattr(items, "__iter__"):
-        items = None
+    if np.ndim(levels) == 0 and not isinstance(levels, (str, bytes, dict)):
+        items = [levels.item() if isinstance(levels, np.ndarray) else levels]
+    elif isinstance(levels, (str, bytes, dict)) or not hasattr(levels, "__iter__"):
+        items = []
     else:
-        items = list(items)
-    if (not items or not all(is_real(q, 0, 1, include_low=False) and not isinstance(q, bool)
-                             for q in items)):
+        items = list(levels)
+    values = [round(float(q), 12) if is_real(q) and not isinstance(q, bool) else None
+              for q in items]
+    if not values or not all(q is not None and 0 < q < 1 for q in values):
         raise ValueError(f"{name} must be levels in (0, 1), e.g. (0.05, 0.5, 0.95), got "
                          f"{given}")
-    # Rounded as central_levels rounds, so that 1 - q of a level (1/3) is a level (2/3).
-    values = [round(float(q), 12) for q in items]
     if len(set(values)) < len(values):
         raise ValueError(f"{name} repeats a level: {given}")
-    if increasing and values != sorted(values):
-        raise ValueError(f"{name} must be increasing, got {given}")
     if median and 0.5 not in values:
         raise ValueError(f"{name} must include the median 0.5 (what predict returns), got "
                          f"{given}")

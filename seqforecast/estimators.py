@@ -28,7 +28,7 @@ from .persistence import save
 from .cells.spec import SPECS
 from .recurrent import Cell
 from .threads import kernel_threads
-from .training.losses import LOSSES, PROBABILISTIC_LOSSES, make_loss
+from .training.losses import LOSSES, Loss, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.schedules import cosine
 from .training.selection import improves_significantly
@@ -96,8 +96,8 @@ _PARAMETERS_DOC = """
     huber_delta : float, default=1.0
         Where the Huber loss turns from quadratic to linear.
     quantiles : tuple of float, default=(0.05, 0.5, 0.95)
-        With ``loss='quantile'`` the levels trained: increasing, in (0, 1),
-        the median 0.5 among them (what :meth:`predict` returns).  With
+        With ``loss='quantile'`` the levels trained: distinct, in (0, 1), in
+        any order, the median 0.5 among them (what :meth:`predict` returns).  With
         'gaussian' or 'student_t' the levels :meth:`predict_quantiles` gives
         by default.
     student_t_df : float or None, default=None
@@ -395,18 +395,19 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features)
-        quantiles : sequence of float, optional
-            Levels in (0, 1).  With ``loss='quantile'``, some of the levels
-            trained (default: all of them); with 'gaussian' or 'student_t',
-            any (default: ``self.quantiles``).
+        quantiles : float or sequence of float, optional
+            Levels in (0, 1), in any order.  With ``loss='quantile'``, some of
+            the levels trained (default: all of them); with 'gaussian' or
+            'student_t', any (default: ``self.quantiles``).
 
         Returns
         -------
         ndarray of shape (n_samples, n_outputs, n_quantiles), float64
-            ``(n_samples, n_quantiles)`` when the training y was 1-D.  Sorted
-            along the last axis: quantiles a 'quantile' model predicts
-            crossed are sorted, which can only bring them closer to the true
-            ones (Chernozhukov et al. 2010).
+            ``(n_samples, n_quantiles)`` when the training y was 1-D; the
+            levels in increasing order along the last axis, and so are the
+            quantiles: those a 'quantile' model predicts crossed are sorted,
+            which can only bring them closer to the true ones (Chernozhukov
+            et al. 2010).
 
         Raises
         ------
@@ -416,12 +417,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         loss = self._fitted_loss()
         if not loss.probabilistic:
-            raise ValueError(f"{type(self).__name__} with loss={self.loss!r} predicts a point, "
+            raise ValueError(f"{type(self).__name__} with loss={loss.name!r} predicts a point, "
                              f"not a distribution: fit with loss='quantile', 'gaussian' or "
                              f"'student_t' to get quantiles")
-        levels = check_levels(self.quantiles if quantiles is None else quantiles)
+        if quantiles is None:
+            levels = loss.constants if loss.name == "quantile" else check_levels(self.quantiles)
+        else:
+            levels = check_levels(quantiles)
         if loss.name == "quantile":
-            levels = loss.constants if quantiles is None else levels
             missing = [q for q in levels if q not in loss.constants]
             if missing:
                 raise ValueError(f"the model was trained for the quantiles {loss.constants}; "
@@ -580,14 +583,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"y has {y.shape[1]} outputs, but the model was fitted with "
                              f"{self.n_outputs_}")
         if resume:
-            fitted, now = self._fitted_loss_params(), self._loss_params()
-            if fitted != now and {fitted["loss"], now["loss"]} & set(PROBABILISTIC_LOSSES):
-                changed = ", ".join(f"{key}={fitted[key]!r}" for key in now
-                                    if fitted[key] != now[key])
+            fitted, now = self._fitted_loss(), self._loss()
+            if (fitted.probabilistic or now.probabilistic) and _meaning(fitted) != _meaning(now):
                 raise ValueError(f"cannot continue training: the model was fitted with "
-                                 f"{changed}, which give its outputs their meaning (quantile "
-                                 f"levels, distribution parameters); fit a new model to change "
-                                 f"them")
+                                 f"{_loss_text(fitted)}, which gives its outputs their meaning, "
+                                 f"and the parameters now ask for {_loss_text(now)}; fit a new "
+                                 f"model to change it")
         early_stopping = self.early_stopping
         if early_stopping:
             n_samples = len(X)
@@ -612,7 +613,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._check_size(backend, cell, sizes, dtype, X.shape,
                              y.shape[1] * self._loss().width, batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
-            self._trained_with = self._loss_params()
+            self._trained_with = _meaning(self._loss())
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(x_host, y)
         elif not incremental:
@@ -638,7 +639,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 x_host, y_host,
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
                 np.concatenate([y_host, y_held]), x_val, y_val)
-        self._trained_with = self._loss_params()
+        self._trained_with = _meaning(self._loss())
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
@@ -731,16 +732,20 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         predicting the mean and more than :data:`_BLOWUP_FACTOR` times the
         lowest loss of this fit (the starting weights' or the best epoch's),
         which ``lowest_loss()`` gives, asked only in that case.  A negative
-        log-likelihood can be negative: then "times" is read as a rise above
-        the lowest of ``_BLOWUP_FACTOR - 1`` times its size.
+        log-likelihood ('gaussian', 'student_t') moves by a constant when y is
+        rescaled and can be negative, so ratios mean nothing there: it has
+        blown up when it rose above the lowest by ``_BLOWUP_FACTOR - 1``
+        times the lowest's lead over predicting the mean, and by at least
+        that many nats.
         """
         if not np.isfinite(loss):
             return True
         if loss <= self._mean_loss:
             return False
         lowest = lowest_loss()
-        return loss > (_BLOWUP_FACTOR * lowest if lowest >= 0
-                       else lowest + (_BLOWUP_FACTOR - 1) * -lowest)
+        if self._loss().likelihood:
+            return loss - lowest > (_BLOWUP_FACTOR - 1) * max(self._mean_loss - lowest, 1.0)
+        return loss > _BLOWUP_FACTOR * lowest
 
     def _lowest_loss(self, model, training_loss):
         """The lowest training loss of this fit: its starting weights' or its best epoch's.
@@ -950,21 +955,16 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     def _loss(self):
         """The loss the parameters ask for (a fit trains with it)."""
-        return _make_loss(self._loss_params())
-
-    def _loss_params(self):
-        return {"loss": self.loss, "huber_delta": self.huber_delta, "quantiles": self.quantiles,
-                "student_t_df": self.student_t_df}
-
-    def _fitted_loss_params(self):
-        """The loss settings the model was last trained with (the parameters' for a model
-        saved before they were recorded)."""
-        return getattr(self, "_trained_with", None) or self._loss_params()
+        return make_loss(self.loss, self.huber_delta, self.quantiles, self.student_t_df)
 
     def _fitted_loss(self):
-        """The loss the model was trained with: what its outputs mean, whatever the
-        parameters say now."""
-        return _make_loss(self._fitted_loss_params())
+        """The loss the model was last trained with: what its outputs mean, whatever the
+        parameters say now (the parameters' loss for a model saved before it was recorded)."""
+        trained = getattr(self, "_trained_with", None)
+        if trained is None:
+            return self._loss()
+        name, constants, group = trained
+        return Loss(name, LOSSES[name].rule, tuple(constants), group)
 
     def _run_epoch(self, model, trainer, take, n_train, batch_size, started):
         """One pass over the batches; raises :class:`_Diverged` when a step is not finite."""
@@ -1106,10 +1106,19 @@ def _checked_already(X, dtypes):
             and bool(np.isfinite(X).all()))
 
 
-def _make_loss(params):
-    """The :class:`~seqforecast.training.losses.Loss` of the estimators' loss parameters."""
-    return make_loss(params["loss"], params["huber_delta"], params["quantiles"],
-                     params["student_t_df"])
+def _meaning(loss):
+    """What gives a loss's outputs their meaning: its name, constants and outputs per constant
+    (a plain tuple, kept with the model)."""
+    return loss.name, loss.constants, loss.group
+
+
+def _loss_text(loss):
+    """A loss in the estimators' parameters, for an error."""
+    if loss.name == "quantile":
+        return f"loss='quantile', quantiles={loss.constants}"
+    if loss.name == "student_t":
+        return f"loss='student_t', student_t_df={loss.constants[0] or None}"
+    return f"loss={loss.name!r}"
 
 
 def _or_none(valid):

@@ -525,27 +525,49 @@ def _adaptive(scores, alpha, gamma, delay, window):
     """Adaptive conformal inference over one series of ``scores`` in time order.
 
     The score of position i is known from position ``i + delay`` on.  Returns
-    the correction of every position and the one after the last position:
-    the conformal quantile at level ``1 - alpha_t`` of the known scores; the
-    largest of them where that level asks for more scores than are known
-    (``alpha_t`` near or below 0, after a run of misses: Gibbs and Candes
-    would give an unbounded interval, which no forecast can use); +inf while
-    no score is known; -inf where ``alpha_t >= 1``.
+    the correction of every position, from the scores and misses known then,
+    and the correction after the last position, from all of them.  Each is
+    the conformal quantile at level ``1 - alpha_t`` of the known scores.
+    Where that level asks for more scores than are known (``alpha_t`` near
+    or below 0, after a run of misses) Gibbs and Candes's interval is
+    unbounded, and where it asks for none (``alpha_t`` near or above 1)
+    empty: the largest and the smallest known score stand in for them, and
+    ``alpha_t`` moves as the unbounded interval (a hit) or the empty one (a
+    miss) would make it, so that it stays within ``[-gamma, 1 + gamma]``.
+    +inf while no score is known.
     """
-    known, out, target = [], np.empty(len(scores) + 1), alpha
-    for i in range(len(scores) + 1):
-        j = i - delay  # its score and whether it was covered become known now
-        if j >= 0:
-            alpha += gamma * (target - (scores[j] > out[j]))
-            bisect.insort(known, scores[j])
-            if window is not None and len(known) > window:
-                known.pop(bisect.bisect_left(known, scores[j - window]))
-        if alpha >= 1:
-            out[i] = -np.inf
-        else:
-            rank = _conformal_rank(len(known), 1 - alpha) if alpha > 0 else len(known) + 1
-            out[i] = known[min(rank, len(known)) - 1] if known else np.inf
-    return out[:-1], out[-1]
+    known, n, target = [], len(scores), alpha
+    out = np.empty(n)
+    kind = np.zeros(n, np.int8)  # the forecast's set: 0 as computed, 1 unbounded, -1 empty
+
+    def learn(j):  # score j and whether its forecast was covered become known
+        nonlocal alpha
+        miss = kind[j] == -1 or (kind[j] == 0 and scores[j] > out[j])
+        alpha += gamma * (target - miss)
+        bisect.insort(known, scores[j])
+        if window is not None and len(known) > window:
+            known.pop(bisect.bisect_left(known, scores[j - window]))
+
+    def correction():
+        """The correction from the known scores, and the kind of its set."""
+        if not known:
+            return np.inf, 1
+        if alpha <= 0:
+            return known[-1], 1
+        rank = _conformal_rank(len(known), 1 - alpha) if alpha < 1 else 0
+        if rank > len(known):
+            return known[-1], 1
+        if rank <= 0:
+            return known[0], -1
+        return known[rank - 1], 0
+
+    for i in range(n):
+        if i >= delay:
+            learn(i - delay)
+        out[i], kind[i] = correction()
+    for j in range(max(n - delay, 0), n):
+        learn(j)
+    return out, correction()[0]
 
 
 def _per_step_and_target(scores, predictions, coverage, what):

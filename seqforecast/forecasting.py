@@ -782,7 +782,7 @@ class SequenceForecaster(_Forecaster):
         regressor = self.regressor_
         if not _gives_quantiles(regressor, getattr(regressor, "loss", None)):
             return None
-        return check_levels(regressor.quantiles, increasing=False)
+        return check_levels(regressor.quantiles)
 
     def _levels(self, quantiles):
         """Checked levels of ``quantiles`` (None: ``quantiles_``), increasing: trained ones
@@ -797,7 +797,7 @@ class SequenceForecaster(_Forecaster):
             raise ValueError(f"this forecaster gives no quantiles: {what}; {_QUANTILE_ADVICE}")
         if quantiles is None:
             return own
-        levels = check_levels(quantiles, increasing=False)
+        levels = check_levels(quantiles)
         self._check_trained(levels)
         return levels
 

@@ -519,3 +519,22 @@ def test_aci_after_a_run_of_misses_uses_the_largest_known_score():
     running_max = np.maximum.accumulate(scores)[:-1]
     assert (history[1:] == running_max).sum() >= 20
     assert latest == 100.0
+
+
+def test_aci_sets_that_are_empty_or_unbounded_move_alpha_as_the_theory_says():
+    """alpha_t at or above 1 asks for the empty set: the smallest known score stands in and
+    counts as a miss; at or below 0 the unbounded set: the largest stands in and counts as a
+    hit, so alpha_t stays within [-gamma, 1 + gamma] and no run of misses winds it up.  The
+    correction after the backtest reads every score, whatever the delay."""
+    from seqforecast.evaluation import _adaptive
+
+    history, _ = _adaptive(-np.arange(1.0, 11.0), 0.1, 1.0, 1, None)
+    assert history[-1] == -9.0  # nine hits with gamma 1: alpha ~ 1, the smallest known score
+    # 200 ever larger scores (every forecast misses), then calm ones: with a window of 50,
+    # the calm scores soon fill it, and alpha, not wound up by the misses, gives ~10% misses
+    # (wound up to about -0.8, it would give none for some 1,800 steps).
+    scores = np.r_[np.arange(200.0) * 10, np.random.RandomState(0).rand(600)]
+    history, _ = _adaptive(scores, 0.1, 0.005, 1, 50)
+    assert 0.05 <= (scores[-300:] > history[-300:]).mean() <= 0.15
+    scores = np.r_[np.ones(18), 100.0, 100.0]
+    assert _adaptive(scores, 0.1, 0.005, 1, None)[1] == _adaptive(scores, 0.1, 0.005, 3, None)[1]

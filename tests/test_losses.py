@@ -3,6 +3,7 @@ and estimators that recover known distributions."""
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special, stats
 from sklearn.exceptions import ConvergenceWarning
@@ -190,8 +191,8 @@ def test_errors_in_the_users_terms():
     X, y, _, _ = _heteroscedastic(60)
     with pytest.raises(ValueError, match="include the median 0.5"):
         LSTMRegressor(2, loss="quantile", quantiles=(0.1, 0.9), max_iter=1).fit(X, y)
-    with pytest.raises(ValueError, match="increasing"):
-        LSTMRegressor(2, loss="quantile", quantiles=(0.5, 0.1), max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"levels in \(0, 1\).*got \(0.5, 1e-13\)"):
+        LSTMRegressor(2, loss="quantile", quantiles=(0.5, 1e-13), max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="student_t_df must be a positive number"):
         LSTMRegressor(2, loss="student_t", student_t_df=0, max_iter=1).fit(X, y)
     with warnings.catch_warnings():
@@ -206,14 +207,21 @@ def test_errors_in_the_users_terms():
     with pytest.raises(ValueError, match=r"levels in \(0, 1\)"):
         gaussian.predict_quantiles(X, [0.0, 0.5])
     assert gaussian.predict_quantiles(X, 0.3).shape == (60, 1)
-    with pytest.raises(ValueError, match="fitted with loss='gaussian', which give its outputs"):
+    with pytest.raises(ValueError, match="fitted with loss='gaussian', which gives its outputs"):
         gaussian.set_params(loss="quantile", warm_start=True).fit(X, y)
-    with pytest.raises(ValueError, match=r"fitted with quantiles=\(0.05, 0.5, 0.95\)"):
-        quantile.set_params(quantiles=(0.1, 0.5, 0.9)).partial_fit(X, y)
-    with pytest.raises(ValueError, match=r"quantiles must be increasing, got \[0.9, 0.1\]"):
-        gaussian.predict_quantiles(X, [0.9, 0.1])
+    with pytest.raises(ValueError, match=r"fitted with loss='quantile', quantiles=\(0.05, 0.5, "
+                                         r"0.95\).*now ask for .*quantiles=\(0.1, 0.5, 0.9\)"):
+        quantile.set_params(quantiles=(0.9, 0.5, 0.1)).partial_fit(X, y)
     with pytest.raises(ValueError, match="quantiles repeats a level"):
         LSTMRegressor(2, loss="gaussian", quantiles=(0.1, 0.1, 0.9), max_iter=1).fit(X, y)
+    # Levels in any order come back sorted; the same levels as a list, or settings that do not
+    # change what the outputs mean (a Gaussian's default levels), train on.
+    np.testing.assert_array_equal(gaussian.predict_quantiles(X, [0.9, 0.1]),
+                                  gaussian.predict_quantiles(X, (0.1, 0.9)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        quantile.set_params(quantiles=[0.95, 0.5, 0.05]).partial_fit(X, y)
+        gaussian.set_params(loss="gaussian", quantiles=[0.2, 0.8], huber_delta=3.0).fit(X, y)
 
 
 def test_outputs_keep_the_meaning_they_were_trained_with():
@@ -227,6 +235,16 @@ def test_outputs_keep_the_meaning_they_were_trained_with():
     model.set_params(quantiles=(0.3, 0.5, 0.7), loss="student_t", student_t_df=1.0)
     np.testing.assert_array_equal(model.predict_quantiles(X), before[0])
     np.testing.assert_array_equal(model.predict(X), before[1])
+    # A list of levels changed in place after the fit changes nothing either.
+    levels = [0.05, 0.5, 0.95]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LSTMRegressor(2, loss="quantile", quantiles=levels, max_iter=2,
+                              random_state=0).fit(X, y)
+    levels[0] = 0.2
+    np.testing.assert_array_equal(model.predict_quantiles(X), before[0])
+    with pytest.raises(ValueError, match=r"\[0.2\] are not among them"):
+        model.predict_quantiles(X, [0.2])
 
 
 def test_a_negative_log_likelihood_is_no_sign_of_divergence():
@@ -240,6 +258,19 @@ def test_a_negative_log_likelihood_is_no_sign_of_divergence():
         model = LSTMRegressor(4, loss="gaussian", learning_rate_init=0.01, max_iter=60,
                               learning_rate="cosine", random_state=0).fit(X, y)
     assert min(model.loss_curve_) < -1 and model.n_iter_ == 60
+
+
+def test_the_divergence_rule_of_a_log_likelihood_does_not_depend_on_the_units_of_y():
+    """A rise of 0.11 nats from a lowest of -0.01 is no blow-up, whatever the scale of y; a
+    rise of 12 nats above a lead of 1 over predicting the mean is."""
+    model = LSTMRegressor(loss="gaussian")
+    for mean_loss, lowest, loss, blown in ((-0.008, -0.01, 0.1, False),
+                                           (-0.008 + np.log(10), -0.01 + np.log(10),
+                                            0.1 + np.log(10), False),
+                                           (0.0, -1.0, 11.5, True), (0.0, -1.0, 7.5, False)):
+        model._mean_loss = mean_loss
+        assert bool(model._blown_up(loss, lambda: lowest)) is blown
+    assert model._blown_up(np.nan, lambda: 0.0)
 
 
 def test_a_saved_probabilistic_model_predicts_the_same_quantiles(tmp_path):
@@ -280,3 +311,21 @@ def test_early_stopping_keeps_a_trained_quantile_model_or_the_linear_start(monke
     np.testing.assert_allclose(paths[:, 0], paths[:, 2], rtol=1e-12)
     below = (y[:, None] <= linear.predict_quantiles(X)).mean(axis=0)
     np.testing.assert_allclose(below, [0.1, 0.5, 0.9], atol=1 / 1500 + 1e-12)
+
+
+def test_levels_in_any_order_and_as_arrays():
+    from seqforecast._checks import check_levels
+
+    assert check_levels(np.array(0.5)) == (0.5,)
+    assert check_levels(np.array([0.9, 0.1])) == (0.1, 0.9)
+    assert check_levels([1 / 3, 2 / 3]) == (0.333333333333, 0.666666666667)
+    with pytest.raises(ValueError, match="must include the median 0.5"):
+        check_levels((0.1, 0.9), median=True)
+    X, y, _, _ = _heteroscedastic(80)
+    data = pd.DataFrame({"y": y}, index=pd.date_range("2024", periods=80, freq="h"))
+    forecaster = seqforecast.SequenceForecaster(LSTMRegressor(2, max_iter=1), window=4,
+                                                loss="gaussian", quantiles=(0.95, 0.05, 0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        forecaster.fit(data)
+    assert forecaster.quantiles_ == (0.05, 0.5, 0.95)

@@ -64,6 +64,11 @@ class Loss(NamedTuple):
     def probabilistic(self):
         return self.name in PROBABILISTIC_LOSSES
 
+    @property
+    def likelihood(self):
+        """Whether the value is a negative log-likelihood (in nats, of any sign)."""
+        return self.name in ("gaussian", "student_t")
+
     def __call__(self, y_pred, y_true, sample_losses=None):
         """Mean loss and its gradient.
 
@@ -240,7 +245,8 @@ def make_loss(name, delta=1.0, quantiles=(0.05, 0.5, 0.95), df=None):
         Huber's threshold.
     quantiles : sequence of float, default=(0.05, 0.5, 0.95)
         The levels of ``'quantile'``, or the default levels of a distribution's
-        quantiles: increasing, in (0, 1), for ``'quantile'`` 0.5 among them.
+        quantiles: distinct, in (0, 1), in any order (sorted), for ``'quantile'``
+        0.5 among them.
     df : float or None, default=None
         Student's t degrees of freedom; None: learned.
     """
