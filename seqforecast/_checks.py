@@ -105,6 +105,12 @@ def check_column_list(name, value, columns):
     return names
 
 
+def round_level(level):
+    """A quantile level rounded to 12 decimals: so that ``1 - q`` of a level is a level (1/3
+    and 2/3) and a coverage of 0.9 gives 0.05 and 0.95 as written."""
+    return round(level, 12)
+
+
 def check_levels(levels, name="quantiles", *, median=False):
     """Quantile levels as an increasing tuple of floats, or a ValueError that names what is wrong.
 
@@ -131,7 +137,7 @@ def check_levels(levels, name="quantiles", *, median=False):
         items = []
     else:
         items = list(levels)
-    values = [round(float(q), 12) if is_real(q) and not isinstance(q, bool) else None
+    values = [round_level(float(q)) if is_real(q) and not isinstance(q, bool) else None
               for q in items]
     if not values or not all(q is not None and 0 < q < 1 for q in values):
         raise ValueError(f"{name} must be levels in (0, 1), e.g. (0.05, 0.5, 0.95), got "

@@ -544,7 +544,6 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 value = getattr(self, name)
                 if not valid(value):
                     raise ValueError(f"{name} must be {what}, got {value!r}")
-        self._loss()  # checks quantiles
 
     # -- training -------------------------------------------------------------------
 
@@ -556,6 +555,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True: it trains one "
                              "epoch on the data it is given; hold data out yourself")
         self._check_hyperparameters()
+        loss = self._loss()  # checks the loss's settings (its quantile levels, df) too
         sizes, cell, dtype = self._hidden_sizes(), self._cell(), self._dtype()
         backend = get_backend(self.device)
         for size in sizes:
@@ -583,11 +583,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"y has {y.shape[1]} outputs, but the model was fitted with "
                              f"{self.n_outputs_}")
         if resume:
-            fitted, now = self._fitted_loss(), self._loss()
-            if (fitted.probabilistic or now.probabilistic) and _meaning(fitted) != _meaning(now):
+            fitted = self._fitted_loss()
+            if (fitted.probabilistic or loss.probabilistic) and _meaning(fitted) != _meaning(loss):
                 raise ValueError(f"cannot continue training: the model was fitted with "
                                  f"{_loss_text(fitted)}, which gives its outputs their meaning, "
-                                 f"and the parameters now ask for {_loss_text(now)}; fit a new "
+                                 f"and the parameters now ask for {_loss_text(loss)}; fit a new "
                                  f"model to change it")
         early_stopping = self.early_stopping
         if early_stopping:
@@ -611,9 +611,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         x_host, y_host = np.ascontiguousarray(X.transpose(1, 0, 2)), y
         if not resume:
             self._check_size(backend, cell, sizes, dtype, X.shape,
-                             y.shape[1] * self._loss().width, batch_size)
+                             y.shape[1] * loss.width, batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
-            self._trained_with = _meaning(self._loss())
+            self._trained_with = _meaning(loss)
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(x_host, y)
         elif not incremental:
@@ -621,7 +621,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if not incremental:
             self._start_fit(early_stopping)
         self._start_params = self._network.params.copy()
-        settings = (self._optimizer, self._loss(), self.alpha, self.clip_value, self.clip_norm,
+        settings = (self._optimizer, loss, self.alpha, self.clip_value, self.clip_norm,
                     self.clip_global_norm, self.clip_hidden_norm, self.tbptt_steps, self.dropout)
         model = self._network.on(backend)
         trainer = Trainer(model, *settings)
@@ -639,7 +639,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 x_host, y_host,
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
                 np.concatenate([y_host, y_held]), x_val, y_val)
-        self._trained_with = _meaning(self._loss())
+        self._trained_with = _meaning(loss)
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
@@ -890,9 +890,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         net.ar_weight[:, moving] = coef.transpose(1, 0, 2)
         net.head_bias[moving] = ridge.intercept_
         if loss.probabilistic:
-            errors = np.zeros_like(head)
+            errors = np.zeros_like(head)  # Loss.start reads the location outputs' columns
             errors[:, moving] = residual - ridge.predict(lags).reshape(residual.shape)
-            errors[:, ~moving] = np.repeat(errors[:, moving], (~loss.locations).sum(), axis=1)
             start = loss.start(errors)
             net.head_bias[moving] += start[moving]
             net.head_bias[~moving] = start[~moving] - head[:, ~moving].mean(axis=0)

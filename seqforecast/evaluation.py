@@ -39,7 +39,9 @@ from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error
                              root_mean_squared_error)
 
 from ._checks import check_int, is_int, is_real, shown
-from .forecasting import _Forecaster, _reflected, central_levels
+from .forecasting import _Forecaster, central_levels, central_pairs
+from .training.losses import Loss
+from .training.rules import pinball_rule
 from .timeindex import _frequency
 from .windowing import check_series
 
@@ -616,16 +618,13 @@ def _interval_scores(actual, quantiles, steps):
     1 - q bounds a central interval of coverage 1 - 2q (rounded as
     :func:`~seqforecast.forecasting.central_levels` rounds).
     """
-    y, levels, rows = np.asarray(actual), list(quantiles.columns), []
-    for low in levels:
-        high = _reflected(low)
-        if low >= 0.5 or high not in levels:
-            continue
+    y, rows = np.asarray(actual), []
+    for coverage, low, high in central_pairs(list(quantiles.columns)):
         alpha = 2 * low
         lower, upper = quantiles[low].to_numpy(), quantiles[high].to_numpy()
         score = ((upper - lower) + (2 / alpha) * np.maximum(lower - y, 0)
                  + (2 / alpha) * np.maximum(y - upper, 0))
-        rows.append(pd.DataFrame({"step": steps, "coverage": _reflected(alpha),
+        rows.append(pd.DataFrame({"step": steps, "coverage": coverage,
                                   "empirical_coverage": (lower <= y) & (y <= upper),
                                   "interval_score": score, "mean_width": upper - lower}))
     if not rows:
@@ -635,11 +634,12 @@ def _interval_scores(actual, quantiles, steps):
 
 
 def _pinball(actual, quantiles):
-    """Pinball loss of each row, averaged over the levels (the columns of ``quantiles``)."""
-    levels = quantiles.columns.to_numpy(dtype=float)
-    diff = np.asarray(actual)[:, None] - quantiles.to_numpy()
-    return pd.Series(np.maximum(levels * diff, (levels - 1) * diff).mean(axis=1),
-                     index=quantiles.index)
+    """Pinball loss of each row, averaged over the levels (the columns of ``quantiles``): the
+    training loss's rule (:func:`~seqforecast.training.rules.pinball_rule`)."""
+    loss = Loss("quantile", pinball_rule, tuple(quantiles.columns.to_numpy(dtype=float)))
+    values = loss.sample_losses(quantiles.to_numpy(dtype=float),
+                                np.asarray(actual, dtype=float)[:, None])
+    return pd.Series(values, index=quantiles.index)
 
 
 def _metrics(actual, predicted, scale):

@@ -30,7 +30,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import (check_column_list, check_int, check_int_parameters, check_levels,
-                      is_choice, is_int, is_real, shown)
+                      is_choice, is_int, is_real, round_level, shown)
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
@@ -1097,17 +1097,22 @@ class SequenceForecaster(_Forecaster):
             return (X,)
         return X, Y[:, 0] if Y.shape[1] == 1 else Y  # 1-D for single-output regressors
 
-    def _predict_windows(self, X):
+    def _regressor_inputs(self, X):
+        """Windows (n_windows, ...) as the regressor reads them, and the windows' shift and
+        spread of ``window_norm`` (or None) that :meth:`_unscaled` undoes."""
         stats = None if self.window_norm is None else self._window_stats(X)
         (scaled,) = self._scaled(X if stats is None else self._normalised(X, *stats))
+        return scaled, stats
+
+    def _predict_windows(self, X):
+        scaled, stats = self._regressor_inputs(X)
         prediction = np.asarray(self.regressor_.predict(scaled), dtype=np.float64)
         return self._unscaled(prediction.reshape(len(X), -1), stats)
 
     def _window_quantiles(self, X, levels):
         """The regressor's quantiles of the windows' targets, one (n_windows, n_outputs)
         array per level, on the targets' scale (as :meth:`_predict_windows`)."""
-        stats = None if self.window_norm is None else self._window_stats(X)
-        (scaled,) = self._scaled(X if stats is None else self._normalised(X, *stats))
+        scaled, stats = self._regressor_inputs(X)
         quantiles = np.asarray(self.regressor_.predict_quantiles(scaled, quantiles=list(levels)),
                                dtype=np.float64).reshape(len(X), -1, len(levels))
         return [self._unscaled(quantiles[..., j], stats) for j in range(len(levels))]
@@ -1254,12 +1259,30 @@ def central_levels(coverage):
     """
     if not is_real(coverage, 0, 1, include_low=False):
         raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
-    return round((1 - coverage) / 2, 12), round((1 + coverage) / 2, 12)
+    return round_level((1 - coverage) / 2), round_level((1 + coverage) / 2)
+
+
+def central_pairs(levels):
+    """The central intervals that ``levels`` hold: ``(coverage, low, high)`` for every level
+    ``low < 0.5`` whose partner ``high = 1 - low`` is among them, widest first.
+
+    Parameters
+    ----------
+    levels : sequence of float
+        Rounded as :func:`central_levels` rounds (as ``quantiles_`` and
+        ``predict_quantiles`` give them).
+
+    Returns
+    -------
+    list of tuple of float
+    """
+    return [(_reflected(2 * low), low, _reflected(low)) for low in sorted(levels)
+            if low < 0.5 and _reflected(low) in levels]
 
 
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
-    return round(1 - level, 12)
+    return round_level(1 - level)
 
 
 def _gives_quantiles(regressor, loss):

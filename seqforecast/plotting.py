@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import is_int, is_real, shown
-from .forecasting import SequenceForecaster, _reflected
+from .forecasting import SequenceForecaster, _reflected, central_pairs
 from .training.losses import PROBABILISTIC_LOSSES
 
 # Units for a TimedeltaIndex axis, largest first: the first whose span is
@@ -235,7 +235,7 @@ def _bands(quantiles, forecast):
     if unpaired:
         raise ValueError(f"quantiles has the levels {unpaired} without their partners 1 - q: "
                          f"bands are drawn between the levels q and 1 - q")
-    return [(_reflected(2 * low), low, _reflected(low)) for low in levels if low < 0.5]
+    return central_pairs(levels)
 
 
 def plot_loss_curve(estimator, ax=None):
