@@ -7,9 +7,9 @@ operand of the element-wise loops is a contiguous run that LLVM vectorises
 layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
 
 * forward: the input projections of all steps are ``G`` products
-  ``(T*B, I) @ (I, H)`` before the time loop; each step adds ``G`` products
-  ``(B, H) @ (H, H)`` and one element-wise pass over the cell's unit
-  equations, over all ``B*H`` units of the step at once;
+  ``(T*B, I) @ (I, H)`` before the time loop; each step adds one product
+  ``(B, H) @ (H, G*H)`` for all gates and one element-wise pass over the
+  cell's unit equations, over all ``B*H`` units of the step at once;
 * backward: each step runs the cell's backward equations and ``G`` products
   for ``dL/dh_{t-1}``; the weight gradients are products over all steps at
   once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
@@ -45,6 +45,14 @@ _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 _read_gates, _write_gates, _read_diag = (njit(inline="always")(f)
                                          for f in (read_gates, write_gates, read_diag))
 
+
+@njit(inline="always")
+def _read_products(m, b, j, H, n, zero):
+    """``(m[b, j], m[b, H + j], m[b, 2H + j], m[b, 3H + j])``: sample ``b``'s products of
+    unit ``j`` of each gate, from the gates' products side by side; zeros past ``n`` gates."""
+    return (m[b, j], m[b, H + j] if n > 1 else zero, m[b, 2 * H + j] if n > 2 else zero,
+            m[b, 3 * H + j] if n > 3 else zero)
+
 # What the kernels read of the cell specs, by cell code: the gate with a gated hidden
 # side (-1: none; then every hidden bias is added in the projections), whether h_{t-1}
 # has a path around the weights, and per peephole row (gate, offset into c), -1 padded.
@@ -78,16 +86,16 @@ def _unit_loops(spec):
     @njit(inline="always")
     def forward_units(cell, t, first, stop, arrays):
         """Step ``t`` of the units of samples ``first .. stop-1``, after the products
-        ``m`` (G, B, H) of ``h_{t-1}``.
+        ``m`` (B, G*H) of ``h_{t-1}`` (gate ``k`` in columns ``k*H .. (k+1)*H-1``).
 
         ``arrays`` is ``(m, h, c, gates, aux, b_hh, diag)``, ``b_hh`` (G, H).
         """
         m, h, c, gates, aux, b_hh, diag = arrays
-        B, H = h.shape[1], h.shape[2]
-        m, b_hh = m.reshape(G, 1, B, H), b_hh.reshape(G, 1, 1, H)  # as gate arrays
+        H = h.shape[2]
+        b_hh = b_hh.reshape(G, 1, 1, H)  # as a gate array
         for b in range(first, stop):
             for j in range(H):
-                m0, m1, m2, m3 = _read_gates(m, 0, b, j, G, ZERO)
+                m0, m1, m2, m3 = _read_products(m, b, j, H, G, ZERO)
                 if apart:  # the hidden-side biases, kept out of the projections
                     bias = _read_gates(b_hh, 0, 0, j, G, ZERO)
                     m0, m1, m2, m3 = m0 + bias[0], m1 + bias[1], m2 + bias[2], m3 + bias[3]
@@ -203,7 +211,8 @@ def forward_steps(cell, params, states, hh, zero_state, first, stop):
         projections; out: the activated gates.  ``aux`` receives what the
         cell keeps there (``CellSpec.aux``).
     hh : ndarray of shape (G, B, H), C-contiguous
-        Workspace: ``hh[k] = h_{t-1} @ W_hk.T`` for each gate ``k``.
+        Workspace, used as (B, G*H): row ``b`` receives ``h_{t-1}[b] @ W_hh.T``,
+        the products of all gates side by side.
     zero_state : bool
         Start from zero: ``h[0]`` (and ``c[0]``) are set to 0 instead of read.
     first, stop : int
@@ -215,22 +224,15 @@ def forward_steps(cell, params, states, hh, zero_state, first, stop):
     if zero_state:
         h[0, first:stop] = 0
         c[:1, first:stop] = 0
-    # One sample: one product for all gates, h_{t-1} (1, H) @ W_hh.T (H, G*H), whose
-    # (1, G*H) result is laid out as (G, 1, H).  A batch: one product per gate, each
-    # gate's weights and results contiguous.  The same sums, in the same order.
-    w_t = np.ascontiguousarray(w_hh.T) if B == 1 else np.empty((0, 0), w_hh.dtype)
-    w_blocks = np.empty((0 if B == 1 else G, H, H), w_hh.dtype)
-    for k in range(w_blocks.shape[0]):
-        w_blocks[k] = w_hh[k * H:(k + 1) * H].T
+    # One product for all gates per step, h_{t-1} (B, H) @ W_hh.T (H, G*H): wider rows
+    # than a product per gate, so fewer passes over h_{t-1}'s rows.
+    w_t = np.ascontiguousarray(w_hh.T)
+    m = hh.reshape(B, G * H)
     b_hh = params.bias_hh.reshape(G, H)
     for t in range(T):
-        if B == 1:
-            matmul(h[t], w_t, hh.reshape(1, G * H), False)
-        else:
-            for k in range(G):
-                matmul(h[t, first:stop], w_blocks[k], hh[k, first:stop], False)
+        matmul(h[t, first:stop], w_t, m[first:stop], False)
         _forward_units(cell.kind, cell, t, first, stop,
-                       (hh, h, c, gates, aux, b_hh, params.peephole))
+                       (m, h, c, gates, aux, b_hh, params.peephole))
 
 
 @njit(**_JIT)
