@@ -1073,26 +1073,27 @@ def _as_dtype(name, a, dtype, training=False):
     if a.dtype.kind == "f":
         info = np.finfo(dtype)
         rows = max(1, PREDICT_CHUNK // max(1, 2 * a[:1].nbytes))
-        rules = [(lambda size: size > info.max,
-                  f"too large for dtype {dtype} (beyond +-{info.max:.3g})"),
-                 (lambda size: (size < info.tiny) & (size > 0),
-                  f"too small for dtype {dtype} (nonzero but below its smallest normal number, "
-                  f"{info.tiny:.3g}: they would lose their digits or become 0)")]
-        if training:
-            limit = math.sqrt(info.max)
-            rules.append((lambda size: size > limit,
-                          f"too large to train on in dtype {dtype}: beyond +-{limit:.3g} their "
-                          f"squares (the squared error, the ridge start of ar_window) overflow"))
+        large = math.sqrt(info.max) if training else info.max
         for start in range(0, len(a), rows):
             block = a[start:start + rows]
             size = np.abs(block)
-            for test, what in rules:
-                bad = test(size)
-                if bad.any():
-                    remedy = "use dtype='float64' or scale" if dtype == np.float32 else "scale"
-                    raise ValueError(f"{name} has values {what}, e.g. {block[bad][0]:.3g}. "
-                                     f"{remedy.capitalize()} the data, e.g. with "
-                                     f"{_RESCALERS[name]}.")
+            bad = (size > large) | ((size < info.tiny) & (size > 0))
+            if bad.any():  # the message is made only now: predict of one window is fast
+                value = block[bad][0]
+                if abs(value) > info.max:
+                    what = f"too large for dtype {dtype} (beyond +-{info.max:.3g})"
+                elif abs(value) > large:
+                    what = (f"too large to train on in dtype {dtype}: beyond +-{large:.3g} "
+                            f"their squares (the squared error, the ridge start of "
+                            f"ar_window) overflow")
+                else:
+                    what = (f"too small for dtype {dtype} (nonzero but below its smallest "
+                            f"normal number, {info.tiny:.3g}: they would lose their digits "
+                            f"or become 0)")
+                remedy = "use dtype='float64' or scale" if dtype == np.float32 else "scale"
+                raise ValueError(f"{name} has values {what}, e.g. {value:.3g}. "
+                                 f"{remedy.capitalize()} the data, e.g. with "
+                                 f"{_RESCALERS[name]}.")
     return a.astype(dtype, copy=False)
 
 
