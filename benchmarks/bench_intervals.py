@@ -2,7 +2,8 @@
 intervals around the point forecast, on the bundled sensor series and the stocks' log returns.
 
 Run: ``pip install -e ".[benchmark]" && python benchmarks/bench_intervals.py`` (``--quick``
-for a smoke run, ``--series`` for a subset, ``--seeds N``).
+for a smoke run, ``--series`` for a subset, ``--seeds N``, ``--gammas 0.01,0.02`` for ACI-CQR
+at more steps than the default's).
 
 Protocol
 --------
@@ -135,7 +136,7 @@ def _calibrated(quantile, point, fold):
             "split-conformal": (forecast - half, forecast + half)}
 
 
-def run_series(spec, seed, refit):
+def run_series(spec, seed, refit, gammas=()):
     data, transform, notes = series_data(spec)
     results, seconds = {}, {}
     with warnings.catch_warnings():
@@ -162,6 +163,10 @@ def run_series(spec, seed, refit):
         for side in ("lower", "upper", "both"))
     rows["quantile, ACI-CQR"] = _scores(actual, lower - both, upper + both)
     rows["quantile, asymmetric ACI-CQR"] = _scores(actual, lower - below, upper + above)
+    for gamma in gammas:
+        both = results["quantile"].adaptive_corrections(
+            COVERAGE, gamma=gamma)[0].to_numpy()[scored_rows]
+        rows[_gamma_row(gamma)] = _scores(actual, lower - both, upper + both)
     point = results["point"].predictions
     half = results["point"].adaptive_corrections(COVERAGE, "split", gamma=GAMMA)[0]
     forecast = point["predicted"].to_numpy()[scored_rows]
@@ -177,12 +182,22 @@ def run_series(spec, seed, refit):
     return notes, pd.DataFrame(rows).T, extra, seconds
 
 
-def _summary_row(table):
+def _gamma_row(gamma):
+    return f"quantile, ACI-CQR, gamma {gamma:g}"
+
+
+def _methods(gammas):
+    """The summary's methods by short name, and the (method, against) score ratios, with
+    ACI-CQR at each step of ``--gammas`` against split-conformal."""
+    short = {**SHORT, **{f"ACI-CQR {g:g}": _gamma_row(g) for g in gammas}}
+    return short, COMPARED + tuple((f"ACI-CQR {g:g}", "split") for g in gammas)
+
+
+def _summary_row(table, short, compared):
     """Coverage of every method and the interval-score ratios the goals are judged by."""
-    row = {f"{short} coverage": table.loc[method, "coverage"] for short, method in SHORT.items()}
+    row = {f"{name} coverage": table.loc[method, "coverage"] for name, method in short.items()}
     score = table["interval score"]
-    row.update({f"{a} / {b} score": score[SHORT[a]] / score[SHORT[b]]
-                for a, b in COMPARED})
+    row.update({f"{a} / {b} score": score[short[a]] / score[short[b]] for a, b in compared})
     return row
 
 
@@ -196,11 +211,26 @@ def parse_args(argv=None):
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     parser.add_argument("--refit", action="store_true",
                         help="refit before every test block (default: one fit per model)")
+    parser.add_argument("--gammas", type=_gammas, default=(), metavar="G,G,...",
+                        help=f"also score ACI-CQR with these steps gamma (the rows of the "
+                             f"default, {GAMMA}, stay)")
     return parser.parse_args(argv)
+
+
+def _gammas(text):
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give steps separated by commas, e.g. 0.01,0.02, "
+                                         f"got {text!r}") from None
+    if not all(value > 0 for value in values):
+        raise argparse.ArgumentTypeError(f"the steps must be positive, got {text!r}")
+    return values
 
 
 def main(argv=None):
     args = parse_args(argv)
+    short, compared = _methods(args.gammas)
     names = args.series or (QUICK_SERIES if args.quick else SENSORS + RETURNS)
     specs = [s for s in SERIES if s.name in names]
     seeds = range(1 if args.quick else args.seeds)
@@ -214,7 +244,7 @@ def main(argv=None):
     with threadpool_limits(1):
         for spec in specs:
             for seed in seeds:
-                notes, table, extra, seconds = run_series(spec, seed, args.refit)
+                notes, table, extra, seconds = run_series(spec, seed, args.refit, args.gammas)
                 print(f"== {spec.name} (seed {seed}; window {spec.window}, horizon "
                       f"{spec.horizon}, test blocks of {spec.test_size} rows): {notes}")
                 print(table.to_string(float_format=lambda v: f"{v:.4g}"))
@@ -223,18 +253,18 @@ def main(argv=None):
                           f"{extra['pearson']:.3f}, Spearman {extra['spearman']:.3f}")
                 print(f"seconds (backtest of {2 * CAL_FOLDS} blocks): "
                       + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()) + "\n", flush=True)
-                summary.append({"series": spec.name, "seed": seed, **_summary_row(table),
-                                **extra})
+                summary.append({"series": spec.name, "seed": seed,
+                                **_summary_row(table, short, compared), **extra})
     frame = pd.DataFrame(summary).set_index(["series", "seed"])
     means = frame.groupby(level="series", sort=False).mean()
     print("== summary: 90% intervals on the scored folds, mean over seeds (score ratios below 1:"
           " a lower interval score than split-conformal's)")
     print(means.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
-    for method, against in COMPARED:
+    for method, against in compared:
         inside = means[f"{method} coverage"].between(0.88, 0.92)
         better = means[f"{method} / {against} score"] < 1
         print(f"{method}: coverage within 88-92% on {int(inside.sum())} of {len(means)} series; "
-              f"interval score below {SHORT[against]}'s on {int(better.sum())} of "
+              f"interval score below {short[against]}'s on {int(better.sum())} of "
               f"{len(means)}")
     print(f"\ntotal time: {time.perf_counter() - started:.0f} s")
 

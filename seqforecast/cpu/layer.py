@@ -53,6 +53,7 @@ def _read_products(m, b, j, H, n, zero):
     return (m[b, j], m[b, H + j] if n > 1 else zero, m[b, 2 * H + j] if n > 2 else zero,
             m[b, 3 * H + j] if n > 3 else zero)
 
+
 # What the kernels read of the cell specs, by cell code: the gate with a gated hidden
 # side (-1: none; then every hidden bias is added in the projections), whether h_{t-1}
 # has a path around the weights, and per peephole row (gate, offset into c), -1 padded.
