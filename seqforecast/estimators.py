@@ -235,10 +235,10 @@ _PARAMETERS_DOC = """
         The linear layer on the last hidden state, ``width`` outputs per
         target: 1, or with a probabilistic ``loss`` one per quantile level,
         or the distribution's parameters (location, raw scale, and for a
-        learned Student's t the raw degrees of freedom), target by target.  Like ``MLPRegressor.coefs_``,
-        ``layers_``, ``head_weight_`` and ``head_bias_`` are the model's own
-        arrays: further training changes them, and writing to them changes
-        the model.
+        learned Student's t the raw degrees of freedom), target by target.
+        Like ``MLPRegressor.coefs_``, ``layers_``, ``head_weight_`` and
+        ``head_bias_`` are the model's own arrays: further training changes
+        them, and writing to them changes the model.
     n_features_in_ : int
         Columns of X for 2-D X (one per time step); features per time step
         for 3-D X.
@@ -382,10 +382,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             1-D when the training y was 1-D.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
-        # No kernel_threads(): a forward pass makes its products itself, without BLAS.
-        out = self._fitted_loss().point(self._network.on(get_backend(self.device)).predict(x))
+        out = self._fitted_loss().point(self._outputs(X))
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
 
@@ -430,10 +427,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"the model was trained for the quantiles {loss.constants}; "
                                  f"{missing} are not among them (a 'gaussian' or 'student_t' "
                                  f"model gives any)")
-        X = self._validate_X(X, reset=False)
-        outputs = self._network.on(get_backend(self.device)).predict(X.transpose(1, 0, 2))
-        out = loss.quantiles(outputs, levels)
+        out = loss.quantiles(self._outputs(X), levels)
         return out[:, 0] if self._y_ndim == 1 else out
+
+    def _outputs(self, X):
+        """The network's outputs (n_samples, n_outputs * width) for checked input ``X``."""
+        X = self._validate_X(X, reset=False)
+        x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
+        # No kernel_threads(): a forward pass makes its products itself, without BLAS.
+        return self._network.on(get_backend(self.device)).predict(x)
 
     def save(self, path):
         """Write this estimator to one portable file; :func:`seqforecast.load` reads it back.
@@ -714,10 +716,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
         The loss of predicting each output's mean of ``targets`` (the
         training targets; for a probabilistic loss, their distribution, see
-        :meth:`~seqforecast.training.losses.Loss.start`), and the loss of the starting weights when no epoch
-        has a loss to compare with yet (a new fit, or the first partial_fit;
-        measured when first needed, see :meth:`_lowest_loss`); otherwise the
-        best epoch's loss serves.
+        :meth:`~seqforecast.training.losses.Loss.start`), and the loss of the
+        starting weights when no epoch has a loss to compare with yet (a new
+        fit, or the first partial_fit; measured when first needed, see
+        :meth:`_lowest_loss`); otherwise the best epoch's loss serves.
         """
         loss = self._loss()
         start = loss.start(np.repeat(targets, loss.width, axis=1))
@@ -1165,9 +1167,9 @@ class RNNRegressor(_RecurrentRegressor):
     def __init__(self, hidden_sizes=32, *, activation="tanh", dropout=0.0,
                  ar_window=None, ar_alpha=1.0, loss="squared_error", huber_delta=1.0,
                  quantiles=(0.05, 0.5, 0.95), student_t_df=None, solver="adam",
-                 learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
+                 learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4,
+                 batch_size="auto", max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
                  clip_value=None, clip_norm=None, clip_global_norm=None,
                  clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,
@@ -1188,9 +1190,9 @@ class LSTMRegressor(_RecurrentRegressor):
     def __init__(self, hidden_sizes=32, *, peephole=False, coupled_gates=False, dropout=0.0,
                  ar_window=None, ar_alpha=1.0, loss="squared_error", huber_delta=1.0,
                  quantiles=(0.05, 0.5, 0.95), student_t_df=None, solver="adam",
-                 learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4, batch_size="auto", max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
+                 learning_rate_init=1e-3, learning_rate="constant", alpha=1e-4,
+                 batch_size="auto", max_iter=200, shuffle=True, random_state=None, tol=1e-4,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, momentum=0.9,
                  nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9,
                  clip_value=None, clip_norm=None, clip_global_norm=None,
                  clip_hidden_norm=None, tbptt_steps=None, warm_start=False, verbose=False,

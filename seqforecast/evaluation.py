@@ -341,6 +341,7 @@ class BacktestResult:
                                  f"predict_quantiles(quantiles=[{levels[0]}, {levels[1]}])")
             bounds.append(quantile_forecast.xs(level, axis=1, level="quantile")
                           .rename_axis(columns=None))
+
         def correction(side):
             table = (self.interval_corrections(coverage, side) if gamma is None else
                      self.adaptive_corrections(coverage, "cqr", side, gamma)[1])

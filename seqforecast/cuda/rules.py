@@ -13,8 +13,8 @@ import numpy as np
 from numba import cuda, float64
 
 from ..config import CUDA_THREADS as THREADS
-from .launch import grid_1d, reduction_blocks
 from ..training.rules import bound, read_outputs, write_slopes
+from .launch import grid_1d, reduction_blocks
 from .workspace import scratch
 
 @functools.lru_cache(maxsize=None)
