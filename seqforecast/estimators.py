@@ -248,6 +248,14 @@ _PARAMETERS_DOC = """
         Time steps per sequence.
     n_outputs_ : int
         Targets per sample (the columns of y).
+    trained_loss_ : str
+        The loss the model was last trained with: what its outputs mean,
+        whatever ``loss`` says now.
+    quantiles_ : tuple of float or None
+        The levels :meth:`predict_quantiles` gives by default, increasing:
+        for ``trained_loss_='quantile'`` those trained (the only ones it
+        gives), for 'gaussian' and 'student_t' ``quantiles``; None for a
+        point loss.
 
     Notes
     -----
@@ -418,7 +426,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"not a distribution: fit with loss='quantile', 'gaussian' or "
                              f"'student_t' to get quantiles")
         if quantiles is None:
-            levels = loss.constants if loss.name == "quantile" else check_levels(self.quantiles)
+            levels = self.quantiles_
         else:
             levels = check_levels(quantiles)
         if loss.name == "quantile":
@@ -464,6 +472,19 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def head_bias_(self):
         check_is_fitted(self)
         return self._network.head_bias
+
+    @property
+    def trained_loss_(self):
+        check_is_fitted(self)
+        return self._fitted_loss().name
+
+    @property
+    def quantiles_(self):
+        check_is_fitted(self)
+        loss = self._fitted_loss()
+        if not loss.probabilistic:
+            return None
+        return loss.constants if loss.name == "quantile" else check_levels(self.quantiles)
 
     # -- validation -----------------------------------------------------------------
 

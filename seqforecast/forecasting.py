@@ -777,12 +777,10 @@ class SequenceForecaster(_Forecaster):
 
     @property
     def quantiles_(self):
-        """The regressor's ``quantiles``, increasing, if its loss is probabilistic; else None."""
+        """The fitted regressor's ``quantiles_``: the levels it was trained on (loss='quantile')
+        or gives by default ('gaussian', 'student_t'), increasing; None for point forecasts."""
         check_is_fitted(self)
-        regressor = self.regressor_
-        if not _gives_quantiles(regressor, getattr(regressor, "loss", None)):
-            return None
-        return check_levels(regressor.quantiles)
+        return getattr(self.regressor_, "quantiles_", None)
 
     def _levels(self, quantiles):
         """Checked levels of ``quantiles`` (None: ``quantiles_``), increasing: trained ones
@@ -790,7 +788,7 @@ class SequenceForecaster(_Forecaster):
         own = self.quantiles_
         if own is None:
             regressor = self.regressor_
-            loss = getattr(regressor, "loss", None)
+            loss = getattr(regressor, "trained_loss_", None)
             what = (f"its regressor, {type(regressor).__name__}, was trained with loss={loss!r}"
                     if loss is not None else
                     f"its regressor, {type(regressor).__name__}, predicts points only")
@@ -805,7 +803,7 @@ class SequenceForecaster(_Forecaster):
         """Raise unless a regressor trained with loss='quantile' was trained on ``levels``."""
         own = self.quantiles_
         untrained = [level for level in levels if level not in own]
-        if untrained and self.regressor_.loss == "quantile":
+        if untrained and self.regressor_.trained_loss_ == "quantile":
             raise ValueError(f"the regressor was trained with loss='quantile' on the levels "
                              f"{list(own)}, not on {untrained}{why}: ask for trained levels, "
                              f"or fit with quantiles=... including them (or with "

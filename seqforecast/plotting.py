@@ -284,7 +284,8 @@ def plot_loss_curve(estimator, ax=None):
     if scores:
         twin = ax.twinx()
         name = ("validation score (minus the loss)"
-                if getattr(estimator, "loss", None) in PROBABILISTIC_LOSSES else "validation $R^2$")
+                if getattr(estimator, "trained_loss_", None) in PROBABILISTIC_LOSSES
+                else "validation $R^2$")
         twin.plot(epochs[len(epochs) - len(scores):], scores, color="tab:orange", label=name)
         twin.set_ylabel(name)
         twin_handles, twin_labels = twin.get_legend_handles_labels()

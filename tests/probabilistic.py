@@ -6,7 +6,8 @@ output's residual standard deviation times ``width``: its quantiles are
 forecasters and the evaluation do with them (mapping, scoring,
 calibration) in milliseconds, independently of how the recurrent
 estimators learn them.  It follows the recurrent estimators' contract:
-``loss``, ``quantiles``, and ``predict_quantiles(X, quantiles=None)`` of
+``loss``, ``quantiles``, the fitted ``trained_loss_`` and ``quantiles_``, and
+``predict_quantiles(X, quantiles=None)`` of
 shape (n_samples, n_outputs, n_quantiles), or (n_samples, n_quantiles) for
 a 1-D ``y``; with ``loss='quantile'`` only trained levels.
 """
@@ -14,6 +15,9 @@ import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
+
+from seqforecast._checks import check_levels
+from seqforecast.training.losses import PROBABILISTIC_LOSSES
 
 
 class GaussianRidge(RegressorMixin, BaseEstimator):
@@ -33,6 +37,10 @@ class GaussianRidge(RegressorMixin, BaseEstimator):
         X = X.reshape(len(X), -1)
         self.ridge_ = Ridge(alpha=1e-6).fit(X, y)
         self.sigma_ = np.std(y - self.ridge_.predict(X), axis=0)
+        # What the forecaster reads of a fitted probabilistic regressor, as the estimators give it.
+        self.trained_loss_ = self.loss
+        self.quantiles_ = (check_levels(self.quantiles) if self.loss in PROBABILISTIC_LOSSES
+                           else None)
         return self
 
     def predict(self, X):

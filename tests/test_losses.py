@@ -235,6 +235,9 @@ def test_outputs_keep_the_meaning_they_were_trained_with():
     model.set_params(quantiles=(0.3, 0.5, 0.7), loss="student_t", student_t_df=1.0)
     np.testing.assert_array_equal(model.predict_quantiles(X), before[0])
     np.testing.assert_array_equal(model.predict(X), before[1])
+    assert model.trained_loss_ == "quantile" and model.quantiles_ == (0.05, 0.5, 0.95)
+    model.set_params(loss="squared_error")
+    assert model.trained_loss_ == "quantile" and model.quantiles_ == (0.05, 0.5, 0.95)
     # A list of levels changed in place after the fit changes nothing either.
     levels = [0.05, 0.5, 0.95]
     with warnings.catch_warnings():
