@@ -282,7 +282,10 @@ _PARAMETERS_DOC = """
     :class:`~sklearn.exceptions.ConvergenceWarning` names the learning rate
     and the clipping options.  :meth:`fit` also judges the weights it ends
     with (after ``max_iter`` epochs, or when the loss or the validation
-    score stops improving) by the same rule, and restores and warns alike.
+    score stops improving) by the same rule, and restores and warns alike;
+    so does :meth:`partial_fit` (its weights screened on the batch of its
+    last update, and judged on all its samples when that batch's loss has
+    blown up).
     Training that never blows up is unchanged by the policy.
 
     Before building a new model, :meth:`fit` warns (UserWarning) when it
@@ -690,10 +693,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
+            take = backend.batches(x_train, y, backend.to_device(order))
             try:
-                epoch = self._run_epoch(model, trainer,
-                                        backend.batches(x_train, y, backend.to_device(order)),
-                                        n_train, batch_size, started)
+                epoch = self._run_epoch(model, trainer, take, n_train, batch_size, started)
                 score = self._validation_score(model, x_val, y_val) if early_stopping else None
             except _Diverged as failure:
                 self._roll_back(model, f"in epoch {self.n_iter_ + 1}: {failure}", training_loss)
@@ -706,6 +708,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                                 f"{self._against_references(epoch.loss, lowest_loss)}",
                                 training_loss)
                 return
+            if incremental:  # no later epoch's loss will see what the last update did
+                loss = self._loss_after_last_update(model, take, n_train, batch_size,
+                                                    lowest_loss, training_loss)
+                if loss is not None:
+                    self._roll_back(model, f"in epoch {self.n_iter_}: the weights its last "
+                                    f"update left have a training loss of "
+                                    f"{self._against_references(loss, lowest_loss)}",
+                                    training_loss)
+                    return
             if self._no_improvement_count > self.n_iter_no_change:
                 if (self.learning_rate == "adaptive"
                         and self._optimizer.learning_rate / 5 >= _MIN_LEARNING_RATE):
@@ -783,6 +794,25 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._start_loss = training_loss()
             model.restore(current)
         return min(self.best_loss_, self._start_loss)
+
+    def _loss_after_last_update(self, model, take, n_train, batch_size, lowest_loss,
+                                training_loss):
+        """The training loss of the weights a :meth:`partial_fit` ends with if they have blown
+        up, else None.
+
+        :meth:`fit` judges the weights it ends with on all its samples; a
+        ``partial_fit`` call, one epoch, first screens them on the batch of its
+        last update (``take`` gives the epoch's batches): an update that blows
+        the weights up raises the loss of the batch it came from first.  Only
+        a blown-up loss there is confirmed on all the training samples.
+        """
+        x, y = take(list(gen_batches(n_train, batch_size))[-1])
+        with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged below
+            batch_loss = self._loss()(model.predict(x), model.backend.to_host(y))[0]
+        if not self._blown_up(batch_loss, lowest_loss):
+            return None
+        loss = training_loss()
+        return loss if self._blown_up(loss, lowest_loss) else None
 
     def _against_references(self, loss, lowest_loss):
         """``loss`` and what :meth:`_blown_up` compared it with, for a warning."""

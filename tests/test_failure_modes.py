@@ -104,6 +104,48 @@ def test_partial_fit_judges_its_first_epoch_by_the_starting_weights():
     _on_the_data_scale(model, X, y)
 
 
+@pytest.mark.parametrize("rate", [10.0, 3.0, 1e3])
+def test_partial_fit_judges_the_weights_its_last_update_left(rate):
+    """One batch per call: the epoch's loss is that of the weights before its only update,
+    so the weights the call ends with are judged after it, as fit judges its own."""
+    X, y = _airline()
+    model = LSTMRegressor(hidden_sizes=8, learning_rate_init=rate, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.partial_fit(X, y)
+    messages = [str(w.message) for w in caught if "diverged" in str(w.message)]
+    assert len(messages) == 1 and "the weights its last update left" in messages[0]
+    _on_the_data_scale(model, X, y)
+
+
+def test_sound_partial_fits_pass_over_their_data_only_to_train(monkeypatch):
+    """The last update is screened on its own batch: sound partial_fit calls measure no
+    training loss on all their samples, and their weights are those of the same epochs of
+    fit."""
+    X, y = _airline()
+    measured = []
+    original = estimators.LSTMRegressor._training_loss
+
+    def recording(self, *args):
+        measured.append(1)
+        return original(self, *args)
+
+    monkeypatch.setattr(estimators.LSTMRegressor, "_training_loss", recording)
+    params = dict(hidden_sizes=8, batch_size=32, shuffle=False, random_state=0)
+    model = LSTMRegressor(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for _ in range(3):
+            model.partial_fit(X, y)
+    # Only the starting weights' loss, the policy's reference, measured once because the
+    # first epoch's loss is above that of predicting the mean: no pass per call.
+    assert len(measured) == 1 and model.loss_curve_[0] > model._mean_loss
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = LSTMRegressor(max_iter=3, **params).fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), fitted.predict(X))
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_a_sound_fit_raises_no_divergence_warning(cls):
     X, y = _airline()

@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from seqforecast import NaiveForecaster, RNNRegressor, SequenceForecaster
@@ -164,3 +165,17 @@ def test_refit_continues_as_partial_fit_on_the_same_windows():
     other.regressor_.partial_fit(*other._scaled(windows, targets))
     other.update(data.iloc[200:240])
     np.testing.assert_array_equal(one.predict(), other.predict())
+
+
+def test_a_refit_that_blows_up_warns_and_keeps_the_weights_before_it():
+    """update(refit=True) trains one partial_fit epoch, often a single update: the weights it
+    leaves are judged (the divergence policy), and blown-up ones are not kept."""
+    data = _series()
+    settings = dict(hidden_sizes=4, max_iter=3, random_state=0, learning_rate_init=1.0)
+    forecaster = SequenceForecaster(RNNRegressor(**settings), window=12, horizon=4,
+                                    target_transform=None).fit(data.iloc[:200])
+    before = forecaster.regressor_._network.snapshot()
+    with pytest.warns(ConvergenceWarning, match="the weights its last update left"):
+        forecaster.update(data.iloc[200:212], refit=True)
+    np.testing.assert_array_equal(forecaster.regressor_._network.snapshot(), before)
+    assert forecaster.predict().abs().to_numpy().max() < 2 * data.to_numpy().max()
