@@ -275,7 +275,8 @@ _PARAMETERS_DOC = """
     samples are, or when the weights have blown up: an epoch's training
     loss is more than 10 times the lowest of the fit (that of the weights
     it started from, or of an epoch) and above the loss of predicting each
-    output's mean.  Training then stops and, of the weights the fit started
+    output's mean (for an output the training targets hold constant, of
+    predicting it off by 1).  Training then stops and, of the weights the fit started
     from (with ``ar_window``, the ridge regression), those the best epoch
     ended with and those it started from, the ones with the lowest loss on
     the training samples are restored; a
@@ -748,7 +749,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
         The loss of predicting each output's mean of ``targets`` (the
         training targets; for a probabilistic loss, their distribution, see
-        :meth:`~seqforecast.training.losses.Loss.start`), and the loss of the
+        :meth:`~seqforecast.training.losses.Loss.start`; for an output they
+        hold constant, its value plus one, except with a likelihood), and the loss of the
         starting weights when no epoch has a loss to compare with yet (a new
         fit, or the first partial_fit; measured when first needed, see
         :meth:`_lowest_loss`); otherwise the best epoch's loss serves.
@@ -756,6 +758,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         loss = self._loss()
         start = loss.start(np.repeat(targets, loss.width, axis=1))
         means = np.broadcast_to(start, (len(targets), start.size)).astype(targets.dtype)
+        constant = np.ptp(targets, axis=0) == 0
+        self._mean_text = "predicting the mean"
+        if constant.any() and not loss.likelihood:
+            # An output the targets hold constant costs nothing to predict, and near 0 a
+            # loss moves a thousandfold with Adam's steps alone: there the reference is a
+            # prediction off by one unit of the targets.
+            means = means + np.repeat(constant, loss.width)
+            self._mean_text += " (off by 1 where the targets are constant)"
         self._mean_loss = loss(means, targets)[0]
         self._start_loss = None if self.best_loss_ == np.inf else np.inf
 
@@ -816,8 +826,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     def _against_references(self, loss, lowest_loss):
         """``loss`` and what :meth:`_blown_up` compared it with, for a warning."""
-        return (f"{loss:.3g} (the lowest of this fit: {lowest_loss():.3g}; predicting "
-                f"the mean: {self._mean_loss:.3g})")
+        return (f"{loss:.3g} (the lowest of this fit: {lowest_loss():.3g}; "
+                f"{self._mean_text}: {self._mean_loss:.3g})")
 
     def _training_loss(self, model, take, n_train, batch_size):
         """Loss of the model's weights on the training samples (no penalty), batch by batch."""

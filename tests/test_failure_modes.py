@@ -4,12 +4,13 @@ import tracemalloc
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 
-from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor, estimators
+from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor, SequenceForecaster, estimators
 from seqforecast.backends import cpu
 from seqforecast.datasets import load_airline_passengers
 
@@ -186,6 +187,35 @@ def test_a_sound_fit_measures_the_training_loss_only_of_its_final_weights(monkey
     assert max(model.loss_curve_) < model._mean_loss  # no loss near a blow-up
     assert len(measured) == 1
     np.testing.assert_array_equal(measured[0], model._network.params)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_constant_targets_are_no_sign_of_divergence(cls):
+    """Predicting a constant target's mean costs nothing, so a blow-up is judged against
+    predictions off by 1 there: a sound fit does not warn, a blown-up one still does."""
+    X = np.random.default_rng(0).normal(size=(100, 10))
+    y = np.full(100, 3.0)
+    sound = cls(hidden_sizes=8, max_iter=30, batch_size=10, learning_rate_init=1e-2,
+                learning_rate="cosine", random_state=0)
+    assert _fit_recording(sound, X, y) == []
+    assert np.abs(sound.predict(X) - 3.0).max() < 0.3
+    blown = cls(hidden_sizes=8, max_iter=20, learning_rate_init=1e3, random_state=0)
+    messages = _fit_recording(blown, X, y)
+    assert len(messages) == 1 and "off by 1 where the targets are constant" in messages[0]
+    assert np.abs(blown.predict(X) - 3.0).max() < 10.0
+
+
+def test_a_steady_counter_fits_without_a_divergence_warning():
+    """Differenced, a counter's targets are all 0 and the ridge start fits them to the last
+    bits; Adam's first steps then raise a loss of 1e-16 to 1e-4, which is no blow-up."""
+    counter = pd.DataFrame({"count": 100.0 + 5 * np.arange(200)},
+                           index=pd.date_range("2024-01-01", periods=200, freq="h"))
+    forecaster = SequenceForecaster("gru", window=24, horizon=3, target_transform="diff",
+                                    random_state=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Training diverged")
+        forecaster.fit(counter)
+    np.testing.assert_allclose(forecaster.predict()["count"], [1100, 1105, 1110], rtol=1e-6)
 
 
 def test_spikes_far_below_the_targets_variance_are_not_blow_ups():
