@@ -1133,7 +1133,8 @@ def _as_dtype(name, a, dtype, training=False):
     absolute values and masks take about
     :data:`~seqforecast.config.PREDICT_CHUNK` bytes (twice the block's size).
     """
-    if a.dtype.kind == "f":
+    # A narrower float type holds only values that ``dtype`` holds, squares included.
+    if a.dtype.kind == "f" and a.dtype.itemsize >= dtype.itemsize:
         info = np.finfo(dtype)
         rows = max(1, PREDICT_CHUNK // max(1, 2 * a[:1].nbytes))
         large = math.sqrt(info.max) if training else info.max

@@ -329,6 +329,19 @@ def test_values_float32_cannot_represent_are_refused(value, what):
     assert np.isfinite(model.predict(X_bad)).all()  # predicting needs no squares
 
 
+def test_float32_input_to_a_float64_model_is_taken_as_it_is():
+    """Every float32 value, its square too, is a float64: nothing to check, nothing said."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 6).astype(np.float32), rng.randn(40).astype(np.float32)
+    X[0, :2] = np.finfo(np.float32).max, np.float32(1e-40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = GRURegressor(hidden_sizes=3, max_iter=1, learning_rate="cosine",
+                             dtype="float64", random_state=0).fit(X, y)
+        prediction = model.predict(X)
+    np.testing.assert_array_equal(prediction, model.predict(X.astype(np.float64)))
+
+
 def test_zeros_and_float32_extremes_are_accepted():
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 6), rng.randn(40)
