@@ -367,6 +367,10 @@ class _Forecaster(BaseEstimator):
             elif len(frame) < self.lookback_:
                 raise ValueError(f"{label} has {len(frame)} rows; forecasting reads the last "
                                  f"lookback_ = {self.lookback_}")
+            windower = getattr(self, "windower_", None)
+            if windower is not None and windower.target_transform in _SCALING_TRANSFORMS:
+                read = frame if continuing else frame.iloc[len(frame) - self.lookback_:]
+                windower.check_values(read[self.channels_].to_numpy(), label, read.index)
             checked[name] = frame
         return checked
 
@@ -999,18 +1003,21 @@ class SequenceForecaster(_Forecaster):
         return best, season if best == "seasonal_diff" else None
 
     def _training_windows(self, frames):
-        # frames already checked by _check_data
-        return self._windows_of((frame[self.channels_].to_numpy(), 0) for frame in frames.values())
+        # frames already checked by _check_data; the transform's domain is checked here
+        series = [(frame[self.channels_].to_numpy(), frame.index) for frame in frames.values()]
+        for values, index in series:
+            self.windower_.check_values(values, "data", index)
+        return self._windows_of((values, 0) for values, _ in series)
 
     def _windows_of(self, series):
         """Training windows and targets of value arrays, stacked, with ``window_norm`` applied.
 
         ``series`` yields ``(values, first_new)``: the channels in order, and
-        the first row a window's targets must reach (0: every window).
+        the first row a window's targets must reach (0: every window); values
+        checked already (:meth:`_training_windows`, :meth:`_check_new_data`).
         """
         windower, X, Y = self.windower_, [], []
         for values, first_new in series:
-            windower.check_values(values)
             origins = windower.training_origins(len(values))
             origins = origins[origins + windower.lead_ >= first_new]
             X.append(windower.windows(values, origins))

@@ -546,19 +546,38 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
             raise _overflow_error(self.target_transform)
         return out
 
-    def check_values(self, values, name="data"):
-        """Raise if the target channels of ``values`` cannot take ``target_transform``."""
-        self._check_targets(values[:, :self.n_targets_], name)
+    def check_values(self, values, name="data", index=None):
+        """Raise if the target channels of ``values`` (rows, channels) cannot take
+        ``target_transform``; the error names the first value that cannot, its column and its
+        row (its label in ``index``, else its position)."""
+        target = values[:, :self.n_targets_]
+        bad = self._untransformable(target)
+        if bad.any():
+            row, column = np.argwhere(bad)[0]
+            at = index[row] if index is not None else f"position {row}"
+            raise ValueError(f"{self._domain_error(name)}: {target[row, column]:g} in column "
+                             f"{self.channels_[column]!r} at row {at}")
 
     def _check_targets(self, target, name):
-        """Raise if target values (any shape, NaN ignored) cannot take ``target_transform``."""
-        target = target[~np.isnan(target)]
-        if self.target_transform == "log_return" and (target <= 0).any():
-            raise ValueError(f"target_transform='log_return' needs positive targets; {name} has "
-                             f"values <= 0")
-        if self.target_transform in ("return", "last_value") and (target == 0).any():
-            raise ValueError(f"target_transform={self.target_transform!r} divides by the targets; {name} "
-                             f"has zeros")
+        """Raise if target values (any shape) cannot take ``target_transform``."""
+        if self._untransformable(target).any():
+            raise ValueError(self._domain_error(name))
+
+    def _untransformable(self, target):
+        """Where ``target_transform`` cannot take the target values (NaN it can: gaps)."""
+        if self.target_transform == "log_return":
+            return target <= 0
+        if self.target_transform in ("return", "last_value"):
+            return target == 0
+        return np.zeros(np.shape(target), dtype=bool)
+
+    def _domain_error(self, name):
+        """What :meth:`_untransformable` values break, and that ``name`` holds some."""
+        if self.target_transform == "log_return":
+            return (f"target_transform='log_return' needs positive targets; {name} has values "
+                    f"<= 0")
+        return (f"target_transform={self.target_transform!r} divides by the targets; {name} "
+                f"has zeros")
 
     def _values(self, X):
         check_is_fitted(self)

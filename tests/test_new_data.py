@@ -179,3 +179,31 @@ def test_a_refit_that_blows_up_warns_and_keeps_the_weights_before_it():
         forecaster.update(data.iloc[200:212], refit=True)
     np.testing.assert_array_equal(forecaster.regressor_._network.snapshot(), before)
     assert forecaster.predict().abs().to_numpy().max() < 2 * data.to_numpy().max()
+
+
+@pytest.mark.parametrize("transform, value, what", [
+    ("log_return", 0.0, "needs positive targets; new_rows has values <= 0: 0"),
+    ("return", 0.0, "divides by the targets; new_rows has zeros: 0"),
+    ("log_return", -2.0, "needs positive targets; new_rows has values <= 0: -2")])
+def test_updates_the_transform_cannot_take_are_refused_when_given(transform, value, what):
+    """A value the target transform cannot take is refused by update, named by column and
+    timestamp, and the forecaster goes on as before (not stuck on a row it cannot read)."""
+    data = _series()
+    forecaster = SequenceForecaster(Ridge(), window=12, horizon=4,
+                                    target_transform=transform).fit(data.iloc[:200])
+    before = forecaster.predict()
+    bad = data.iloc[200:203].copy()
+    bad.iloc[1, 0] = value
+    with pytest.raises(ValueError, match=f"{what} in column 'load' at row "
+                                         f"{data.index[201]}"):
+        forecaster.update(bad, refit=True)
+    pd.testing.assert_frame_equal(forecaster.predict(), before)
+    forecaster.update(data.iloc[200:203])
+    pd.testing.assert_frame_equal(
+        forecaster.predict(), forecaster.predict(data=data.iloc[:203]))
+    # predict(data=...) checks the rows it reads, and only those.
+    with pytest.raises(ValueError, match=f"{what[:20]}.*data has .* at row {data.index[201]}"):
+        forecaster.predict(data=pd.concat([data.iloc[:201], bad.iloc[1:]]))
+    early = data.iloc[:203].copy()
+    early.iloc[5, 0] = value
+    pd.testing.assert_frame_equal(forecaster.predict(data=early), forecaster.predict())
