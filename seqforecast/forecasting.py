@@ -353,12 +353,7 @@ class _Forecaster(BaseEstimator):
                                                           else f": {extra} are not among them"))
             if continuing:
                 last = self.history_[name].index[-1]
-                zone, new_zone = getattr(last, "tz", None), getattr(frame.index, "tz", None)
-                if str(zone) != str(new_zone):
-                    advice = (f"convert it first, e.g. new_rows.tz_convert({str(zone)!r})"
-                              if zone and new_zone else "both need a time zone, or neither")
-                    raise ValueError(f"{label} is in the time zone {new_zone}, the series in "
-                                     f"{zone}: {advice}")
+                _check_zone(frame.index, last, label)
                 expected = last + self.freq_
                 if frame.index[0] != expected:
                     raise ValueError(f"{label} must continue the series, whose last row is at "
@@ -476,6 +471,7 @@ class _Forecaster(BaseEstimator):
                 raise ValueError("scoring needs a forecaster fitted on a single series")
             history = self.history_[None]
         test = check_series(data, "data", self.missing)
+        _check_zone(test.index, history.index[-1], "data")
         expected = _future_index(history.index[-1], self.freq_, len(test))
         if test.index[0] != expected[0]:
             raise ValueError(f"data must start right after the fitted series, at {expected[0]}; "
@@ -1288,6 +1284,17 @@ def central_pairs(levels):
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
     return round_level(1 - level)
+
+
+def _check_zone(index, last, label):
+    """Raise unless the rows ``index`` labels are in the time zone of ``last``, the last
+    label of the series they follow."""
+    zone, new_zone = getattr(last, "tz", None), getattr(index, "tz", None)
+    if str(zone) != str(new_zone):
+        advice = (f"convert it first, e.g. {label}.tz_convert({str(zone)!r})"
+                  if zone and new_zone else "both need a time zone, or neither")
+        raise ValueError(f"{label} is in the time zone {new_zone}, the series in {zone}: "
+                         f"{advice}")
 
 
 def _gives_quantiles(regressor, loss):

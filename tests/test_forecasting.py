@@ -176,6 +176,18 @@ def test_score_is_the_negative_mae_over_the_following_block():
     assert forecaster.score(data.iloc[150:]) == pytest.approx(-np.mean(errors), rel=1e-9)
     with pytest.raises(ValueError, match="must start right after the fitted series"):
         forecaster.score(data.iloc[151:])
+    # A block in another time zone is refused as update refuses it, not crashed on.
+    utc = data.tz_localize("UTC")
+    zoned = SequenceForecaster(Ridge(), window=6, horizon=3, target_transform=None)
+    zoned.fit(utc.iloc[:150])
+    assert zoned.score(utc.iloc[150:]) == forecaster.score(data.iloc[150:])
+    with pytest.raises(ValueError, match=r"data is in the time zone Europe/Paris, the series "
+                                         r"in UTC: convert it first, e.g. "
+                                         r"data.tz_convert\('UTC'\)"):
+        zoned.score(utc.iloc[150:].tz_convert("Europe/Paris"))
+    with pytest.raises(ValueError, match="time zone None, the series in UTC: both need a time "
+                                         "zone, or neither"):
+        zoned.score(data.iloc[150:])
 
 
 def test_grid_search_with_time_series_split_on_a_dataframe():
