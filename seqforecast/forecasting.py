@@ -62,9 +62,19 @@ class _Forecaster(BaseEstimator):
     """
 
     _int_parameters = (("horizon", 1),)
+    # The parameters a fit builds the forecaster's state from (windows, scalers, transform,
+    # network): set to other values after it, they would no longer describe it.
+    _fit_parameters = ()
 
     def fit(self, data, y=None):
         """Fit on one series, or on several (one global model).
+
+        The parameters take effect here: one that shapes the fitted state
+        (``_fit_parameters``: the window, horizon, transforms, ...) set to
+        another value afterwards is refused with a ValueError by
+        :meth:`predict`, :meth:`update`, :meth:`score` and the other methods
+        that read that state, until it is set back or the forecaster is
+        fitted again.
 
         Parameters
         ----------
@@ -84,7 +94,7 @@ class _Forecaster(BaseEstimator):
         self._check_parameters()
         frames = self._check_data(data, fitting=True)
         self._fit(frames)
-        self._remember(frames)
+        self._remember(frames, fitting=True)
         return self
 
     def __sklearn_is_fitted__(self):
@@ -95,10 +105,30 @@ class _Forecaster(BaseEstimator):
         check_int_parameters(self, self._int_parameters)
         self._check_steps(self.horizon)
 
-    def _remember(self, frames):
-        """Keep the last rows of each series that the next forecast (and a refit) reads."""
+    def _remember(self, frames, fitting=False):
+        """Keep the last rows of each series that the next forecast (and a refit) reads,
+        and, ``fitting``, the parameters the fit used (:meth:`_check_fitted` compares)."""
         self.history_ = {name: frame[self.channels_].iloc[-self._kept_rows():]
                          for name, frame in frames.items()}
+        if fitting:
+            self._fitted_with = {name: _frozen(getattr(self, name))
+                                 for name in self._fit_parameters}
+
+    def _check_fitted(self):
+        """Raise unless fitted with the parameters it has now (NotFittedError if not fitted).
+
+        Raises
+        ------
+        ValueError
+            If a parameter of ``_fit_parameters`` was set to another value
+            after the fit: parameters take effect at fit.
+        """
+        check_is_fitted(self)
+        for name, value in getattr(self, "_fitted_with", {}).items():  # {}: a file from before
+            if _frozen(getattr(self, name)) != value:
+                raise ValueError(f"{name}={getattr(self, name)!r} is set, but the forecaster "
+                                 f"was fitted with {name}={value!r}: parameters take effect at "
+                                 f"fit; fit it again, or set {name} back")
 
     def _kept_rows(self):
         """Rows of each series that ``history_`` keeps: what a forecast reads."""
@@ -138,7 +168,7 @@ class _Forecaster(BaseEstimator):
             a dict) the series are stacked, with the series name as the
             outer index level.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         k = len(self.targets_)
         return self._frames(horizon, future_covariates, data, lambda values, n_steps, history: (
             self._forecast(values, self._last_origin(), n_steps)[0],
@@ -192,7 +222,7 @@ class _Forecaster(BaseEstimator):
             not trained, or a recursive forecaster is asked for more than
             one step.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         levels = self._levels(quantiles)
         return self._quantile_frames(horizon, levels, future_covariates, data)
 
@@ -221,7 +251,7 @@ class _Forecaster(BaseEstimator):
         ValueError
             As :meth:`predict_quantiles`, or for a coverage outside (0, 1).
         """
-        check_is_fitted(self)
+        self._check_fitted()
         levels = self._levels(central_levels(coverage))
         frame = self._quantile_frames(horizon, levels, future_covariates, data)
         return tuple(frame.xs(level, axis=1, level="quantile").rename_axis(columns=None)
@@ -308,7 +338,7 @@ class _Forecaster(BaseEstimator):
         -------
         self
         """
-        check_is_fitted(self)
+        self._check_fitted()
         if refit and not hasattr(self, "_refit"):
             raise TypeError(f"{type(self).__name__} has nothing to refit: call update(new_rows)")
         if (self._names is None) == isinstance(new_rows, dict):
@@ -391,7 +421,7 @@ class _Forecaster(BaseEstimator):
         -------
         pandas.DatetimeIndex or pandas.TimedeltaIndex
         """
-        check_is_fitted(self)
+        self._check_fitted()
         history = next(iter(self.history_.values()))
         return _future_index(history.index[-1], self.freq_, self._check_steps(horizon),
                              history.index.name)
@@ -464,7 +494,7 @@ class _Forecaster(BaseEstimator):
             has too few rows for one origin; for ``quantiles``, as
             :meth:`predict_quantiles`.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         levels = None if quantiles is None else self._levels(quantiles)
         if history is None:
             if self._names is not None:
@@ -751,6 +781,9 @@ class SequenceForecaster(_Forecaster):
     """
 
     _int_parameters = (("window", 1), ("horizon", 1), ("stride", 1))
+    _fit_parameters = ("window", "horizon", "strategy", "targets", "past_covariates",
+                       "future_covariates", "target_transform", "season", "ar_window",
+                       "window_norm", "scale", "stride", "freq", "loss", "quantiles")
 
     def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
                  past_covariates=None, future_covariates=None, target_transform="auto",
@@ -849,19 +882,21 @@ class SequenceForecaster(_Forecaster):
         """
         if not hasattr(self._template(), "partial_fit"):
             raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")
-        if not hasattr(self, "history_"):
+        first = not hasattr(self, "history_")
+        if first:
             self._check_parameters()
             frames = self._check_data(data, fitting=True)
             X, Y = self._prepare(frames, incremental=True)
             self._fit_scalers(X, Y)
         else:
+            self._check_fitted()
             frames = self._check_data(data, fitting=False)
             if self._names != (None if None in frames else list(frames)):
                 raise ValueError(f"partial_fit got the series {list(frames)}; the first call "
                                  f"had {self._names or [None]}")
             X, Y = self._training_windows(frames)
         self.regressor_.partial_fit(*self._scaled(X, Y))
-        self._remember(frames)
+        self._remember(frames, fitting=first)
         return self
 
     def _fit(self, frames):
@@ -1218,6 +1253,7 @@ class NaiveForecaster(_Forecaster):
     """
 
     _int_parameters = (("season", 1), ("horizon", 1))
+    _fit_parameters = ("season", "targets", "freq")
 
     def __init__(self, season=1, horizon=1, *, targets=None, freq=None, missing="error"):
         self.season = season
@@ -1284,6 +1320,12 @@ def central_pairs(levels):
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
     return round_level(1 - level)
+
+
+def _frozen(value):
+    """A parameter's value as :meth:`_Forecaster._check_fitted` compares it: a sequence as
+    a tuple of its items (a copy: a list changed in place is a change)."""
+    return tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else value
 
 
 def _check_zone(index, last, label):

@@ -9,8 +9,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
-from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceForecaster,
-                         backtest, compare)
+from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, RNNRegressor,
+                         SequenceForecaster, backtest, compare, load)
 from seqforecast.datasets import load_airline_passengers
 
 
@@ -681,3 +681,61 @@ def test_auto_target_transform_candidates_season_and_short_series():
     glob.fit({"a": data, "b": data})
     assert glob.target_transform_ == scaled.target_transform_ == "seasonal_diff"
     assert scaled.transform_errors_ == pytest.approx(glob.transform_errors_, rel=1e-6)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("horizon", 5), ("window", 8), ("scale", False), ("strategy", "recursive"),
+    ("window_norm", "standard"), ("target_transform", "diff"), ("stride", 2)])
+def test_parameters_set_after_the_fit_are_refused_until_the_next_fit(name, value, tmp_path):
+    """Parameters take effect at fit: set to another value afterwards they are refused by
+    every method that reads the fitted state (a horizon of 5 gave 3 rows), until they are
+    set back or the forecaster is fitted again, also after a round trip through a file."""
+    data = _sine(200)
+    forecaster = SequenceForecaster(RNNRegressor(hidden_sizes=4, max_iter=2, random_state=0),
+                                    window=12, horizon=3, target_transform=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        forecaster.fit(data.iloc[:180])
+    before = forecaster.predict()
+    original = forecaster.get_params()[name]
+    forecaster.set_params(**{name: value})
+    calls = [forecaster.predict, forecaster.forecast_index,
+             lambda: forecaster.score(data.iloc[180:]),
+             lambda: forecaster.update(data.iloc[180:181]),
+             lambda: forecaster.partial_fit(data)]
+    for call in calls:
+        with pytest.raises(ValueError, match=rf"{name}={value!r} is set, but the forecaster "
+                                             rf"was fitted with {name}={original!r}: "
+                                             rf"parameters take effect at fit"):
+            call()
+    forecaster.set_params(**{name: original})
+    pd.testing.assert_frame_equal(forecaster.predict(), before)
+    forecaster.save(tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    with pytest.raises(ValueError, match="parameters take effect at fit"):
+        loaded.set_params(**{name: value}).predict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert len(loaded.fit(data).predict()) == loaded.horizon
+
+
+def test_a_list_parameter_changed_in_place_is_a_change():
+    data = _sine(200).assign(other=lambda d: d["load"] * 2)
+    targets = ["load"]
+    forecaster = SequenceForecaster(Ridge(), window=12, horizon=3, targets=targets,
+                                    past_covariates=["other"], target_transform=None).fit(data)
+    targets.append("other")
+    with pytest.raises(ValueError, match=r"targets=\['load', 'other'\] is set, but the "
+                                         r"forecaster was fitted with targets=\('load',\)"):
+        forecaster.predict()
+    targets.pop()
+    forecaster.predict()
+
+
+def test_a_naive_forecaster_s_horizon_is_only_the_default_number_of_steps():
+    data = _sine(200)
+    naive = NaiveForecaster(season=12, horizon=3).fit(data)
+    assert len(naive.set_params(horizon=7).predict()) == 7
+    with pytest.raises(ValueError, match="season=6 is set, but the forecaster was fitted "
+                                         "with season=12"):
+        naive.set_params(season=6).predict()
