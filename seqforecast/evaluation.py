@@ -43,7 +43,7 @@ from .forecasting import _Forecaster, central_levels, central_pairs
 from .training.losses import Loss
 from .training.rules import pinball_rule
 from .timeindex import _frequency
-from .windowing import check_series
+from .windowing import SeriesTooShortError, check_series
 
 
 @dataclass
@@ -427,7 +427,13 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         end = start + fold * test_size
         train, test = data.iloc[:end], data.iloc[end:end + test_size]
         if fitted is None or fold % every == 0:
-            fitted = clone(forecaster).fit(train)
+            try:
+                fitted = clone(forecaster).fit(train)
+            except SeriesTooShortError as error:  # the first fold's rows are the fewest
+                raise SeriesTooShortError(
+                    f"the first fold trains on the {end} rows before its test blocks "
+                    f"({n_folds} folds of {test_size} rows, of {len(data)}): {error}; use "
+                    f"fewer folds (n_folds) or a smaller test_size") from None
         history = train[fitted.channels_].iloc[-fitted.lookback_:]
         levels = fitted.quantiles_
         actual, predicted, origins, *quantiles = fitted.forecast_block(test, history, levels)

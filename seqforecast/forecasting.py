@@ -34,7 +34,7 @@ from ._checks import (check_column_list, check_int, check_int_parameters, check_
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
-from .windowing import SlidingWindowTransformer, check_series
+from .windowing import SeriesTooShortError, SlidingWindowTransformer, check_series
 
 # The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
 # recursive forecaster calls its regressor once per step, feeding each forecast
@@ -372,11 +372,16 @@ class _Forecaster(BaseEstimator):
             if continuing and name not in self.history_:
                 raise ValueError(f"{label}: the forecaster was not fitted on a series named "
                                  f"{name!r}; it has {list(self.history_)}")
+            unnamed = isinstance(frame, pd.Series) and frame.name is None
             frame = check_series(frame, label, self.missing)
             _frequency(frame.index, self.freq_, label)
             columns = list(frame.columns)
             absent = [c for c in self._columns if c not in columns]
             extra = [c for c in columns if c not in self._columns]
+            if unnamed and (absent or extra):
+                raise ValueError(f"{label} is an unnamed Series; the forecaster was fitted on "
+                                 f"the columns {self._columns}: name it, e.g. "
+                                 f"{label}.rename({self._columns[0]!r})")
             if absent or extra:
                 raise ValueError(f"{label} has the columns {columns}; the forecaster was fitted "
                                  f"on {self._columns}" + (f": {absent} are missing" if absent
@@ -590,6 +595,9 @@ class _Forecaster(BaseEstimator):
                                  f"the timestamps {index[0]} .. {index[-1]}")
             covariates = check_series(_covariate_frame(covariates, future_columns),
                                       "future_covariates")
+            naive = [getattr(labels, "tz", None) is None for labels in (covariates.index, index)]
+            if naive[0] != naive[1]:  # another time zone is fine: the same instants are found
+                _check_zone(covariates.index, index[0], "future_covariates")
             missing = index.difference(covariates.index)
             if len(missing):
                 raise ValueError(f"future_covariates has {len(covariates)} rows but lacks "
@@ -1275,7 +1283,8 @@ class NaiveForecaster(_Forecaster):
         self.lookback_ = self.season
         shortest = min(len(frame) for frame in frames.values())
         if shortest < self.season:
-            raise ValueError(f"the series has {shortest} rows, fewer than season={self.season}")
+            raise SeriesTooShortError(f"the series has {shortest} rows, fewer than "
+                                      f"season={self.season}")
 
     def _forecast(self, values, origins, n_steps):
         steps = np.arange(1, n_steps + 1)

@@ -43,12 +43,14 @@ tags (a tagged value is a one-key object):
 ``__object__``       an object of a loadable class: ``[class, state]``
 ===================  ====================================================
 """
+import errno
 import importlib
 import inspect
 import json
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 import zipfile
@@ -111,8 +113,15 @@ def save(model, path):
               "state": _encode(model, "", arrays)}
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no folder "
+                                              f"{folder}", path)
     handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
     os.close(handle)
+    # mkstemp makes the file readable by its owner alone; a model file is made as any
+    # other file is (the process's umask), and a file it replaces keeps its mode.
+    os.chmod(partial, stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path)
+             else 0o666 & ~_umask())
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(HEADER, json.dumps(header, allow_nan=False, indent=1))
@@ -196,6 +205,13 @@ def _read_header(archive, path):
 # offsets ('UTC+01:00'); pandas would read others (dateutil paths) as file names.
 _TIME_ZONE = re.compile(r"(?!dateutil)[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*"
                         r"|UTC[+-]\d\d:\d\d")
+
+
+def _umask():
+    """The process's file mode creation mask (read by setting it, then set back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _versions():

@@ -44,6 +44,10 @@ _COMPLEX_ADVICE = ("forecasting needs real numbers: split each column into its r
                    "imaginary parts (np.real, np.imag) or use its magnitude (np.abs)")
 
 
+class SeriesTooShortError(ValueError):
+    """A series has fewer rows than one training window and its targets need."""
+
+
 def check_series(data, name="data", missing="error"):
     """A series or DataFrame checked for forecasting, as a float64 DataFrame.
 
@@ -335,7 +339,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         return windows
 
     def transform_targets(self, X):
-        """Targets aligned with :meth:`transform`, relative to the origin as ``target_transform`` says.
+        """Targets aligned with :meth:`transform`, relative to the origin as
+        ``target_transform`` says.
 
         Returns
         -------
@@ -602,7 +607,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
             extra = self.lookback_ - self.window
             history = (f" (+{_rows_text(extra)} for {self.target_transform!r})"
                        if extra else "")
-            raise ValueError(
+            raise SeriesTooShortError(
                 f"the series has {n_rows} rows, but window={self.window}{history}"
                 f", gap={self.gap} and horizon={self.horizon} need at least "
                 f"{self.lookback_ + self.lead_}")

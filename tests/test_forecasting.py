@@ -257,6 +257,18 @@ def test_compare_backtests_each_forecaster_on_the_same_folds():
     assert set(results) == {"ridge", "last value"}
 
 
+def test_a_backtest_whose_first_fold_is_too_short_says_so_in_its_terms():
+    data = _sine(144, freq="MS")
+    with pytest.raises(ValueError, match=r"the first fold trains on the 4 rows before its test "
+                                         r"blocks \(10 folds of 14 rows, of 144\): the series "
+                                         r"has 4 rows, but window=12.*use fewer folds"):
+        backtest(SequenceForecaster(Ridge(), window=12, horizon=3), data, n_folds=10,
+                 test_size=14)
+    with pytest.raises(ValueError, match=r"the first fold trains on the 4 rows.*fewer than "
+                                         r"season=12"):
+        backtest(NaiveForecaster(season=12, horizon=3), data, n_folds=10, test_size=14)
+
+
 def test_backtest_refit_options():
     data = _sine(200) + np.random.RandomState(0).randn(200, 1) * 0.1
     forecaster = SequenceForecaster(Ridge(), window=6, horizon=2)

@@ -117,6 +117,24 @@ def test_predict_data_is_checked_like_fit_data():
     forecast = forecaster.predict(data=data.iloc[:180][["hour", "load"]],
                                   future_covariates=data.iloc[180:184][["hour"]])
     assert list(forecast.index) == list(data.index[180:184])
+    # Time zones: the same instants in another zone are found; with a zone on one side only
+    # the error says so (it said the timestamps were missing).
+    utc = data.tz_localize("UTC")
+    zoned = SequenceForecaster(Ridge(), window=12, horizon=4, target_transform=None,
+                               future_covariates="hour").fit(utc.iloc[:200])
+    paris = utc.iloc[200:204][["hour"]].tz_convert("Europe/Paris")
+    pd.testing.assert_frame_equal(zoned.predict(future_covariates=paris),
+                                  forecaster.predict(data=data.iloc[:200], future_covariates=future)
+                                  .tz_localize("UTC"))
+    with pytest.raises(ValueError, match="future_covariates is in the time zone None, the "
+                                         "series in UTC: both need a time zone, or neither"):
+        zoned.predict(future_covariates=future)
+    # An unnamed Series is named in the error, not as the column 'y' it was never given.
+    plain = SequenceForecaster(Ridge(), window=12, horizon=4).fit(data.iloc[:200][["load"]])
+    with pytest.raises(ValueError, match=r"data is an unnamed Series; the forecaster was "
+                                         r"fitted on the columns \['load'\]: name it, e.g. "
+                                         r"data.rename\('load'\)"):
+        plain.predict(data=pd.Series(data["load"].to_numpy(), index=data.index))
 
 
 def test_a_global_model_forecasts_a_series_it_never_saw():

@@ -1,6 +1,8 @@
 """Model files: save and load round trips, and clear errors for files that are not right."""
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -302,6 +304,28 @@ def test_objects_a_file_cannot_hold_are_refused_when_saving(tmp_path):
                                         "leaves out some of its settings"):
         forecaster.save(tmp_path / "m.npz")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["m.npz"]  # no partial files
+
+
+def test_a_model_file_is_made_as_other_files_are(tmp_path):
+    """Its mode follows the umask (mkstemp's 0600 is only the partial file's), a file it
+    replaces keeps its mode, and a missing folder is named, not the partial file."""
+    model = NaiveForecaster().fit(_frame(40)["load"])
+    previous = os.umask(0o022)
+    try:
+        model.save(tmp_path / "m.npz")
+        assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o644
+        os.umask(0o077)
+        model.save(tmp_path / "private.npz")
+        assert stat.S_IMODE((tmp_path / "private.npz").stat().st_mode) == 0o600
+        (tmp_path / "m.npz").chmod(0o640)
+        model.save(tmp_path / "m.npz")
+        assert stat.S_IMODE((tmp_path / "m.npz").stat().st_mode) == 0o640
+    finally:
+        os.umask(previous)
+    with pytest.raises(FileNotFoundError, match=f"cannot save to .*: there is no folder "
+                                                f"{tmp_path / 'missing'}"):
+        model.save(tmp_path / "missing" / "m.npz")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.npz", "private.npz"]
 
 
 def test_a_loaded_forecaster_continues_partial_fit(tmp_path):
