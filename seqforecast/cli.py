@@ -3,10 +3,14 @@
 ``forecast`` reads the file itself and checks it before the library sees it,
 so that what it refuses is said in terms of the command's options:
 
-* the table: ``--sep``, ``--decimal``; a BOM and spaces around the column
-  names are ignored;
-* the time column: dates and times (``--time-format``, ``--dayfirst``; times
-  with different UTC offsets are read in UTC), integers from 1000 to 2200
+* the table: ``--sep``, ``--decimal``, ``--thousands``; a BOM, spaces around
+  the column names and their Unicode normal form are ignored; a name given
+  twice is refused;
+* the time column: dates and times (``--time-format``, ``--dayfirst``; dates
+  that read both day first and month first are refused; times with
+  different UTC offsets are read in UTC; a column of times of day after a
+  column of dates is read with it), Unix times and spreadsheet day numbers
+  (``--time-format unix`` or ``excel``), integers from 1000 to 2200
   read as years, other integers with ``--period-freq`` (Y: years; a fixed
   step such as h or D: counts of that step, a TimedeltaIndex);
 * the order (``--sort``) and duplicate times;
@@ -49,6 +53,7 @@ import pathlib
 import re
 import sys
 import time
+import unicodedata
 import warnings
 
 import numpy as np
@@ -124,7 +129,8 @@ def main(argv=None):
                     "forecast CSV to standard output (or --out).",
         epilog=FORECAST_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     forecast.add_argument("file", help="CSV file with a time column and numeric columns")
-    forecast.add_argument("--target", required=True, help="the column to forecast")
+    forecast.add_argument("--target", type=_column_name, required=True,
+                          help="the column to forecast")
     forecast.add_argument("--horizon", type=_positive, required=True, help="steps to forecast")
     forecast.add_argument("--model", choices=[*sorted(MODELS), "auto"], default="lstm",
                           help="the network (default: %(default)s); 'auto': backtest lstm, gru, "
@@ -159,7 +165,8 @@ def main(argv=None):
                                                "'auto' (default): none, diff or seasonal_diff, "
                                                "whichever Ridge on the same lags forecasts the "
                                                "most recent 20%% of the rows best")
-    forecast.add_argument("--seed", type=int, default=0)
+    forecast.add_argument("--seed", type=_seed, default=0,
+                          help="random seed of the networks, 0 to 4294967295 (%(default)s)")
     forecast.add_argument("--season", type=_positive,
                           help="season of the seasonal naive baseline and of MASE (default: "
                                "from the frequency: 24 hourly, 48 half-hourly, 7 daily, "
@@ -189,12 +196,14 @@ def main(argv=None):
     _add_reading_options(predict, with_freq=False)
     args = parser.parse_args(argv)
     try:
-        if args.command == "demo":
-            run_demo(pathlib.Path(args.out_dir))
-        elif args.command == "forecast":
-            run_forecast(args)
-        else:
-            run_predict(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_printer()
+            if args.command == "demo":
+                run_demo(pathlib.Path(args.out_dir))
+            elif args.command == "forecast":
+                run_forecast(args)
+            else:
+                run_predict(args)
     except (ValueError, TypeError, KeyError, OSError) as error:
         print(f"seqforecast: error: {_cli_message(error)}", file=sys.stderr)
         return 2
@@ -210,12 +219,20 @@ def _add_reading_options(parser, with_freq=True):
                               "by a spreadsheet in many European locales, 'tab' for "
                               "tab-separated files")
     reading.add_argument("--decimal", default=".",
-                         help="decimal mark of the numbers (default '%(default)s'), ',' for 12,5")
-    reading.add_argument("--time-column", help="timestamp column (default: the first column)")
+                         help="decimal mark of the numbers (default '%(default)s'), ',' for "
+                              "12,5 (also in a comma-separated file, \"12,5\" in quotes)")
+    reading.add_argument("--thousands", metavar="MARK",
+                         help="thousands separator of the numbers, e.g. '.' for 10.012,57 "
+                              "(with --decimal ','), ',' for 10,012.57 (default: none)")
+    reading.add_argument("--time-column", type=_column_name,
+                         help="timestamp column (default: the first column, or the first with "
+                              "a name when the first has none, as a row index written by "
+                              "pandas)")
     reading.add_argument("--time-format", metavar="FORMAT",
                          help="strftime format of the time column, e.g. '%%d.%%m.%%Y %%H:%%M', "
-                              "or '%%Y%%m' for integers such as 202401 (default: inferred from "
-                              "the first row)")
+                              "or '%%Y%%m' for integers such as 202401; 'unix' for seconds "
+                              "since 1970-01-01 (read in UTC), 'excel' for spreadsheet day "
+                              "numbers such as 45292.5 (default: inferred from the first row)")
     reading.add_argument("--dayfirst", action="store_true",
                          help="dates with the day first: 01/02/2024 is 1 February (without it "
                               "a file that starts 01/02/2024 is read month first)")
@@ -252,6 +269,9 @@ class CommandError(ValueError):
 
 def run_demo(out_dir):
     """Backtest LSTM and GRU against baselines, print the table, write the forecast."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CommandError(f"--out-dir {out_dir} is a file, not a folder: choose another "
+                           f"--out-dir")
     try:  # before the backtest, not after it
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -284,7 +304,7 @@ def run_demo(out_dir):
                                  test_size=DEMO["test_size"], season=season)
     print("\nmean over folds (MAPE as a fraction; MASE against the seasonal naive "
           "in-sample error):")
-    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    print(table.to_string(float_format=_metric))
 
     best = min(("LSTM(32)", "GRU(32)"), key=lambda name: table.loc[name, "MAE"])
     with warnings.catch_warnings():
@@ -323,10 +343,8 @@ def run_forecast(args):
                            f"auto may pick Ridge or the naive forecast, which give no "
                            f"quantiles: name the network, --model "
                            f"{' or '.join(sorted(MODELS))}")
-    for option, path in (("--out", args.out), ("--save", args.save)):
-        if path:
-            _check_out(path, option)
-    if args.out and args.save and os.path.abspath(args.out) == os.path.abspath(args.save):
+    _check_outputs(args, {"the input file": args.file})
+    if args.out and args.save and _same_file(args.out, args.save):
         raise CommandError(f"--out and --save both name {args.out}: the model would overwrite "
                            f"the forecast; give them different files")
     data, freq = _read_series(args)
@@ -382,8 +400,7 @@ def run_predict(args):
     model's frequency, the model's column as the target, and forecasts with
     ``predict(data=...)``.
     """
-    if args.out:
-        _check_out(args.out, "--out")
+    _check_outputs(args, {"the input file": args.file, "the model file": args.model_file})
     model = _load_model(args.model_file)
     # The model's column is the target; its frequency is the one the file must have.
     args = argparse.Namespace(**vars(args), target=model.channels_[0],
@@ -456,17 +473,23 @@ def _read_series(args, model=None):
     be at its frequency and hold the rows it reads.
     """
     fill = _fill_policy(args)
-    raw = _read_csv(args)
-    time_column = args.time_column or raw.columns[0]
+    raw, header = _read_csv(args)
+    time_column = args.time_column or _default_time_column(raw, header, args.target)
+    for column in (time_column, args.target):
+        _check_unique(column, header)
     for column in (time_column, args.target):
         if column not in raw.columns:
             raise CommandError(_no_column(column, raw, args))
+    if time_column == args.target and len(raw.columns) == 1:
+        raise CommandError(f"{args.file} has one column, {args.target!r}: a forecast needs a "
+                           f"time column too (dates, times or integer years), and the column "
+                           f"to forecast; add the time column to the file")
     if time_column == args.target:
         raise CommandError(f"{_target_words(args)} is the time column; name the time column "
                            f"with --time-column")
     if raw.empty:
         raise CommandError(f"{args.file} has a header but no rows")
-    index, freq_hint = _parse_times(raw[time_column], time_column, args)
+    index, freq_hint = _parse_times(_time_values(raw, time_column), time_column, args)
     data = pd.DataFrame({args.target: _numbers(raw[args.target], args).to_numpy()}, index=index)
     data = _in_order(data, args)
     if fill == "none" or len(data) < 2:  # no rows can be added: check the length first
@@ -476,6 +499,58 @@ def _read_series(args, model=None):
     _check_length(data, args, freq, model)
     _check_transform(data, args, model)
     return data, freq
+
+
+# A time of day: 00:05, 7:30:00, 23:59:59.5.
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+
+
+def _time_values(raw, name):
+    """The values of the time column ``name``, read with the column after it when that column
+    holds the times of day of its dates (saying so); times of day without dates are refused."""
+    values = raw[name]
+    if _times_of_day(values):
+        shown = ", ".join(values.astype(str).str.strip().iloc[:3])
+        raise CommandError(f"the time column {name!r} holds times of day without dates "
+                           f"({shown}, ...): the forecast needs dates too; write the date with "
+                           f"each time (2024-01-31 00:05), or name the column of dates and "
+                           f"times with --time-column")
+    after = raw.columns.get_loc(name) + 1
+    if (after == len(raw.columns) or pd.api.types.is_numeric_dtype(values)
+            or values.astype(str).str.contains(":").any()
+            or not _times_of_day(raw.iloc[:, after])):
+        return values
+    clock = raw.columns[after]
+    _note(f"the dates in {name!r} and the times of day in {clock!r} are read together as "
+          f"timestamps")
+    return values.str.strip().str.cat(raw[clock].str.strip(), sep=" ")
+
+
+def _times_of_day(values):
+    """Whether every value is a time of day (00:05, 7:30:00) written as text."""
+    return (not pd.api.types.is_numeric_dtype(values)
+            and values.astype(str).str.strip().str.fullmatch(_CLOCK).all())
+
+
+def _default_time_column(raw, header, target):
+    """The first column, or the first with a name when the first has none (a row index that
+    pandas wrote) and that one is not ``target``, saying so."""
+    named = next((column for column, name in zip(raw.columns, header) if name), target)
+    if header[0] or named == target:
+        return raw.columns[0]
+    _note(f"the first column has no header (a row index?): the time column is {named!r}, the "
+          f"first with a name; --time-column names another")
+    return named
+
+
+def _check_unique(column, header):
+    """Refuse a column name that the header gives more than once (pandas would rename all but
+    the first)."""
+    positions = [str(i + 1) for i, name in enumerate(header) if name == column]
+    if len(positions) > 1:
+        times = "twice" if len(positions) == 2 else f"{len(positions)} times"
+        raise CommandError(f"the header names {column!r} {times}, columns "
+                           f"{', '.join(positions[:-1])} and {positions[-1]}: rename one")
 
 
 def _target_words(args):
@@ -502,16 +577,25 @@ def _separator(args):
 
 
 def _read_csv(args):
+    """The table in the file, and the names its header gives (pandas renames repeated names
+    and names empty ones 'Unnamed: 0')."""
     sep = _separator(args)
-    if len(sep) != 1 or len(args.decimal) != 1:
-        raise CommandError(f"--sep and --decimal take one character each, e.g. --sep ';' "
-                           f"--decimal ','; got --sep {args.sep!r} --decimal {args.decimal!r}")
-    if sep == args.decimal:
-        raise CommandError(f"--sep and --decimal are both {sep!r}: a file with decimal commas "
-                           f"is separated by ';' (--sep ';')")
+    if len(sep) != 1 or len(args.decimal) != 1 or len(args.thousands or ".") != 1:
+        raise CommandError(f"--sep, --decimal and --thousands take one character each, e.g. "
+                           f"--sep ';' --decimal ',' --thousands '.'; got --sep {args.sep!r} "
+                           f"--decimal {args.decimal!r} --thousands {args.thousands!r}")
+    if args.thousands == args.decimal:
+        raise CommandError(f"--thousands and --decimal are both {args.decimal!r}: give the "
+                           f"thousands separator and the decimal mark, e.g. --thousands '.' "
+                           f"--decimal ','")
+    options = dict(sep=sep, encoding="utf-8-sig", skipinitialspace=True)
+    # _numbers reads the target's text with --thousands (pandas would read the dates
+    # 01.02.2024 as numbers) and with a --decimal that is also --sep ("100,00" in quotes).
+    decimal = {} if args.decimal == sep else {"decimal": args.decimal}
     try:
-        raw = pd.read_csv(args.file, sep=sep, decimal=args.decimal, encoding="utf-8-sig",
-                          skipinitialspace=True)
+        raw = pd.read_csv(args.file, **decimal, **options)
+        header = pd.read_csv(args.file, header=None, nrows=1, dtype=str, keep_default_na=False,
+                             **options).iloc[0]
     except FileNotFoundError:
         raise CommandError(f"there is no file {args.file}") from None
     except IsADirectoryError:
@@ -519,6 +603,10 @@ def _read_csv(args):
     except pd.errors.EmptyDataError:
         raise CommandError(f"{args.file} is empty") from None
     except UnicodeDecodeError:
+        with open(args.file, "rb") as file:
+            if file.read(2) == b"PK":  # a zip archive, as model files are
+                raise CommandError(f"{args.file} is a model file, not a CSV file: forecast with "
+                                   f"it with seqforecast predict {args.file} FILE.csv") from None
         raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 (\"CSV UTF-8\" in "
                            f"a spreadsheet)") from None
     except pd.errors.ParserError as error:
@@ -528,8 +616,14 @@ def _read_csv(args):
         raise CommandError(f"cannot read {args.file} as a table: {detail}; check the separator "
                            f"(--sep, now {_shown_sep(sep)}) and the decimal mark (--decimal, "
                            f"now {args.decimal!r})") from None
-    raw.columns = [str(column).strip() for column in raw.columns]
-    return raw
+    raw.columns = [_column_name(column) for column in raw.columns]
+    return raw, [_column_name(name) for name in header]
+
+
+def _column_name(text):
+    """A column name as the command compares it: without surrounding spaces, in Unicode NFC
+    (a header written with decomposed accents matches the name typed)."""
+    return unicodedata.normalize("NFC", str(text).strip())
 
 
 def _shown_sep(sep):
@@ -562,7 +656,13 @@ def _parse_times(values, name, args):
         row = int(np.flatnonzero(missing)[0]) + 1
         raise CommandError(f"row {row} of {args.file} has no time in the column {name!r}: "
                            f"delete the row or fill in its time")
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if args.time_format in _SERIAL:
+        return _serial_times(values, numeric, name, args), None
+    if args.time_format and "%s" in args.time_format:
+        raise CommandError(f"--time-format {args.time_format}: pandas does not read %s; for "
+                           f"seconds since 1970-01-01 (Unix times) use --time-format unix")
+    if numeric:
         return _integer_times(values.to_numpy(float), name, args)
     if args.period_freq:
         raise CommandError(f"--period-freq reads a time column of integers; {name!r} holds "
@@ -570,12 +670,49 @@ def _parse_times(values, name, args):
     return _dates(values.astype(str).str.strip(), name, args), None
 
 
+# --time-format for numbers: pandas' unit and origin, the numbers that look like such times,
+# and what they are.
+_SERIAL = {"unix": ("s", "unix", 1e9, 2e9, "seconds since 1970-01-01 (Unix times)"),
+           "excel": ("D", "1899-12-30", 20_000, 80_000,
+                     "days since 1899-12-30 (spreadsheet dates)")}
+
+
+def _serial_times(values, numeric, name, args):
+    """Numbers read as --time-format unix (in UTC, saying so) or excel (fractions of a day are
+    times, to the millisecond)."""
+    unit, origin, _, _, what = _SERIAL[args.time_format]
+    if not numeric:
+        raise CommandError(f"--time-format {args.time_format} reads numbers, {what}; {name!r} "
+                           f"holds text such as {str(values.iloc[0])!r}: drop --time-format "
+                           f"{args.time_format}, or name another column with --time-column")
+    try:
+        parsed = pd.to_datetime(values.to_numpy(float), unit=unit, origin=origin).round("ms")
+    except (ValueError, OverflowError):
+        raise CommandError(f"the time column {name!r} holds numbers too large for "
+                           f"--time-format {args.time_format}, {what}: check the column "
+                           f"(--time-column)") from None
+    if args.time_format == "unix":
+        parsed = parsed.tz_localize("UTC")
+        _note(f"the numbers in {name!r} are read as {what} in UTC (--time-format unix), and the "
+              f"forecast is in UTC")
+    return pd.DatetimeIndex(parsed, name=name)
+
+
+def _serial_hint(numbers):
+    """'; if they are ..., add --time-format unix' (or excel) for numbers in the range of such
+    times, else ''."""
+    for option, (_, _, low, high, what) in _SERIAL.items():
+        if low <= numbers.min() and numbers.max() <= high:
+            return f"; if they are {what}, add --time-format {option}"
+    return ""
+
+
 def _integer_times(numbers, name, args):
     """Years (``--period-freq Y`` or plausible years), counts of a step, or --time-format."""
     shown = ", ".join(f"{value:.15g}" for value in numbers[:3])
     if not np.array_equal(numbers, np.round(numbers)):
         raise CommandError(f"the time column {name!r} holds numbers, not dates ({shown}, ...); "
-                           f"name the date column with --time-column")
+                           f"name the date column with --time-column{_serial_hint(numbers)}")
     integers = numbers.astype(np.int64)
     if args.time_format:
         return _dates(pd.Series(integers.astype(str)), name, args), None
@@ -602,7 +739,7 @@ def _integer_times(numbers, name, args):
     raise CommandError(f"the time column {name!r} holds numbers, not dates ({shown}, ...): name "
                        f"the date column with --time-column, or say how to read the numbers: "
                        f"--period-freq Y for years, --period-freq h (or D, min, ...) for counts "
-                       f"of hours (days, minutes, ...), {compact}")
+                       f"of hours (days, minutes, ...), {compact}{_serial_hint(integers)}")
 
 
 def _years(integers, offset, name):
@@ -615,22 +752,73 @@ def _years(integers, offset, name):
 
 def _dates(strings, name, args):
     """Text times as a DatetimeIndex: --time-format, --dayfirst, mixed UTC offsets in UTC."""
-    options = dict(format=args.time_format, dayfirst=args.dayfirst)
     with warnings.catch_warnings(record=True) as caught:  # pandas' advice is for Python users
         warnings.simplefilter("always")
-        try:
-            parsed = pd.to_datetime(strings, **options)
-        except (ValueError, OverflowError) as error:
-            if "mixed time" not in str(error).lower():
-                raise CommandError(_unreadable(strings, name, args, error)) from None
-            parsed = pd.to_datetime(strings, **options, utc=True)
-            _note(f"the times in {name!r} have different UTC offsets (daylight-saving time): "
-                  f"read in UTC, and the forecast is in UTC")
-    if not (args.time_format or args.dayfirst) and any(
-            "dayfirst" in str(warning.message) and "%d" in str(warning.message)
-            for warning in caught):
-        _note(f"the times in {name!r} are read day first ({strings.iloc[0]}); --dayfirst says so")
+        parsed = _to_datetime(strings, name, args)
+    if not (args.time_format or args.dayfirst):
+        _check_day_month(strings, parsed, name)
+        if any("dayfirst" in str(warning.message) and "%d" in str(warning.message)
+               for warning in caught):
+            _note(f"the times in {name!r} are read day first ({strings.iloc[0]}); --dayfirst "
+                  f"says so")
     return pd.DatetimeIndex(parsed, name=name)
+
+
+def _to_datetime(strings, name, args):
+    """``pd.to_datetime`` of the text times, read as ISO 8601 when pandas' format of the first
+    row fails on ISO dates (2024-01-01, then 2024-01-01 01:00:00), in UTC (saying so) when the
+    UTC offsets differ; an error naming the row that cannot be read."""
+    options = dict(format=args.time_format, dayfirst=args.dayfirst)
+    try:
+        return pd.to_datetime(strings, **options)
+    except (ValueError, OverflowError) as error:
+        failed = error
+    if not args.time_format and strings.str.match(r"\d{4}-\d{2}-\d{2}").all():
+        options["format"] = "ISO8601"
+        try:
+            return pd.to_datetime(strings, **options)
+        except (ValueError, OverflowError):
+            pass
+    if "mixed time" not in str(failed).lower():
+        raise CommandError(_unreadable(strings, name, args, failed)) from None
+    parsed = pd.to_datetime(strings, **options, utc=True)
+    _note(f"the times in {name!r} have different UTC offsets (daylight-saving time): read in "
+          f"UTC, and the forecast is in UTC")
+    return parsed
+
+
+# Dates with the day and the month as numbers, either way round: 01/02/2024, 1.2.24 00:00.
+_DAY_MONTH = re.compile(r"\d{1,2}([/.-])\d{1,2}\1(\d{4}|\d{2})(?:[ T](.+))?")
+
+
+def _check_day_month(strings, parsed, name):
+    """Refuse dates that read month first (``parsed``) and day first as different times."""
+    found = _DAY_MONTH.fullmatch(strings.iloc[0])
+    if not found:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            day_first = pd.to_datetime(strings, dayfirst=True)
+        except (ValueError, OverflowError):
+            return
+    differ = np.flatnonzero(pd.DatetimeIndex(day_first) != pd.DatetimeIndex(parsed))
+    if not len(differ):
+        return
+    row, sep = int(differ[0]), found[1]
+    month_first = f"%m{sep}%d{sep}{'%Y' if len(found[2]) == 4 else '%y'}"
+    clock = found[3] and re.sub(r"\d+:\d+(:\d+)?", lambda time: "%H:%M" + ":%S" * bool(time[1]),
+                                found[3])
+    example = month_first + (f" {clock}" if clock else "")
+    raise CommandError(f"the dates in {name!r} read both month first and day first: row "
+                       f"{row + 1}, {strings.iloc[row]!r}, is {_day(parsed[row])} month first "
+                       f"and {_day(day_first[row])} day first; add --dayfirst if the day comes "
+                       f"first, else --time-format '{example}'")
+
+
+def _day(stamp):
+    """'2 January', as a message names the day of a date."""
+    return f"{stamp.day} {stamp:%B}"
 
 
 def _unreadable(strings, name, args, error):
@@ -669,18 +857,15 @@ def _numbers(values, args):
     if pd.api.types.is_bool_dtype(values):
         return values.astype(float)
     if not pd.api.types.is_numeric_dtype(values):
-        converted = pd.to_numeric(values, errors="coerce")
+        # The marks of --decimal and --thousands; a point that is neither is not a number.
+        marks = str.maketrans({".": "!", **({args.thousands: ""} if args.thousands else {}),
+                               args.decimal: "."})
+        converted = pd.to_numeric(values.str.strip().str.translate(marks), errors="coerce")
         text = (values.notna() & converted.isna()).to_numpy()
-        row = int(np.flatnonzero(text)[0])
-        value = str(values.iloc[row])
-        message = (f"the column {args.target!r} holds text, not numbers: row {row + 1} holds "
-                   f"{value!r}")
-        if re.fullmatch(r"\s*[-+]?\d{1,3}(\.?\d{3})*,\d+\s*", value) and args.decimal != ",":
-            sep = "" if args.sep not in (",",) else " --sep ';'"
-            raise CommandError(message + f"; the numbers have a decimal comma: add --decimal "
-                                         f"','{sep}")
-        another = "" if args.command == "predict" else ", or name another column with --target"
-        raise CommandError(f"{message}; only numbers can be forecast: correct the row{another}")
+        if text.any():
+            row = int(np.flatnonzero(text)[0])
+            raise CommandError(_not_a_number(str(values.iloc[row]), row, args))
+        values = converted
     values = values.astype(float)
     infinite = np.isinf(values.to_numpy())
     if infinite.any():
@@ -690,13 +875,39 @@ def _numbers(values, args):
     return values
 
 
+# A number with thousands separators, a decimal mark or both: 10.012,57, 1 234,5, 1000,5.
+_WRITTEN_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(([., '\u00a0\u202f])\d{3}(?:\2\d{3})*)|\d+)"
+                             r"(?:([.,])\d+)?")
+
+
+def _not_a_number(value, row, args):
+    """The message for the target's ``value`` in ``row`` (from 0) that is not a number, with
+    the --thousands and --decimal that read it when it is a number written with them."""
+    message = (f"the column {args.target!r} holds text, not numbers: row {row + 1} holds "
+               f"{value!r}")
+    found = _WRITTEN_NUMBER.fullmatch(value.strip())
+    if found:
+        thousands, decimal = found[2], found[3]
+        if thousands == "," and not decimal and found[1].count(",") == 1:
+            thousands, decimal = None, ","  # 12,500: a decimal comma, as in most such files
+        options = [f"--{option} '{mark}'" for option, mark in (("thousands", thousands),
+                                                               ("decimal", decimal))
+                   if mark and mark != getattr(args, option)]
+        if options and thousands != decimal:
+            what = ("thousands separators" if "--thousands" in options[0] else
+                    f"a decimal {'comma' if decimal == ',' else 'point'}")
+            return f"{message}; the numbers have {what}: add {' '.join(options)}"
+    another = "" if args.command == "predict" else ", or name another column with --target"
+    return f"{message}; only numbers can be forecast: correct the row{another}"
+
+
 def _in_order(data, args):
     """No duplicate times; sorted by time (--sort sorts)."""
     index = data.index
     repeated = index.duplicated(keep=False)
     if repeated.any():
         first = index[repeated][0]
-        rows = ", ".join(str(row + 1) for row in np.flatnonzero(index == first)[:5])
+        rows = _listed([str(row + 1) for row in np.flatnonzero(index == first)])
         hint = (" (a daylight-saving hour written twice? write the times with their UTC "
                 "offset, e.g. 2024-10-27T02:00+02:00, and they are read in UTC)"
                 if isinstance(index, pd.DatetimeIndex) and index.tz is None
@@ -909,9 +1120,15 @@ def _when(stamp):
     return text + (f"{offset[:3]}:{offset[3:]}" if offset else "")
 
 
-def _times(stamps, shown=5):
-    text = ", ".join(_when(stamp) for stamp in stamps[:shown])
-    return text + (f" and {len(stamps) - shown} more" if len(stamps) > shown else "")
+def _times(stamps):
+    """The first five timestamps as :func:`_when` writes them, and how many more."""
+    return _listed([_when(stamp) for stamp in stamps[:6]], len(stamps))
+
+
+def _listed(items, total=None, shown=5):
+    """'a, b, c, d, e and 3 more': the first ``shown`` of ``total`` items (default: all)."""
+    total = len(items) if total is None else total
+    return ", ".join(items[:shown]) + (f" and {total - shown} more" if total > shown else "")
 
 
 def _duration(step):
@@ -968,6 +1185,33 @@ def _check_transform(data, args, model):
                                f"--transform diff or none")
 
 
+# What the files to write hold, by option.
+_OUTPUTS = {"--out": "the forecast", "--save": "the model"}
+
+
+def _check_outputs(args, inputs):
+    """Refuse the files to write (--out, and forecast's --save) that cannot be written or that
+    name one of ``inputs`` ({what: path}), before anything runs."""
+    for option, what in _OUTPUTS.items():
+        out = getattr(args, option[2:], None)
+        if not out:
+            continue
+        _check_out(out, option)
+        for name, path in inputs.items():
+            if _same_file(out, path):
+                raise CommandError(f"{option} {out} is {name}: {what} would overwrite it; give "
+                                   f"them different files")
+
+
+def _same_file(first, second):
+    """Whether two paths name the same file: os.path.samefile when both exist, else their
+    absolute normalised paths."""
+    if os.path.exists(first) and os.path.exists(second):
+        return os.path.samefile(first, second)
+    return (os.path.normcase(os.path.abspath(first))
+            == os.path.normcase(os.path.abspath(second)))
+
+
 def _check_out(out, option):
     """Refuse a file to write (--out, --save) that cannot be written, before any training."""
     path = pathlib.Path(out)
@@ -1010,6 +1254,18 @@ _REWRITES = (
 )
 
 
+# Warnings, and what the command says instead (after _REWRITES): the fold a warning comes from
+# (once for all folds), a column for a list of one, the options of the command instead of the
+# estimator's parameters.
+_WARNING_REWRITES = (
+    (r"^fold \d+: ", ""),
+    (r"\[('[^']*')\]", r"\1"),  # the columns ['sales'] -> 'sales'
+    (r"(?s)Lower learning_rate_init.*",
+     "The forecast uses the restored weights; try the default recipe (without --epochs), fewer "
+     "--epochs or a smaller --hidden."),
+)
+
+
 def _cli_message(error):
     """A library error in the command's terms: its options, no Python reprs."""
     if isinstance(error, KeyError) and error.args:
@@ -1018,9 +1274,32 @@ def _cli_message(error):
         text = f"{error.strerror}: {error.filename}"
     else:
         text = str(error)
-    for pattern, replacement in _REWRITES:
+    return _rephrased(text)
+
+
+def _rephrased(text, rewrites=_REWRITES):
+    """``text`` with each (pattern, replacement) of ``rewrites`` applied in turn."""
+    for pattern, replacement in rewrites:
         text = re.sub(pattern, replacement, text)
     return text
+
+
+def _warning_printer():
+    """A :func:`warnings.showwarning` that prints each distinct warning once, on one line of
+    standard error in the command's terms, without the file and line it comes from."""
+    shown = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = _rephrased(_rephrased(str(message)), _WARNING_REWRITES)
+        if text not in shown:
+            shown.add(text)
+            print(f"seqforecast: warning: {text}", file=sys.stderr)
+    return show
+
+
+def _metric(value):
+    """A number of the backtest table: 3 decimals, in exponent form from a billion on."""
+    return f"{value:.3f}" if abs(value) < 1e9 else f"{value:.3e}"
 
 
 def _make_forecaster(model, args, season=1):
@@ -1084,7 +1363,7 @@ def _guard(data, args):
         table, _ = compare(forecasters, data, n_folds=n_folds, test_size=args.horizon,
                            season=season)
     print("mean over folds (MAPE as a fraction):", file=sys.stderr)
-    print(table.to_string(float_format=lambda v: f"{v:.3f}"), file=sys.stderr)
+    print(table.to_string(float_format=_metric), file=sys.stderr)
     if args.model == "auto":
         ranked = table.sort_values(["MASE", "MAE"]).index  # NaN last
         model = _pick(table, [labels[m] for m in models])
@@ -1103,7 +1382,8 @@ def _guard(data, args):
 
 
 def _season(args):
-    """The season (``--season``, or from the series' frequency ``--freq``) and where it came from."""
+    """The season (``--season``, or from the series' frequency ``--freq``) and where it came
+    from."""
     if args.season is not None:
         return args.season, "--season"
     return infer_season(args.freq), f"from the frequency {args.freq}; --season to change"
@@ -1146,9 +1426,24 @@ def _target_transform(args):
 
 
 def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive int, got {value}")
+    """An integer from 1 on: --horizon, --window, --epochs, --hidden, --season."""
+    return _integer(text, 1, None, "a positive integer")
+
+
+def _seed(text):
+    """--seed: an integer from 0 to 2**32 - 1, the seeds numpy takes."""
+    return _integer(text, 0, 2**32 - 1, f"an integer from 0 to {2**32 - 1}")
+
+
+def _integer(text, low, high, what):
+    """``text`` as an integer from ``low`` to ``high`` (None: no limit), else argparse's error
+    saying it must be ``what``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}")
     return value
 
 

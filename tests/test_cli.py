@@ -1,14 +1,18 @@
 """The ``seqforecast`` command line."""
+import re
 import time
+import unicodedata
+import warnings
 from importlib.metadata import entry_points
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 import seqforecast
-from seqforecast.cli import _beaten, _cli_message, infer_season, main
+from seqforecast.cli import _beaten, _cli_message, _forecast_table, infer_season, main
 from seqforecast.datasets import load_airline_passengers
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 from seqforecast.windowing import check_series
@@ -682,3 +686,273 @@ def test_predict_errors_name_the_problem(production, capsys, arguments, message)
     assert status == 2 and out == ""
     assert len(err.splitlines()) == 1 and message in err
     _assert_cli_error(err, "")
+
+
+# -- files the QA review found misread or refused in the wrong words -------------------------
+
+def test_out_and_save_may_not_overwrite_the_input_or_the_model(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _weekly_csv(tmp_path)
+    (tmp_path / "link.csv").symlink_to(tmp_path / "weekly.csv")
+    for option, path, what in (("--out", "./weekly.csv", "the forecast"),
+                               ("--out", "link.csv", "the forecast"),
+                               ("--save", "weekly.csv", "the model")):
+        status, out, err = _forecast(capsys, "weekly.csv", "--target", "y", option, path)
+        assert status == 2 and out == ""
+        assert err == (f"seqforecast: error: {option} {path} is the input file: {what} would "
+                       f"overwrite it; give them different files\n")
+    before = (tmp_path / "weekly.csv").read_text()
+    for path, name in (("weekly.csv", "the input file"), ("model.npz", "the model file")):
+        status, out, err = _predict(capsys, "model.npz", "weekly.csv", "--out", path)
+        assert status == 2 and out == ""
+        assert f"--out {path} is {name}: the forecast would overwrite it" in err
+    assert (tmp_path / "weekly.csv").read_text() == before
+
+
+@pytest.mark.parametrize("times, sep, example, row, first", [
+    (pd.date_range("2024-01-01", periods=30, freq="MS").strftime("%d/%m/%Y"), ",",
+     "%m/%d/%Y", "row 2, '01/02/2024', is 2 January month first and 1 February day first",
+     "2026-07-01"),
+    (pd.date_range("2024-01-01", periods=60, freq="h").strftime("%d.%m.%Y %H:%M"), ";",
+     "%m.%d.%Y %H:%M", "row 25, '02.01.2024 00:00', is 1 February month first and 2 January "
+                       "day first", "2024-01-03 12:00:00"),
+])
+def test_dates_that_read_both_day_and_month_first_are_refused(tmp_path, capsys, times, sep,
+                                                              example, row, first):
+    path = tmp_path / "ambiguous.csv"
+    pd.DataFrame({"date": times, "y": np.arange(len(times)) % 5.0}).to_csv(path, index=False,
+                                                                        sep=sep)
+    status, out, err = _forecast(capsys, path, "--target", "y", "--sep", sep, window=4)
+    assert status == 2 and out == ""
+    assert err == (f"seqforecast: error: the dates in 'date' read both month first and day "
+                   f"first: {row}; add --dayfirst if the day comes first, else --time-format "
+                   f"'{example}'\n")
+    status, out, _ = _forecast(capsys, path, "--target", "y", "--sep", sep, "--dayfirst",
+                               window=4)
+    assert status == 0 and _printed(out).index[0] == first
+    status, _, err = _forecast(capsys, path, "--target", "y", "--sep", sep, "--time-format",
+                               example, window=4)
+    assert status == 2 and "the timestamps are irregular" in err  # month first: gaps
+
+
+def test_times_of_day_are_read_with_the_dates_before_them(tmp_path, capsys):
+    stamps = pd.date_range("2024-01-01", periods=30, freq="h")
+    path = tmp_path / "twocol.csv"
+    frame = pd.DataFrame({"date": stamps.strftime("%Y-%m-%d"), "time": stamps.strftime("%H:%M"),
+                          "y": np.arange(30) % 4.0})
+    frame.to_csv(path, index=False)
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 0
+    assert ("seqforecast: the dates in 'date' and the times of day in 'time' are read together "
+            "as timestamps") in err
+    assert list(_printed(out).index) == ["2024-01-02 06:00:00", "2024-01-02 07:00:00",
+                                         "2024-01-02 08:00:00"]
+    # Times of day alone: pandas would add today's date.
+    frame.drop(columns="date").to_csv(path, index=False)
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and out == ""
+    assert ("the time column 'time' holds times of day without dates (00:00, 01:00, 02:00, "
+            "...): the forecast needs dates too") in err
+    _assert_cli_error(err, "--time-column")
+
+
+def test_the_duplicate_times_message_counts_the_rows_it_leaves_out(tmp_path, capsys):
+    path = tmp_path / "dup.csv"
+    path.write_text("date,y\n" + "2024-01-01,1\n" * 7)
+    status, _, err = _forecast(capsys, path, "--target", "y", window=1, horizon=1)
+    assert status == 2
+    assert "the time 2024-01-01 appears in rows 1, 2, 3, 4, 5 and 2 more: each time" in err
+
+
+@pytest.mark.parametrize("start", [0, 1000])
+def test_an_unnamed_first_column_is_a_row_index_not_the_time_column(tmp_path, capsys, start):
+    path = tmp_path / "indexed.csv"
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    pd.DataFrame({"date": days, "y": np.arange(30) % 4.0},
+                 index=range(start, start + 30)).to_csv(path)  # header ',date,y'
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 0
+    assert ("seqforecast: the first column has no header (a row index?): the time column is "
+            "'date', the first with a name; --time-column names another") in err
+    assert list(_printed(out).index) == ["2024-01-31", "2024-02-01", "2024-02-02"]
+
+
+def test_a_column_name_given_twice_is_refused(tmp_path, capsys):
+    path = tmp_path / "dupcol.csv"
+    path.write_text("date,y,y\n" + "".join(f"2024-01-{day:02},{day},{-day}\n"
+                                           for day in range(1, 21)))
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and out == ""
+    assert err == "seqforecast: error: the header names 'y' twice, columns 2 and 3: rename one\n"
+
+
+def test_target_names_match_headers_with_spaces_and_decomposed_accents(tmp_path, capsys):
+    path = tmp_path / "accents.csv"
+    name = "Temp °C Größe"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=20, freq="D"),
+                  f" {unicodedata.normalize('NFD', name)} ": np.arange(20) % 4.0}).to_csv(
+        path, index=False)
+    for target in (name, f" {name} "):
+        status, out, _ = _forecast(capsys, path, "--target", target)
+        assert status == 0 and out.startswith(f"date,{name}\n")
+
+
+def test_iso_dates_whose_midnight_rows_have_no_time(tmp_path, capsys):
+    stamps = pd.date_range("2024-01-01", periods=50, freq="h")
+    path = tmp_path / "midnight.csv"
+    texts = [f"{stamp:%Y-%m-%d}" if stamp.hour == 0 else f"{stamp:%Y-%m-%d %H:%M:%S}"
+             for stamp in stamps]  # what pandas writes for such timestamps
+    pd.DataFrame({"date": texts, "y": np.arange(50) % 4.0}).to_csv(path, index=False)
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 0 and err.endswith("\n") and "error" not in err
+    assert list(_printed(out).index) == ["2024-01-03 02:00:00", "2024-01-03 03:00:00",
+                                         "2024-01-03 04:00:00"]
+
+
+@pytest.mark.parametrize("written, sep, reading, advice", [
+    ("{:,.2f}", ",", ["--thousands", ","], "thousands separators: add --thousands ','"),
+    ("{:_.2f}", ";", ["--thousands", ".", "--decimal", ","],
+     "thousands separators: add --thousands '.' --decimal ','"),
+    ("{:.2f}", ",", ["--decimal", ","], "a decimal comma: add --decimal ','"),  # Google Sheets
+])
+def test_numbers_with_thousands_separators_or_quoted_decimal_commas(tmp_path, capsys, written,
+                                                                    sep, reading, advice):
+    values = 10_000 + 100 * (np.arange(30) % 4) + 0.25
+    texts = [written.format(value) for value in values]
+    if written == "{:_.2f}":  # 10.100,25, dates 01.01.2024 that --thousands '.' leaves alone
+        texts = [text.replace(".", ",").replace("_", ".") for text in texts]
+        days = pd.date_range("2024-01-13", periods=30).strftime("%d.%m.%Y")
+    else:
+        texts = [text.replace(".", ",") if written == "{:.2f}" else text for text in texts]
+        days = pd.date_range("2024-01-01", periods=30).strftime("%Y-%m-%d")
+    path = tmp_path / "numbers.csv"
+    pd.DataFrame({"date": days, "y": texts}).to_csv(path, index=False, sep=sep)
+    status, out, err = _forecast(capsys, path, "--target", "y", "--sep", sep)
+    assert status == 2 and out == ""
+    assert err.endswith(f"seqforecast: error: the column 'y' holds text, not numbers: row 1 "
+                        f"holds {texts[0]!r}; the numbers have {advice}\n")
+    # The model keeps the last rows it read: the numbers written.
+    _save(capsys, path, tmp_path / "model.npz", "--sep", sep, *reading, *QUICK, horizon=3)
+    history = next(iter(seqforecast.load(tmp_path / "model.npz").history_.values()))
+    np.testing.assert_array_equal(history["y"], values[-len(history):])
+
+
+@pytest.mark.parametrize("option, numbers, first", [
+    ("unix", 1709251200 + 3600 * np.arange(30),  # 2024-03-01 00:00 UTC, hourly
+     "2024-03-02 06:00:00+00:00"),
+    ("excel", np.arange(45292, 45322), "2024-01-31"),
+])
+def test_unix_times_and_spreadsheet_day_numbers(tmp_path, capsys, option, numbers, first):
+    path = tmp_path / "numbers.csv"
+    pd.DataFrame({"t": numbers, "y": np.arange(30) % 4.0}).to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and err.endswith(f"add --time-format {option}\n")
+    status, out, err = _forecast(capsys, path, "--target", "y", "--time-format", option)
+    assert status == 0 and _printed(out).index[0] == first
+    assert ("the numbers in 't' are read as seconds since 1970-01-01 (Unix times) in UTC "
+            "(--time-format unix), and the forecast is in UTC" in err) == (option == "unix")
+    status, _, err = _forecast(capsys, path, "--target", "y", "--time-format", "%s")
+    assert status == 2 and err == ("seqforecast: error: --time-format %s: pandas does not read "
+                                   "%s; for seconds since 1970-01-01 (Unix times) use "
+                                   "--time-format unix\n")
+
+
+def test_spreadsheet_day_numbers_with_times(tmp_path, capsys):
+    path = tmp_path / "excel.csv"
+    pd.DataFrame({"t": 45292 + np.arange(30) / 24, "y": np.arange(30) % 4.0}).to_csv(
+        path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and "holds numbers, not dates (45292, 45292.0416666667" in err
+    assert err.endswith("if they are days since 1899-12-30 (spreadsheet dates), add "
+                        "--time-format excel\n")
+    status, out, _ = _forecast(capsys, path, "--target", "y", "--time-format", "excel")
+    assert status == 0 and _printed(out).index[0] == "2024-01-02 06:00:00"
+
+
+def test_a_file_of_one_column_needs_a_time_column(tmp_path, capsys):
+    path = tmp_path / "single.csv"
+    path.write_text("value\n" + "".join(f"{value}\n" for value in range(30)))
+    status, out, err = _forecast(capsys, path, "--target", "value")
+    assert status == 2 and out == ""
+    assert err == (f"seqforecast: error: {path} has one column, 'value': a forecast needs a "
+                   f"time column too (dates, times or integer years), and the column to "
+                   f"forecast; add the time column to the file\n")
+
+
+def test_warnings_are_one_line_each_once_in_the_commands_terms(tmp_path, capsys, monkeypatch):
+    def diverging(forecaster, **options):
+        for _ in range(2):
+            warnings.warn("Training diverged in epoch 2. Training stopped and the weights of "
+                          "the best epoch so far were restored. Lower learning_rate_init (now "
+                          "0.003) or clip the gradients (clip_global_norm, ...).",
+                          ConvergenceWarning)
+        return _forecast_table(forecaster, **options)
+
+    monkeypatch.setattr("seqforecast.cli._forecast_table", diverging)
+    status, _, err = _forecast(capsys, _weekly_csv(tmp_path), "--target", "y")
+    assert status == 0 and ".py" not in err
+    assert err.count("\nseqforecast: warning: ") == 1
+    assert ("\nseqforecast: warning: Training diverged in epoch 2. Training stopped and the "
+            "weights of the best epoch so far were restored. The forecast uses the restored "
+            "weights; try the default recipe (without --epochs), fewer --epochs or a smaller "
+            "--hidden.\n") in err
+    # A constant series: MASE is undefined in each fold of each model, said once.
+    path = tmp_path / "constant.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=40), "y": 5.0}).to_csv(
+        path, index=False)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "3", "--window", "7",
+                 "--epochs", "1", "--hidden", "4"]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "MASE is" in line]
+    assert warned == ["seqforecast: warning: MASE is undefined (NaN): the training rows of 'y' "
+                      "repeat every --season 7 rows, so the seasonal naive forecast that "
+                      "scales MASE has no in-sample error (a scale of 0)"]
+
+
+def test_the_backtest_table_writes_huge_errors_in_exponent_form(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame["y"] *= 1e300
+    frame.to_csv(path, index=False)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--window", "7",
+                 "--epochs", "1", "--hidden", "4", "--transform", "none"]) == 0
+    err = capsys.readouterr().err
+    row = next(line for line in err.splitlines() if line.startswith("seasonal naive (7) "))
+    assert re.fullmatch(r"seasonal naive \(7\) +\d\.\d{3}e\+(299|300) .*", row)
+    assert len(row) < 80
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--seed", "-1", "argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
+    ("--seed", "4294967296", "must be an integer from 0 to 4294967295, got '4294967296'"),
+    ("--horizon", "2.5", "argument --horizon: must be a positive integer, got '2.5'"),
+    ("--window", "abc", "argument --window: must be a positive integer, got 'abc'"),
+    ("--window", "0", "argument --window: must be a positive integer, got '0'"),
+])
+def test_integer_options_are_checked_by_the_parser(tmp_path, capsys, option, value, message):
+    with pytest.raises(SystemExit) as raised:
+        main(["forecast", str(_weekly_csv(tmp_path)), "--target", "y", "--horizon", "3",
+              option, value])
+    assert raised.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(message)
+
+
+def test_a_model_file_given_as_the_csv_and_a_file_as_the_demo_folder(production, capsys):
+    status, out, err = _forecast(capsys, "model.npz", "--target", "y")
+    assert status == 2 and out == ""
+    assert err == ("seqforecast: error: model.npz is a model file, not a CSV file: forecast "
+                   "with it with seqforecast predict model.npz FILE.csv\n")
+    assert main(["demo", "--out-dir", "weekly.csv"]) == 2
+    assert capsys.readouterr().err == ("seqforecast: error: --out-dir weekly.csv is a file, "
+                                       "not a folder: choose another --out-dir\n")
+
+
+def test_decimal_commas_in_a_tab_separated_file_name_the_tab(tmp_path, capsys):
+    path = tmp_path / "tab.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=20).strftime("%Y-%m-%d"),
+                  "y": [f"{value},5" for value in range(20)]}).to_csv(path, index=False,
+                                                                      sep="\t")
+    status, _, err = _forecast(capsys, path, "--target", "y", "--decimal", ",")
+    assert status == 2 and err.endswith("seems separated by tab, not ',': add --sep tab\n")
+    status, _, err = _forecast(capsys, path, "--target", "y", "--sep", "tab")
+    assert status == 2 and err.endswith("the numbers have a decimal comma: add --decimal ','\n")
+    assert _forecast(capsys, path, "--target", "y", "--sep", "tab", "--decimal", ",")[0] == 0
