@@ -46,6 +46,9 @@ _PROGRESS_EVERY = 10.0
 # fits near zero loss, whose epoch losses can spike a thousandfold (Adam on a
 # noiseless sine) while staying far below the targets' variance.
 _BLOWUP_FACTOR = 10
+# Targets whose spread is at most this fraction of their size (at least 1) are constant to
+# the policy: eight units in the last place of float32.
+_CONSTANT_SPREAD = 1e-6
 # fit warns before building a model with more parameters than this per value of its
 # training data (every number in X and y): far past the usual overparameterisation of
 # networks (an LSTM of 32 units on a hundred 12-step lag windows has about 3 per value).
@@ -275,8 +278,8 @@ _PARAMETERS_DOC = """
     samples are, or when the weights have blown up: an epoch's training
     loss is more than 10 times the lowest of the fit (that of the weights
     it started from, or of an epoch) and above the loss of predicting each
-    output's mean (for an output the training targets hold constant, of
-    predicting it off by 1).  Training then stops and, of the weights the fit started
+    output's mean (for an output the training targets hold constant, up to
+    float32's rounding, of predicting it off by 1).  Training then stops and, of the weights the fit started
     from (with ``ar_window``, the ridge regression), those the best epoch
     ended with and those it started from, the ones with the lowest loss on
     the training samples are restored; a
@@ -750,7 +753,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         The loss of predicting each output's mean of ``targets`` (the
         training targets; for a probabilistic loss, their distribution, see
         :meth:`~seqforecast.training.losses.Loss.start`; for an output they
-        hold constant, its value plus one, except with a likelihood), and the loss of the
+        hold constant, its value plus 1, except with a likelihood), and the loss of the
         starting weights when no epoch has a loss to compare with yet (a new
         fit, or the first partial_fit; measured when first needed, see
         :meth:`_lowest_loss`); otherwise the best epoch's loss serves.
@@ -758,12 +761,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         loss = self._loss()
         start = loss.start(np.repeat(targets, loss.width, axis=1))
         means = np.broadcast_to(start, (len(targets), start.size)).astype(targets.dtype)
-        constant = np.ptp(targets, axis=0) == 0
+        # Constant up to float32's rounding (e.g. seasonal differences of a trend and a
+        # cycle, scaled): such an output costs nothing to predict, and near 0 a loss moves a
+        # thousandfold with Adam's steps alone; there the reference is a prediction off by 1
+        # (the estimators expect targets on about unit scale).
+        constant = (np.ptp(targets, axis=0)
+                    <= _CONSTANT_SPREAD * np.maximum(1.0, np.abs(targets).max(axis=0)))
         self._mean_text = "predicting the mean"
         if constant.any() and not loss.likelihood:
-            # An output the targets hold constant costs nothing to predict, and near 0 a
-            # loss moves a thousandfold with Adam's steps alone: there the reference is a
-            # prediction off by one unit of the targets.
             means = means + np.repeat(constant, loss.width)
             self._mean_text += " (off by 1 where the targets are constant)"
         self._mean_loss = loss(means, targets)[0]
