@@ -334,7 +334,7 @@ def test_values_float32_cannot_represent_are_refused(value, what):
         with pytest.raises(ValueError, match=f"X has values {what}"):
             model.predict(X_bad)
         model.set_params(dtype="float64")
-        if abs(value) > 1e154:  # float64 holds them, but training squares them
+        if abs(float(value)) > 1e154:  # float64 holds them, but training squares them
             with pytest.raises(ValueError, match="too large to train on in dtype float64"):
                 model.fit(X_bad, y_bad)
             model.fit(X, y)
