@@ -106,7 +106,7 @@ class BacktestResult:
         if not is_real(coverage, 0, 1, include_low=False):
             raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
         return _per_step_and_target(np.abs(self.predictions["error"]), self.predictions,
-                                    coverage, "backtest errors")
+                                    coverage, "backtest errors", f"coverage={coverage}")
 
     def prediction_intervals(self, forecast, coverage=0.9, gamma=None):
         """Lower and upper bounds around a forecast of a single series.
@@ -115,7 +115,8 @@ class BacktestResult:
         ----------
         forecast : pandas.DataFrame
             ``forecaster.predict(h)`` with h up to the backtested horizon:
-            some or all of the backtested targets as columns.
+            some or all of the backtested targets as columns, its rows the
+            steps 1 to h in time order.
         coverage : float, default=0.9
         gamma : float, optional
             Use the half-widths of adaptive conformal inference with this
@@ -142,7 +143,7 @@ class BacktestResult:
         _check_one_series(forecast, "forecast")
         widths = (self.interval_half_widths(coverage) if gamma is None else
                   self.adaptive_corrections(coverage, "split", gamma=gamma)[1])
-        half = _aligned(widths, forecast.columns, len(forecast), "forecast", "backtest errors")
+        half = _aligned(widths, forecast.columns, forecast.index, "forecast", "backtest errors")
         return forecast - half, forecast + half
 
     def interval_corrections(self, coverage=0.9, side="both"):
@@ -189,7 +190,9 @@ class BacktestResult:
             per step for it.
         """
         scores, level = self._cqr_scores(coverage, side)
-        return _per_step_and_target(scores, self.predictions, level, "backtest forecasts")
+        what = (f"coverage={coverage}" if side == "both" else
+                f"coverage={coverage} with side={side!r} (each bound at {level})")
+        return _per_step_and_target(scores, self.predictions, level, "backtest forecasts", what)
 
     def _cqr_scores(self, coverage, side):
         """CQR's conformity scores of ``side`` (aligned with ``predictions``) and the level of
@@ -277,8 +280,8 @@ class BacktestResult:
             rows = group.index.to_numpy()[np.argsort(origins[group.index], kind="stable")]
             history[rows], latest[key] = _adaptive(group[rows].to_numpy(), 1 - level, gamma,
                                                    key[0], window)
-        latest = pd.Series(latest).rename_axis(["step", "target"]).unstack("target")
-        return pd.Series(history, index=self.predictions.index), latest
+        return (pd.Series(history, index=self.predictions.index),
+                _step_by_target(latest, self.predictions))
 
     def conformalized_intervals(self, quantile_forecast, coverage=0.9, symmetric=True,
                                 gamma=None):
@@ -294,8 +297,9 @@ class BacktestResult:
         ----------
         quantile_forecast : pandas.DataFrame
             ``forecaster.predict_quantiles(h)`` of a single series, with h up
-            to the backtested horizon, holding the levels (1 - c)/2 and
-            (1 + c)/2 for some or all of the backtested targets.
+            to the backtested horizon (its rows the steps 1 to h in time
+            order), holding the levels (1 - c)/2 and (1 + c)/2 for some or
+            all of the backtested targets.
         coverage : float, default=0.9
         symmetric : bool, default=True
             Move both bounds by the symmetric correction, or each by its own
@@ -345,7 +349,7 @@ class BacktestResult:
         def correction(side):
             table = (self.interval_corrections(coverage, side) if gamma is None else
                      self.adaptive_corrections(coverage, "cqr", side, gamma)[1])
-            return _aligned(table, bounds[0].columns, len(quantile_forecast),
+            return _aligned(table, bounds[0].columns, quantile_forecast.index,
                             "quantile_forecast", "backtest forecasts")
 
         lower = correction("both" if symmetric else "lower")
@@ -494,6 +498,8 @@ def compare(forecasters, data, **backtest_options):
     TypeError
         If ``forecasters`` is not a dict of forecasters; each is checked
         before any is backtested.
+    ValueError
+        If they forecast different horizons (their tables would not compare).
     """
     if not isinstance(forecasters, Mapping):
         raise TypeError(f"forecasters must be a dict of name to forecaster, e.g. "
@@ -504,6 +510,11 @@ def compare(forecasters, data, **backtest_options):
     for name, forecaster in forecasters.items():
         _check_forecaster(forecaster, f"forecasters[{name!r}]")
         forecaster._check_parameters()
+    horizons = {name: forecaster.horizon for name, forecaster in forecasters.items()}
+    if len(set(horizons.values())) > 1:
+        raise ValueError(f"the forecasters forecast different horizons, {horizons}: their mean "
+                         f"metrics would average different steps from different origins; give "
+                         f"them one horizon, or backtest each alone")
     results, rows = {}, {}
     for name, forecaster in forecasters.items():
         started = time.perf_counter()
@@ -526,8 +537,10 @@ def _check_forecaster(forecaster, label):
 
 
 def _conformal_rank(n, coverage):
-    """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1)."""
-    return math.ceil((n + 1) * coverage - 1e-9)
+    """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1):
+    at least 1 for a coverage above 0."""
+    rank = math.ceil((n + 1) * coverage - 1e-9)
+    return max(rank, 1) if coverage > 0 else rank
 
 
 def _adaptive(scores, alpha, gamma, delay, window):
@@ -579,24 +592,32 @@ def _adaptive(scores, alpha, gamma, delay, window):
     return out, correction()[0]
 
 
-def _per_step_and_target(scores, predictions, coverage, what):
+def _per_step_and_target(scores, predictions, level, what, asked):
     """The conformal quantile of ``scores`` (aligned with ``predictions``) per step and target.
 
-    The ``ceil((n + 1) * coverage)``-th smallest of the n scores of each
-    group, as a (step x target) DataFrame; a ValueError, saying how many
-    ``what`` it needs, when a group has too few.
+    The ``ceil((n + 1) * level)``-th smallest (at least the smallest) of the
+    n scores of each group, as a (step x target) DataFrame whose columns
+    keep the targets' order; a ValueError, saying how many ``what`` the
+    setting ``asked`` for needs, when a group has too few.
     """
     quantiles = {}
     for key, group in pd.Series(np.asarray(scores), index=predictions.index).groupby(
             [predictions["step"], predictions["target"]]):
         values = np.sort(group.to_numpy())
-        rank = _conformal_rank(len(values), coverage)
+        rank = _conformal_rank(len(values), level)
         if rank > len(values):
-            needed = next(n for n in range(1, 10 ** 7) if _conformal_rank(n, coverage) <= n)
-            raise ValueError(f"coverage={coverage} needs at least {needed} {what} per step; "
-                             f"there are {len(values)}")
+            needed = next(n for n in range(1, 10 ** 7) if _conformal_rank(n, level) <= n)
+            raise ValueError(f"{asked} needs at least {needed} {what} per step; there are "
+                             f"{len(values)}")
         quantiles[key] = values[rank - 1]
-    return pd.Series(quantiles).rename_axis(["step", "target"]).unstack("target")
+    return _step_by_target(quantiles, predictions)
+
+
+def _step_by_target(values, predictions):
+    """``{(step, target): value}`` as a (step x target) DataFrame, the targets in the order of
+    the forecaster (that of ``predictions``), not sorted."""
+    targets = list(dict.fromkeys(predictions["target"]))
+    return pd.Series(values).rename_axis(["step", "target"]).unstack("target")[targets]
 
 
 def _check_one_series(forecast, name):
@@ -606,9 +627,14 @@ def _check_one_series(forecast, name):
                          f"backtest scored one: pass that series' forecast, {name}.loc[series]")
 
 
-def _aligned(table, columns, n_steps, name, what):
-    """The first ``n_steps`` rows of a (step x target) ``table``, its ``columns`` in order, as
-    an array; a ValueError when the backtest lacks a target or steps of forecast ``name``."""
+def _aligned(table, columns, index, name, what):
+    """The first ``len(index)`` rows of a (step x target) ``table``, its ``columns`` in order,
+    as an array for the rows of forecast ``name`` (steps 1, 2, ... in time order: ``index``
+    increasing); a ValueError when the index is not, or the backtest lacks a target or steps."""
+    if not (index.is_monotonic_increasing and index.is_unique):
+        raise ValueError(f"{name}'s rows are read as its steps 1, 2, ... in time order, but its "
+                         f"index is not increasing: pass it as the forecaster returns it")
+    n_steps = len(index)
     unknown = [c for c in columns if c not in table.columns]
     if unknown:
         raise ValueError(f"{name} has the columns {list(columns)}, but the backtest forecast "

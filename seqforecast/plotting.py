@@ -144,6 +144,9 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     """
     history = _as_frame(history, "history")
     forecast = _as_frame(forecast, "forecast")
+    for name, frame in (("history", history), ("forecast", forecast)):
+        if frame.empty:
+            raise ValueError(f"{name} has no rows: there is nothing to draw")
     if isinstance(forecast.index, pd.MultiIndex):
         raise ValueError("forecast holds several series (a global model's forecast): plot "
                          "one, e.g. forecast.loc[name], with that series' history")
@@ -219,9 +222,12 @@ def _bands(quantiles, forecast):
     whose levels other than 0.5 come in pairs q, 1 - q.
     """
     columns = getattr(quantiles, "columns", None)
-    if not (isinstance(quantiles, pd.DataFrame) and columns.nlevels == 2):
+    if not (isinstance(quantiles, pd.DataFrame)
+            and list(columns.names) == ["target", "quantile"]):
+        got = (f"columns named {list(columns.names)}" if isinstance(quantiles, pd.DataFrame)
+               else shown(quantiles))
         raise TypeError(f"quantiles must be a DataFrame with (target, quantile) columns, as "
-                        f"forecaster.predict_quantiles() returns, got {shown(quantiles)}")
+                        f"forecaster.predict_quantiles() returns, got {got}")
     if not quantiles.index.equals(forecast.index):
         raise ValueError(f"quantiles must have the index of forecast; quantiles.index: "
                          f"{list(quantiles.index)}, forecast.index: {list(forecast.index)}")

@@ -587,6 +587,10 @@ def test_compare_and_backtest_say_what_to_pass():
         compare([ridge], data)
     with pytest.raises(ValueError, match="forecasters is empty"):
         compare({}, data)
+    with pytest.raises(ValueError, match=r"the forecasters forecast different horizons, "
+                                         r"\{'h1': 1, 'h3': 3\}: their mean metrics would "
+                                         r"average different steps"):
+        compare({"h1": NaiveForecaster(horizon=1), "h3": NaiveForecaster(horizon=3)}, data)
     with pytest.raises(TypeError, match="unexpected keyword argument 'folds'"):
         compare({"ridge": ridge}, data, folds=2)
     with pytest.raises(TypeError, match=r"forecaster must be a SequenceForecaster or "

@@ -367,6 +367,36 @@ def test_cqr_errors_name_the_problem():
     several = SequenceForecaster(GaussianRidge(), 8, 2).fit({"x": data, "y": data})
     with pytest.raises(ValueError, match="holds several series"):
         result.conformalized_intervals(several.predict_quantiles())
+    # One-sided CQR names the coverage asked for and the level of each bound.
+    with pytest.raises(ValueError, match=r"coverage=0.99 with side='lower' \(each bound at "
+                                         r"0.995\) needs at least 199 backtest forecasts per "
+                                         r"step; there are 58"):
+        wide.interval_corrections(0.99, side="lower")
+    # The rows are the steps in time order: a reordered forecast is refused, not misread.
+    quantiles = forecaster.predict_quantiles()
+    for misordered in (quantiles.iloc[::-1], forecaster.predict().iloc[::-1]):
+        with pytest.raises(ValueError, match="rows are read as its steps 1, 2, ... in time "
+                                             "order, but its index is not increasing"):
+            if "quantile" in misordered.columns.names:
+                result.conformalized_intervals(misordered)
+            else:
+                point.prediction_intervals(misordered)
+
+
+def test_per_step_tables_keep_the_targets_order_and_the_smallest_rank_is_1():
+    """Columns in the forecaster's order, not sorted; a coverage so small that
+    ceil((n + 1) c) rounds to 0 gives the smallest score (rank 1), not the largest."""
+    data = _frame(300)
+    result = backtest(SequenceForecaster(GaussianRidge(), 8, 2, targets=["b", "a"],
+                                         past_covariates="c"), data, n_folds=2, test_size=30)
+    errors = result.predictions.assign(error=lambda p: p["error"].abs())
+    for coverage in (1e-9, 1e-12):
+        widths = result.interval_half_widths(coverage)
+        assert list(widths.columns) == ["b", "a"]
+        expected = errors.groupby(["step", "target"])["error"].min().unstack()[["b", "a"]]
+        np.testing.assert_array_equal(widths.to_numpy(), expected.to_numpy())
+    assert list(result.interval_corrections(0.9).columns) == ["b", "a"]
+    assert list(result.adaptive_corrections(0.9)[1].columns) == ["b", "a"]
 
 
 # -- the recurrent estimators ------------------------------------------------------------

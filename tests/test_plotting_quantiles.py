@@ -82,3 +82,12 @@ def test_quantile_frames_that_cannot_be_drawn(fitted):
     with pytest.raises(TypeError, match="quantiles must be a DataFrame with \\(target, "
                                         "quantile\\) columns"):
         plot_forecast(data, forecast, quantiles=forecast)
+    with pytest.raises(TypeError, match=r"quantiles must be a DataFrame with \(target, "
+                                        r"quantile\) columns, .* got columns named "
+                                        r"\['quantile', 'target'\]"):
+        plot_forecast(data, forecast,
+                      quantiles=forecaster.predict_quantiles().swaplevel(axis=1))
+    for history, future, name in ((data.iloc[:0], forecast, "history"),
+                                  (data, forecast.iloc[:0], "forecast")):
+        with pytest.raises(ValueError, match=f"{name} has no rows: there is nothing to draw"):
+            plot_forecast(history, future)
