@@ -111,6 +111,14 @@ def round_level(level):
     return round(level, 12)
 
 
+def _decimal(value):
+    """A number as a float; a float32 (or float16) as the shortest decimal that it rounds
+    from (float32 0.1 is 0.1, not 0.10000000149)."""
+    if isinstance(value, np.floating) and value.dtype.itemsize < 8:
+        return float(str(value))
+    return float(value)
+
+
 def check_levels(levels, name="quantiles", *, median=False):
     """Quantile levels as an increasing tuple of floats, or a ValueError that names what is wrong.
 
@@ -137,7 +145,7 @@ def check_levels(levels, name="quantiles", *, median=False):
         items = []
     else:
         items = list(levels)
-    values = [round_level(float(q)) if is_real(q) and not isinstance(q, bool) else None
+    values = [round_level(_decimal(q)) if is_real(q) and not isinstance(q, bool) else None
               for q in items]
     if not values or not all(q is not None and 0 < q < 1 for q in values):
         raise ValueError(f"{name} must be levels in (0, 1), e.g. (0.05, 0.5, 0.95), got "

@@ -10,6 +10,7 @@ import math
 import numbers
 import time
 import warnings
+from dataclasses import fields
 from typing import NamedTuple
 
 import numpy as np
@@ -257,8 +258,8 @@ _PARAMETERS_DOC = """
     quantiles_ : tuple of float or None
         The levels :meth:`predict_quantiles` gives by default, increasing:
         for ``trained_loss_='quantile'`` those trained (the only ones it
-        gives), for 'gaussian' and 'student_t' ``quantiles``; None for a
-        point loss.
+        gives), for 'gaussian' and 'student_t' ``quantiles`` as it was at
+        the fit (they give any level); None for a point loss.
 
     Notes
     -----
@@ -279,18 +280,18 @@ _PARAMETERS_DOC = """
     loss is more than 10 times the lowest of the fit (that of the weights
     it started from, or of an epoch) and above the loss of predicting each
     output's mean (for an output the training targets hold constant, up to
-    float32's rounding, of predicting it off by 1).  Training then stops and, of the weights the fit started
-    from (with ``ar_window``, the ridge regression), those the best epoch
-    ended with and those it started from, the ones with the lowest loss on
-    the training samples are restored; a
-    :class:`~sklearn.exceptions.ConvergenceWarning` names the learning rate
-    and the clipping options.  :meth:`fit` also judges the weights it ends
-    with (after ``max_iter`` epochs, or when the loss or the validation
-    score stops improving) by the same rule, and restores and warns alike;
-    so does :meth:`partial_fit` (its weights screened on the batch of its
-    last update, and judged on all its samples when that batch's loss has
-    blown up).
-    Training that never blows up is unchanged by the policy.
+    float32's rounding, of predicting it off by 1).  Training then stops
+    and, of the weights the fit started from (with ``ar_window``, the ridge
+    regression), those the best epoch ended with and those it started
+    from, the ones with the lowest loss on the training samples are
+    restored; a :class:`~sklearn.exceptions.ConvergenceWarning` names the
+    learning rate and the clipping options.  :meth:`fit` also judges the
+    weights it ends with (after ``max_iter`` epochs, or when the loss or
+    the validation score stops improving) by the same rule, and restores
+    and warns alike; so does :meth:`partial_fit` (its weights screened on
+    the batch of its last update, and judged on all its samples when that
+    batch's loss has blown up).  Training that never blows up is unchanged
+    by the policy.
 
     Before building a new model, :meth:`fit` warns (UserWarning) when it
     would have more than 1,000 parameters per value of its training data
@@ -488,7 +489,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     @property
     def quantiles_(self):
         check_is_fitted(self)
-        loss = self._fitted_loss()
+        if hasattr(self, "_trained_levels"):
+            return self._trained_levels
+        return self._levels(self._fitted_loss())  # a file saved before they were recorded
+
+    def _levels(self, loss):
+        """The levels of :attr:`quantiles_` for a model trained with ``loss`` now."""
         if not loss.probabilistic:
             return None
         return loss.constants if loss.name == "quantile" else check_levels(self.quantiles)
@@ -532,6 +538,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 raise ValueError(f"X has {X.shape[2]} features per time step, but {name} "
                                  f"was fitted with {self.n_features_in_}")
         else:
+            if not reset and ndim == 2 and X.shape[1] != self.n_timesteps_in_:  # sklearn's words
+                raise ValueError(f"X has {X.shape[1]} features, but {name} is expecting "
+                                 f"{self.n_timesteps_in_} features as input: with 2-D X each "
+                                 f"column is a time step, and {name} was fitted with "
+                                 f"{self.n_timesteps_in_}")
             if y is None:
                 X = validate_data(self, X, reset=reset, dtype=accepted)
             else:
@@ -552,7 +563,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     def _dtype(self):
         try:
-            dtype = np.dtype(self.dtype)
+            dtype = None if self.dtype is None else np.dtype(self.dtype)  # np.dtype(None): f8
         except TypeError:
             dtype = None
         if dtype not in (np.float32, np.float64):
@@ -569,11 +580,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _check_hyperparameters(self):
+        params = self.get_params(deep=False)
         for names, valid, what in _HYPERPARAMETER_RULES:
             for name in names:
-                value = getattr(self, name)
-                if not valid(value):
-                    raise ValueError(f"{name} must be {what}, got {value!r}")
+                if name in params and not valid(params[name]):
+                    raise ValueError(f"{name} must be {what}, got {params[name]!r}")
 
     # -- training -------------------------------------------------------------------
 
@@ -597,12 +608,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         resume = (incremental or self.warm_start) and hasattr(self, "_network")
         if resume:
             net = self._network
-            fitted = (net.cell, net.hidden_sizes, net.params.dtype, net.ar_window)
-            if fitted != (cell, sizes, dtype, ar_window):
-                raise ValueError(f"cannot continue training: the fitted model is "
-                                 f"{net.cell} {net.hidden_sizes} {net.params.dtype} with "
-                                 f"ar_window={net.ar_window}, the parameters now ask for "
-                                 f"{cell} {sizes} {dtype} with ar_window={ar_window}")
+            changed = [f"{name} {old} -> {new}" for name, old, new in (
+                ("cell", _cell_text(net.cell), _cell_text(cell)),
+                ("hidden_sizes", net.hidden_sizes, sizes),
+                ("dtype", net.params.dtype, dtype), ("ar_window", net.ar_window, ar_window))
+                if old != new]
+            if changed:
+                raise ValueError(f"cannot continue training (warm_start, partial_fit): the "
+                                 f"parameters now ask for another model than the fitted one, "
+                                 f"{'; '.join(changed)}; fit a new model to change them")
         else:
             self.__dict__.pop("_network", None)  # a fit that fails below leaves it unfitted
         X, y, y_ndim = self._validate_X(X, y, reset=not resume)
@@ -637,17 +651,24 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if batch_size > n_train:
             raise ValueError(f"batch_size={batch_size} is larger than the {n_train} training "
                              f"samples; lower batch_size or pass more samples")
+        if (resume and incremental and self.learning_rate == "cosine"
+                and self._schedule_steps >= self.max_iter * math.ceil(n_train / batch_size)):
+            raise ValueError(f"learning_rate='cosine' has run its max_iter={self.max_iter} "
+                             f"epochs down to a rate of 0: partial_fit would change nothing; "
+                             f"set learning_rate='constant' to go on training at "
+                             f"learning_rate_init, or fit anew")
 
         x_host, y_host = np.ascontiguousarray(X.transpose(1, 0, 2)), y
         if not resume:
             self._check_size(backend, cell, sizes, dtype, X.shape,
                              y.shape[1] * loss.width, batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
-            self._trained_with = _meaning(loss)
+            self._trained_with, self._trained_levels = _meaning(loss), self._levels(loss)
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(x_host, y)
         elif not incremental:
             self._optimizer = self._make_optimizer()  # warm start: the weights carry over
+            self._y_ndim = y_ndim  # predict's shape follows the y of the last fit
         if not incremental:
             self._start_fit(early_stopping)
         self._start_params = self._network.params.copy()
@@ -669,7 +690,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 x_host, y_host,
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
                 np.concatenate([y_host, y_held]), x_val, y_val)
-        self._trained_with = _meaning(loss)
+        self._trained_with, self._trained_levels = _meaning(loss), self._levels(loss)
         return self
 
     def _train(self, model, trainer, x_train, y, x_val, y_val, batch_size, incremental):
@@ -1115,7 +1136,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def _print_epoch(self, epoch, score, elapsed):
         line = f"Epoch {self.n_iter_}: loss {epoch.loss:.6g}"
         if score is not None:
-            line += f", validation R2 {score:.4f}"
+            what = "score (minus the loss)" if self._loss().probabilistic else "R2"
+            line += f", validation {what} {score:.4f}"
         line += (f", grad norm mean {self.grad_norm_mean_[-1]:.3g} max "
                  f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch.clipped}/{epoch.batches}"
                  f" steps, {elapsed:.2f} s")
@@ -1175,6 +1197,13 @@ def _checked_already(X, dtypes):
             and bool(np.isfinite(X).all()))
 
 
+def _cell_text(cell):
+    """A cell as its parameters name it: 'lstm', 'lstm (peephole=True)'."""
+    options = [f"{field.name}={getattr(cell, field.name)!r}" for field in fields(cell)[1:]
+               if getattr(cell, field.name) != field.default]
+    return repr(cell.kind) + (f" ({', '.join(options)})" if options else "")
+
+
 def _meaning(loss):
     """What gives a loss's outputs their meaning: its name, constants and outputs per constant
     (a plain tuple, kept with the model)."""
@@ -1216,6 +1245,10 @@ _HYPERPARAMETER_RULES = [
     (("tbptt_steps",), _or_none(is_int), "a positive int or None"),
     (("batch_size",), lambda v: (isinstance(v, str) and v == "auto") or is_int(v),
      "a positive int or 'auto'"),
+    (("shuffle", "early_stopping", "warm_start", "nesterovs_momentum", "peephole",
+      "coupled_gates"), lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
+    (("verbose",), lambda v: isinstance(v, (bool, np.bool_)) or is_int(v, 0),
+     "True, False or a non-negative int"),
 ]
 
 

@@ -59,7 +59,7 @@ class Cell:
         if self.activation not in CELL_OPTIONS["activation"]:
             raise ValueError(f"activation must be 'tanh' or 'relu', got {self.activation!r}")
         if self.activation == "relu" and "activation" not in self.spec.options:
-            raise ValueError("activation='relu' is only available for kind='rnn'")
+            raise ValueError("activation='relu' is only available for the 'rnn' cell")
         if (self.peephole or self.coupled_gates) and "peephole" not in self.spec.options:
             raise ValueError("peephole and coupled_gates are LSTM options")
 

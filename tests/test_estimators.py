@@ -68,7 +68,7 @@ def test_a_grid_search_chooses_the_cell():
 @pytest.mark.parametrize("params, message", [
     (dict(cell="tcn"), "cell kind must be one of"),
     (dict(cell="gru", peephole=True), "LSTM options"),
-    (dict(cell="lstm", activation="relu"), "only available for kind='rnn'")])
+    (dict(cell="lstm", activation="relu"), "only available for the 'rnn' cell")])
 def test_recurrent_regressor_refuses_an_unknown_cell_or_another_cells_option(params, message):
     X, y = _sequences(n=20)
     with pytest.raises(ValueError, match=message):
@@ -233,8 +233,36 @@ def test_warm_start_continues_from_the_previous_weights():
     _quiet(model, X, y)
     assert model.n_iter_ == 10 and model.loss_curve_[:5] == first
     assert model.loss_curve_[5] < first[0]
-    with pytest.raises(ValueError, match="cannot continue training"):
+    with pytest.raises(ValueError, match=r"cannot continue training \(warm_start, "
+                                         r"partial_fit\): the parameters now ask for another "
+                                         r"model than the fitted one, hidden_sizes \(6,\) -> "
+                                         r"\(7,\); fit a new model"):
         model.set_params(hidden_sizes=7).fit(X, y)
+    peephole = _quiet(LSTMRegressor(hidden_sizes=4, max_iter=1, warm_start=True), X, y)
+    with pytest.raises(ValueError, match=r"cell 'lstm' -> 'lstm' \(peephole=True\)"):
+        peephole.set_params(peephole=True).fit(X, y)
+    # predict's shape follows the y of the last fit: a column vector now.
+    assert model.set_params(hidden_sizes=6).fit(X, y[:, None]).predict(X[:2]).shape == (2, 1)
+
+
+def test_partial_fit_after_the_cosine_schedule_has_ended_says_so():
+    """The schedule runs its max_iter epochs down to a rate of 0: a partial_fit after it
+    would train nothing while counting an epoch, so it is refused with what to do."""
+    X, y = _sequences()
+    model = _quiet(LSTMRegressor(hidden_sizes=4, max_iter=3, learning_rate="cosine",
+                                 random_state=0), X, y)
+    with pytest.raises(ValueError, match="learning_rate='cosine' has run its max_iter=3 "
+                                         "epochs down to a rate of 0"):
+        model.partial_fit(X, y)
+    assert model.n_iter_ == 3
+    before = model.predict(X)
+    model.set_params(learning_rate="constant").partial_fit(X, y)
+    assert model.n_iter_ == 4 and not np.array_equal(model.predict(X), before)
+    fresh = LSTMRegressor(hidden_sizes=4, max_iter=2, learning_rate="cosine", random_state=0)
+    for _ in range(2):
+        fresh.partial_fit(X, y)
+    with pytest.raises(ValueError, match="max_iter=2 epochs down to a rate of 0"):
+        fresh.partial_fit(X, y)
 
 
 @pytest.mark.parametrize("option", ["clip_global_norm", "clip_norm", "clip_value"])
@@ -338,6 +366,10 @@ def test_verbose_reports_every_epoch(capsys):
     assert len(lines) == 3
     for word in ("loss", "validation R2", "grad norm", "clipped", " s"):
         assert word in lines[0]
+    # With a probabilistic loss the validation score is minus the loss, and says so.
+    _quiet(LSTMRegressor(hidden_sizes=3, max_iter=1, early_stopping=True, verbose=True,
+                         loss="gaussian"), X, y)
+    assert "validation score (minus the loss)" in capsys.readouterr().out
 
 
 def test_float64_training_agrees_with_float32():
@@ -421,6 +453,14 @@ def test_a_failed_fit_leaves_the_model_unfitted():
     ({"hidden_sizes": None}, "hidden_sizes"),
     ({"epsilon": 0.0}, "epsilon must be a positive number"),
     ({"batch_size": True}, "batch_size must be a positive int or 'auto'"),
+    ({"dtype": None}, "dtype must be 'float32' or 'float64', got None"),
+    ({"warm_start": "no"}, "warm_start must be True or False, got 'no'"),
+    ({"early_stopping": "False"}, "early_stopping must be True or False"),
+    ({"shuffle": 2}, "shuffle must be True or False, got 2"),
+    ({"nesterovs_momentum": "no"}, "nesterovs_momentum must be True or False"),
+    ({"peephole": "no"}, "peephole must be True or False"),
+    ({"coupled_gates": 1}, "coupled_gates must be True or False"),
+    ({"verbose": "x"}, "verbose must be True, False or a non-negative int, got 'x'"),
 ])
 def test_bad_hyperparameters_are_named(bad, message):
     X, y = _sequences(n=20)
@@ -626,7 +666,18 @@ def test_autoregressive_options_are_checked():
     with pytest.raises(ValueError, match="ar_alpha must be a non-negative number"):
         LSTMRegressor(ar_window=2, ar_alpha=-1).fit(X, y)
     model = _quiet(LSTMRegressor(hidden_sizes=3, ar_window=2, max_iter=1), X, y)
-    with pytest.raises(ValueError, match="ar_window=2, the parameters now ask for .* ar_window=3"):
+    with pytest.raises(ValueError, match="ar_window 2 -> 3; fit a new model"):
         model.set_params(ar_window=3, warm_start=True).fit(X, y)
     restored = pickle.loads(pickle.dumps(model.set_params(ar_window=2)))
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_two_dimensional_x_with_other_time_steps_says_they_are_time_steps():
+    X, y = _sequences()
+    model = _quiet(LSTMRegressor(hidden_sizes=3, max_iter=1), X, y)
+    with pytest.raises(ValueError, match="X has 6 features, but LSTMRegressor is expecting 8 "
+                                         "features as input: with 2-D X each column is a time "
+                                         "step, and LSTMRegressor was fitted with 8"):
+        model.predict(X[:, :6])
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        model.predict(X[0])

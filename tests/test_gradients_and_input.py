@@ -185,7 +185,7 @@ def test_bad_states_parameters_and_options_are_named():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"kind": "transformer"}, "cell kind"),
-    ({"kind": "gru", "activation": "relu"}, "only available for kind='rnn'"),
+    ({"kind": "gru", "activation": "relu"}, "only available for the 'rnn' cell"),
     ({"kind": "rnn", "peephole": True}, "LSTM options"),
     ({"kind": "rnn", "activation": "sigmoid"}, "'tanh' or 'relu'"),
 ])

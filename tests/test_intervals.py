@@ -429,11 +429,8 @@ def test_a_recurrent_regressor_s_quantiles_are_mapped_back_exactly(loss):
         lower, upper = forecaster.predict_interval(0.95)
         np.testing.assert_allclose(np.stack([lower, upper], axis=-1),
                                    _by_hand(forecaster, data, [0.025, 0.975]), rtol=1e-9)
-    # The fitted regressor's parameters changed afterwards do not relabel its outputs (a
-    # distribution's default levels do follow ``quantiles``: it gives any level).
-    forecaster.regressor_.set_params(loss="squared_error")
-    if loss == "quantile":
-        forecaster.regressor_.set_params(quantiles=(0.3, 0.7))
+    # The fitted regressor's parameters changed afterwards do not relabel its outputs.
+    forecaster.regressor_.set_params(loss="squared_error", quantiles=(0.3, 0.7))
     assert forecaster.quantiles_ == (0.1, 0.5, 0.9)
     np.testing.assert_array_equal(forecaster.predict_quantiles(), quantiles)
 

@@ -238,6 +238,15 @@ def test_outputs_keep_the_meaning_they_were_trained_with():
     assert model.trained_loss_ == "quantile" and model.quantiles_ == (0.05, 0.5, 0.95)
     model.set_params(loss="squared_error")
     assert model.trained_loss_ == "quantile" and model.quantiles_ == (0.05, 0.5, 0.95)
+    # A distribution's default levels are those of the fit too (it gives any level asked for).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gaussian = LSTMRegressor(2, loss="gaussian", quantiles=(0.2, 0.8), max_iter=2,
+                                 random_state=0).fit(X, y)
+    gaussian.set_params(quantiles=(0.25, 2))
+    assert gaussian.quantiles_ == (0.2, 0.8)
+    np.testing.assert_array_equal(gaussian.predict_quantiles(X),
+                                  gaussian.predict_quantiles(X, [0.2, 0.8]))
     # A list of levels changed in place after the fit changes nothing either.
     levels = [0.05, 0.5, 0.95]
     with warnings.catch_warnings():
@@ -332,3 +341,16 @@ def test_levels_in_any_order_and_as_arrays():
         warnings.simplefilter("ignore", ConvergenceWarning)
         forecaster.fit(data)
     assert forecaster.quantiles_ == (0.05, 0.5, 0.95)
+
+
+def test_float32_levels_are_the_decimals_they_round_from():
+    """Levels from a float32 array are 0.1, not 0.10000000149: a model trained on them gives
+    the levels written as decimals, and so does a float64 model asked in float32."""
+    X, y, _, _ = _heteroscedastic(100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LSTMRegressor(2, loss="quantile", max_iter=1, random_state=0,
+                              quantiles=np.array([0.1, 0.5, 0.9], np.float32)).fit(X, y)
+    assert model.quantiles_ == (0.1, 0.5, 0.9)
+    np.testing.assert_array_equal(model.predict_quantiles(X, [0.1, 0.9]),
+                                  model.predict_quantiles(X, np.float32([0.1, 0.9])))
