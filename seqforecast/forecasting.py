@@ -101,9 +101,12 @@ class _Forecaster(BaseEstimator):
         return hasattr(self, "history_")
 
     def _check_parameters(self):
-        """Raise a ValueError for an int parameter that is not one, or too small or large."""
+        """Raise a ValueError for an int parameter that is not one, or too small or large,
+        and for a ``missing`` that is not a policy."""
         check_int_parameters(self, self._int_parameters)
         self._check_steps(self.horizon)
+        if not is_choice(self.missing, ("error", "interpolate")):
+            raise ValueError(f"missing must be 'error' or 'interpolate', got {self.missing!r}")
 
     def _remember(self, frames, fitting=False):
         """Keep the last rows of each series that the next forecast (and a refit) reads,
@@ -425,11 +428,19 @@ class _Forecaster(BaseEstimator):
         Returns
         -------
         pandas.DatetimeIndex or pandas.TimedeltaIndex
+            For a forecaster fitted on several series, a MultiIndex of
+            (series, timestamp), as :meth:`predict` indexes its forecast:
+            each series' steps after its own last row.
         """
         self._check_fitted()
-        history = next(iter(self.history_.values()))
-        return _future_index(history.index[-1], self.freq_, self._check_steps(horizon),
-                             history.index.name)
+        n_steps = self._check_steps(horizon)
+        indexes = {name: _future_index(history.index[-1], self.freq_, n_steps,
+                                       history.index.name)
+                   for name, history in self.history_.items()}
+        if self._names is None:
+            return indexes[None]
+        return pd.concat({name: pd.Series(0, index=index) for name, index in indexes.items()},
+                         names=["series", next(iter(indexes.values())).name]).index
 
     def score(self, data, y=None):
         """Negative mean absolute error of forecasts over a test block that follows the fit.
@@ -594,7 +605,7 @@ class _Forecaster(BaseEstimator):
                 raise ValueError(f"this forecaster needs future_covariates {future_columns} for "
                                  f"the timestamps {index[0]} .. {index[-1]}")
             covariates = check_series(_covariate_frame(covariates, future_columns),
-                                      "future_covariates")
+                                      "future_covariates", missing=None)
             naive = [getattr(labels, "tz", None) is None for labels in (covariates.index, index)]
             if naive[0] != naive[1]:  # another time zone is fine: the same instants are found
                 _check_zone(covariates.index, index[0], "future_covariates")
@@ -969,6 +980,14 @@ class SequenceForecaster(_Forecaster):
         if not (is_choice(self.ar_window, (None, "auto")) or is_int(self.ar_window)):
             raise ValueError(f"ar_window must be 'auto', a positive int or None, got "
                              f"{self.ar_window!r}")
+        if is_int(self.ar_window) and self.ar_window > self.window:
+            raise ValueError(f"ar_window={self.ar_window} reads more steps than a window has: "
+                             f"window={self.window}")
+        if not (self.season is None or is_int(self.season)):
+            raise ValueError(f"season must be a positive int (rows per cycle) or None (from "
+                             f"the frequency), got {self.season!r}")
+        if not isinstance(self.scale, (bool, np.bool_)):
+            raise ValueError(f"scale must be True or False, got {self.scale!r}")
         template = self._template()
         tags = get_tags(template)
         three_d = tags.input_tags.three_d_array
@@ -1043,10 +1062,17 @@ class SequenceForecaster(_Forecaster):
 
     def _training_windows(self, frames):
         # frames already checked by _check_data; the transform's domain is checked here
-        series = [(frame[self.channels_].to_numpy(), frame.index) for frame in frames.values()]
-        for values, index in series:
-            self.windower_.check_values(values, "data", index)
-        return self._windows_of((values, 0) for values, _ in series)
+        series = {name: frame[self.channels_].to_numpy() for name, frame in frames.items()}
+        for name, values in series.items():
+            label = "data" if name is None else f"series {name!r}"
+            self.windower_.check_values(values, label, frames[name].index)
+            try:
+                self.windower_.training_origins(len(values))
+            except SeriesTooShortError as error:
+                if name is None:
+                    raise
+                raise SeriesTooShortError(f"{label}: {error}") from None
+        return self._windows_of((values, 0) for values in series.values())
 
     def _windows_of(self, series):
         """Training windows and targets of value arrays, stacked, with ``window_norm`` applied.
@@ -1423,6 +1449,11 @@ def _relative_squared_error(actual, predicted, reference):
     (n_rows, n_targets), the rows the model was fitted on.  A constant
     target is divided by 1.
     """
-    variance = np.var(reference, axis=0)
-    variance = np.where(variance > 0, variance, 1.0)
-    return float(np.mean((predicted - actual) ** 2 / variance))
+    # In units of each target's largest absolute value first, so that nothing squared
+    # overflows or underflows (1e200 or 1e-170 choose as 1 does).
+    size = np.max(np.abs(reference), axis=0)
+    size = np.where(np.isfinite(size) & (size > 0), size, 1.0)
+    spread = np.std(reference / size, axis=0)
+    spread = np.where(spread > 0, spread, 1.0 / size)  # a constant target: divided by 1
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing forecast: inf
+        return float(np.mean(((predicted - actual) / size / spread) ** 2))

@@ -67,7 +67,11 @@ def _frequency(index, freq, label):
             raise ValueError(f"cannot infer the frequency of {label}'s timestamps (irregular, "
                              f"or gaps): pass freq=... and make the series regular, e.g. "
                              f"data.asfreq(freq) and fill the new rows")
-    freq = pd.tseries.frequencies.to_offset(freq)
+    try:
+        freq = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError):
+        raise ValueError(f"freq={freq!r} is not a pandas frequency: e.g. 'h', '30min', 'D', "
+                         f"'B', 'W', 'MS'") from None
     if _fixed_steps(index, freq):
         return freq
     expected = _future_index(index[0] - freq, freq, len(index))

@@ -57,9 +57,11 @@ def check_series(data, name="data", missing="error"):
         Indexed by time (DatetimeIndex, TimedeltaIndex or a sorted numeric index).
     name : str, default="data"
         How error messages call it.
-    missing : {'error', 'interpolate'}, default='error'
+    missing : {'error', 'interpolate'} or None, default='error'
         What to do with NaN values: raise, or interpolate them linearly in
-        time (interior gaps only; leading or trailing NaN still raise).
+        time (interior gaps only; leading or trailing NaN still raise);
+        None raises too, for data that no ``missing`` option covers (the
+        error then does not offer one).
 
     Returns
     -------
@@ -91,7 +93,7 @@ def check_series(data, name="data", missing="error"):
     index = data.index
     _check_index(index, name)
     data = data.astype(np.float64)  # a copy: the caller's frame is left as it is
-    if not is_choice(missing, ("error", "interpolate")):
+    if not is_choice(missing, ("error", "interpolate", None)):
         raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
     if np.isnan(data.to_numpy()).any():
         counts = data.isna().sum()
@@ -105,10 +107,11 @@ def check_series(data, name="data", missing="error"):
                 raise ValueError(f"{name} has missing values at its start or end (columns "
                                  f"{list(left.index[left])}), which cannot be interpolated")
         else:
+            per_column = {c: int(n) for c, n in counts[counts > 0].items()}
+            option = "" if missing is None else ", or pass missing='interpolate'"
             raise ValueError(
-                f"{name} has {int(counts.sum())} missing values ({dict(counts[counts > 0])}), "
-                f"the first in column {column!r} at {first}; fill them, or pass "
-                f"missing='interpolate'")
+                f"{name} has {int(counts.sum())} missing values ({per_column}), the first in "
+                f"column {column!r} at {first}; fill them{option}")
     if not np.isfinite(data.to_numpy()).all():
         raise ValueError(f"{name} contains infinite values")
     return data
@@ -250,6 +253,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         if self.target_transform == "seasonal_diff" and not is_int(self.season, 1):
             raise ValueError(f"target_transform='seasonal_diff' needs season, the period in rows "
                              f"(an int >= 1), got {self.season!r}")
+        if not isinstance(self.flatten, (bool, np.bool_)):
+            raise ValueError(f"flatten must be True or False, got {self.flatten!r}")
         if self.target_transform != "seasonal_diff" and self.season is not None:
             raise ValueError(f"season is only used with target_transform='seasonal_diff', not "
                              f"{self.target_transform!r}; leave it None")
@@ -268,7 +273,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         if not targets:
             raise ValueError("there is no target column")
         if future and self.window < self.gap + self.horizon:
-            raise ValueError(f"future covariates need window >= gap + horizon "
+            need = "gap + horizon" if self.gap else "horizon"
+            raise ValueError(f"future covariates need window >= {need} "
                              f"({self.gap + self.horizon}) so that a window covers every "
                              f"forecast time; window is {self.window}")
         overlap = set(targets) & set(covariates)
@@ -590,8 +596,12 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         missing = [c for c in self.channels_ if c not in frame.columns]
         if missing:
             raise ValueError(f"X lacks the columns {missing} seen in fit")
+        unseen = [c for c in frame.columns if c not in self.channels_]
+        if unseen:
+            raise ValueError(f"X has the columns {unseen}, which fit did not see: drop them, or "
+                             f"fit with them as covariates")
         values = frame[self.channels_].to_numpy()
-        self.check_values(values, "X")
+        self.check_values(values, "X", frame.index)
         return values, frame.index
 
     def training_origins(self, n_rows):
@@ -607,10 +617,10 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
             extra = self.lookback_ - self.window
             history = (f" (+{_rows_text(extra)} for {self.target_transform!r})"
                        if extra else "")
+            gap = f", gap={self.gap}" if self.gap else ""
             raise SeriesTooShortError(
-                f"the series has {n_rows} rows, but window={self.window}{history}"
-                f", gap={self.gap} and horizon={self.horizon} need at least "
-                f"{self.lookback_ + self.lead_}")
+                f"the series has {n_rows} rows, but window={self.window}{history}{gap} and "
+                f"horizon={self.horizon} need at least {self.lookback_ + self.lead_}")
         return np.arange(last, first - 1, -self.stride)[::-1]
 
 

@@ -755,3 +755,59 @@ def test_a_naive_forecaster_s_horizon_is_only_the_default_number_of_steps():
     with pytest.raises(ValueError, match="season=6 is set, but the forecaster was fitted "
                                          "with season=12"):
         naive.set_params(season=6).predict()
+
+
+@pytest.mark.parametrize("scale", [1e100, 1e-170, 1e160, 1e200])
+def test_the_automatic_transform_is_the_same_in_any_units(scale):
+    """Its hold-out errors are computed in units of the series' size: nothing squared
+    overflows or underflows, and the choice and the forecast scale with the data."""
+    index = pd.date_range("2020-01-01", periods=60, freq="h")
+    trend = pd.Series(np.arange(60) * 3.0 + np.sin(np.arange(60)), index=index, name="y")
+    unit = SequenceForecaster(Ridge(), window=4, horizon=2).fit(trend)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        scaled = SequenceForecaster(Ridge(), window=4, horizon=2).fit(trend * scale)
+    assert scaled.target_transform_ == unit.target_transform_ == "diff"
+    for candidate, error in unit.transform_errors_.items():
+        assert scaled.transform_errors_[candidate] == pytest.approx(error, rel=1e-9)
+    np.testing.assert_allclose(scaled.predict() / scale, unit.predict(), rtol=1e-9)
+
+
+def test_the_forecast_index_of_several_series_is_predict_s():
+    a = _sine(40, start="2024-01-01")
+    b = _sine(60, start="2024-06-01") * 2
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3).fit({"a": a, "b": b})
+    index = forecaster.forecast_index()
+    assert index.equals(forecaster.predict().index)
+    assert list(index.get_level_values("series")) == ["a"] * 3 + ["b"] * 3
+    assert index.get_level_values(1)[3] == b.index[-1] + b.index.freq
+
+
+@pytest.mark.parametrize("parameters, message", [
+    (dict(season=0), "season must be a positive int .* got 0"),
+    (dict(season=2.5), "season must be a positive int .* got 2.5"),
+    (dict(scale="False"), "scale must be True or False, got 'False'"),
+    (dict(ar_window=10), "ar_window=10 reads more steps than a window has: window=6"),
+    (dict(freq="xyz"), "freq='xyz' is not a pandas frequency"),
+    (dict(missing=None), "missing must be 'error' or 'interpolate', got None")])
+def test_forecaster_parameters_are_checked_in_its_terms(parameters, message):
+    with pytest.raises(ValueError, match=message):
+        SequenceForecaster(Ridge(), window=6, **parameters).fit(_sine(60))
+
+
+def test_errors_of_one_of_several_series_name_it():
+    a, b = _sine(40), _sine(40) - 20
+    with pytest.raises(ValueError, match="needs positive targets; series 'b' has values <= 0"):
+        SequenceForecaster(Ridge(), window=3, target_transform="log_return").fit({"a": a, "b": b})
+    with pytest.raises(ValueError, match=r"series 'b': the series has 4 rows, but window=3 and "
+                                         r"horizon=2 need at least 5"):
+        SequenceForecaster(Ridge(), window=3, horizon=2, target_transform=None).fit(
+            {"a": a, "b": b.iloc[:4]})
+    # Future covariates with a NaN: missing= does not cover them, and the error does not offer it.
+    data = _sine(60).assign(hour=lambda d: d.index.hour.astype(float))
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=2, future_covariates="hour",
+                                    missing="interpolate").fit(data)
+    future = pd.DataFrame({"hour": [0.0, np.nan]}, index=forecaster.forecast_index())
+    with pytest.raises(ValueError, match=r"future_covariates has 1 missing values \({'hour': 1}\)"
+                                         r", the first in column 'hour' at .*; fill them$"):
+        forecaster.predict(future_covariates=future)

@@ -161,7 +161,7 @@ def test_too_short_series_and_impossible_transforms():
     frame = _frame(6)
     windows = SlidingWindowTransformer(4, 2, targets=["a"], past_covariates=["p", "f"],
                                        target_transform="diff").fit(frame)
-    with pytest.raises(ValueError, match=r"6 rows, but window=4 \(\+1 row for 'diff'\), gap=0 "
+    with pytest.raises(ValueError, match=r"6 rows, but window=4 \(\+1 row for 'diff'\) "
                                          r"and horizon=2 need at least 7"):
         windows.transform(frame)
     negative = frame.assign(a=frame["a"] - 3)
@@ -262,7 +262,7 @@ def test_seasonal_diff_bad_season(params, message):
 def test_seasonal_diff_short_series_bad_shapes_and_any_sign():
     frame = _frame(10).assign(a=lambda f: f["a"] - 5)  # zero and negative targets: no division
     windows = _seasonal(frame, 4, 2, targets=["a"], past_covariates=["p", "f"])
-    message = (r"8 rows, but window=4 \(\+3 rows for 'seasonal_diff'\), gap=0 and horizon=2 "
+    message = (r"8 rows, but window=4 \(\+3 rows for 'seasonal_diff'\) and horizon=2 "
                r"need at least 9")
     with pytest.raises(ValueError, match=message):
         windows.transform(frame.iloc[:8])
@@ -376,3 +376,23 @@ def test_check_series_refuses_an_index_it_cannot_put_in_time_order():
         check_series(pd.DataFrame(values, index=pd.Index([0, "b", 2, 3], dtype=object)))
     with pytest.raises(ValueError, match="data is not sorted by time: row 1"):  # one type
         check_series(pd.DataFrame(values, index=["b", "a", "c", "d"]))
+
+
+def test_columns_fit_did_not_see_are_refused_not_dropped():
+    frame = _frame(10)
+    windows = SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"]).fit(frame)
+    with pytest.raises(ValueError, match=r"X has the columns \['z'\], which fit did not see"):
+        windows.transform(frame.assign(z=1.0))
+    with pytest.raises(ValueError, match="flatten must be True or False, got 'False'"):
+        SlidingWindowTransformer(3, flatten="False").fit(frame)
+
+
+def test_values_a_transform_cannot_take_are_named_by_timestamp():
+    frame = _frame(10)
+    windows = SlidingWindowTransformer(3, targets=["a"], past_covariates=["p", "f"],
+                                       target_transform="log_return").fit(frame.abs() + 1)
+    bad = frame.abs() + 1
+    bad.iloc[4, 0] = 0.0
+    with pytest.raises(ValueError, match=f"needs positive targets; X has values <= 0: 0 in "
+                                         f"column 'a' at row {bad.index[4]}"):
+        windows.transform(bad)
