@@ -149,7 +149,9 @@ def main(argv=None):
                                "(default: the default recipe, about 1000 optimizer steps with "
                                "early stopping on the most recent windows)")
     forecast.add_argument("--hidden", type=_positive,
-                          help="hidden units of a network trained with --epochs (default 32)")
+                          help="hidden units of a plain network instead of the default recipe "
+                               "(default 32): trained for --epochs, or without it for up to 50 "
+                               "epochs, stopping when the training loss stops improving")
     forecast.add_argument("--quantiles", type=_levels, metavar="LEVELS",
                           help="train the network on these quantile levels (pinball loss) and "
                                "add a column per level to the forecast, TARGET_qLEVEL: levels "
@@ -371,8 +373,9 @@ def run_forecast(args):
                       time.perf_counter() - started)
         print(file=sys.stderr)
     elif model in MODELS:
-        print(f"training {_label(model, args, season)} with the default recipe ...",
-              end="", file=sys.stderr, flush=True)
+        how = "for up to 50 epochs" if args.hidden else "with the default recipe"
+        print(f"training {_label(model, args, season)} {how} ...", end="", file=sys.stderr,
+              flush=True)
         with warnings.catch_warnings():  # the backtest above says how well it does
             warnings.simplefilter("ignore", ConvergenceWarning)
             forecaster.fit(data)

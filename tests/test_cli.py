@@ -956,3 +956,11 @@ def test_decimal_commas_in_a_tab_separated_file_name_the_tab(tmp_path, capsys):
     status, _, err = _forecast(capsys, path, "--target", "y", "--sep", "tab")
     assert status == 2 and err.endswith("the numbers have a decimal comma: add --decimal ','\n")
     assert _forecast(capsys, path, "--target", "y", "--sep", "tab", "--decimal", ",")[0] == 0
+
+
+def test_hidden_alone_trains_a_plain_network_and_says_so(tmp_path, capsys):
+    path = _weekly_csv(tmp_path, rows=60)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "3", "--window", "7",
+                 "--hidden", "4", "--no-backtest"]) == 0
+    err = capsys.readouterr().err
+    assert "training LSTM(4) for up to 50 epochs ..." in err and "default recipe" not in err
