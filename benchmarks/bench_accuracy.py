@@ -116,6 +116,7 @@ from seqforecast.evaluation import backtest
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from options import positive_int  # noqa: E402
 from torch_twin import TorchDefaultRegressor  # noqa: E402
 
 MAX_ROWS = 4000
@@ -512,7 +513,7 @@ def parse_args(argv=None):
                              f"their last {QUICK_FOLDS} folds")
     parser.add_argument("--series", nargs="+", choices=names, metavar="NAME",
                         help=f"run only these series ({', '.join(names)})")
-    parser.add_argument("--seeds", type=int, help=f"seeds 0..N-1 (default {len(SEEDS)})")
+    parser.add_argument("--seeds", type=positive_int, help=f"seeds 0..N-1 (default {len(SEEDS)})")
     models = [m.name for m in MODELS]
     parser.add_argument("--models", nargs="+", choices=models, metavar="NAME",
                         help=f"run only these models (default all: {', '.join(models)})")

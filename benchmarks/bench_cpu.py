@@ -29,6 +29,7 @@ import textwrap
 import time
 
 import numpy as np
+from options import positive_int
 
 CASES = ([(kind, h, 1, 48, 1) for kind in ("lstm", "gru", "rnn") for h in (16, 32, 64, 128, 256)]
          + [(kind, 64, 8, 96, 2) for kind in ("lstm", "gru", "rnn")])
@@ -129,8 +130,10 @@ def first_step_seconds():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--threads", type=positive_int, default=os.cpu_count(),
+                        help="PyTorch's threads (default: the CPU count)")
+    parser.add_argument("--repeat", type=positive_int, default=20,
+                        help="timed repetitions per case, median taken")
     parser.add_argument("--quick", action="store_true", help="only hidden 32 and 128")
     args = parser.parse_args()
 

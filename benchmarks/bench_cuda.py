@@ -25,6 +25,7 @@ import time
 import numpy as np
 
 from bench_cpu import best_time
+from options import positive_int, require_gpu
 
 FEATURES = 8
 
@@ -95,14 +96,15 @@ def theirs(kind, hidden, batch, steps, repeat):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=positive_int, default=5)
     parser.add_argument("--budget", type=float, default=400.0,
                         help="stop starting new cases after this many seconds")
     parser.add_argument("--quick", action="store_true", help="fewer hidden sizes")
-    parser.add_argument("--hidden", type=int, nargs="*", help="only these hidden sizes")
+    parser.add_argument("--hidden", type=positive_int, nargs="*", help="only these hidden sizes")
     parser.add_argument("--persistent-max-hidden", type=int,
                         help="override seqforecast.cuda.layer.PERSISTENT_MAX_HIDDEN")
     args = parser.parse_args()
+    require_gpu("bench_cuda.py", torch_too=True)
     if args.persistent_max_hidden is not None:
         from seqforecast.cuda import layer
         layer.PERSISTENT_MAX_HIDDEN = args.persistent_max_hidden

@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 from alternating import child, medians
+from options import positive_int
 
 N_WINDOWS, STEPS, BATCH = 4096, 48, 64
 
@@ -106,10 +107,11 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="hidden 32 and 128 only")
-    parser.add_argument("--cells", nargs="+", default=["lstm", "gru", "rnn"])
-    parser.add_argument("--rounds", type=int, default=1,
+    parser.add_argument("--cells", nargs="+", choices=["lstm", "gru", "rnn"],
+                        default=["lstm", "gru", "rnn"])
+    parser.add_argument("--rounds", type=positive_int, default=1,
                         help="A B B A rounds per case (each a fresh process per side)")
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per fit")
+    parser.add_argument("--epochs", type=positive_int, default=2, help="timed epochs per fit")
     args = parser.parse_args()
 
     import numba

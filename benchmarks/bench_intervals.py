@@ -59,6 +59,7 @@ from seqforecast.forecasting import SequenceForecaster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_accuracy import SERIES, environment_report, prepare  # noqa: E402
+from options import positive_int  # noqa: E402
 
 COVERAGE = 0.9
 LEVELS = (0.05, 0.5, 0.95)
@@ -208,7 +209,8 @@ def parse_args(argv=None):
                         help=f"smoke run: {', '.join(QUICK_SERIES)}, one seed")
     parser.add_argument("--series", nargs="+", choices=names, metavar="NAME",
                         help=f"run only these series ({', '.join(names)})")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    parser.add_argument("--seeds", type=positive_int,
+                        help="seeds 0..N-1 (default 3; 1 with --quick)")
     parser.add_argument("--refit", action="store_true",
                         help="refit before every test block (default: one fit per model)")
     parser.add_argument("--gammas", type=_gammas, default=(), metavar="G,G,...",
@@ -233,7 +235,7 @@ def main(argv=None):
     short, compared = _methods(args.gammas)
     names = args.series or (QUICK_SERIES if args.quick else SENSORS + RETURNS)
     specs = [s for s in SERIES if s.name in names]
-    seeds = range(1 if args.quick else args.seeds)
+    seeds = range(args.seeds or (1 if args.quick else 3))
     started = time.perf_counter()
     print(environment_report())
     print(f"nominal coverage {COVERAGE:.0%}; levels {LEVELS}; {CAL_FOLDS} calibration folds, "

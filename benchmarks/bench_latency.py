@@ -35,6 +35,7 @@ import warnings
 
 import numpy as np
 from alternating import child, medians
+from options import positive_int
 
 WINDOW, HORIZON, HIDDEN = 168, 24, 32
 
@@ -135,9 +136,10 @@ def main():
     if child(ours, theirs):
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=1,
+    parser.add_argument("--rounds", type=positive_int, default=1,
                         help="A B B A rounds (each a fresh process per side)")
-    parser.add_argument("--calls", type=int, default=2000, help="timed calls per measurement")
+    parser.add_argument("--calls", type=positive_int, default=2000,
+                        help="timed calls per measurement")
     args = parser.parse_args()
 
     import numba

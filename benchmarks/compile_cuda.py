@@ -19,8 +19,11 @@ Needs numba-cuda and NVVM, no GPU or driver (written against numba-cuda
     pip install 'numba-cuda[cu13]'
     python -W error benchmarks/compile_cuda.py
 """
+import argparse
+import importlib.util
 import math
 import re
+import sys
 import types
 
 import numpy as np
@@ -156,4 +159,8 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help
+    if importlib.util.find_spec("numba_cuda") is None:  # Numba's own CUDA is not enough
+        sys.exit("compile_cuda.py needs numba-cuda and its NVVM, not installed here: "
+                 "pip install 'numba-cuda[cu13]'")
     main()

@@ -8,6 +8,8 @@ coefficients and the largest error of the float32 evaluation on [-12, 12].
 
     python benchmarks/fit_tanh.py
 """
+import argparse
+
 import numpy as np
 
 CLAMP = 9.0
@@ -46,6 +48,7 @@ def evaluate_float32(p, q, x):
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help
     p, q = fit()
     grid = np.linspace(-12, 12, 2_000_001)
     err = np.abs(evaluate_float32(p, q, grid) - np.tanh(grid)).max()

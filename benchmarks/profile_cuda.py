@@ -23,6 +23,7 @@ import numpy as np
 from numba import config, cuda
 
 from bench_cuda import device_problem
+from options import require_gpu
 from seqforecast.backends.cuda import CUDA
 from seqforecast.cuda import layer
 from seqforecast.cuda.elementwise import fill
@@ -89,7 +90,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", action="store_true",
                         help="count launches and allocations instead of timing")
-    if parser.parse_args().count:
+    counting = parser.parse_args().count
+    require_gpu("profile_cuda.py")
+    if counting:
         return count()
     rng = np.random.RandomState(0)
     net, trainer, x, y = device_problem("lstm", H, B, T)

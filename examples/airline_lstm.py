@@ -10,6 +10,7 @@ earlier (seasonal naive).  Runs in a few seconds on 2 cores.
 
     python examples/airline_lstm.py
 """
+import argparse
 import time
 
 import numpy as np
@@ -63,4 +64,5 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help
     main()

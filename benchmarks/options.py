@@ -1,0 +1,31 @@
+"""Command-line option types shared by the benchmark scripts."""
+import argparse
+import sys
+
+
+def positive_int(text):
+    """An argparse type: an integer of at least 1, or argparse's error saying so."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def require_gpu(script, torch_too=False):
+    """Exit with one line saying why ``script`` cannot run here (no numba-cuda, no GPU, or,
+    with ``torch_too``, a PyTorch without CUDA), instead of a traceback from deep inside."""
+    from seqforecast.cuda import check_available
+
+    try:
+        check_available()
+    except RuntimeError as error:
+        sys.exit(f"{script}: {error}")
+    if torch_too:
+        import torch
+
+        if not torch.cuda.is_available():
+            sys.exit(f"{script}: PyTorch {torch.__version__} sees no CUDA device (a CPU build?); "
+                     f"cuDNN is the reference this benchmark measures against")
