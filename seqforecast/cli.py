@@ -680,6 +680,11 @@ _SERIAL = {"unix": ("s", "unix", 1e9, 2e9, "seconds since 1970-01-01 (Unix times
                      "days since 1899-12-30 (spreadsheet dates)")}
 
 
+# The years that --time-format unix and excel read: numbers beyond them are some other count
+# (Unix milliseconds read as seconds are dates in the year 56,000).
+_SERIAL_YEARS = (1900, 2200)
+
+
 def _serial_times(values, numeric, name, args):
     """Numbers read as --time-format unix (in UTC, saying so) or excel (fractions of a day are
     times, to the millisecond)."""
@@ -688,12 +693,19 @@ def _serial_times(values, numeric, name, args):
         raise CommandError(f"--time-format {args.time_format} reads numbers, {what}; {name!r} "
                            f"holds text such as {str(values.iloc[0])!r}: drop --time-format "
                            f"{args.time_format}, or name another column with --time-column")
+    numbers = values.to_numpy(float)
     try:
-        parsed = pd.to_datetime(values.to_numpy(float), unit=unit, origin=origin).round("ms")
+        parsed = pd.to_datetime(numbers, unit=unit, origin=origin).round("ms")
     except (ValueError, OverflowError):
-        raise CommandError(f"the time column {name!r} holds numbers too large for "
-                           f"--time-format {args.time_format}, {what}: check the column "
-                           f"(--time-column)") from None
+        parsed = None
+    if parsed is None or not (_SERIAL_YEARS[0] <= parsed.min().year
+                              and parsed.max().year <= _SERIAL_YEARS[1]):
+        unit_hint = ("; milliseconds since 1970 are 1000 times more: divide them by 1000"
+                     if args.time_format == "unix" else "")
+        raise CommandError(f"the time column {name!r} holds numbers from {numbers.min():.15g} "
+                           f"to {numbers.max():.15g}, which as {what} are not dates from "
+                           f"{_SERIAL_YEARS[0]} to {_SERIAL_YEARS[1]}{unit_hint}; check the "
+                           f"column (--time-column) and --time-format")
     if args.time_format == "unix":
         parsed = parsed.tz_localize("UTC")
         _note(f"the numbers in {name!r} are read as {what} in UTC (--time-format unix), and the "
@@ -863,7 +875,20 @@ def _numbers(values, args):
         # The marks of --decimal and --thousands; a point that is neither is not a number.
         marks = str.maketrans({".": "!", **({args.thousands: ""} if args.thousands else {}),
                                args.decimal: "."})
-        converted = pd.to_numeric(values.str.strip().str.translate(marks), errors="coerce")
+        stripped = values.str.strip()
+        converted = pd.to_numeric(stripped.str.translate(marks), errors="coerce")
+        if args.thousands:  # a thousands mark separates groups of three digits, or nothing
+            grouped = re.compile(rf"[-+]?\d{{1,3}}({re.escape(args.thousands)}\d{{3}})*"
+                                 rf"({re.escape(args.decimal)}\d+)?")
+            misplaced = stripped.str.contains(args.thousands, regex=False).fillna(False) & ~(
+                stripped.str.fullmatch(grouped).fillna(False).astype(bool))
+            if misplaced.any():
+                row = int(np.flatnonzero(misplaced.to_numpy())[0])
+                raise CommandError(
+                    f"the column {args.target!r} holds {str(values.iloc[row])!r} in row "
+                    f"{row + 1}, whose --thousands {args.thousands!r} does not separate groups "
+                    f"of three digits: is {args.thousands!r} the decimal mark (--decimal "
+                    f"{args.thousands!r})? Else correct the row")
         text = (values.notna() & converted.isna()).to_numpy()
         if text.any():
             row = int(np.flatnonzero(text)[0])

@@ -964,3 +964,39 @@ def test_hidden_alone_trains_a_plain_network_and_says_so(tmp_path, capsys):
                  "--hidden", "4", "--no-backtest"]) == 0
     err = capsys.readouterr().err
     assert "training LSTM(4) for up to 50 epochs ..." in err and "default recipe" not in err
+
+
+@pytest.mark.parametrize("option, numbers, message", [
+    ("unix", 1704067200000 + 86400000 * np.arange(30),
+     "holds numbers from 1704067200000 to 1706572800000, which as seconds since 1970-01-01 "
+     "(Unix times) are not dates from 1900 to 2200; milliseconds since 1970 are 1000 times "
+     "more: divide them by 1000"),
+    ("excel", -4708 + np.arange(30),
+     "holds numbers from -4708 to -4679, which as days since 1899-12-30 (spreadsheet dates) "
+     "are not dates from 1900 to 2200")])
+def test_numbers_that_are_no_dates_in_the_format_given_are_refused(tmp_path, capsys, option,
+                                                                   numbers, message):
+    """Unix milliseconds read as seconds were dates in the year 56079, and negative day
+    numbers dates in 1887: refused, not forecast."""
+    path = tmp_path / "numbers.csv"
+    pd.DataFrame({"t": numbers, "y": np.arange(30) % 4.0}).to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y", "--time-format", option)
+    assert status == 2 and message in err
+
+
+@pytest.mark.parametrize("values, options, row", [
+    (["100,0", "104,27", "98,5"], ["--thousands", ","], "'104,27' in row 1"),
+    (["10.000,00", "10.00,5", "9.999,10"],
+     ["--sep", ";", "--thousands", ".", "--decimal", ","], "'10.00,5' in row 1")])
+def test_a_thousands_separator_must_separate_groups_of_three(tmp_path, capsys, values, options,
+                                                             row):
+    """A decimal comma read as a thousands separator made 100,0 into 1000; a mark out of
+    place is refused, naming the row."""
+    sep = ";" if ";" in options else ","
+    lines = ["date" + sep + "sales"] + [f"2024-01-{day:02d}{sep}\"{values[day % 3]}\""
+                                        for day in range(1, 31)]
+    path = tmp_path / "sales.csv"
+    path.write_text("\n".join(lines) + "\n")
+    status, _, err = _forecast(capsys, path, "--target", "sales", *options)
+    assert status == 2 and f"holds {row}, whose --thousands" in err
+    assert "does not separate groups of three digits" in err
