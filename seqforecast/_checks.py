@@ -5,6 +5,11 @@ import numpy as np
 import pandas as pd
 
 
+def is_bool(value):
+    """True for True or False (Python's or NumPy's), not for a truthy value such as 'no'."""
+    return isinstance(value, (bool, np.bool_))
+
+
 def is_int(value, low=1):
     """True for an int (not a bool) of at least ``low``."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low

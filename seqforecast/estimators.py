@@ -21,7 +21,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
-from ._checks import check_levels, is_int, is_real
+from ._checks import check_levels, is_bool, is_int, is_real
 from .backends import DEVICES, get_backend
 from .config import PREDICT_CHUNK
 from .network import Network, count_parameters, forward_bytes
@@ -1246,8 +1246,8 @@ _HYPERPARAMETER_RULES = [
     (("batch_size",), lambda v: (isinstance(v, str) and v == "auto") or is_int(v),
      "a positive int or 'auto'"),
     (("shuffle", "early_stopping", "warm_start", "nesterovs_momentum", "peephole",
-      "coupled_gates"), lambda v: isinstance(v, (bool, np.bool_)), "True or False"),
-    (("verbose",), lambda v: isinstance(v, (bool, np.bool_)) or is_int(v, 0),
+      "coupled_gates"), is_bool, "True or False"),
+    (("verbose",), lambda v: is_bool(v) or is_int(v, 0),
      "True, False or a non-negative int"),
 ]
 

@@ -30,7 +30,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import (check_column_list, check_int, check_int_parameters, check_levels,
-                      is_choice, is_int, is_real, round_level, shown)
+                      is_bool, is_choice, is_int, is_real, round_level, shown)
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
@@ -439,8 +439,10 @@ class _Forecaster(BaseEstimator):
                    for name, history in self.history_.items()}
         if self._names is None:
             return indexes[None]
-        return pd.concat({name: pd.Series(0, index=index) for name, index in indexes.items()},
-                         names=["series", next(iter(indexes.values())).name]).index
+        stamps = list(indexes.values())
+        return pd.MultiIndex.from_arrays(
+            [np.repeat(list(indexes), n_steps), stamps[0].append(stamps[1:])],
+            names=["series", stamps[0].name])
 
     def score(self, data, y=None):
         """Negative mean absolute error of forecasts over a test block that follows the fit.
@@ -556,7 +558,7 @@ class _Forecaster(BaseEstimator):
             raise ValueError("data holds no series")
         checked, columns = {}, None if fitting else self._columns
         for name, frame in frames.items():
-            label = "data" if single else f"series {name!r}"
+            label = _series_label(name)
             frame = check_series(frame, label, self.missing)
             freq = _frequency(frame.index, self.freq, label)
             if fitting and not checked:
@@ -986,7 +988,7 @@ class SequenceForecaster(_Forecaster):
         if not (self.season is None or is_int(self.season)):
             raise ValueError(f"season must be a positive int (rows per cycle) or None (from "
                              f"the frequency), got {self.season!r}")
-        if not isinstance(self.scale, (bool, np.bool_)):
+        if not is_bool(self.scale):
             raise ValueError(f"scale must be True or False, got {self.scale!r}")
         template = self._template()
         tags = get_tags(template)
@@ -1064,26 +1066,26 @@ class SequenceForecaster(_Forecaster):
         # frames already checked by _check_data; the transform's domain is checked here
         series = {name: frame[self.channels_].to_numpy() for name, frame in frames.items()}
         for name, values in series.items():
-            label = "data" if name is None else f"series {name!r}"
-            self.windower_.check_values(values, label, frames[name].index)
-            try:
-                self.windower_.training_origins(len(values))
-            except SeriesTooShortError as error:
-                if name is None:
-                    raise
-                raise SeriesTooShortError(f"{label}: {error}") from None
-        return self._windows_of((values, 0) for values in series.values())
+            self.windower_.check_values(values, _series_label(name), frames[name].index)
+        return self._windows_of((name, values, 0) for name, values in series.items())
 
     def _windows_of(self, series):
         """Training windows and targets of value arrays, stacked, with ``window_norm`` applied.
 
-        ``series`` yields ``(values, first_new)``: the channels in order, and
-        the first row a window's targets must reach (0: every window); values
-        checked already (:meth:`_training_windows`, :meth:`_check_new_data`).
+        ``series`` yields ``(name, values, first_new)``: the series' name (None
+        for a single one), the channels in order, and the first row a window's
+        targets must reach (0: every window); values checked already
+        (:meth:`_training_windows`, :meth:`_check_new_data`).  A series too
+        short for one window is named in the error.
         """
         windower, X, Y = self.windower_, [], []
-        for values, first_new in series:
-            origins = windower.training_origins(len(values))
+        for name, values, first_new in series:
+            try:
+                origins = windower.training_origins(len(values))
+            except SeriesTooShortError as error:
+                if name is None:
+                    raise
+                raise SeriesTooShortError(f"{_series_label(name)}: {error}") from None
             origins = origins[origins + windower.lead_ >= first_new]
             X.append(windower.windows(values, origins))
             Y.append(windower.window_targets(values, origins))
@@ -1105,7 +1107,8 @@ class SequenceForecaster(_Forecaster):
         if not hasattr(self.regressor_, "partial_fit"):
             raise TypeError(f"update(refit=True) trains the regressor with partial_fit, which "
                             f"{type(self.regressor_).__name__} lacks")
-        X, Y = self._windows_of((frame.to_numpy(), n_stored) for frame, n_stored in series.values())
+        X, Y = self._windows_of((name, frame.to_numpy(), n_stored)
+                                for name, (frame, n_stored) in series.items())
         if not len(X):
             return
         params = self.regressor_.get_params()
@@ -1355,6 +1358,11 @@ def central_pairs(levels):
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
     return round_level(1 - level)
+
+
+def _series_label(name):
+    """How an error names a series: 'data' for the single one (keyed None), else by name."""
+    return "data" if name is None else f"series {name!r}"
 
 
 def _frozen(value):

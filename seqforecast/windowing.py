@@ -21,7 +21,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import check_column_list, check_int_parameters, is_choice, is_int, repeated
+from ._checks import (check_column_list, check_int_parameters, is_bool, is_choice, is_int,
+                      repeated)
 
 # transform: (window steps from an earlier row, targets relative to a reference row, inverse).
 # The earlier row is the one before, the reference row the origin; for 'seasonal_diff'
@@ -253,7 +254,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         if self.target_transform == "seasonal_diff" and not is_int(self.season, 1):
             raise ValueError(f"target_transform='seasonal_diff' needs season, the period in rows "
                              f"(an int >= 1), got {self.season!r}")
-        if not isinstance(self.flatten, (bool, np.bool_)):
+        if not is_bool(self.flatten):
             raise ValueError(f"flatten must be True or False, got {self.flatten!r}")
         if self.target_transform != "seasonal_diff" and self.season is not None:
             raise ValueError(f"season is only used with target_transform='seasonal_diff', not "
