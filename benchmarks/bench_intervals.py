@@ -2,8 +2,8 @@
 intervals around the point forecast, on the bundled sensor series and the stocks' log returns.
 
 Run: ``pip install -e ".[benchmark]" && python benchmarks/bench_intervals.py`` (``--quick``
-for a smoke run, ``--series`` for a subset, ``--seeds N``, ``--gammas 0.01,0.02`` for ACI-CQR
-at more steps than the default's).
+for a smoke run, ``--series`` for a subset, ``--seeds N``, ``--gammas 0.01,0.02,auto`` for
+ACI-CQR at more steps than the default's, 'auto' being DtACI's).
 
 Protocol
 --------
@@ -183,15 +183,20 @@ def run_series(spec, seed, refit, gammas=()):
     return notes, pd.DataFrame(rows).T, extra, seconds
 
 
+def _label(gamma):
+    """A step as the tables name it: 0.01, or auto (DtACI)."""
+    return "auto" if gamma == "auto" else f"{gamma:g}"
+
+
 def _gamma_row(gamma):
-    return f"quantile, ACI-CQR, gamma {gamma:g}"
+    return f"quantile, ACI-CQR, gamma {_label(gamma)}"
 
 
 def _methods(gammas):
     """The summary's methods by short name, and the (method, against) score ratios, with
     ACI-CQR at each step of ``--gammas`` against split-conformal."""
-    short = {**SHORT, **{f"ACI-CQR {g:g}": _gamma_row(g) for g in gammas}}
-    return short, COMPARED + tuple((f"ACI-CQR {g:g}", "split") for g in gammas)
+    short = {**SHORT, **{f"ACI-CQR {_label(g)}": _gamma_row(g) for g in gammas}}
+    return short, COMPARED + tuple((f"ACI-CQR {_label(g)}", "split") for g in gammas)
 
 
 def _summary_row(table, short, compared):
@@ -214,18 +219,18 @@ def parse_args(argv=None):
     parser.add_argument("--refit", action="store_true",
                         help="refit before every test block (default: one fit per model)")
     parser.add_argument("--gammas", type=_gammas, default=(), metavar="G,G,...",
-                        help=f"also score ACI-CQR with these steps gamma (the rows of the "
-                             f"default, {GAMMA}, stay)")
+                        help=f"also score ACI-CQR with these steps gamma, 'auto' for DtACI "
+                             f"(the rows of the default, {GAMMA}, stay)")
     return parser.parse_args(argv)
 
 
 def _gammas(text):
     try:
-        values = tuple(float(part) for part in text.split(","))
+        values = tuple(part if part == "auto" else float(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"give steps separated by commas, e.g. 0.01,0.02, "
+        raise argparse.ArgumentTypeError(f"give steps separated by commas, e.g. 0.01,0.02,auto, "
                                          f"got {text!r}") from None
-    if not all(value > 0 for value in values):
+    if not all(value == "auto" or value > 0 for value in values):
         raise argparse.ArgumentTypeError(f"the steps must be positive, got {text!r}")
     return values
 

@@ -118,9 +118,9 @@ class BacktestResult:
             some or all of the backtested targets as columns, its rows the
             steps 1 to h in time order.
         coverage : float, default=0.9
-        gamma : float, optional
+        gamma : float or 'auto', optional
             Use the half-widths of adaptive conformal inference with this
-            step, after the backtest (:meth:`adaptive_corrections` with
+            step (or DtACI's, 'auto'), after the backtest (:meth:`adaptive_corrections` with
             ``method='split'``), instead of the static ones.
 
         Returns
@@ -240,9 +240,12 @@ class BacktestResult:
             forecasts) or the absolute errors of :meth:`interval_half_widths`.
         side : {'both', 'lower', 'upper'}, default='both'
             As for :meth:`interval_corrections` ('both' only for 'split').
-        gamma : float, default=0.005
+        gamma : float or 'auto', default=0.005
             The step of ``alpha_t``: larger adapts faster and fluctuates more
-            (Gibbs & Candes use 0.005).
+            (Gibbs & Candes 2021 use 0.005).  'auto': no step to choose;
+            DtACI (Gibbs & Candes 2024) runs one ``alpha_t`` per step of
+            ``DTACI_GAMMAS`` (0.001 to 0.128) and uses their mean weighted
+            by how well each has tracked the scores so far.
         window : int, optional
             Use only the most recent ``window`` known scores; None: all.
 
@@ -258,8 +261,12 @@ class BacktestResult:
             ``alpha_t`` and every score), as :meth:`interval_corrections`
             returns them.
         """
-        if not is_real(gamma, 0, include_low=False):
-            raise ValueError(f"gamma must be a positive number, got {shown(gamma)}")
+        if isinstance(gamma, str) and gamma == "auto":
+            gammas = DTACI_GAMMAS
+        elif is_real(gamma, 0, include_low=False):
+            gammas = (gamma,)
+        else:
+            raise ValueError(f"gamma must be a positive number or 'auto', got {shown(gamma)}")
         if window is not None and not is_int(window):
             raise ValueError(f"window must be a positive int or None, got {shown(window)}")
         if method == "split":
@@ -278,7 +285,7 @@ class BacktestResult:
         for key, group in pd.Series(np.asarray(scores, float)).groupby(
                 [self.predictions["step"].to_numpy(), self.predictions["target"].to_numpy()]):
             rows = group.index.to_numpy()[np.argsort(origins[group.index], kind="stable")]
-            history[rows], latest[key] = _adaptive(group[rows].to_numpy(), 1 - level, gamma,
+            history[rows], latest[key] = _adaptive(group[rows].to_numpy(), 1 - level, gammas,
                                                    key[0], window)
         return (pd.Series(history, index=self.predictions.index),
                 _step_by_target(latest, self.predictions))
@@ -305,9 +312,9 @@ class BacktestResult:
             Move both bounds by the symmetric correction, or each by its own
             (:meth:`interval_corrections` with ``side='lower'`` and
             ``'upper'``).
-        gamma : float, optional
+        gamma : float or 'auto', optional
             Use the corrections of adaptive conformal inference with this
-            step, after the backtest (:meth:`adaptive_corrections`'s
+            step (or DtACI's, 'auto'), after the backtest (:meth:`adaptive_corrections`'s
             ``latest``), instead of the static ones.
 
         Returns
@@ -536,6 +543,12 @@ def _check_forecaster(forecaster, label):
                     f"{shown(forecaster)}{hint}")
 
 
+#: ``gamma='auto'`` of adaptive conformal inference: DtACI's experts and its weights' learning
+#: and mixing rates, as Gibbs & Candes (2024) ran it (their published code's defaults).
+DTACI_GAMMAS = (0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128)
+_DTACI_ETA, _DTACI_SIGMA = 2.72, 1 / 1000
+
+
 def _conformal_rank(n, coverage):
     """1-based rank ``ceil((n + 1) * coverage)``, robust to rounding (0.07 * 100 = 7.000...1):
     at least 1 for a coverage above 0."""
@@ -543,7 +556,7 @@ def _conformal_rank(n, coverage):
     return max(rank, 1) if coverage > 0 else rank
 
 
-def _adaptive(scores, alpha, gamma, delay, window):
+def _adaptive(scores, alpha, gammas, delay, window):
     """Adaptive conformal inference over one series of ``scores`` in time order.
 
     The score of position i is known from position ``i + delay`` on.  Returns
@@ -557,39 +570,66 @@ def _adaptive(scores, alpha, gamma, delay, window):
     ``alpha_t`` moves as the unbounded interval (a hit) or the empty one (a
     miss) would make it, so that it stays within ``[-gamma, 1 + gamma]``.
     +inf while no score is known.
+
+    With several ``gammas`` (DtACI, Gibbs & Candes 2024) each runs its own
+    ``alpha_t``, moved by its own misses (whether its interval would have
+    covered), and a forecast uses their mean weighted by how well each has
+    tracked ``beta_t``, the largest level whose interval covered the score:
+    every known score multiplies an expert's weight by ``exp(-eta * loss)``,
+    ``loss`` its pinball loss at level ``alpha`` on ``beta_t - alpha_t``,
+    and the weights are then mixed with the uniform ones at ``sigma``.  With
+    one ``gamma`` this is the ACI above.
     """
+    gammas = np.asarray(gammas, float)
     known, n, target = [], len(scores), alpha
+    alphas = np.full(len(gammas), alpha)  # each expert's alpha_t
+    weights = np.full(len(gammas), 1 / len(gammas))
     out = np.empty(n)
-    kind = np.zeros(n, np.int8)  # the forecast's set: 0 as computed, 1 unbounded, -1 empty
+    # Per forecast and expert, whether its set was as computed (0), unbounded (1) or empty
+    # (-1), and its correction: what decides the expert's miss once the score is known.
+    kinds = np.zeros((n, len(gammas)), np.int8)
+    corrections = np.empty((n, len(gammas)))
 
     def learn(j):  # score j and whether its forecast was covered become known
-        nonlocal alpha
-        miss = kind[j] == -1 or (kind[j] == 0 and scores[j] > out[j])
-        alpha += gamma * (target - miss)
+        nonlocal weights
+        miss = (kinds[j] == -1) | ((kinds[j] == 0) & (scores[j] > corrections[j]))
+        if len(gammas) > 1:
+            stop = j - delay + 1 if j >= delay else 0  # known at j's origin: [lo, stop)
+            lo = 0 if window is None else max(stop - window, 0)
+            below = np.count_nonzero(scores[lo:stop] < scores[j])
+            gap = (1 - below / (stop - lo + 1)) - used[j]  # beta_t - alpha_t of each expert
+            losses = target * gap - np.minimum(gap, 0)
+            weights = weights * np.exp(-_DTACI_ETA * losses)
+            weights = (1 - _DTACI_SIGMA) * weights / weights.sum() + _DTACI_SIGMA / len(gammas)
+        alphas[:] += gammas * (target - miss)
         bisect.insort(known, scores[j])
         if window is not None and len(known) > window:
             known.pop(bisect.bisect_left(known, scores[j - window]))
 
-    def correction():
-        """The correction from the known scores, and the kind of its set."""
+    def correction(level):
+        """The correction at ``alpha_t = level`` from the known scores, and the kind of its set."""
         if not known:
             return np.inf, 1
-        if alpha <= 0:
+        if level <= 0:
             return known[-1], 1
-        rank = _conformal_rank(len(known), 1 - alpha) if alpha < 1 else 0
+        rank = _conformal_rank(len(known), 1 - level) if level < 1 else 0
         if rank > len(known):
             return known[-1], 1
         if rank <= 0:
             return known[0], -1
         return known[rank - 1], 0
 
+    used = np.empty((n, len(gammas)))  # the experts' alpha_t at each forecast
     for i in range(n):
         if i >= delay:
             learn(i - delay)
-        out[i], kind[i] = correction()
+        used[i] = alphas
+        for e, level in enumerate(alphas):
+            corrections[i, e], kinds[i, e] = correction(level)
+        out[i] = correction(weights @ alphas)[0]
     for j in range(max(n - delay, 0), n):
         learn(j)
-    return out, correction()[0]
+    return out, correction(weights @ alphas)[0]
 
 
 def _per_step_and_target(scores, predictions, level, what, asked):

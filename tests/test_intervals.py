@@ -511,6 +511,14 @@ def test_adaptive_conformal_inference_follows_a_change_of_volatility():
     position = list(steps2).index(row)
     np.testing.assert_array_equal(after[steps2[:position + 2]], history[steps2[:position + 2]])
     assert (after[steps2[position + 2:]] != history[steps2[position + 2:]]).any()
+    # DtACI (no step to choose) covers the second half as well, from what is known at each
+    # origin only: its experts' weights too.
+    history, _ = result.adaptive_corrections(0.9, method="split", gamma="auto")
+    assert 0.87 <= (np.abs(predictions["error"]) <= history)[late].mean() <= 0.93
+    after, _ = BacktestResult(changed, None, None).adaptive_corrections(0.9, method="split",
+                                                                        gamma="auto")
+    np.testing.assert_array_equal(after[steps2[:position + 2]], history[steps2[:position + 2]])
+    assert (after[steps2[position + 2:]] != history[steps2[position + 2:]]).any()
 
 
 def test_adaptive_cqr_around_a_new_forecast():
@@ -522,8 +530,12 @@ def test_adaptive_cqr_around_a_new_forecast():
     lower, upper = result.conformalized_intervals(forecast, coverage=0.9, gamma=0.05)
     np.testing.assert_allclose(lower["a"], forecast[("a", 0.05)] - latest["a"].to_numpy())
     np.testing.assert_allclose(upper["a"], forecast[("a", 0.95)] + latest["a"].to_numpy())
-    with pytest.raises(ValueError, match="gamma must be a positive number"):
-        result.adaptive_corrections(0.9, gamma=0)
+    lower, upper = result.conformalized_intervals(forecast, coverage=0.9, gamma="auto")
+    latest = result.adaptive_corrections(0.9, gamma="auto")[1]
+    np.testing.assert_allclose(upper["a"], forecast[("a", 0.95)] + latest["a"].to_numpy())
+    for bad in (0, "Auto", None):
+        with pytest.raises(ValueError, match="gamma must be a positive number or 'auto'"):
+            result.adaptive_corrections(0.9, gamma=bad)
     with pytest.raises(ValueError, match="side must be 'both'"):
         result.adaptive_corrections(0.9, method="split", side="lower")
 
@@ -548,7 +560,7 @@ def test_aci_after_a_run_of_misses_uses_the_largest_known_score():
     from seqforecast.evaluation import _adaptive
 
     scores = np.array([1.0] * 5 + [100.0] * 30)
-    history, latest = _adaptive(scores, 0.1, 0.1, 1, None)
+    history, latest = _adaptive(scores, 0.1, (0.1,), 1, None)
     assert np.isinf(history[0]) and np.isfinite(history[1:]).all()
     running_max = np.maximum.accumulate(scores)[:-1]
     assert (history[1:] == running_max).sum() >= 20
@@ -562,13 +574,44 @@ def test_aci_sets_that_are_empty_or_unbounded_move_alpha_as_the_theory_says():
     correction after the backtest reads every score, whatever the delay."""
     from seqforecast.evaluation import _adaptive
 
-    history, _ = _adaptive(-np.arange(1.0, 11.0), 0.1, 1.0, 1, None)
+    history, _ = _adaptive(-np.arange(1.0, 11.0), 0.1, (1.0,), 1, None)
     assert history[-1] == -9.0  # nine hits with gamma 1: alpha ~ 1, the smallest known score
     # 200 ever larger scores (every forecast misses), then calm ones: with a window of 50,
     # the calm scores soon fill it, and alpha, not wound up by the misses, gives ~10% misses
     # (wound up to about -0.8, it would give none for some 1,800 steps).
     scores = np.r_[np.arange(200.0) * 10, np.random.RandomState(0).rand(600)]
-    history, _ = _adaptive(scores, 0.1, 0.005, 1, 50)
+    history, _ = _adaptive(scores, 0.1, (0.005,), 1, 50)
     assert 0.05 <= (scores[-300:] > history[-300:]).mean() <= 0.15
     scores = np.r_[np.ones(18), 100.0, 100.0]
-    assert _adaptive(scores, 0.1, 0.005, 1, None)[1] == _adaptive(scores, 0.1, 0.005, 3, None)[1]
+    assert (_adaptive(scores, 0.1, (0.005,), 1, None)[1]
+            == _adaptive(scores, 0.1, (0.005,), 3, None)[1])
+
+
+def test_dtaci_with_identical_experts_is_aci():
+    from seqforecast.evaluation import _adaptive
+
+    scores = np.abs(np.random.RandomState(0).randn(500)) * np.linspace(1, 3, 500)
+    for delay, window in ((1, None), (5, 40)):
+        np.testing.assert_array_equal(_adaptive(scores, 0.1, (0.01,) * 3, delay, window)[0],
+                                      _adaptive(scores, 0.1, (0.01,), delay, window)[0])
+
+
+def test_dtaci_follows_changes_of_scale_that_fix_one_step_and_not_the_other():
+    """Scores that quadruple, then fall to an eighth: the smallest step (0.001) misses a third
+    of the forecasts after the rise and none after the fall, the default (0.005) under-covers
+    after the rise and over-covers after the fall; DtACI's experts (gamma='auto') stay near
+    the 10% aimed at in each phase."""
+    from seqforecast.evaluation import DTACI_GAMMAS, _adaptive
+
+    rng = np.random.RandomState(0)
+    scores = np.abs(np.r_[rng.randn(1000), 4 * rng.randn(1000), 0.5 * rng.randn(1000)])
+    rise, calm = slice(1000, 1300), slice(2000, 3000)
+
+    def misses(gammas):
+        return scores > _adaptive(scores, 0.1, gammas, 1, None)[0]
+
+    slow, default, auto = misses((0.001,)), misses((0.005,)), misses(DTACI_GAMMAS)
+    assert slow[rise].mean() > 0.3 and slow[calm].mean() == 0
+    assert default[rise].mean() > 0.15 and default[calm].mean() < 0.03
+    assert auto[rise].mean() < 0.16 and 0.07 <= auto[calm].mean() <= 0.13
+    assert 0.08 <= auto[100:].mean() <= 0.12

@@ -48,32 +48,40 @@ def matmul(a, b, out, accumulate):
             out[r:r + 4] = 0
         for k in range(0, K4, 4):
             b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+            # a's values as locals: read inside the loop over j, the compiler reloads
+            # them after every store to out (which, for all it knows, may overlap a).
+            x00, x01, x02, x03 = a0[k], a0[k + 1], a0[k + 2], a0[k + 3]
+            x10, x11, x12, x13 = a1[k], a1[k + 1], a1[k + 2], a1[k + 3]
+            x20, x21, x22, x23 = a2[k], a2[k + 1], a2[k + 2], a2[k + 3]
+            x30, x31, x32, x33 = a3[k], a3[k + 1], a3[k + 2], a3[k + 3]
             for j in range(N):
                 v0, v1, v2, v3 = b0[j], b1[j], b2[j], b3[j]
-                o0[j] = (((o0[j] + a0[k] * v0) + a0[k + 1] * v1) + a0[k + 2] * v2) + a0[k + 3] * v3
-                o1[j] = (((o1[j] + a1[k] * v0) + a1[k + 1] * v1) + a1[k + 2] * v2) + a1[k + 3] * v3
-                o2[j] = (((o2[j] + a2[k] * v0) + a2[k + 1] * v1) + a2[k + 2] * v2) + a2[k + 3] * v3
-                o3[j] = (((o3[j] + a3[k] * v0) + a3[k + 1] * v1) + a3[k + 2] * v2) + a3[k + 3] * v3
+                o0[j] = (((o0[j] + x00 * v0) + x01 * v1) + x02 * v2) + x03 * v3
+                o1[j] = (((o1[j] + x10 * v0) + x11 * v1) + x12 * v2) + x13 * v3
+                o2[j] = (((o2[j] + x20 * v0) + x21 * v1) + x22 * v2) + x23 * v3
+                o3[j] = (((o3[j] + x30 * v0) + x31 * v1) + x32 * v2) + x33 * v3
         for k in range(K4, K):
             bk = b[k]
+            x0, x1, x2, x3 = a0[k], a1[k], a2[k], a3[k]
             for j in range(N):
-                o0[j] += a0[k] * bk[j]
-                o1[j] += a1[k] * bk[j]
-                o2[j] += a2[k] * bk[j]
-                o3[j] += a3[k] * bk[j]
+                o0[j] += x0 * bk[j]
+                o1[j] += x1 * bk[j]
+                o2[j] += x2 * bk[j]
+                o3[j] += x3 * bk[j]
     for r in range(M4, M):
         row, ar = out[r], a[r]
         if not accumulate:
             row[:] = 0
         for k in range(0, K4, 4):
             b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+            x0, x1, x2, x3 = ar[k], ar[k + 1], ar[k + 2], ar[k + 3]
             for j in range(N):
-                row[j] = (((row[j] + ar[k] * b0[j]) + ar[k + 1] * b1[j]) + ar[k + 2] * b2[j]) \
-                    + ar[k + 3] * b3[j]
+                row[j] = (((row[j] + x0 * b0[j]) + x1 * b1[j]) + x2 * b2[j]) + x3 * b3[j]
         for k in range(K4, K):
             bk = b[k]
+            x = ar[k]
             for j in range(N):
-                row[j] += ar[k] * bk[j]
+                row[j] += x * bk[j]
 
 
 @njit(**_JIT)
