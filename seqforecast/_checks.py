@@ -116,7 +116,7 @@ def round_level(level):
     return round(level, 12)
 
 
-def _decimal(value):
+def as_decimal(value):
     """A number as a float; a float32 (or float16) as the shortest decimal that it rounds
     from (float32 0.1 is 0.1, not 0.10000000149)."""
     if isinstance(value, np.floating) and value.dtype.itemsize < 8:
@@ -150,11 +150,11 @@ def check_levels(levels, name="quantiles", *, median=False):
         items = []
     else:
         items = list(levels)
-    values = [round_level(_decimal(q)) if is_real(q) and not isinstance(q, bool) else None
+    values = [round_level(as_decimal(q)) if is_real(q) and not isinstance(q, bool) else None
               for q in items]
     if not values or not all(q is not None and 0 < q < 1 for q in values):
-        raise ValueError(f"{name} must be levels in (0, 1), e.g. (0.05, 0.5, 0.95), got "
-                         f"{given}")
+        raise ValueError(f"{name} must be levels in (0, 1), e.g. (0.05, 0.5, 0.95), kept to "
+                         f"12 decimals (so from 1e-12 to 1 - 1e-12), got {given}")
     if len(set(values)) < len(values):
         raise ValueError(f"{name} repeats a level: {given}")
     if median and 0.5 not in values:

@@ -1232,7 +1232,7 @@ _HYPERPARAMETER_RULES = [
      "one of ('constant', 'adaptive', 'cosine')"),
     (("ar_window",), _or_none(is_int), "a positive int or None"),
     (("student_t_df",), _or_none(lambda v: is_real(v, 0, include_low=False)),
-     "a positive number or None"),
+     "a positive finite number or None (infinite degrees of freedom: loss='gaussian')"),
     (("ar_alpha",), lambda v: is_real(v, 0), "a non-negative number"),
     (("learning_rate_init", "huber_delta", "epsilon"),
      lambda v: is_real(v, 0, include_low=False), "a positive number"),

@@ -419,9 +419,14 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         raise TypeError("backtest scores one series, got a dict: backtest each series on its "
                         "own, {name: backtest(forecaster, frame) for name, frame in data.items()}")
     if isinstance(data, pd.DataFrame | pd.Series) and data.isna().any(axis=None):
-        raise ValueError("backtest needs data without missing values: NaN actuals cannot be "
-                         "scored, and filling them across folds would leak the future into "
-                         "the training rows; fill the data first")
+        frame = data.to_frame() if isinstance(data, pd.Series) else data
+        counts = frame.isna().sum()
+        column = counts.index[counts > 0][0]
+        raise ValueError(f"backtest needs data without missing values, got "
+                         f"{int(counts.sum())}, the first in column {column!r} at "
+                         f"{frame.index[frame[column].isna()][0]}: filling them fold by fold "
+                         f"would leak the future into the training rows (and a missing actual "
+                         f"cannot be scored); fill the data first")
     data = check_series(data, "data")
     _frequency(data.index, forecaster.freq, "data")
     horizon = forecaster.horizon

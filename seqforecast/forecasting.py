@@ -29,8 +29,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import (check_column_list, check_int, check_int_parameters, check_levels,
-                      is_bool, is_choice, is_int, is_real, round_level, shown)
+from ._checks import (as_decimal, check_column_list, check_int, check_int_parameters,
+                      check_levels, is_bool, is_choice, is_int, is_real, round_level, shown)
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
@@ -114,7 +114,7 @@ class _Forecaster(BaseEstimator):
         self.history_ = {name: frame[self.channels_].iloc[-self._kept_rows():]
                          for name, frame in frames.items()}
         if fitting:
-            self._fitted_with = {name: _frozen(getattr(self, name))
+            self._fitted_with = {name: _frozen(name, getattr(self, name))
                                  for name in self._fit_parameters}
 
     def _check_fitted(self):
@@ -128,7 +128,7 @@ class _Forecaster(BaseEstimator):
         """
         check_is_fitted(self)
         for name, value in getattr(self, "_fitted_with", {}).items():  # {}: a file from before
-            if _frozen(getattr(self, name)) != value:
+            if _frozen(name, getattr(self, name)) != value:
                 raise ValueError(f"{name}={getattr(self, name)!r} is set, but the forecaster "
                                  f"was fitted with {name}={value!r}: parameters take effect at "
                                  f"fit; fit it again, or set {name} back")
@@ -298,13 +298,19 @@ class _Forecaster(BaseEstimator):
                          for name, frame in self._check_new_data(data).items()}
         if not several:
             future_covariates = {None: future_covariates}
-        elif future_covariates is not None and not isinstance(future_covariates, dict):
-            raise TypeError("several series are forecast: pass future_covariates as a dict "
-                            "with the same keys")
+        elif future_covariates is not None:
+            if not isinstance(future_covariates, dict):
+                raise TypeError("several series are forecast: pass future_covariates as a dict "
+                                "with the same keys")
+            unknown = [name for name in future_covariates if name not in histories]
+            if unknown:
+                raise ValueError(f"future_covariates has the keys {unknown}, which are not among "
+                                 f"the series forecast, {list(histories)}")
         results = {}
         for name, history in histories.items():
             covariates = None if future_covariates is None else future_covariates.get(name)
-            index, values = self._extend(history, n_steps, covariates)
+            label = "future_covariates" if name is None else f"future_covariates[{name!r}]"
+            index, values = self._extend(history, n_steps, covariates, label)
             values, columns = forecast(values, n_steps, history)
             results[name] = pd.DataFrame(values, index=_first(index, n_steps), columns=columns)
         if not several:
@@ -382,9 +388,11 @@ class _Forecaster(BaseEstimator):
             absent = [c for c in self._columns if c not in columns]
             extra = [c for c in columns if c not in self._columns]
             if unnamed and (absent or extra):
+                advice = (f"name it, e.g. {label}.rename({self._columns[0]!r})"
+                          if len(self._columns) == 1 else
+                          "pass a DataFrame with all of them")
                 raise ValueError(f"{label} is an unnamed Series; the forecaster was fitted on "
-                                 f"the columns {self._columns}: name it, e.g. "
-                                 f"{label}.rename({self._columns[0]!r})")
+                                 f"the columns {self._columns}: {advice}")
             if absent or extra:
                 raise ValueError(f"{label} has the columns {columns}; the forecaster was fitted "
                                  f"on {self._columns}" + (f": {absent} are missing" if absent
@@ -439,10 +447,10 @@ class _Forecaster(BaseEstimator):
                    for name, history in self.history_.items()}
         if self._names is None:
             return indexes[None]
-        stamps = list(indexes.values())
-        return pd.MultiIndex.from_arrays(
-            [np.repeat(list(indexes), n_steps), stamps[0].append(stamps[1:])],
-            names=["series", stamps[0].name])
+        # Stacked as predict stacks its frames, so the series' names come out alike (an int
+        # stays an int next to a str, a tuple spreads over levels).
+        return pd.concat({name: pd.DataFrame(index=index) for name, index in indexes.items()},
+                         names=["series", indexes[next(iter(indexes))].name]).index
 
     def score(self, data, y=None):
         """Negative mean absolute error of forecasts over a test block that follows the fit.
@@ -591,9 +599,9 @@ class _Forecaster(BaseEstimator):
         """Rows past the origin that a forecast of ``n_steps`` reads (future covariates)."""
         return n_steps
 
-    def _extend(self, history, n_steps, covariates):
+    def _extend(self, history, n_steps, covariates, label):
         """The future timestamps, and the last ``lookback_`` rows of ``history`` and the future
-        rows as one value array."""
+        rows as one value array; errors call ``covariates`` ``label``."""
         n_future = self._future_rows(n_steps)
         index = _future_index(history.index[-1], self.freq_, n_future, history.index.name)
         past = history.to_numpy()[-self.lookback_:]
@@ -604,16 +612,16 @@ class _Forecaster(BaseEstimator):
             raise ValueError("future_covariates were given, but the forecaster has none")
         if future_columns:
             if covariates is None:
-                raise ValueError(f"this forecaster needs future_covariates {future_columns} for "
-                                 f"the timestamps {index[0]} .. {index[-1]}")
-            covariates = check_series(_covariate_frame(covariates, future_columns),
-                                      "future_covariates", missing=None)
+                raise ValueError(f"this forecaster needs {label} with the columns "
+                                 f"{future_columns} for the timestamps {index[0]} .. {index[-1]}")
+            covariates = check_series(_covariate_frame(covariates, future_columns, label),
+                                      label, missing=None)
             naive = [getattr(labels, "tz", None) is None for labels in (covariates.index, index)]
             if naive[0] != naive[1]:  # another time zone is fine: the same instants are found
-                _check_zone(covariates.index, index[0], "future_covariates")
+                _check_zone(covariates.index, index[0], label)
             missing = index.difference(covariates.index)
             if len(missing):
-                raise ValueError(f"future_covariates has {len(covariates)} rows but lacks "
+                raise ValueError(f"{label} has {len(covariates)} rows but lacks "
                                  f"{len(missing)} of the {n_future} timestamps needed, the first "
                                  f"{missing[0]}")
             positions = [self.channels_.index(column) for column in future_columns]
@@ -1067,19 +1075,25 @@ class SequenceForecaster(_Forecaster):
         series = {name: frame[self.channels_].to_numpy() for name, frame in frames.items()}
         for name, values in series.items():
             self.windower_.check_values(values, _series_label(name), frames[name].index)
-        return self._windows_of((name, values, 0) for name, values in series.items())
+        return self._windows_of((name, values, frames[name].index, 0)
+                                for name, values in series.items())
 
     def _windows_of(self, series):
-        """Training windows and targets of value arrays, stacked, with ``window_norm`` applied.
+        """Training windows and targets of value arrays, stacked in time order, with
+        ``window_norm`` applied.
 
-        ``series`` yields ``(name, values, first_new)``: the series' name (None
-        for a single one), the channels in order, and the first row a window's
-        targets must reach (0: every window); values checked already
-        (:meth:`_training_windows`, :meth:`_check_new_data`).  A series too
-        short for one window is named in the error.
+        ``series`` yields ``(name, values, index, first_new)``: the series'
+        name (None for a single one), the channels in order, their
+        timestamps, and the first row a window's targets must reach (0:
+        every window); values checked already (:meth:`_training_windows`,
+        :meth:`_check_new_data`).  A series too short for one window is named
+        in the error.  The windows of several series are ordered by their
+        origins' timestamps (then by series), so that the last windows, which
+        a regressor's early stopping holds out, are the most recent ones of
+        every series, not the last series' windows.
         """
-        windower, X, Y = self.windower_, [], []
-        for name, values, first_new in series:
+        windower, X, Y, stamps = self.windower_, [], [], []
+        for name, values, index, first_new in series:
             try:
                 origins = windower.training_origins(len(values))
             except SeriesTooShortError as error:
@@ -1089,7 +1103,11 @@ class SequenceForecaster(_Forecaster):
             origins = origins[origins + windower.lead_ >= first_new]
             X.append(windower.windows(values, origins))
             Y.append(windower.window_targets(values, origins))
+            stamps.append(index[origins])
         X, Y = np.concatenate(X), np.concatenate(Y)
+        if len(stamps) > 1:
+            order = stamps[0].append(stamps[1:]).argsort(kind="stable")
+            X, Y = X[order], Y[order]
         if self.window_norm is None:
             return X, Y
         shift, spread = self._window_stats(X)
@@ -1107,7 +1125,7 @@ class SequenceForecaster(_Forecaster):
         if not hasattr(self.regressor_, "partial_fit"):
             raise TypeError(f"update(refit=True) trains the regressor with partial_fit, which "
                             f"{type(self.regressor_).__name__} lacks")
-        X, Y = self._windows_of((name, frame.to_numpy(), n_stored)
+        X, Y = self._windows_of((name, frame.to_numpy(), frame.index, n_stored)
                                 for name, (frame, n_stored) in series.items())
         if not len(X):
             return
@@ -1334,6 +1352,7 @@ def central_levels(coverage):
     """
     if not is_real(coverage, 0, 1, include_low=False):
         raise ValueError(f"coverage must be a number in (0, 1), got {shown(coverage)}")
+    coverage = as_decimal(coverage)  # a float32 0.9 as 0.9, as quantile levels are read
     return round_level((1 - coverage) / 2), round_level((1 + coverage) / 2)
 
 
@@ -1365,10 +1384,14 @@ def _series_label(name):
     return "data" if name is None else f"series {name!r}"
 
 
-def _frozen(value):
-    """A parameter's value as :meth:`_Forecaster._check_fitted` compares it: a sequence as
-    a tuple of its items (a copy: a list changed in place is a change)."""
-    return tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else value
+def _frozen(name, value):
+    """Parameter ``name``'s value as :meth:`_Forecaster._check_fitted` compares it: a sequence
+    (list, tuple, array, pandas Index) as a tuple of its items (a copy: a list changed in place
+    is a change), quantile levels sorted (they may be given in any order)."""
+    if not isinstance(value, (list, tuple, np.ndarray, pd.Index)):
+        return value
+    items = tuple(value)
+    return tuple(sorted(items)) if name == "quantiles" and all(map(is_real, items)) else items
 
 
 def _check_zone(index, last, label):
@@ -1397,18 +1420,18 @@ def _columns(frame, columns):
     return frame if list(frame.columns) == columns else frame[columns]
 
 
-def _covariate_frame(covariates, columns):
+def _covariate_frame(covariates, columns, label):
     """``future_covariates`` cut to the future covariates ``columns``, as a DataFrame.
 
     A Series is one column: it stands for a DataFrame when it is named like
     the only future covariate.  Anything else that is not a DataFrame is
-    left to :func:`check_series` to refuse.
+    left to :func:`check_series` to refuse.  Errors call it ``label``.
     """
     if isinstance(covariates, pd.Series):
         if covariates.name is None or columns != [str(covariates.name)]:
             what = ("an unnamed Series" if covariates.name is None else
                     f"a Series named {covariates.name!r}")
-            raise ValueError(f"future_covariates is {what}, but the forecaster's future "
+            raise ValueError(f"{label} is {what}, but the forecaster's future "
                              f"covariates are {columns}: pass a DataFrame with the columns "
                              f"{columns}" + (f", e.g. series.to_frame({columns[0]!r})"
                                              if len(columns) == 1 else ""))
@@ -1418,7 +1441,7 @@ def _covariate_frame(covariates, columns):
     covariates = covariates.rename(columns=str)
     absent = [c for c in columns if c not in covariates.columns]
     if absent:
-        raise ValueError(f"future_covariates lacks the columns {absent}")
+        raise ValueError(f"{label} lacks the columns {absent}")
     return covariates[columns]
 
 

@@ -74,6 +74,12 @@ def test_test_blocks_must_be_regular_and_follow_the_fit():
     gappy = data.assign(load=data["load"].where(data.index != data.index[100]))
     with pytest.raises(ValueError, match="backtest needs data without missing values"):
         backtest(forecaster, gappy, n_folds=2, test_size=10)
+    # A covariate's NaN is named by column and timestamp, not called an actual.
+    with_covariate = data.assign(hour=np.where(data.index == data.index[7], np.nan, 1.0))
+    with pytest.raises(ValueError, match=f"got 1, the first in column 'hour' at "
+                                         f"{data.index[7]}: filling them"):
+        backtest(SequenceForecaster(Ridge(), window=6, horizon=3, past_covariates="hour"),
+                 with_covariate, n_folds=2, test_size=10)
     for refit in (0, -1, 1.5):
         with pytest.raises(ValueError, match="refit must be True, False or a positive int"):
             backtest(forecaster, data, n_folds=2, test_size=10, refit=refit)
@@ -127,7 +133,8 @@ def test_future_covariates_are_used_and_checked():
     without = SequenceForecaster(Ridge(1e-6), window=24, horizon=12,
                                  target_transform=None).fit(fit[["load"]]).predict()
     assert error < 0.5 * np.abs(without["load"] - future["load"].iloc[:12]).max()
-    with pytest.raises(ValueError, match=r"needs future_covariates \['hour'\] for the timestamps"):
+    with pytest.raises(ValueError, match=r"needs future_covariates with the columns \['hour'\] "
+                                         r"for the timestamps"):
         with_calendar.predict()
     with pytest.raises(ValueError, match="lacks 2 of the 12 timestamps needed"):
         with_calendar.predict(future_covariates=future[["hour"]].iloc[:10])
@@ -811,3 +818,87 @@ def test_errors_of_one_of_several_series_name_it():
     with pytest.raises(ValueError, match=r"future_covariates has 1 missing values \({'hour': 1}\)"
                                          r", the first in column 'hour' at .*; fill them$"):
         forecaster.predict(future_covariates=future)
+
+
+def test_covariates_named_by_a_pandas_index_are_a_fitted_parameter_like_a_list():
+    """``df.columns.drop('y')`` names the other columns: predict compares it with the fitted
+    value as it compares a list (it raised numpy's ambiguous truth value)."""
+    data = _sine(60).assign(p1=np.arange(60.0), p2=np.arange(60.0) ** 0.5)
+    forecaster = SequenceForecaster(Ridge(), window=5, horizon=2, target_transform=None,
+                                    past_covariates=data.columns.drop("load")).fit(data)
+    assert forecaster.predict().shape == (2, 1)
+    forecaster.set_params(past_covariates=pd.Index(["p1"]))
+    with pytest.raises(ValueError, match="past_covariates=Index"):
+        forecaster.predict()
+
+
+def _series_pair():
+    index = pd.date_range("2024-01-01", periods=120, freq="D")
+    a = pd.DataFrame({"y": np.arange(120.0)}, index=index)
+    b = pd.DataFrame({"y": 1000 + np.arange(40.0)}, index=index[:40])
+    return a, b
+
+
+def test_several_series_train_in_time_order_so_the_hold_out_is_the_newest_windows():
+    """The regressor gets the windows of all series ordered by origin (then by series): the
+    last 20% that early stopping holds out are the newest windows, not the last series'."""
+    class Recording(Ridge):
+        def fit(self, X, y):
+            type(self).X = X.copy()
+            return super().fit(X, y)
+
+    a, b = _series_pair()
+    for data in ({"a": a, "b": b}, {"b": b, "a": a}):
+        SequenceForecaster(Recording(), window=5, horizon=1, target_transform=None,
+                           scale=False).fit(data)
+        last = Recording.X[:, -1]
+        # Origins 4 .. 118 of a and 4 .. 38 of b (the window's last value is the origin's).
+        assert len(last) == 115 + 35
+        origins = np.where(last >= 1000, last - 1000, last)
+        assert (np.diff(origins) >= 0).all()
+        first_of_b = list(data) == ["b", "a"]
+        assert list(last[:2]) == ([1004.0, 4.0] if first_of_b else [4.0, 1004.0])
+        assert (last[-30:] < 1000).all()  # the newest 20%: series a's, which runs longer
+
+
+def test_forecast_index_of_several_series_is_predicts_index():
+    a, _ = _series_pair()
+    for keys in ((1, "b"), (("shop", 1), ("shop", 2))):
+        forecaster = SequenceForecaster(Ridge(), window=5, horizon=2,
+                                        target_transform=None).fit(dict(zip(keys, (a, a))))
+        index = forecaster.forecast_index()
+        assert index.equals(forecaster.predict().index)
+        assert [key for key in dict.fromkeys(index.droplevel(-1))] == list(keys)
+
+
+def test_future_covariates_of_several_series_are_named_by_series():
+    index = pd.date_range("2024-01-01", periods=40, freq="D")
+    x = np.random.RandomState(0).randn(40)
+    a = pd.DataFrame({"y": 2 * x, "x": x}, index=index)
+    b = a.set_axis(index + pd.Timedelta("5D"))
+    forecaster = SequenceForecaster(Ridge(alpha=1e-9), window=5, horizon=2,
+                                    future_covariates="x",
+                                    target_transform=None).fit({"a": a.iloc[:-2],
+                                                                "b": b.iloc[:-2]})
+    covariates = {"a": a[["x"]], "b": b[["x"]]}
+    both = forecaster.predict(future_covariates=covariates)
+    np.testing.assert_allclose(both["y"], 2 * np.r_[x[-2:], x[-2:]], atol=1e-5)
+    with pytest.raises(ValueError, match=r"needs future_covariates\['a'\] with the columns"):
+        forecaster.predict(future_covariates={"b": covariates["b"]})
+    with pytest.raises(ValueError, match=r"future_covariates\['b'\] has 40 rows but lacks 2"):
+        forecaster.predict(future_covariates={"a": covariates["b"], "b": covariates["a"]})
+    with pytest.raises(ValueError, match=r"future_covariates\['b'\] lacks the columns \['x'\]"):
+        forecaster.predict(future_covariates={**covariates,
+                                              "b": covariates["b"].rename(columns={"x": "X"})})
+    with pytest.raises(ValueError, match=r"future_covariates has the keys \['c'\], which are "
+                                         r"not among the series forecast, \['a', 'b'\]"):
+        forecaster.predict(future_covariates={**covariates, "c": covariates["a"]})
+
+
+def test_an_unnamed_series_for_a_model_of_several_columns_is_told_to_be_a_frame():
+    data = _sine(60).assign(p=np.arange(60.0))
+    forecaster = SequenceForecaster(Ridge(), window=5, horizon=2,
+                                    past_covariates="p").fit(data.iloc[:40])
+    with pytest.raises(ValueError, match=r"fitted on the columns \['load', 'p'\]: pass a "
+                                         r"DataFrame with all of them"):
+        forecaster.update(data["load"].iloc[40:42].rename(None))

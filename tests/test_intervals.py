@@ -197,11 +197,13 @@ def test_seasonal_differences_give_quantiles_of_one_season():
     (lambda: NaiveForecaster(12, 2), "quantiles",
      "NaiveForecaster forecasts points only, it gives no quantiles"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "bad levels",
-     "quantiles must be levels in \\(0, 1\\), e.g. \\(0.05, 0.5, 0.95\\), got \\[0.5, 1.0\\]"),
+     "quantiles must be levels in \\(0, 1\\), e.g. \\(0.05, 0.5, 0.95\\), kept to 12 "
+     "decimals \\(so from 1e-12 to 1 - 1e-12\\), got \\[0.5, 1.0\\]"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "repeated",
      "quantiles repeats a level: \\[0.5, 0.5\\]"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "str",
-     "quantiles must be levels in \\(0, 1\\), e.g. \\(0.05, 0.5, 0.95\\), got '0.5' \\(a str\\)"),
+     "quantiles must be levels in \\(0, 1\\), e.g. \\(0.05, 0.5, 0.95\\), kept to 12 .*, "
+     "got '0.5' \\(a str\\)"),
     (lambda: SequenceForecaster(GaussianRidge(), 8, 2), "coverage",
      "coverage must be a number in \\(0, 1\\), got 90"),
 ])
@@ -615,3 +617,37 @@ def test_dtaci_follows_changes_of_scale_that_fix_one_step_and_not_the_other():
     assert default[rise].mean() > 0.15 and default[calm].mean() < 0.03
     assert auto[rise].mean() < 0.16 and 0.07 <= auto[calm].mean() <= 0.13
     assert 0.08 <= auto[100:].mean() <= 0.12
+
+
+def test_a_float32_coverage_is_read_as_the_decimal_it_stands_for():
+    """np.float32(0.9) is 0.8999999762: its levels are 0.05 and 0.95, as float32 levels are
+    read, not 0.0500000119 (which a quantile model was not trained on)."""
+    assert central_levels(np.float32(0.9)) == (0.05, 0.95)
+    result, forecaster, _, _ = _calibration(0.4)
+    pd.testing.assert_frame_equal(result.interval_corrections(np.float32(0.9)),
+                                  result.interval_corrections(0.9))
+    quantile_model = SequenceForecaster(GaussianRidge(loss="quantile"), window=8,
+                                        horizon=2).fit(_frame()[["a"]])
+    for bound, expected in zip(quantile_model.predict_interval(np.float32(0.9)),
+                               quantile_model.predict_interval(0.9)):
+        pd.testing.assert_frame_equal(bound, expected)
+
+
+def test_quantiles_set_back_in_another_order_are_the_fitted_ones():
+    forecaster = SequenceForecaster(GaussianRidge(quantiles=(0.05, 0.5, 0.95)), window=8,
+                                    horizon=2, quantiles=[0.95, 0.5, 0.05]).fit(_frame()[["a"]])
+    forecast = forecaster.predict()
+    forecaster.set_params(quantiles=forecaster.quantiles_)
+    pd.testing.assert_frame_equal(forecaster.predict(), forecast)
+    forecaster.set_params(quantiles=(0.1, 0.5, 0.9))
+    with pytest.raises(ValueError, match="quantiles=\\(0.1, 0.5, 0.9\\) is set"):
+        forecaster.predict()
+
+
+def test_level_and_degrees_of_freedom_messages_state_the_rule():
+    X = np.random.RandomState(0).randn(20, 4, 1)
+    with pytest.raises(ValueError, match="student_t_df must be a positive finite number or None "
+                                         "\\(infinite degrees of freedom: loss='gaussian'\\)"):
+        LSTMRegressor(2, loss="student_t", student_t_df=np.inf).fit(X, X[:, -1, 0])
+    with pytest.raises(ValueError, match="from 1e-12 to 1 - 1e-12\\), got \\(1e-13, 0.5\\)"):
+        LSTMRegressor(2, loss="quantile", quantiles=(1e-13, 0.5)).fit(X, X[:, -1, 0])
