@@ -43,9 +43,15 @@ window; then ``model.predict(data=...)``, written as ``forecast`` writes it.
 ``forecast --quantiles 0.05,0.5,0.95`` trains the network with
 ``loss='quantile'`` on those levels (0.5 among them: the forecast column is
 the median); the forecast CSV then has one more column per level,
-``{target}_q{level}`` (``sales_q0.05``), and so has the CSV that ``predict``
-writes with a model saved from it (or any probabilistic forecaster saved
-from Python, at its ``quantiles_``).
+``{target}_q{level}`` with the level to 12 decimals, as the library keeps
+it (``sales_q0.05``, ``sales_q0.333333333333``), and so has the CSV that
+``predict`` writes with a model saved from it (or any probabilistic
+forecaster saved from Python, at its ``quantiles_``).  ``--transform
+return`` multiplies the forecast by the value it starts from: where that
+value is negative, the quantile of level q is the network's of level 1 - q,
+so levels without 1 - q are refused there, by ``forecast`` before training
+(the last row, and where a fold of the backtest starts) and by ``predict``
+(the last row of the file).
 """
 import argparse
 import os
@@ -61,10 +67,12 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
+from ._checks import round_level
 from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
 from .evaluation import compare
-from .forecasting import NaiveForecaster, SequenceForecaster
+from .forecasting import (_SCALING_TRANSFORMS, NaiveForecaster, SequenceForecaster,
+                          _reflected)
 from .persistence import ModelFileError, load
 from .timeindex import _infer_freq, infer_season
 
@@ -157,8 +165,9 @@ def main(argv=None):
                                "add a column per level to the forecast, TARGET_qLEVEL: levels "
                                "between 0 and 1 separated by commas, in any order (written in "
                                "increasing order), 0.5 among them (the forecast column is the "
-                               "median), e.g. 0.05,0.5,0.95 for a 90%% interval; not with "
-                               "--model auto")
+                               "median), e.g. 0.05,0.5,0.95 for a 90%% interval; kept to "
+                               "12 decimals; not with --model auto; with --transform return "
+                               "and a negative series, 1 - q of each level q too")
     forecast.add_argument("--transform",
                           choices=["auto", "none", "diff", "return", "log_return",
                                    "seasonal_diff"],
@@ -359,6 +368,7 @@ def run_forecast(args):
                                f"at most one season, {season} steps ({why}): a later step adds "
                                f"the forecast one season earlier, and quantiles do not add; "
                                f"use --horizon {season} or less, or --transform diff (or auto)")
+    _check_reflected_levels(data, args, _origins(data, args, _season(args)[0]))
     model = args.model
     if args.no_backtest:
         season = _season(args)[0] if args.transform in SEASONAL else 1
@@ -409,6 +419,7 @@ def run_predict(args):
     args = argparse.Namespace(**vars(args), target=model.channels_[0],
                               freq=model.freq_.freqstr)
     data, _ = _read_series(args, model)
+    _check_reflected_levels(data, args, [len(data) - 1], model)
     _write_forecast(_forecast_table(model, horizon=args.horizon, data=data), args)
 
 
@@ -424,7 +435,8 @@ def _forecast_table(forecaster, **options):
                            f"--horizon 1 for quantile columns, or save a model trained with "
                            f"strategy='direct'")
     quantiles = forecaster.predict_quantiles(**options)
-    quantiles.columns = [f"{target}_q{level:g}" for target, level in quantiles.columns]
+    quantiles.columns = [f"{target}_q{_level_text(level)}"
+                         for target, level in quantiles.columns]
     return pd.concat([forecast, quantiles], axis=1)
 
 
@@ -1213,6 +1225,52 @@ def _check_transform(data, args, model):
                                f"--transform diff or none")
 
 
+def _check_reflected_levels(data, args, origins, model=None):
+    """Refuse quantile levels q without 1 - q where a forecast starting from one of the rows
+    ``origins`` reads them.
+
+    --transform return (and any transform that multiplies by the value a
+    forecast starts from) turns the network's quantile of level 1 - q into
+    the level-q quantile where that value is negative; a network trained on
+    levels (--quantiles, loss='quantile') has no other.  ``model``: the
+    model of ``predict``, with its transform and levels; else --transform
+    and --quantiles.
+    """
+    if model is None:
+        transform, levels, trained = args.transform, args.quantiles, bool(args.quantiles)
+    else:
+        transform, levels = getattr(model, "target_transform_", None), model.quantiles_
+        trained = getattr(getattr(model, "regressor_", None), "trained_loss_", None) == "quantile"
+    if not trained or transform not in _SCALING_TRANSFORMS:
+        return
+    absent = sorted({_reflected(level) for level in levels} - set(levels))
+    values = data[args.target].to_numpy()
+    negative = [row for row in origins if values[row] < 0]
+    if not (absent and negative):
+        return
+    row = negative[0]
+    if model is not None:
+        where = f"the last row of {args.file}"
+    elif row == len(data) - 1:
+        where = "the last row"
+    else:
+        where = "where a fold of the backtest starts (--no-backtest skips the backtest)"
+    who = (f"--transform {transform}" if model is None else
+           f"the model {args.model_file} (--transform {transform})")
+    listed = ",".join(_level_text(level) for level in sorted({*levels, *absent}))
+    lacking = ", ".join(_level_text(level) for level in absent)
+    rule = (f"{who} multiplies the forecast by the value it starts from, and "
+            f"{args.target!r} is negative there: {values[row]:g} at "
+            f"{_when(data.index[row])}, {where}; where it is negative the quantile of level q "
+            f"is the network's of level 1 - q")
+    if model is None:
+        raise CommandError(f"{rule}, so --quantiles must hold 1 - q of each level: add "
+                           f"{lacking} (--quantiles {listed}), or use --transform diff or none")
+    raise CommandError(f"{rule}, and the model was trained on the levels "
+                       f"{', '.join(map(_level_text, levels))}, without {lacking}: fit and "
+                       f"--save a model with --quantiles {listed}")
+
+
 # What the files to write hold, by option.
 _OUTPUTS = {"--out": "the forecast", "--save": "the model"}
 
@@ -1375,7 +1433,7 @@ def _guard(data, args):
     models = AUTO_CANDIDATES if args.model == "auto" else (args.model, *BASELINES)
     fallback = "lstm" if args.model == "auto" else args.model
     needed = _training_rows(args, season)
-    n_folds = min(GUARD_FOLDS, (len(data) - needed) // args.horizon)
+    n_folds = _guard_folds(data, args, season)
     if n_folds < 1:
         print(f"seqforecast: the series has {len(data)} rows, too few to backtest against the "
               f"baselines (one fold needs {needed} training rows and {args.horizon} test rows): "
@@ -1407,6 +1465,19 @@ def _guard(data, args):
     if warning:
         print(warning, file=sys.stderr)
     return args.model, season
+
+
+def _guard_folds(data, args, season):
+    """How many folds the guard backtests: up to :data:`GUARD_FOLDS` of ``--horizon`` rows
+    each, after the rows that one fold trains on (less than 1: too few rows for a fold)."""
+    return min(GUARD_FOLDS, (len(data) - _training_rows(args, season)) // args.horizon)
+
+
+def _origins(data, args, season):
+    """The rows that ``forecast``'s quantile forecasts start from, earliest first: the last row
+    before each fold of the guard's backtest (none with --no-backtest), and the last row."""
+    n_folds = 0 if args.no_backtest else max(_guard_folds(data, args, season), 0)
+    return [len(data) - 1 - fold * args.horizon for fold in range(n_folds, -1, -1)]
 
 
 def _season(args):
@@ -1476,26 +1547,40 @@ def _integer(text, low, high, what):
 
 
 def _levels(text):
-    """``--quantiles``: levels in (0, 1) separated by commas, 0.5 among them, increasing."""
+    """``--quantiles``: levels in (0, 1) separated by commas, 0.5 among them, increasing, kept
+    to 12 decimals as the library keeps them (:func:`~seqforecast._checks.round_level`)."""
     example = "e.g. --quantiles 0.05,0.5,0.95"
-    levels = []
-    for part in text.split(","):
+    levels, parts = [], [part.strip() for part in text.split(",")]
+    for part in parts:
         try:
             level = float(part)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{part.strip()!r} is not a number: give levels "
+            raise argparse.ArgumentTypeError(f"{part!r} is not a number: give levels "
                                              f"separated by commas, {example}") from None
-        if not 0 < level < 1:
-            hint = f" (a percentage? write {level / 100:g})" if 1 < level < 100 else ""
+        if not 0 < round_level(level) < 1:
+            hint = (f" (a percentage? write {level / 100:g})" if 1 < level < 100 else
+                    f" (to 12 decimals, as the levels are kept, it is {round_level(level):g})"
+                    if 0 < level < 1 else "")
             raise argparse.ArgumentTypeError(f"the levels must be between 0 and 1, got "
-                                             f"{part.strip()}{hint}")
+                                             f"{part}{hint}")
+        level = round_level(level)
         if level in levels:
-            raise argparse.ArgumentTypeError(f"{part.strip()} is given twice")
+            earlier = parts[levels.index(level)]
+            raise argparse.ArgumentTypeError(
+                f"{part} is given twice" if float(earlier) == float(part) else
+                f"{earlier} and {part} are the same level to 12 decimals, as the levels are "
+                f"kept: give it once")
         levels.append(level)
     if 0.5 not in levels:
         raise argparse.ArgumentTypeError(f"0.5 is missing: the forecast column is the median, "
                                          f"so the network is trained on it too; {example}")
     return tuple(sorted(levels))
+
+
+def _level_text(level):
+    """A quantile level as the column names and messages write it: its 12 decimals without
+    trailing zeros (0.05, 0.333333333333), so that distinct levels have distinct names."""
+    return f"{level:.12g}"
 
 
 def _progress(done, total, loss, seconds, width=30):

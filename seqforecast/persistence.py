@@ -105,8 +105,11 @@ def save(model, path):
     ------
     TypeError
         If ``model`` holds an object that a model file cannot hold (the
-        message names the attribute and its type).
+        message names the attribute and its type), such as a forecaster
+        fitted on a dict whose keys, the series ids, are not str, int,
+        float, bool or tuples of them (the message names the id).
     """
+    _check_series_ids(model)
     arrays = {}
     header = {"format": FORMAT, "format_version": FORMAT_VERSION,
               "versions": _versions(), "class": _class_name(type(model)),
@@ -221,6 +224,21 @@ def _versions():
 
 
 # -- writing ----------------------------------------------------------------------------
+
+def _check_series_ids(model):
+    """Raise a TypeError naming the first series id of a forecaster fitted on several series
+    (a key of its ``history_``) that a model file cannot hold."""
+    histories = getattr(model, "history_", None)
+    for name in histories if isinstance(histories, dict) else ():
+        try:
+            _encode(name, "", {})
+        except TypeError:
+            raise TypeError(f"a model file cannot hold the series id {name!r}, a "
+                            f"{type(name).__name__}: the series ids (the keys of the dict the "
+                            f"forecaster was fitted on) must be str, int, float or bool, or "
+                            f"tuples of them, to be saved; fit on a dict with str keys, e.g. "
+                            f"{{str(name): frame for name, frame in data.items()}}") from None
+
 
 def _class_name(cls):
     """The name a file holds ``cls`` by; a TypeError unless :func:`_loadable_class` finds it."""

@@ -98,8 +98,10 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     Parameters
     ----------
     history : DataFrame or Series of shape (n_history_points, n_targets)
-        Observed values, indexed by time: a DatetimeIndex, a TimedeltaIndex
-        (drawn in days, hours, minutes or seconds) or a numeric index.
+        Observed values, indexed by time: a DatetimeIndex (its ticks
+        labelled concisely, ``matplotlib.dates.ConciseDateFormatter``), a
+        TimedeltaIndex (drawn in days, hours, minutes or seconds) or a
+        numeric index.
     forecast : DataFrame or Series of shape (n_forecast_points, n_targets)
         Predicted values, indexed by the future times (an index of the same
         kind as ``history``'s), with the columns of ``history``.
@@ -207,11 +209,24 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
             ax.fill_between(forecast_x, quantiles[(column, low)], quantiles[(column, high)],
                             color=color, alpha=0.15, linewidth=0,
                             label=f"{column} ({100 * share:g}% band)")
+    if index_kind == "M":
+        _concise_dates(ax, history_x.tz)
     ax.set_title("Forecast")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(str(forecast.columns[0]) if len(forecast.columns) == 1 else "value")
     ax.legend()
     return ax
+
+
+def _concise_dates(ax, tz):
+    """Date ticks on the x-axis of ``ax`` whose labels do not overlap: matplotlib's
+    AutoDateLocator with its ConciseDateFormatter, which writes each tick with the shortest
+    label (1958, Apr, Jul) and the rest once, at the end of the axis; ``tz``: the dates' time
+    zone (None: naive)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    locator = AutoDateLocator(tz=tz)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=tz))
 
 
 def _bands(quantiles, forecast):

@@ -259,7 +259,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         if self.target_transform != "seasonal_diff" and self.season is not None:
             raise ValueError(f"season is only used with target_transform='seasonal_diff', not "
                              f"{self.target_transform!r}; leave it None")
-        frame = check_series(X, "X")
+        frame = check_series(X, "X", missing=None)
         columns = list(frame.columns)
         past = check_column_list("past_covariates", self.past_covariates, columns)
         future = check_column_list("future_covariates", self.future_covariates, columns)
@@ -473,7 +473,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         else:
             out[..., :k] = self._transformed(0, target, values[steps - self._lag(), :k])
         out[..., k:n_known] = values[steps, k:n_known]
-        out[..., n_known:] = values[steps + self.lead_, n_known:]
+        if self.future_covariates_:  # the only channels read after the origin
+            out[..., n_known:] = values[steps + self.lead_, n_known:]
         return out.reshape(len(origins), -1) if self.flatten else out
 
     def window_targets(self, values, origins):
@@ -593,7 +594,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
     def _values(self, X):
         check_is_fitted(self)
-        frame = check_series(X, "X")
+        frame = check_series(X, "X", missing=None)
         missing = [c for c in self.channels_ if c not in frame.columns]
         if missing:
             raise ValueError(f"X lacks the columns {missing} seen in fit")

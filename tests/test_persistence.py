@@ -306,6 +306,32 @@ def test_objects_a_file_cannot_hold_are_refused_when_saving(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["m.npz"]  # no partial files
 
 
+def test_series_ids_a_file_cannot_hold_are_named_in_the_terms_of_fitting(tmp_path):
+    series = _frame(40)[["load"]]
+    advice = (r", a {}: the series ids \(the keys of the dict the forecaster was fitted on\) "
+              r"must be str, int, float or bool, or tuples of them, to be saved; fit on a dict "
+              r"with str keys, e.g. {{str\(name\): frame for name, frame in data.items\(\)}}$")
+    for forecaster in (SequenceForecaster(Ridge(), window=5, horizon=2), NaiveForecaster()):
+        forecaster.fit({pd.Timestamp("2020-01-01"): series, pd.Timestamp("2021-01-01"): series})
+        with pytest.raises(TypeError, match=r"^a model file cannot hold the series id "
+                                            r"Timestamp\('2020-01-01 00:00:00'\)"
+                                            + advice.format("Timestamp")):
+            forecaster.save(tmp_path / "m.npz")
+    forecaster.fit({("shop", 1): series, ("shop", pd.Timestamp("2020-01-01")): series})
+    with pytest.raises(TypeError, match=r"^a model file cannot hold the series id \('shop', "
+                                        r"Timestamp\('2020-01-01 00:00:00'\)\)"
+                                        + advice.format("tuple")):
+        forecaster.save(tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())  # nothing written, no partial file left
+    # Tuples of str and numbers are kept as they are: the forecast is indexed by them.
+    forecaster = SequenceForecaster(Ridge(), window=5, horizon=2).fit(
+        {("shop", 1): series, ("shop", 2.5): 2 * series})
+    forecaster.save(tmp_path / "m.npz")
+    loaded = load(tmp_path / "m.npz")
+    assert list(loaded.history_) == [("shop", 1), ("shop", 2.5)]
+    pd.testing.assert_frame_equal(loaded.predict(), forecaster.predict(), check_exact=True)
+
+
 def test_a_model_file_is_made_as_other_files_are(tmp_path):
     """Its mode follows the umask (mkstemp's 0600 is only the partial file's), a file it
     replaces keeps its mode, and a missing folder is named, not the partial file."""

@@ -116,6 +116,45 @@ def test_forecast_timedelta_index_in_hours():
     assert ax.get_xlabel() == "elapsed (hours)"
 
 
+def _tick_labels(ax):
+    """The x tick labels drawn within the axes, left to right: (text, left, right), in pixels."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    low, high = ax.get_xlim()
+    boxes = [(label.get_text(), label.get_window_extent(renderer))
+             for label, x in zip(ax.get_xticklabels(), ax.get_xticks())
+             if label.get_text() and low <= x <= high]
+    return sorted(((text, box.x0, box.x1) for text, box in boxes), key=lambda label: label[1])
+
+
+@pytest.mark.parametrize("freq, periods, tz", [
+    ("MS", 48, None), ("W", 200, None), ("D", 120, None), ("h", 60, "Europe/Paris")])
+@pytest.mark.parametrize("bands", [False, True])
+def test_forecast_date_labels_do_not_overlap(freq, periods, tz, bands):
+    """Dates were labelled in full (1957-01 1957-07 ... for months), overlapping; the labels
+    are now concise, at the dates' time zone's round times."""
+    index = pd.date_range("1957-01-01", periods=periods, freq=freq, tz=tz, name="date")
+    data = pd.DataFrame({"y": np.sin(np.arange(periods))}, index=index)
+    history, forecast = data.iloc[:-12], data.iloc[-12:]
+    extra = {}
+    if bands:  # a 90% interval and 50% and 90% quantile bands
+        levels = {0.05: -2.0, 0.25: -1.0, 0.5: 0.0, 0.75: 1.0, 0.95: 2.0}
+        quantiles = pd.concat({("y", level): forecast["y"] + shift
+                               for level, shift in levels.items()}, axis=1)
+        extra = dict(lower=forecast - 2, upper=forecast + 2, coverage=0.9,
+                     quantiles=quantiles.rename_axis(columns=["target", "quantile"]))
+    ax = plot_forecast(history, forecast, **extra)
+    labels = _tick_labels(ax)
+    assert len(labels) >= 4
+    assert all(right < left for (_, _, right), (_, left, _) in zip(labels, labels[1:])), labels
+    if freq == "MS":
+        assert [text for text, _, _ in labels] == ["1957", "Jul", "1958", "Jul", "1959", "Jul",
+                                                   "1960", "Jul", "1961"]
+    if tz is not None:  # ticks on the hours of the dates' own time zone, not UTC's
+        hours = [matplotlib.dates.num2date(x, tz=tz).hour for x in ax.get_xticks()]
+        assert set(hours) <= {0, 6, 12, 18}, hours
+
+
 @pytest.mark.parametrize("name", ["actual", "lower", "upper"])
 def test_forecast_mismatched_index(name):
     history, forecast = _frames()

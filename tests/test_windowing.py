@@ -323,6 +323,40 @@ def test_origins_outside_the_series_name_the_valid_range():
     np.testing.assert_array_equal(windows.windows(values, origins), windows.transform(frame))
 
 
+def test_windows_without_future_covariates_reach_the_last_row():
+    """Only future covariates are read after the origin: a window may end at the last row,
+    although its targets lie past the data (window_targets refuses that origin)."""
+    frame = _frame()
+    values = frame.to_numpy()  # a = t + 1, p = 100 + t, f = 1000 + t at row t
+    for transform, target in ((None, lambda rows: rows + 1.0), ("diff", np.ones_like)):
+        windows = SlidingWindowTransformer(5, 3, targets="a", past_covariates=["p", "f"],
+                                           target_transform=transform).fit(frame)
+        got = windows.windows(values, np.array([8, 11]))
+        for window, origin in zip(got, (8, 11)):
+            rows = np.arange(origin - 4, origin + 1.0)
+            np.testing.assert_array_equal(window, np.column_stack([target(rows), 100 + rows,
+                                                                   1000 + rows]))
+        with pytest.raises(ValueError, match=r"origin 11 is out of range for 12 rows: .* and "
+                                             r"gap \+ horizon = 3 rows after it, so the valid "
+                                             r"origins are \d\.\.8"):
+            windows.window_targets(values, np.array([8, 11]))
+
+
+def test_missing_values_are_refused_with_advice_the_transformer_can_follow():
+    """SlidingWindowTransformer has no missing= option: its error does not offer one."""
+    frame = _frame()
+    frame.iloc[4, 2] = np.nan
+    windows = SlidingWindowTransformer(3, targets="a", past_covariates="p",
+                                       future_covariates="f")
+    message = (r"^X has 1 missing values \({'f': 1}\), the first in column 'f' at "
+               r"2024-01-01 04:00:00; fill them$")
+    with pytest.raises(ValueError, match=message):
+        windows.fit(frame)
+    windows.fit(frame.fillna(0.0))
+    with pytest.raises(ValueError, match=message):
+        windows.transform(frame)
+
+
 def test_complex_values_are_refused_with_advice():
     frame = _frame()
     complex_frame = frame.assign(a=frame["a"] + 1j)
