@@ -375,6 +375,7 @@ class _Forecaster(BaseEstimator):
         if not frames:
             raise ValueError("data holds no series")
         what = "new_rows" if continuing else "data"
+        _check_names(frames, what)
         checked = {}
         for name, frame in frames.items():
             label = what if single else f"{what}[{name!r}]"
@@ -564,6 +565,7 @@ class _Forecaster(BaseEstimator):
         frames = {None: data} if single else dict(data)
         if not frames:
             raise ValueError("data holds no series")
+        _check_names(frames, "data")
         checked, columns = {}, None if fitting else self._columns
         for name, frame in frames.items():
             label = _series_label(name)
@@ -615,7 +617,7 @@ class _Forecaster(BaseEstimator):
                 raise ValueError(f"this forecaster needs {label} with the columns "
                                  f"{future_columns} for the timestamps {index[0]} .. {index[-1]}")
             covariates = check_series(_covariate_frame(covariates, future_columns, label),
-                                      label, missing=None)
+                                      label, missing="keep")
             naive = [getattr(labels, "tz", None) is None for labels in (covariates.index, index)]
             if naive[0] != naive[1]:  # another time zone is fine: the same instants are found
                 _check_zone(covariates.index, index[0], label)
@@ -624,8 +626,15 @@ class _Forecaster(BaseEstimator):
                 raise ValueError(f"{label} has {len(covariates)} rows but lacks "
                                  f"{len(missing)} of the {n_future} timestamps needed, the first "
                                  f"{missing[0]}")
+            read = covariates.loc[index, future_columns]
+            if read.isna().any(axis=None):  # NaN in rows not read is no concern
+                column = read.columns[read.isna().any()][0]
+                raise ValueError(f"{label} has {int(read.isna().sum().sum())} missing values "
+                                 f"at the {n_future} timestamps read, the first in column "
+                                 f"{column!r} at {read.index[read[column].isna()][0]}; fill "
+                                 f"them")
             positions = [self.channels_.index(column) for column in future_columns]
-            values[len(past):, positions] = covariates.loc[index, future_columns].to_numpy()
+            values[len(past):, positions] = read.to_numpy()
         return index, values
 
     def _future_covariates(self):
@@ -1377,6 +1386,18 @@ def central_pairs(levels):
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
     return round_level(1 - level)
+
+
+def _check_names(frames, what):
+    """Raise unless the series' names, the keys of ``frames``, are all tuples of one length or
+    none a tuple: the forecasts of several series are stacked under them (a tuple spreads over
+    index levels)."""
+    kinds = {len(name) if isinstance(name, tuple) else None for name in frames}
+    if len(kinds) > 1:
+        raise ValueError(f"{what}'s keys, the series' names, mix tuples of other lengths or "
+                         f"other names: {list(frames)}; the forecasts are indexed by them, a "
+                         f"tuple's items in levels of their own: make them all tuples of one "
+                         f"length, or none")
 
 
 def _series_label(name):

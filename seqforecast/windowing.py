@@ -58,11 +58,12 @@ def check_series(data, name="data", missing="error"):
         Indexed by time (DatetimeIndex, TimedeltaIndex or a sorted numeric index).
     name : str, default="data"
         How error messages call it.
-    missing : {'error', 'interpolate'} or None, default='error'
+    missing : {'error', 'interpolate', 'keep'} or None, default='error'
         What to do with NaN values: raise, or interpolate them linearly in
         time (interior gaps only; leading or trailing NaN still raise);
         None raises too, for data that no ``missing`` option covers (the
-        error then does not offer one).
+        error then does not offer one); 'keep' leaves them, for a caller
+        that reads some rows only and checks those.
 
     Returns
     -------
@@ -94,9 +95,9 @@ def check_series(data, name="data", missing="error"):
     index = data.index
     _check_index(index, name)
     data = data.astype(np.float64)  # a copy: the caller's frame is left as it is
-    if not is_choice(missing, ("error", "interpolate", None)):
+    if not is_choice(missing, ("error", "interpolate", "keep", None)):
         raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
-    if np.isnan(data.to_numpy()).any():
+    if missing != "keep" and np.isnan(data.to_numpy()).any():
         counts = data.isna().sum()
         column = counts.index[counts > 0][0]
         first = data.index[data[column].isna()][0]
@@ -113,7 +114,7 @@ def check_series(data, name="data", missing="error"):
             raise ValueError(
                 f"{name} has {int(counts.sum())} missing values ({per_column}), the first in "
                 f"column {column!r} at {first}; fill them{option}")
-    if not np.isfinite(data.to_numpy()).all():
+    if np.isinf(data.to_numpy()).any():
         raise ValueError(f"{name} contains infinite values")
     return data
 
@@ -132,7 +133,13 @@ def _check_dtypes(data, name):
 
 
 def _check_index(index, name):
-    """Raise unless ``index`` has no missing labels, no duplicates and is sorted."""
+    """Raise unless ``index`` has no missing labels, no duplicates and is sorted (and is not
+    the (series, time) MultiIndex of several series, which go in a dict)."""
+    if isinstance(index, pd.MultiIndex):
+        level = index.names[0] if index.names[0] is not None else 0
+        raise TypeError(f"{name} has a MultiIndex: one series is indexed by time alone; several "
+                        f"series go in a dict of frames, e.g. {{key: frame.droplevel(0) for "
+                        f"key, frame in data.groupby(level={level!r})}}")
     if index.hasnans:
         position = int(np.flatnonzero(index.isna())[0])
         raise ValueError(f"{name} has missing timestamps (NaN or NaT index labels) in "

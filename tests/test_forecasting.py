@@ -815,9 +815,19 @@ def test_errors_of_one_of_several_series_name_it():
     forecaster = SequenceForecaster(Ridge(), window=6, horizon=2, future_covariates="hour",
                                     missing="interpolate").fit(data)
     future = pd.DataFrame({"hour": [0.0, np.nan]}, index=forecaster.forecast_index())
-    with pytest.raises(ValueError, match=r"future_covariates has 1 missing values \({'hour': 1}\)"
-                                         r", the first in column 'hour' at .*; fill them$"):
+    with pytest.raises(ValueError, match=r"future_covariates has 1 missing values at the 2 "
+                                         r"timestamps read, the first in column 'hour' at "
+                                         f"{future.index[1]}; fill them$"):
         forecaster.predict(future_covariates=future)
+    # Rows that are not read may hold NaN (extra rows are allowed); infinities are refused.
+    longer = pd.DataFrame({"hour": [np.nan, 0.0, 1.0, np.nan]},
+                          index=pd.date_range(future.index[0] - pd.Timedelta("1h"),
+                                              periods=4, freq="h", name="time"))
+    pd.testing.assert_frame_equal(
+        forecaster.predict(future_covariates=longer),
+        forecaster.predict(future_covariates=longer.iloc[1:3]))
+    with pytest.raises(ValueError, match="future_covariates contains infinite values"):
+        forecaster.predict(future_covariates=longer.fillna(np.inf))
 
 
 def test_covariates_named_by_a_pandas_index_are_a_fitted_parameter_like_a_list():
@@ -902,3 +912,13 @@ def test_an_unnamed_series_for_a_model_of_several_columns_is_told_to_be_a_frame(
     with pytest.raises(ValueError, match=r"fitted on the columns \['load', 'p'\]: pass a "
                                          r"DataFrame with all of them"):
         forecaster.update(data["load"].iloc[40:42].rename(None))
+
+
+def test_series_names_that_mix_tuples_and_others_are_refused():
+    a, _ = _series_pair()
+    for keys in ((("shop", 1), 3.5), (("shop", 1), ("shop", 1, "x"))):
+        with pytest.raises(ValueError, match="data's keys, the series' names, mix tuples"):
+            SequenceForecaster(Ridge(), window=5, horizon=2).fit(dict(zip(keys, (a, a))))
+    fitted = SequenceForecaster(Ridge(), window=5, horizon=2).fit({("shop", 1): a})
+    with pytest.raises(ValueError, match="data's keys, the series' names, mix tuples"):
+        fitted.predict(data={("shop", 1): a, "new": a})

@@ -1,4 +1,5 @@
 """SlidingWindowTransformer: window content, targets, transforms and their inverse, bad input."""
+import re
 import warnings
 
 import numpy as np
@@ -430,3 +431,26 @@ def test_values_a_transform_cannot_take_are_named_by_timestamp():
     with pytest.raises(ValueError, match=f"needs positive targets; X has values <= 0: 0 in "
                                          f"column 'a' at row {bad.index[4]}"):
         windows.transform(bad)
+
+
+def test_several_series_in_one_multiindex_frame_are_told_to_go_in_a_dict():
+    """A (series, time) MultiIndex, as load_stocks returns it, is refused with the recipe
+    for the dict that several series take (pandas raised 'isna is not defined')."""
+    from sklearn.linear_model import Ridge
+
+    from seqforecast import SequenceForecaster
+
+    index = pd.date_range("2024-01-01", periods=30, freq="D")
+    long = pd.concat({"a": pd.DataFrame({"y": np.arange(30.0)}, index=index),
+                      "b": pd.DataFrame({"y": 2 * np.arange(30.0)}, index=index)},
+                     names=["series", "date"])
+    recipe = ("has a MultiIndex: one series is indexed by time alone; several series go in a "
+              "dict of frames, e.g. {key: frame.droplevel(0) for key, frame in "
+              "data.groupby(level='series')}")
+    with pytest.raises(TypeError, match="^data " + re.escape(recipe)):
+        SequenceForecaster(Ridge(), window=5, horizon=2).fit(long)
+    with pytest.raises(TypeError, match="^X " + re.escape(recipe)):
+        SlidingWindowTransformer(5).fit(long)
+    data = {key: frame.droplevel(0) for key, frame in long.groupby(level="series")}
+    forecast = SequenceForecaster(Ridge(), window=5, horizon=2).fit(data).predict()
+    assert list(forecast.index.get_level_values(0)) == ["a", "a", "b", "b"]
