@@ -506,6 +506,8 @@ def _read_series(args, model=None):
         raise CommandError(f"{args.file} has a header but no rows")
     index, freq_hint = _parse_times(_time_values(raw, time_column), time_column, args)
     data = pd.DataFrame({args.target: _numbers(raw[args.target], args).to_numpy()}, index=index)
+    if time_column not in header:  # pandas' 'Unnamed: 0' for an empty header: written as read
+        data.index.name = None
     data = _in_order(data, args)
     if fill == "none" or len(data) < 2:  # no rows can be added: check the length first
         _check_length(data, args, None, model)

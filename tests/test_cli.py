@@ -777,6 +777,17 @@ def test_an_unnamed_first_column_is_a_row_index_not_the_time_column(tmp_path, ca
     assert list(_printed(out).index) == ["2024-01-31", "2024-02-01", "2024-02-02"]
 
 
+def test_a_time_column_without_a_header_is_written_without_one(tmp_path, capsys):
+    """``df.to_csv()`` of a frame whose dates are its unnamed index: the forecast's time
+    column is headed as it was read, empty (pandas' name for it, 'Unnamed: 0', was written)."""
+    path = tmp_path / "unnamed.csv"
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    pd.DataFrame({"y": np.arange(30) % 4.0}, index=days).to_csv(path)  # header ',y'
+    status, out, _ = _forecast(capsys, path, "--target", "y")
+    assert status == 0
+    assert out.splitlines()[0] == ",y"
+
+
 def test_a_column_name_given_twice_is_refused(tmp_path, capsys):
     path = tmp_path / "dupcol.csv"
     path.write_text("date,y,y\n" + "".join(f"2024-01-{day:02},{day},{-day}\n"
