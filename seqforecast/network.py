@@ -15,6 +15,7 @@ global-norm clipping work on one array.  The arrays live on a backend
 :meth:`Network.on` gives its copy on another backend.
 """
 import math
+import threading
 
 import numpy as np
 
@@ -104,8 +105,10 @@ class Network:
         Kernel strategy options of the backend (see
         :func:`seqforecast.cuda.layer.forward_steps`); empty by default.
     workspace
-        The backend's workspace of :meth:`predict`, cleared when it returns
-        holding more than :data:`~seqforecast.config.PREDICT_KEEP` bytes.
+        The backend's workspace of :meth:`predict` in the calling thread (one
+        per thread, so that threads may predict with one network at the same
+        time), cleared when a call returns holding more than
+        :data:`~seqforecast.config.PREDICT_KEEP` bytes.
     """
 
     def __init__(self, cell, input_size, hidden_sizes, n_outputs, random_state,
@@ -141,7 +144,14 @@ class Network:
             [np.full(math.prod(shape), weight, dtype)
              for shape, weight in zip((s for layer in shapes for s in layer.values()),
                                       self.is_weight)]))
-        self.workspace = backend.workspace()
+        self._threads = threading.local()  # each thread's workspace
+
+    @property
+    def workspace(self):
+        workspace = getattr(self._threads, "workspace", None)
+        if workspace is None:
+            workspace = self._threads.workspace = self.backend.workspace()
+        return workspace
 
     def on(self, backend, **options):
         """This network on ``backend``: itself when it is there, else a copy of its parameters.

@@ -112,3 +112,53 @@ def test_estimators_run_the_kernels_with_the_kernel_blas_threads(monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         GRURegressor(4, max_iter=2).fit(X, y)
     assert seen and all(threads == {1} for threads in seen)
+
+
+def test_threads_predict_with_one_fitted_model_at_the_same_time():
+    """A web server's threads share one fitted model: each predict gets its own forward
+    workspace, so calls that overlap (and one large enough to let its cache go) neither
+    fail ('this workspace is already serving a run') nor change each other's results."""
+    import sys
+    import threading
+
+    from seqforecast import LSTMRegressor
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: calls overlap
+    try:
+        rng = np.random.RandomState(0)
+        X = rng.randn(200, 12, 1).astype(np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LSTMRegressor(8, max_iter=2, random_state=0).fit(X, X[:, -1, 0])
+        large = rng.randn(4000, 12, 1).astype(np.float32)
+        expected = {"small": [model.predict(X[i:i + 3]) for i in range(50)],
+                    "large": model.predict(large)}
+        failures = []
+
+        def small():
+            for _ in range(4):
+                for i in range(50):
+                    if not np.array_equal(model.predict(X[i:i + 3]), expected["small"][i]):
+                        failures.append(f"window {i}")
+
+        def large_calls():
+            for _ in range(4):
+                if not np.array_equal(model.predict(large), expected["large"]):
+                    failures.append("large")
+
+        def guarded(work):
+            try:
+                work()
+            except Exception as error:  # noqa: BLE001 - reported below
+                failures.append(repr(error))
+
+        threads = [threading.Thread(target=guarded, args=(work,))
+                   for work in (small, small, large_calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
