@@ -162,3 +162,56 @@ def test_threads_predict_with_one_fitted_model_at_the_same_time():
     finally:
         sys.setswitchinterval(interval)
     assert failures == []
+
+
+def test_threads_training_at_once_set_the_blas_limit_once_and_restore_it_once(monkeypatch):
+    """BLAS's thread count is the process's: with two threads in kernel_threads at once, the
+    first to enter sets the limit and the last to leave restores what was before (each
+    thread set and restored on its own: the first to leave lifted the limit under the other,
+    and the other then restored the limit itself, leaving the process at 1 thread)."""
+    import threading
+
+    from seqforecast import threads as policy
+
+    calls = []
+
+    class Limiter:
+        def __init__(self):
+            calls.append("limit")
+
+        def restore_original_limits(self):
+            calls.append("restore")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.restore_original_limits()
+
+    class Controller:
+        def limit(self, limits, user_api):
+            assert (limits, user_api) == (policy.KERNEL_BLAS_THREADS, "blas")
+            return Limiter()
+
+    monkeypatch.setattr(policy, "_controller", Controller())
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with policy.kernel_threads():
+            first_in.set()
+            second_in.wait()
+        calls.append("first left")
+        first_out.set()
+
+    def second():
+        first_in.wait()
+        with policy.kernel_threads():
+            second_in.set()
+            first_out.wait()
+
+    threads = [threading.Thread(target=work) for work in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert calls == ["limit", "first left", "restore"]
