@@ -115,25 +115,27 @@ def save(model, path):
               "versions": _versions(), "class": _class_name(type(model)),
               "state": _encode(model, "", arrays)}
     path = os.fspath(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no folder "
-                                              f"{folder}", path)
-    handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
-    os.close(handle)
-    # mkstemp makes the file readable by its owner alone; a model file is made as any
-    # other file is (the process's umask), and a file it replaces keeps its mode.
-    os.chmod(partial, stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path)
-             else 0o666 & ~_umask())
+    target = _writable(path)
+    folder, name = os.path.split(target)
+    partial = None
     try:
+        handle, partial = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+        os.close(handle)
+        # mkstemp makes the file readable by its owner alone; a model file is made as any
+        # other file is (the process's umask), and a file it replaces keeps its mode.
+        os.chmod(partial, stat.S_IMODE(os.stat(target).st_mode) if os.path.exists(target)
+                 else 0o666 & ~_umask())
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(HEADER, json.dumps(header, allow_nan=False, indent=1))
             for member, array in arrays.items():
                 with archive.open(member + ".npy", "w", force_zip64=True) as stream:
                     np.lib.format.write_array(stream, array, allow_pickle=False)
-        os.replace(partial, path)
+        os.replace(partial, target)
+    except OSError as error:  # named by the path given, not by the partial file's
+        raise type(error)(error.errno, f"cannot save to {path}: {error.strerror}",
+                          path) from None
     finally:
-        if os.path.exists(partial):
+        if partial is not None and os.path.exists(partial):
             os.remove(partial)
 
 
@@ -224,6 +226,30 @@ def _versions():
 
 
 # -- writing ----------------------------------------------------------------------------
+
+def _writable(path):
+    """The file that saving to ``path`` writes: ``path``, or the file a symbolic link at
+    ``path`` points to (as ``open`` writes through it); an OSError, before anything is
+    written, for a path that names no file in an existing folder, or names a folder, a
+    device, a pipe or a socket (replacing it would destroy it)."""
+    if not path:
+        raise FileNotFoundError(errno.ENOENT, "cannot save to '': give a file name, e.g. "
+                                              "'model.npz'", path)
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no folder "
+                                              f"{folder}", path)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, f"cannot save to {path}: it is a folder; give a "
+                                              f"file name in it, e.g. "
+                                              f"{os.path.join(path, 'model.npz')}", path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        raise OSError(errno.EEXIST, f"cannot save to {path}: it is not a regular file (a "
+                                    f"device, a pipe or a socket), which saving would "
+                                    f"replace; give the path of a file", path)
+    return target
+
 
 def _check_series_ids(model):
     """Raise a TypeError naming the first series id of a forecaster fitted on several series

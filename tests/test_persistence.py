@@ -354,6 +354,38 @@ def test_a_model_file_is_made_as_other_files_are(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["m.npz", "private.npz"]
 
 
+def test_saving_writes_through_links_and_never_replaces_what_is_not_a_file(tmp_path,
+                                                                         monkeypatch):
+    """A symbolic link is written through, as open() does (a 'current model' link kept
+    pointing at its file); a folder, a pipe (or a device: /dev/full was replaced as root), ''
+    and a failure to write are refused naming the path given, not the partial file."""
+    model = NaiveForecaster().fit(_frame(40)["load"])
+    (tmp_path / "v7.npz").write_bytes(b"")
+    (tmp_path / "current.npz").symlink_to("v7.npz")
+    model.save(tmp_path / "current.npz")
+    assert (tmp_path / "current.npz").is_symlink()
+    assert load(tmp_path / "v7.npz").season == model.season
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder").mkdir()
+    for name, error, reason in (("pipe", OSError, "it is not a regular file"),
+                                ("folder", IsADirectoryError, "it is a folder; give a file name")):
+        with pytest.raises(error, match=f"cannot save to {tmp_path / name}: {reason}"):
+            model.save(tmp_path / name)
+    assert stat.S_ISFIFO((tmp_path / "pipe").stat().st_mode)
+    with pytest.raises(FileNotFoundError, match="cannot save to '': give a file name"):
+        model.save("")
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system", str(tmp_path / ".m.npz.x.partial"))
+
+    monkeypatch.setattr("tempfile.mkstemp", read_only)
+    with pytest.raises(OSError, match=f"cannot save to {tmp_path / 'm.npz'}: Read-only file "
+                                      f"system: '{tmp_path / 'm.npz'}'$"):
+        model.save(tmp_path / "m.npz")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["current.npz", "folder", "pipe",
+                                                                "v7.npz"]
+
+
 def test_a_loaded_forecaster_continues_partial_fit(tmp_path):
     data = _frame()[["load"]]
     forecaster = SequenceForecaster(_rnn(), window=12, horizon=4, target_transform="diff")
