@@ -48,10 +48,11 @@ KERNEL_BLAS_THREADS = 1
 
 #: Threads over which the CPU's recurrences split a batch's samples
 #: (:func:`seqforecast.threads.run_row_blocks`, which reads this value on every call).
-#: Default None: Numba's thread count (``numba.config.NUMBA_NUM_THREADS``: the CPUs, or
-#: the ``NUMBA_NUM_THREADS`` that :func:`seqforecast.threads.worker_environment` sets for
-#: a worker process).  1 runs every recurrence on the calling thread.  Results do not
-#: depend on it: each sample is computed alone.
+#: Default None: the ``NUMBA_NUM_THREADS`` environment variable as it is when a batch
+#: runs (what :func:`seqforecast.threads.worker_environment` sets for a worker process,
+#: which may set it after Numba was imported), else Numba's thread count (the CPUs).  1
+#: runs every recurrence on the calling thread.  Results do not depend on it: each
+#: sample is computed alone.
 KERNEL_ROW_THREADS = None
 
 #: Multiply-adds per step below which a block of samples is not worth a thread of its

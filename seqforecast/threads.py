@@ -4,7 +4,8 @@ The CPU kernels are Numba code that releases the GIL.
 
 * **The recurrences** (forward and backward) treat each sample alone, so
   :func:`run_row_blocks` splits a batch's samples over
-  ``KERNEL_ROW_THREADS`` threads (default: Numba's thread count), Python
+  ``KERNEL_ROW_THREADS`` threads (default: ``NUMBA_NUM_THREADS`` as the
+  environment has it when the batch runs, else Numba's thread count), Python
   threads running the kernels on disjoint blocks of samples, when each block
   has ``ROW_BLOCK_WORK`` multiply-adds per step.  Results are bit-identical
   for any split.  On the 2-core development VM two threads took an LSTM of
@@ -122,10 +123,18 @@ def row_blocks(rows, work_per_row):
         ``(first, stop)`` of each block, in order: as many blocks as
         ``KERNEL_ROW_THREADS`` allows and each worth ``ROW_BLOCK_WORK``.
     """
-    threads = config.KERNEL_ROW_THREADS or numba.config.NUMBA_NUM_THREADS
+    threads = config.KERNEL_ROW_THREADS or _numba_threads()
     n = max(1, min(threads, rows * work_per_row // config.ROW_BLOCK_WORK, rows))
     bounds = [rows * i // n for i in range(n + 1)]
     return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _numba_threads():
+    """The threads a worker is given: ``NUMBA_NUM_THREADS`` as the environment has it now,
+    else Numba's count.  A Dask worker's ``env`` is set after its process has imported the
+    script that started it, and with it Numba, whose count is read at import."""
+    value = os.environ.get("NUMBA_NUM_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else numba.config.NUMBA_NUM_THREADS
 
 
 def run_row_blocks(kernel, rows, work_per_row):

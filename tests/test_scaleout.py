@@ -215,3 +215,19 @@ def test_threads_training_at_once_set_the_blas_limit_once_and_restore_it_once(mo
     for thread in threads:
         thread.join()
     assert calls == ["limit", "first left", "restore"]
+
+
+def test_a_worker_given_one_numba_thread_after_importing_numba_splits_no_batch(monkeypatch):
+    """A Dask worker's env=worker_environment(1) is set after the worker has imported the
+    script, and Numba with it: the row threads follow the variable as it is now."""
+    import numba
+
+    from seqforecast import config
+    from seqforecast.threads import row_blocks
+
+    monkeypatch.setattr(config, "KERNEL_ROW_THREADS", None)
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    assert row_blocks(1024, 4 * 128 * 128) == [(0, 1024)]
+    monkeypatch.delenv("NUMBA_NUM_THREADS")
+    assert row_blocks(1024, 4 * 128 * 128) == [(0, 512), (512, 1024)]
