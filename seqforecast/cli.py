@@ -43,8 +43,8 @@ window; then ``model.predict(data=...)``, written as ``forecast`` writes it.
 ``forecast --quantiles 0.05,0.5,0.95`` trains the network with
 ``loss='quantile'`` on those levels (0.5 among them: the forecast column is
 the median); the forecast CSV then has one more column per level,
-``{target}_q{level}`` with the level to 12 decimals, as the library keeps
-it (``sales_q0.05``, ``sales_q0.333333333333``), and so has the CSV that
+``{target}_q{level}`` with the level to 12 significant digits, distinct as
+the library's levels are (``sales_q0.05``, ``sales_q0.333333333333``), and so has the CSV that
 ``predict`` writes with a model saved from it (or any probabilistic
 forecaster saved from Python, at its ``quantiles_``).  ``--transform
 return`` multiplies the forecast by the value it starts from: where that
@@ -1580,8 +1580,9 @@ def _levels(text):
 
 
 def _level_text(level):
-    """A quantile level as the column names and messages write it: its 12 decimals without
-    trailing zeros (0.05, 0.333333333333), so that distinct levels have distinct names."""
+    """A quantile level as the column names and messages write it: 12 significant digits
+    without trailing zeros (0.05, 0.333333333333; 1e-05 below 1e-4), so that distinct
+    levels, kept to 12 decimals, have distinct names."""
     return f"{level:.12g}"
 
 

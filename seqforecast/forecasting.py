@@ -128,7 +128,7 @@ class _Forecaster(BaseEstimator):
         """
         check_is_fitted(self)
         for name, value in getattr(self, "_fitted_with", {}).items():  # {}: a file from before
-            if _frozen(name, getattr(self, name)) != value:
+            if _frozen(name, getattr(self, name)) != _frozen(name, value):  # value: as saved
                 raise ValueError(f"{name}={getattr(self, name)!r} is set, but the forecaster "
                                  f"was fitted with {name}={value!r}: parameters take effect at "
                                  f"fit; fit it again, or set {name} back")
@@ -315,7 +315,7 @@ class _Forecaster(BaseEstimator):
             results[name] = pd.DataFrame(values, index=_first(index, n_steps), columns=columns)
         if not several:
             return results[None]
-        return pd.concat(results, names=["series", next(iter(results.values())).index.name])
+        return pd.concat(results, names=_stacked_names(results))
 
     def update(self, new_rows, refit=False):
         """Append newly observed rows, so that the next :meth:`predict` starts after them.
@@ -450,8 +450,8 @@ class _Forecaster(BaseEstimator):
             return indexes[None]
         # Stacked as predict stacks its frames, so the series' names come out alike (an int
         # stays an int next to a str, a tuple spreads over levels).
-        return pd.concat({name: pd.DataFrame(index=index) for name, index in indexes.items()},
-                         names=["series", indexes[next(iter(indexes))].name]).index
+        frames = {name: pd.DataFrame(index=index) for name, index in indexes.items()}
+        return pd.concat(frames, names=_stacked_names(frames)).index
 
     def score(self, data, y=None):
         """Negative mean absolute error of forecasts over a test block that follows the fit.
@@ -1114,8 +1114,10 @@ class SequenceForecaster(_Forecaster):
             Y.append(windower.window_targets(values, origins))
             stamps.append(index[origins])
         X, Y = np.concatenate(X), np.concatenate(Y)
-        if len(stamps) > 1:
-            order = stamps[0].append(stamps[1:]).argsort(kind="stable")
+        if len(stamps) > 1:  # zoned timestamps compared as UTC, naive ones as they are
+            keys = [labels.tz_convert(None) if getattr(labels, "tz", None) else labels
+                    for labels in stamps]
+            order = keys[0].append(keys[1:]).argsort(kind="stable")
             X, Y = X[order], Y[order]
         if self.window_norm is None:
             return X, Y
@@ -1386,6 +1388,15 @@ def central_pairs(levels):
 def _reflected(level):
     """``1 - level``, rounded as :func:`central_levels` rounds."""
     return round_level(1 - level)
+
+
+def _stacked_names(frames):
+    """The index names of ``frames`` (one per series) stacked under their keys: 'series', or
+    'series_0', 'series_1', ... for tuple keys, whose items get a level each, then the time's."""
+    first = next(iter(frames))
+    series = ([f"series_{i}" for i in range(len(first))] if isinstance(first, tuple)
+              else ["series"])
+    return [*series, frames[first].index.name]
 
 
 def _check_names(frames, what):

@@ -46,17 +46,20 @@ from ._checks import is_int
 from .config import KERNEL_BLAS_THREADS
 
 _controller = None
-# kernel_threads' limit, held by _holders threads at a time.
-_limiter, _holders, _limit_lock = None, 0, threading.Lock()
+# kernel_threads' limit, held _holders times at once; _depth: how often by this thread.
+_limiter, _holders, _limit_lock, _depth = None, 0, threading.Lock(), threading.local()
 _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
 
 
 def _after_fork():
-    """In a forked child: the parent's pool threads and the threads holding the BLAS limit
-    do not exist there, so start afresh."""
+    """In a forked child: the parent's pool threads do not exist there, so start afresh; of
+    the threads holding the BLAS limit only the one that forked does, inside the limit as
+    often as it was."""
     global _pool, _pool_size, _pool_lock, _limiter, _holders, _limit_lock
     _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
-    _limiter, _holders, _limit_lock = None, 0, threading.Lock()
+    _holders, _limit_lock = getattr(_depth, "value", 0), threading.Lock()
+    if not _holders:
+        _limiter = None
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -98,11 +101,13 @@ def kernel_threads():
         if _holders == 0:
             _limiter = _controller.limit(limits=KERNEL_BLAS_THREADS, user_api="blas")
         _holders += 1
+        _depth.value = getattr(_depth, "value", 0) + 1
     try:
         yield
     finally:
         with _limit_lock:
             _holders -= 1
+            _depth.value -= 1
             if _holders == 0:
                 _limiter.restore_original_limits()
 

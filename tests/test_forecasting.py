@@ -873,12 +873,23 @@ def test_several_series_train_in_time_order_so_the_hold_out_is_the_newest_window
 
 def test_forecast_index_of_several_series_is_predicts_index():
     a, _ = _series_pair()
-    for keys in ((1, "b"), (("shop", 1), ("shop", 2))):
+    a = a.rename_axis("date")
+    for keys, names in (((1, "b"), ["series", "date"]),
+                        ((("shop", 1), ("shop", 2)), ["series_0", "series_1", "date"])):
         forecaster = SequenceForecaster(Ridge(), window=5, horizon=2,
                                         target_transform=None).fit(dict(zip(keys, (a, a))))
         index = forecaster.forecast_index()
         assert index.equals(forecaster.predict().index)
         assert [key for key in dict.fromkeys(index.droplevel(-1))] == list(keys)
+        assert index.names == names == forecaster.predict().index.names  # a level a name
+
+
+def test_several_series_with_and_without_a_time_zone_train_in_utc_order():
+    a, _ = _series_pair()
+    zoned = a.tz_localize("Asia/Tokyo")  # its midnights are 15:00 UTC the day before
+    forecast = SequenceForecaster(Ridge(), window=5, horizon=2,
+                                  target_transform=None).fit({"a": a, "z": zoned}).predict()
+    assert forecast.shape == (4, 1)
 
 
 def test_future_covariates_of_several_series_are_named_by_series():

@@ -598,6 +598,60 @@ def test_dtaci_with_identical_experts_is_aci():
                                       _adaptive(scores, 0.1, (0.01,), delay, window)[0])
 
 
+def _dtaci_by_definition(scores, alpha, gammas, delay, window):
+    """DtACI as Gibbs & Candes write it, slowly: at each forecast the scores known then, the
+    set of a level from them, beta by bisection on whether that set covers the score."""
+    from seqforecast.evaluation import _DTACI_ETA, _DTACI_SIGMA
+
+    def known(t):  # the scores whose actuals are known at forecast t
+        stop = max(t - delay + 1, 0)
+        return np.sort(scores[max(0, stop - (window or stop)):stop])
+
+    def correction(known_scores, level):  # and its set: 'unbounded', 'empty' or 'computed'
+        n = len(known_scores)
+        rank = math.ceil((n + 1) * (1 - level) - 1e-9) if level < 1 else 0
+        if n == 0 or level <= 0 or rank > n:
+            return (known_scores[-1] if n else np.inf), "unbounded"
+        if rank <= 0:
+            return known_scores[0], "empty"
+        return known_scores[rank - 1], "computed"
+
+    def covers(known_scores, level, score):
+        value, kind = correction(known_scores, level)
+        return kind == "unbounded" or (kind == "computed" and score <= value)
+
+    gammas = np.asarray(gammas)
+    alphas, weights, used, out = np.full(len(gammas), alpha), np.ones(len(gammas)), [], []
+    for t in range(len(scores)):
+        j = t - delay
+        if j >= 0:
+            low, high = 0.0, 1.0
+            for _ in range(60):
+                middle = (low + high) / 2
+                low, high = (middle, high) if covers(known(j), middle, scores[j]) else (low,
+                                                                                         middle)
+            gap = low - used[j]
+            weights = weights * np.exp(-_DTACI_ETA * (alpha * gap - np.minimum(gap, 0)))
+            weights = (1 - _DTACI_SIGMA) * weights / weights.sum() + _DTACI_SIGMA / len(gammas)
+            missed = [not covers(known(j), level, scores[j]) for level in used[j]]
+            alphas = alphas + gammas * (alpha - np.array(missed))
+        used.append(alphas)
+        weights = weights / weights.sum()
+        out.append(correction(known(t), weights @ alphas)[0])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("delay, window", [(1, None), (3, None), (2, 50)])
+def test_dtaci_is_the_published_algorithm(delay, window):
+    from seqforecast.evaluation import DTACI_GAMMAS, _adaptive
+
+    rng = np.random.RandomState(1)
+    scores = np.abs(np.r_[rng.randn(150), 4 * rng.randn(150)])
+    np.testing.assert_allclose(_adaptive(scores, 0.1, DTACI_GAMMAS, delay, window)[0],
+                               _dtaci_by_definition(scores, 0.1, DTACI_GAMMAS, delay, window),
+                               rtol=0, atol=0)
+
+
 def test_dtaci_follows_changes_of_scale_that_fix_one_step_and_not_the_other():
     """Scores that quadruple, then fall to an eighth: the smallest step (0.001) misses a third
     of the forecasts after the rise and none after the fall, the default (0.005) under-covers
@@ -638,6 +692,9 @@ def test_quantiles_set_back_in_another_order_are_the_fitted_ones():
                                     horizon=2, quantiles=[0.95, 0.5, 0.05]).fit(_frame()[["a"]])
     forecast = forecaster.predict()
     forecaster.set_params(quantiles=forecaster.quantiles_)
+    pd.testing.assert_frame_equal(forecaster.predict(), forecast)
+    # A file saved before the levels were compared sorted holds them as they were given.
+    forecaster._fitted_with["quantiles"] = (0.95, 0.5, 0.05)
     pd.testing.assert_frame_equal(forecaster.predict(), forecast)
     forecaster.set_params(quantiles=(0.1, 0.5, 0.9))
     with pytest.raises(ValueError, match="quantiles=\\(0.1, 0.5, 0.9\\) is set"):

@@ -193,7 +193,7 @@ def test_errors_in_the_users_terms():
         LSTMRegressor(2, loss="quantile", quantiles=(0.1, 0.9), max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match=r"levels in \(0, 1\).*got \(0.5, 1e-13\)"):
         LSTMRegressor(2, loss="quantile", quantiles=(0.5, 1e-13), max_iter=1).fit(X, y)
-    with pytest.raises(ValueError, match="student_t_df must be a positive number"):
+    with pytest.raises(ValueError, match="student_t_df must be a positive finite number"):
         LSTMRegressor(2, loss="student_t", student_t_df=0, max_iter=1).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

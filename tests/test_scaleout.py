@@ -217,6 +217,42 @@ def test_threads_training_at_once_set_the_blas_limit_once_and_restore_it_once(mo
     assert calls == ["limit", "first left", "restore"]
 
 
+def test_a_process_forked_inside_the_blas_limit_restores_it_once(monkeypatch):
+    """The forking thread is the child's only one: the child leaves the limit as that thread
+    would have (the count fell below 0 and the child's BLAS stayed limited for good)."""
+    import json
+    import os
+
+    from seqforecast import threads as policy
+
+    calls = []
+
+    class Limiter:
+        def restore_original_limits(self):
+            calls.append("restore")
+
+    class Controller:
+        def limit(self, limits, user_api):
+            calls.append("limit")
+            return Limiter()
+
+    monkeypatch.setattr(policy, "_controller", Controller())
+    read, write = os.pipe()
+    with policy.kernel_threads():
+        pid = os.fork()
+    if pid == 0:  # the child: report, then leave at once
+        with policy.kernel_threads():
+            pass
+        os.write(write, json.dumps([calls, policy._holders]).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child_calls, child_holders = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert child_calls == ["limit", "restore", "limit", "restore"] and child_holders == 0
+    assert calls == ["limit", "restore"] and policy._holders == 0
+
+
 def test_a_worker_given_one_numba_thread_after_importing_numba_splits_no_batch(monkeypatch):
     """A Dask worker's env=worker_environment(1) is set after the worker has imported the
     script, and Numba with it: the row threads follow the variable as it is now."""
