@@ -204,6 +204,8 @@ _PARAMETERS_DOC = """
         R^2 on the held-out samples after each epoch run with
         ``early_stopping``; with a probabilistic ``loss``, minus the loss on
         them (R^2 of the median or location would not judge the spread).
+        They are the last epochs' (a warm-started fit with ``early_stopping``
+        adds to them); a fit without it, or a partial_fit, sets None.
     best_loss_ : float
         Lowest training loss of an epoch in the last :meth:`fit` (and the
         :meth:`partial_fit` calls since).
@@ -649,10 +651,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         n_train = len(X)
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         if batch_size > n_train:
+            held = (f" (early_stopping held out {n_val} of the {n_samples} samples, "
+                    f"validation_fraction={self.validation_fraction})" if early_stopping else "")
             raise ValueError(f"batch_size={batch_size} is larger than the {n_train} training "
-                             f"samples; lower batch_size or pass more samples")
+                             f"samples{held}; lower batch_size or pass more samples")
         if (resume and incremental and self.learning_rate == "cosine"
-                and self._schedule_steps >= self.max_iter * math.ceil(n_train / batch_size)):
+                and self._schedule_epochs >= self.max_iter):
             raise ValueError(f"learning_rate='cosine' has run its max_iter={self.max_iter} "
                              f"epochs down to a rate of 0: partial_fit would change nothing; "
                              f"set learning_rate='constant' to go on training at "
@@ -752,8 +756,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 elif not incremental:
                     if self.verbose:
                         what = "validation score" if early_stopping else "training loss"
+                        floor = (f", and the learning rate ({self._optimizer.learning_rate:g}) "
+                                 f"divided by 5 would fall below {_MIN_LEARNING_RATE:g}"
+                                 if self.learning_rate == "adaptive" else "")
                         print(f"{what.capitalize()} did not improve by more than tol="
-                              f"{self.tol} for {self.n_iter_no_change + 1} epochs; stopping.")
+                              f"{self.tol} for {self.n_iter_no_change + 1} epochs{floor}; "
+                              f"stopping.")
                     stopped = True
                     break
         if not (stopped or incremental or self.learning_rate == "cosine"):
@@ -916,6 +924,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         damaged or crafted file must fail here, not write past an array.
         """
         super().__setstate__(state)
+        if "_schedule_steps" in self.__dict__:  # saved before the schedule counted epochs
+            del self.__dict__["_schedule_steps"]
+            self._schedule_epochs = min(self.n_iter_, self.max_iter)
         network = self.__dict__.get("_network")
         if network is None:
             return
@@ -950,7 +961,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self.best_validation_score_ = None
         self.grad_norm_mean_, self.grad_norm_max_, self.step_grad_norms_ = [], [], []
         self.n_iter_ = self.t_ = self.n_clipped_steps_ = 0
-        self._no_improvement_count = self._schedule_steps = 0
+        self._no_improvement_count = self._schedule_epochs = 0
         self.recurrent_kept_ = None
 
     def _solve_autoregressive(self, x, y):
@@ -1025,13 +1036,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     def _start_fit(self, early_stopping):
         """Each fit call judges improvement afresh (its data, its hold-out)."""
-        self._schedule_steps = 0
+        self._schedule_epochs = 0
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
         self._best_params = self._best_start_params = self._network.params.copy()
         if early_stopping:
             self.validation_scores_ = self.validation_scores_ or []
             self.best_validation_score_ = -np.inf
+        else:  # an earlier fit's scores would be read as this fit's last epochs'
+            self.validation_scores_ = self.best_validation_score_ = None
 
     def _make_optimizer(self):
         params, rate = self._network.params, self.learning_rate_init
@@ -1063,10 +1076,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         trainer.pop_step_norms()
         for number, batch in enumerate(batches, 1):
             x, y = take(batch)
-            if self.learning_rate == "cosine":
+            if self.learning_rate == "cosine":  # epochs done, in this epoch's batches
                 self._optimizer.learning_rate = cosine(
-                    self.learning_rate_init, self._schedule_steps / (self.max_iter * len(batches)))
-                self._schedule_steps += 1
+                    self.learning_rate_init,
+                    (self._schedule_epochs * len(batches) + number - 1)
+                    / (self.max_iter * len(batches)))
             seed = int(self._rng.randint(2 ** 31)) if self.dropout > 0 else None
             result = trainer.step(x, y, seed)
             if not result.finite:
@@ -1079,6 +1093,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 last_report = time.perf_counter()
                 print(f"  epoch {self.n_iter_ + 1}: batch {number}/{len(batches)}, "
                       f"loss {result.loss:.6g}, {last_report - started:.1f} s")
+        self._schedule_epochs += 1
         return _Epoch(sum(losses) / n_train, norms, clipped, trainer.pop_step_norms(),
                       len(batches), started_from)
 
@@ -1092,17 +1107,22 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         the weights it ends with may have blown up already.  ``what`` says
         when and how training diverged.
         """
-        def loss_of(candidate):
-            model.restore(candidate[1])
+        def loss_of(params):
+            model.restore(params)
             loss = training_loss()
             return loss if np.isfinite(loss) else np.inf
 
-        restored, params = min(
-            (("the weights this fit started from", self._start_params),
-             ("the weights of the best epoch so far", self._best_params),
-             ("the weights the best epoch so far started from", self._best_start_params)),
-            key=loss_of)
+        loss, restored, params = min(
+            ((loss_of(params), name, params) for name, params in
+             (("the weights this fit started from", self._start_params),
+              ("the weights of the best epoch so far", self._best_params),
+              ("the weights the best epoch so far started from", self._best_start_params))),
+            key=lambda candidate: candidate[0])
         model.restore(params)
+        # The restored weights are what later calls (partial_fit) judge a blow-up against:
+        # the rejected epoch, recorded with its loss, must not become the lowest loss.
+        self.loss_ = self.best_loss_ = loss
+        self._best_params = self._best_start_params = params
         self._optimizer = self._make_optimizer()
         warnings.warn(
             f"Training diverged {what}. Training stopped and "
@@ -1123,6 +1143,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         improved = loss < self.best_loss_
         if score is None:
             worse = loss > self.best_loss_ - self.tol
+            self.validation_scores_ = None  # scores are the last epochs' (partial_fit's have none)
         else:
             self.validation_scores_.append(score)
             worse = score < self.best_validation_score_ + self.tol
@@ -1155,8 +1176,9 @@ def _as_dtype(name, a, dtype, training=False):
     nonzero one below its smallest normal number would lose its digits or
     become 0, and the forecasts with it.  Training data must moreover have
     squares within the range (the squared error and the ridge start of the
-    autoregressive path square them): at most ``sqrt(max)``, about 1.8e19
-    in float32 and 1.3e154 in float64.  Checked in blocks of rows whose
+    autoregressive path square them), and so must an error between two such
+    values: at most ``sqrt(max) / 2``, about 9.2e18 in float32 and 6.7e153
+    in float64.  Checked in blocks of rows whose
     absolute values and masks take about
     :data:`~seqforecast.config.PREDICT_CHUNK` bytes (twice the block's size).
     """
@@ -1164,7 +1186,7 @@ def _as_dtype(name, a, dtype, training=False):
     if a.dtype.kind == "f" and a.dtype.itemsize >= dtype.itemsize:
         info = np.finfo(dtype)
         rows = max(1, PREDICT_CHUNK // max(1, 2 * a[:1].nbytes))
-        large = math.sqrt(info.max) if training else info.max
+        large = math.sqrt(info.max) / 2 if training else info.max
         for start in range(0, len(a), rows):
             block = a[start:start + rows]
             size = np.abs(block)
@@ -1175,8 +1197,8 @@ def _as_dtype(name, a, dtype, training=False):
                     what = f"too large for dtype {dtype} (beyond +-{info.max:.3g})"
                 elif abs(value) > large:
                     what = (f"too large to train on in dtype {dtype}: beyond +-{large:.3g} "
-                            f"their squares (the squared error, the ridge start of "
-                            f"ar_window) overflow")
+                            f"the squares of their errors (the squared error, the ridge start "
+                            f"of ar_window) overflow")
                 else:
                     what = (f"too small for dtype {dtype} (nonzero but below its smallest "
                             f"normal number, {info.tiny:.3g}: they would lose their digits "

@@ -57,6 +57,9 @@ def _recording(estimator, attributes, plot):
     if absent:
         raise TypeError(f"{plot} draws {', '.join(attributes)}, which {owner} does not record: "
                         f"it needs {needed}")
+    if not len(getattr(estimator, attributes[0])):
+        raise ValueError(f"{plot} has nothing to draw: {owner} recorded no epoch (its fit "
+                         f"stopped in its first epoch: training diverged, as its warning said)")
     return estimator
 
 
@@ -289,12 +292,14 @@ def plot_loss_curve(estimator, ax=None):
     TypeError
         If ``estimator`` (or the forecaster's regressor) records no loss
         curve, or ``ax`` is not an Axes.
+    ValueError
+        If it recorded no epoch (a fit that diverged in its first).
     """
     estimator = _recording(estimator, ("loss_curve_",), "plot_loss_curve")
     ax = _axes(ax)
     loss = np.asarray(estimator.loss_curve_, dtype=float)
     epochs = np.arange(1, len(loss) + 1)
-    ax.plot(epochs, loss, label="training loss")
+    ax.plot(epochs, loss, marker=".", label="training loss")  # a marker: one epoch shows
     if np.all(loss > 0):
         ax.set_yscale("log")
     ax.set_title("Loss curve")
@@ -307,7 +312,8 @@ def plot_loss_curve(estimator, ax=None):
         name = ("validation score (minus the loss)"
                 if getattr(estimator, "trained_loss_", None) in PROBABILISTIC_LOSSES
                 else "validation $R^2$")
-        twin.plot(epochs[len(epochs) - len(scores):], scores, color="tab:orange", label=name)
+        twin.plot(epochs[len(epochs) - len(scores):], scores, marker=".", color="tab:orange",
+                  label=name)
         twin.set_ylabel(name)
         twin_handles, twin_labels = twin.get_legend_handles_labels()
         handles, labels = handles + twin_handles, labels + twin_labels
@@ -342,13 +348,15 @@ def plot_gradient_norms(estimator, ax=None):
     TypeError
         If ``estimator`` (or the forecaster's regressor) records no gradient
         norms, or ``ax`` is not an Axes.
+    ValueError
+        If it recorded no epoch (a fit that diverged in its first).
     """
     estimator = _recording(estimator, ("grad_norm_mean_", "grad_norm_max_"),
                            "plot_gradient_norms")
     ax = _axes(ax)
     epochs = np.arange(1, len(estimator.grad_norm_mean_) + 1)
-    ax.plot(epochs, _positive(estimator.grad_norm_mean_), label="mean over batches")
-    ax.plot(epochs, _positive(estimator.grad_norm_max_), label="max over batches")
+    ax.plot(epochs, _positive(estimator.grad_norm_mean_), marker=".", label="mean over batches")
+    ax.plot(epochs, _positive(estimator.grad_norm_max_), marker=".", label="max over batches")
     threshold = getattr(estimator, "clip_global_norm", None)
     if threshold is not None:
         ax.axhline(threshold, color="black", linestyle=":",
@@ -397,7 +405,8 @@ def plot_step_gradient_norms(estimator, epochs=None, layer=-1, ax=None):
         If ``estimator`` records no gradient norms through time, an epoch
         or ``layer`` is not an int, or ``ax`` is not an Axes.
     ValueError
-        If ``epochs`` is empty, or an epoch or ``layer`` is out of range.
+        If ``epochs`` is empty, or an epoch or ``layer`` is out of range, or
+        no epoch was recorded (a fit that diverged in its first).
     """
     estimator = _recording(estimator, ("step_grad_norms_",), "plot_step_gradient_norms")
     norms = estimator.step_grad_norms_

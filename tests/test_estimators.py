@@ -263,6 +263,19 @@ def test_partial_fit_after_the_cosine_schedule_has_ended_says_so():
         fresh.partial_fit(X, y)
     with pytest.raises(ValueError, match="max_iter=2 epochs down to a rate of 0"):
         fresh.partial_fit(X, y)
+    # Calls on chunks of other sizes: the schedule counts epochs, not steps (a small chunk
+    # after a large one was refused after 1 of 2 epochs; a large one after the plan ran
+    # out was taken, its rate back up).
+    rates = []
+    chunked = LSTMRegressor(hidden_sizes=4, max_iter=2, learning_rate="cosine", batch_size=10,
+                            random_state=0)
+    for size in (40, 20):
+        chunked.partial_fit(X[:size], y[:size])
+        rates.append(chunked._optimizer.learning_rate)
+    assert rates == pytest.approx([1e-3 * 0.5 * (1 + np.cos(np.pi * 3 / 8)),
+                                   1e-3 * 0.5 * (1 + np.cos(np.pi * 3 / 4))])
+    with pytest.raises(ValueError, match="max_iter=2 epochs down to a rate of 0"):
+        chunked.partial_fit(X, y)
 
 
 @pytest.mark.parametrize("option", ["clip_global_norm", "clip_norm", "clip_value"])
@@ -370,6 +383,13 @@ def test_verbose_reports_every_epoch(capsys):
     _quiet(LSTMRegressor(hidden_sizes=3, max_iter=1, early_stopping=True, verbose=True,
                          loss="gaussian"), X, y)
     assert "validation score (minus the loss)" in capsys.readouterr().out
+    # Why an adaptive rate stopped: no division by 5 is left above the floor.
+    _quiet(LSTMRegressor(hidden_sizes=3, max_iter=20, learning_rate="adaptive",
+                         learning_rate_init=2e-6, n_iter_no_change=1, tol=10.0, verbose=True,
+                         random_state=0), X, y)
+    assert ("Training loss did not improve by more than tol=10.0 for 2 epochs, and the "
+            "learning rate (2e-06) divided by 5 would fall below 1e-06; stopping."
+            in capsys.readouterr().out)
 
 
 def test_float64_training_agrees_with_float32():
@@ -504,6 +524,11 @@ def test_bad_input_gets_clear_errors():
         model.fit(np.full((5, 3), "a"), np.zeros(5))
     with pytest.raises(ValueError, match="batch_size=64 is larger than the 50 training samples"):
         model.set_params(batch_size=64).fit(X, y)
+    with pytest.raises(ValueError, match="batch_size=50 is larger than the 45 training samples "
+                                         r"\(early_stopping held out 5 of the 50 samples, "
+                                         r"validation_fraction=0.1\)"):
+        model.set_params(batch_size=50, early_stopping=True).fit(X, y)
+    model.set_params(early_stopping=False)
     with pytest.raises(ValueError, match="early_stopping needs at least 2 validation samples"):
         model.set_params(batch_size="auto", early_stopping=True,
                          validation_fraction=0.01).fit(X[:10], y[:10])
@@ -681,3 +706,19 @@ def test_two_dimensional_x_with_other_time_steps_says_they_are_time_steps():
         model.predict(X[:, :6])
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
         model.predict(X[0])
+
+
+def test_a_fit_without_early_stopping_drops_an_earlier_fits_validation_scores():
+    """Warm-started after a fit with early stopping, a fit without it kept the earlier
+    scores, which plot_loss_curve then drew against this fit's last epochs."""
+    X, y = _sequences()
+    model = _quiet(GRURegressor(4, max_iter=3, early_stopping=True, warm_start=True,
+                                random_state=0), X, y)
+    assert len(model.validation_scores_) == 3 and model.best_validation_score_ is not None
+    _quiet(model.set_params(early_stopping=False, max_iter=2), X, y)
+    assert model.n_iter_ == 5
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    _quiet(model.set_params(early_stopping=True), X, y)
+    assert len(model.validation_scores_) == 2
+    _quiet(model.set_params(early_stopping=False), X, y, "partial_fit")
+    assert model.validation_scores_ is None

@@ -119,6 +119,25 @@ def test_partial_fit_judges_the_weights_its_last_update_left(rate):
     _on_the_data_scale(model, X, y)
 
 
+def test_every_partial_fit_that_blows_up_is_caught_after_a_rolled_back_one():
+    """The epoch a roll-back rejects was recorded with its loss first: it became the lowest
+    loss later calls judged against (3.4e5), and their blow-ups went unseen. The restored
+    weights' loss is now the reference, and loss_ and best_loss_ describe them."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 20, 1)).astype(np.float32)
+    y = (X[:, -1, 0] + 0.5 * np.tanh(X[:, -4:, 0].sum(1))).astype(np.float32)
+    model = RNNRegressor(16, activation="relu", batch_size=20, random_state=0,
+                         learning_rate_init=0.3)
+    for call in range(3):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.partial_fit(X, y)
+        assert any("diverged" in str(w.message) for w in caught), call
+        error = np.mean((model.predict(X) - y) ** 2)
+        assert error < 2 * y.var(), (call, error)
+        assert model.best_loss_ == pytest.approx(error, rel=1e-5) == model.loss_
+
+
 def test_sound_partial_fits_pass_over_their_data_only_to_train(monkeypatch):
     """The last update is screened on its own batch: sound partial_fit calls measure no
     training loss on all their samples, and their weights are those of the same epochs of

@@ -1303,6 +1303,13 @@ def test_values_whose_squares_overflow_are_refused_for_training():
         model.fit(X, y)
     model.fit(X / 1e300, y / 1e300)
     assert np.isfinite(model.predict(X)).all()  # predicting needs no squares
+    # Below sqrt(max) but with errors whose squares overflow float32 (1.5e19 against -1.5e19:
+    # the start's loss was inf, reported as a divergence with learning-rate advice).
+    X32 = rng.standard_normal((100, 8, 1)).astype(np.float32)
+    y32 = np.where(X32[:, -1, 0] > 0, 1.5e19, -1.5e19).astype(np.float32)
+    with pytest.raises(ValueError, match="y has values too large to train on in dtype float32: "
+                                         "beyond \+-9.22e\+18"):
+        LSTMRegressor(4, ar_window=2, max_iter=3, random_state=0).fit(X32, y32)
 
 
 @pytest.mark.parametrize("season, values, how", [

@@ -381,3 +381,29 @@ def test_ax_and_numbers_of_the_wrong_kind(lstm):
         plot_forecast(history, forecast, lower=forecast, upper=forecast, coverage="90%")
     ax = plot_forecast(history, forecast, n_history=np.int64(3), ax=ax)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), history["y"].iloc[-3:])
+
+
+def test_a_fit_that_recorded_no_epoch_is_refused_and_one_epoch_is_visible():
+    """Training that diverges inside its first epoch records no epoch: the plots say so
+    (plot_step_gradient_norms raised IndexError, the others drew empty axes). A single
+    recorded epoch is drawn with a marker (a line of one point is invisible)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 30, 1)).astype(np.float32)
+    y = X[:, -1, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = RNNRegressor(16, max_iter=15, batch_size=20, learning_rate_init=1e10,
+                             random_state=0).fit(X, y)
+    assert model.n_iter_ == 0
+    for plot in (plot_loss_curve, plot_gradient_norms, plot_step_gradient_norms):
+        with pytest.raises(ValueError, match=f"{plot.__name__} has nothing to draw: "
+                                             f"RNNRegressor recorded no epoch"):
+            plot(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = RNNRegressor(4, max_iter=1, random_state=0).fit(X, y)
+    for plot in (plot_loss_curve, plot_gradient_norms):
+        lines = plot(one).lines
+        assert lines and all(len(line.get_xdata()) == 1 and line.get_marker() not in
+                             (None, "None", "", " ") for line in lines if line.get_label()
+                             in ("training loss", "mean over batches", "max over batches"))
