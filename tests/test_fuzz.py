@@ -1308,7 +1308,7 @@ def test_values_whose_squares_overflow_are_refused_for_training():
     X32 = rng.standard_normal((100, 8, 1)).astype(np.float32)
     y32 = np.where(X32[:, -1, 0] > 0, 1.5e19, -1.5e19).astype(np.float32)
     with pytest.raises(ValueError, match="y has values too large to train on in dtype float32: "
-                                         "beyond \+-9.22e\+18"):
+                                         r"beyond \+-9.22e\+18"):
         LSTMRegressor(4, ar_window=2, max_iter=3, random_state=0).fit(X32, y32)
 
 
