@@ -43,7 +43,7 @@ from .forecasting import _Forecaster, central_levels, central_pairs
 from .training.losses import Loss
 from .training.rules import pinball_rule
 from .timeindex import _frequency
-from .windowing import SeriesTooShortError, check_series
+from .windowing import SeriesTooShortError, check_series, missing_values
 
 
 @dataclass
@@ -419,12 +419,11 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         raise TypeError("backtest scores one series, got a dict: backtest each series on its "
                         "own, {name: backtest(forecaster, frame) for name, frame in data.items()}")
     if isinstance(data, pd.DataFrame | pd.Series) and data.isna().any(axis=None):
-        frame = data.to_frame() if isinstance(data, pd.Series) else data
-        counts = frame.isna().sum()
-        column = counts.index[counts > 0][0]
+        per_column, column, first = missing_values(
+            data.to_frame() if isinstance(data, pd.Series) else data)
         raise ValueError(f"backtest needs data without missing values, got "
-                         f"{int(counts.sum())}, the first in column {column!r} at "
-                         f"{frame.index[frame[column].isna()][0]}: filling them fold by fold "
+                         f"{sum(per_column.values())}, the first in column {column!r} at "
+                         f"{first}: filling them fold by fold "
                          f"would leak the future into the training rows (and a missing actual "
                          f"cannot be scored); fill the data first")
     data = check_series(data, "data")
@@ -631,7 +630,7 @@ def _adaptive(scores, alpha, gammas, delay, window):
         used[i] = alphas
         for e, level in enumerate(alphas):
             corrections[i, e], kinds[i, e] = correction(level)
-        out[i] = correction(weights @ alphas)[0]
+        out[i] = corrections[i, 0] if len(gammas) == 1 else correction(weights @ alphas)[0]
     for j in range(max(n - delay, 0), n):
         learn(j)
     return out, correction(weights @ alphas)[0]

@@ -34,7 +34,8 @@ from ._checks import (as_decimal, check_column_list, check_int, check_int_parame
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
-from .windowing import SeriesTooShortError, SlidingWindowTransformer, check_series
+from .windowing import (SeriesTooShortError, SlidingWindowTransformer, check_series,
+                        missing_values)
 
 # The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
 # recursive forecaster calls its regressor once per step, feeding each forecast
@@ -628,11 +629,10 @@ class _Forecaster(BaseEstimator):
                                  f"{missing[0]}")
             read = covariates.loc[index, future_columns]
             if read.isna().any(axis=None):  # NaN in rows not read is no concern
-                column = read.columns[read.isna().any()][0]
-                raise ValueError(f"{label} has {int(read.isna().sum().sum())} missing values "
-                                 f"at the {n_future} timestamps read, the first in column "
-                                 f"{column!r} at {read.index[read[column].isna()][0]}; fill "
-                                 f"them")
+                per_column, column, first = missing_values(read)
+                raise ValueError(f"{label} has {sum(per_column.values())} missing values at "
+                                 f"the {n_future} timestamps read, the first in column "
+                                 f"{column!r} at {first}; fill them")
             positions = [self.channels_.index(column) for column in future_columns]
             values[len(past):, positions] = read.to_numpy()
         return index, values

@@ -98,9 +98,6 @@ def check_series(data, name="data", missing="error"):
     if not is_choice(missing, ("error", "interpolate", "keep", None)):
         raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
     if missing != "keep" and np.isnan(data.to_numpy()).any():
-        counts = data.isna().sum()
-        column = counts.index[counts > 0][0]
-        first = data.index[data[column].isna()][0]
         if missing == "interpolate":
             method = "time" if isinstance(index, pd.DatetimeIndex) else "index"
             data = data.interpolate(method=method, limit_area="inside")
@@ -109,14 +106,23 @@ def check_series(data, name="data", missing="error"):
                 raise ValueError(f"{name} has missing values at its start or end (columns "
                                  f"{list(left.index[left])}), which cannot be interpolated")
         else:
-            per_column = {c: int(n) for c, n in counts[counts > 0].items()}
+            per_column, column, first = missing_values(data)
             option = "" if missing is None else ", or pass missing='interpolate'"
             raise ValueError(
-                f"{name} has {int(counts.sum())} missing values ({per_column}), the first in "
-                f"column {column!r} at {first}; fill them{option}")
+                f"{name} has {sum(per_column.values())} missing values ({per_column}), the "
+                f"first in column {column!r} at {first}; fill them{option}")
     if np.isinf(data.to_numpy()).any():
         raise ValueError(f"{name} contains infinite values")
     return data
+
+
+def missing_values(frame):
+    """Where ``frame`` holds NaN, for an error to name: the count of each column that has
+    any (in column order), and the first of those columns with its first timestamp."""
+    counts = frame.isna().sum()
+    per_column = {c: int(n) for c, n in counts[counts > 0].items()}
+    column = next(iter(per_column))
+    return per_column, column, frame.index[frame[column].isna()][0]
 
 
 def _check_dtypes(data, name):
