@@ -567,11 +567,17 @@ class _Forecaster(BaseEstimator):
         if not frames:
             raise ValueError("data holds no series")
         _check_names(frames, "data")
-        checked, columns = {}, None if fitting else self._columns
+        checked, columns, kind = {}, None if fitting else self._columns, None
         for name, frame in frames.items():
             label = _series_label(name)
             frame = check_series(frame, label, self.missing)
             freq = _frequency(frame.index, self.freq, label)
+            if kind is None:
+                kind = type(frame.index)
+            elif type(frame.index) is not kind:
+                raise ValueError(f"{label} is indexed by a {type(frame.index).__name__}, the "
+                                 f"first series by a {kind.__name__}: the series of one model "
+                                 f"need the same kind of index (times, or durations)")
             if fitting and not checked:
                 self.freq_, columns = freq, list(frame.columns)
             if freq != self.freq_:

@@ -892,6 +892,14 @@ def test_several_series_with_and_without_a_time_zone_train_in_utc_order():
     assert forecast.shape == (4, 1)
 
 
+def test_several_series_of_times_and_durations_are_refused_by_name():
+    a, _ = _series_pair()
+    ride = a.set_axis(pd.timedelta_range(0, periods=len(a), freq=a.index.freq))
+    with pytest.raises(ValueError, match="series 'ride' is indexed by a TimedeltaIndex, the "
+                                         "first series by a DatetimeIndex"):
+        SequenceForecaster(Ridge(), window=5, horizon=2).fit({"a": a, "ride": ride})
+
+
 def test_future_covariates_of_several_series_are_named_by_series():
     index = pd.date_range("2024-01-01", periods=40, freq="D")
     x = np.random.RandomState(0).randn(40)
