@@ -719,6 +719,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._optimizer.learning_rate = self.learning_rate_init
         if early_stopping and self.ar_window:  # the ridge start is the score to beat
             self.best_validation_score_ = self._held_out_score(model.predict(x_val), y_val)
+            if self.verbose:
+                print(f"Start (the linear part at its ridge solution): validation "
+                      f"{self._score_name()} {self.best_validation_score_:.4f}")
         for _ in range(1 if incremental else self.max_iter):
             started = time.perf_counter()
             order = self._rng.permutation(n_train) if self.shuffle else np.arange(n_train)
@@ -769,6 +772,11 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                           f"hasn't converged yet.", ConvergenceWarning)
         if early_stopping:
             model.restore(self._best_params)
+            if self.verbose:
+                best = (f"epoch {self._best_epoch}" if self._best_epoch > self._first_epoch
+                        else "the start: no epoch improved on it")
+                print(f"Restored the weights with the best validation {self._score_name()} "
+                      f"({self.best_validation_score_:.4f}), those of {best}")
         if not incremental:
             loss = training_loss()
             if self._blown_up(loss, lowest_loss):
@@ -1027,8 +1035,15 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         with_recurrent, loss_with = net.snapshot(), held_out_loss()
         net.head_weight[...] = 0
         self._solve_autoregressive(*((x_train, y_train) if loss.probabilistic else (x, y)))
-        self.recurrent_kept_ = improves_significantly(held_out_loss(), loss_with,
-                                                      y_val.shape[1] - 1)
+        loss_without = held_out_loss()
+        self.recurrent_kept_ = improves_significantly(loss_without, loss_with, y_val.shape[1] - 1)
+        if self.verbose:
+            print(f"Recurrent part {'kept' if self.recurrent_kept_ else 'dropped'}: held-out "
+                  f"loss {np.mean(loss_with):.6g} with it, {np.mean(loss_without):.6g} with the "
+                  f"linear part alone ("
+                  + ("significantly lower" if self.recurrent_kept_ else
+                     "not significantly lower: the model is the linear part, solved on all "
+                     "samples") + ")")
         if self.recurrent_kept_:
             net.restore(with_recurrent)
         elif loss.probabilistic:
@@ -1040,6 +1055,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
         self._best_params = self._best_start_params = self._network.params.copy()
+        self._best_epoch = self._first_epoch = self.n_iter_
         if early_stopping:
             self.validation_scores_ = self.validation_scores_ or []
             self.best_validation_score_ = -np.inf
@@ -1153,12 +1169,16 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self._no_improvement_count = self._no_improvement_count + 1 if worse else 0
         if improved:
             self._best_params, self._best_start_params = model.snapshot(), epoch.started_from
+            self._best_epoch = self.n_iter_
+
+    def _score_name(self):
+        """What ``validation_scores_`` hold, for the verbose lines."""
+        return "score (minus the loss)" if self._loss().probabilistic else "R2"
 
     def _print_epoch(self, epoch, score, elapsed):
         line = f"Epoch {self.n_iter_}: loss {epoch.loss:.6g}"
         if score is not None:
-            what = "score (minus the loss)" if self._loss().probabilistic else "R2"
-            line += f", validation {what} {score:.4f}"
+            line += f", validation {self._score_name()} {score:.4f}"
         line += (f", grad norm mean {self.grad_norm_mean_[-1]:.3g} max "
                  f"{self.grad_norm_max_[-1]:.3g}, clipped {epoch.clipped}/{epoch.batches}"
                  f" steps, {elapsed:.2f} s")

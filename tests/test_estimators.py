@@ -392,6 +392,25 @@ def test_verbose_reports_every_epoch(capsys):
             in capsys.readouterr().out)
 
 
+def test_verbose_says_what_early_stopping_restored_and_kept(capsys):
+    X, y = _sequences()
+    model = _quiet(GRURegressor(hidden_sizes=3, max_iter=4, early_stopping=True, ar_window=4,
+                                random_state=0, verbose=True), X, y)
+    out = capsys.readouterr().out.splitlines()
+    start = f"validation R2 {model.validation_scores_[0]:.4f}"
+    assert out[0].startswith("Start (the linear part at its ridge solution): validation R2 ")
+    assert start in out[1] and out[1].startswith("Epoch 1")
+    scores = model.validation_scores_
+    best = int(np.argmax(scores))
+    restored = (f"those of epoch {best + 1}" if scores[best] == model.best_validation_score_
+                else "those of the start: no epoch improved on it")
+    assert out[5] == (f"Restored the weights with the best validation R2 "
+                      f"({model.best_validation_score_:.4f}), {restored}")
+    kept = "kept" if model.recurrent_kept_ else "dropped"
+    assert out[6].startswith(f"Recurrent part {kept}: held-out loss ")
+    assert len(out) == 7
+
+
 def test_float64_training_agrees_with_float32():
     X, y = _sequences()
     params = dict(hidden_sizes=3, max_iter=2, random_state=0, shuffle=False)
