@@ -798,17 +798,21 @@ def _to_datetime(strings, name, args):
     row fails on ISO dates (2024-01-01, then 2024-01-01 01:00:00), in UTC (saying so) when the
     UTC offsets differ; an error naming the row that cannot be read."""
     options = dict(format=args.time_format, dayfirst=args.dayfirst)
+    parsed = failed = None
     try:
-        return pd.to_datetime(strings, **options)
+        parsed = pd.to_datetime(strings, **options)
     except (ValueError, OverflowError) as error:
         failed = error
-    if not args.time_format and strings.str.match(r"\d{4}-\d{2}-\d{2}").all():
+    if failed and not args.time_format and strings.str.match(r"\d{4}-\d{2}-\d{2}").all():
         options["format"] = "ISO8601"
         try:
-            return pd.to_datetime(strings, **options)
+            parsed, failed = pd.to_datetime(strings, **options), None
         except (ValueError, OverflowError):
             pass
-    if "mixed time" not in str(failed).lower():
+    if failed is None and parsed.dtype != object:
+        return parsed
+    # Different UTC offsets: pandas 3 raises, naming them; pandas 2 gives objects (and warns).
+    if failed is not None and "mixed time" not in str(failed).lower():
         raise CommandError(_unreadable(strings, name, args, failed)) from None
     parsed = pd.to_datetime(strings, **options, utc=True)
     _note(f"the times in {name!r} have different UTC offsets (daylight-saving time): read in "

@@ -43,7 +43,7 @@ from .forecasting import _Forecaster, central_levels, central_pairs
 from .training.losses import Loss
 from .training.rules import pinball_rule
 from .timeindex import _frequency
-from .windowing import SeriesTooShortError, check_series, missing_values
+from .windowing import SeriesTooShortError, as_frame, check_series, missing_values
 
 
 @dataclass
@@ -419,8 +419,7 @@ def backtest(forecaster, data, n_folds=5, test_size=None, refit=True, season=1):
         raise TypeError("backtest scores one series, got a dict: backtest each series on its "
                         "own, {name: backtest(forecaster, frame) for name, frame in data.items()}")
     if isinstance(data, pd.DataFrame | pd.Series) and data.isna().any(axis=None):
-        per_column, column, first = missing_values(
-            data.to_frame() if isinstance(data, pd.Series) else data)
+        per_column, column, first = missing_values(as_frame(data))
         raise ValueError(f"backtest needs data without missing values, got "
                          f"{sum(per_column.values())}, the first in column {column!r} at "
                          f"{first}: filling them fold by fold "

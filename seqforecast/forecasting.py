@@ -82,7 +82,9 @@ class _Forecaster(BaseEstimator):
         data : pandas.DataFrame or pandas.Series, or dict of str to either
             Indexed by a sorted DatetimeIndex (or TimedeltaIndex) with a
             regular frequency; a dict holds several series with the same
-            columns.
+            columns.  Column labels are strings, as in every forecast: an
+            unnamed Series is ``"y"``, and a label that is not a string
+            becomes ``str(label)`` (:func:`~seqforecast.windowing.as_frame`).
         y : None
             Ignored; the targets are columns of ``data``.
 
@@ -490,8 +492,8 @@ class _Forecaster(BaseEstimator):
             The rows right after ``history``, at the fitted frequency, with
             (at least) the fitted columns ``channels_``.
         history : pandas.DataFrame of shape (n_history, n_channels), optional
-            The rows before ``data`` that the first forecasts read: the
-            ``channels_`` columns, in that order, and at least the last
+            The rows before ``data`` that the first forecasts read: (at
+            least) the ``channels_`` columns, and at least the last
             ``lookback_`` rows, e.g.
             ``train[forecaster.channels_].iloc[-forecaster.lookback_:]``.
             Default: the end of the fitted series (``history_``), for a
@@ -518,8 +520,8 @@ class _Forecaster(BaseEstimator):
         ValueError
             If ``history`` is None for a forecaster fitted on several
             series, or ``data`` does not start right after ``history``, is
-            not regular at the fitted frequency, lacks a fitted column or
-            has too few rows for one origin; for ``quantiles``, as
+            not regular at the fitted frequency, has too few rows for one
+            origin, or it or ``history`` lacks a fitted column; for ``quantiles``, as
             :meth:`predict_quantiles`.
         """
         self._check_fitted()
@@ -534,15 +536,13 @@ class _Forecaster(BaseEstimator):
         if test.index[0] != expected[0]:
             raise ValueError(f"data must start right after the fitted series, at {expected[0]}; "
                              f"it starts at {test.index[0]} (a TimeSeriesSplit must have gap=0)")
-        if not test.index.equals(expected):
-            row = int(np.flatnonzero(test.index != expected)[0])
+        wrong = np.flatnonzero(test.index != expected)  # equal times, whatever their unit
+        if len(wrong):
             raise ValueError(f"data is not regular at the fitted frequency "
-                             f"{self.freq_.freqstr}: row {row} is {test.index[row]}, expected "
-                             f"{expected[row]}")
-        absent = [c for c in self.channels_ if c not in test.columns]
-        if absent:
-            raise ValueError(f"data lacks the columns {absent}")
-        values = np.concatenate([history.to_numpy(), test[self.channels_].to_numpy()])
+                             f"{self.freq_.freqstr}: row {wrong[0]} is {test.index[wrong[0]]}, "
+                             f"expected {expected[wrong[0]]}")
+        values = np.concatenate([_channel_values(history, self.channels_, "history"),
+                                 _channel_values(test, self.channels_, "data")])
         n_steps = self._check_steps(None)
         first = len(history) - 1
         last = len(values) - 1 - max(n_steps, self._future_rows(n_steps))
@@ -1456,6 +1456,15 @@ def _first(index, n):
 def _columns(frame, columns):
     """``frame[columns]``, or ``frame`` itself when it has just these columns in this order."""
     return frame if list(frame.columns) == columns else frame[columns]
+
+
+def _channel_values(frame, channels, label):
+    """The ``channels`` columns of ``frame``, by name, as an array; a ValueError naming
+    those it lacks."""
+    absent = [c for c in channels if c not in frame.columns]
+    if absent:
+        raise ValueError(f"{label} lacks the columns {absent}")
+    return frame[channels].to_numpy()
 
 
 def _covariate_frame(covariates, columns, label):

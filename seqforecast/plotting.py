@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._checks import is_int, is_real, shown
 from .forecasting import SequenceForecaster, _reflected, central_pairs
 from .training.losses import PROBABILISTIC_LOSSES
+from .windowing import as_frame
 
 # Units for a TimedeltaIndex axis, largest first: the first whose span is
 # at least two units is used.
@@ -61,15 +62,6 @@ def _recording(estimator, attributes, plot):
         raise ValueError(f"{plot} has nothing to draw: {owner} recorded no epoch (its fit "
                          f"stopped in its first epoch: training diverged, as its warning said)")
     return estimator
-
-
-def _as_frame(data, name):
-    """A DataFrame from a DataFrame or Series."""
-    if isinstance(data, pd.Series):
-        return data.to_frame()
-    if isinstance(data, pd.DataFrame):
-        return data
-    raise TypeError(f"{name} must be a pandas DataFrame or Series, got {type(data).__name__}")
 
 
 def _check_same_frame(frame, name, reference, reference_name):
@@ -147,8 +139,8 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
         If an argument is not a DataFrame or Series, or the indexes of
         ``history`` and ``forecast`` are of different kinds.
     """
-    history = _as_frame(history, "history")
-    forecast = _as_frame(forecast, "forecast")
+    history = as_frame(history, "history")
+    forecast = as_frame(forecast, "forecast")
     for name, frame in (("history", history), ("forecast", forecast)):
         if frame.empty:
             raise ValueError(f"{name} has no rows: there is nothing to draw")
@@ -179,7 +171,7 @@ def plot_forecast(history, forecast, actual=None, lower=None, upper=None, ax=Non
     others = {}
     for name, frame in (("actual", actual), ("lower", lower), ("upper", upper)):
         if frame is not None:
-            others[name] = _as_frame(frame, name)
+            others[name] = as_frame(frame, name)
             _check_same_frame(others[name], name, forecast, "forecast")
     bands = None if quantiles is None else _bands(quantiles, forecast)
     if n_history is not None:

@@ -75,10 +75,10 @@ def _frequency(index, freq, label):
     if _fixed_steps(index, freq):
         return freq
     expected = _future_index(index[0] - freq, freq, len(index))
-    if not index.equals(expected):
-        first = int(np.flatnonzero(index != expected)[0])
-        raise ValueError(f"{label} is not regular at frequency {freq.freqstr}: row {first} is "
-                         f"{index[first]}, expected {expected[first]}")
+    wrong = np.flatnonzero(index != expected)  # equal times, whatever their unit
+    if len(wrong):
+        raise ValueError(f"{label} is not regular at frequency {freq.freqstr}: row {wrong[0]} "
+                         f"is {index[wrong[0]]}, expected {expected[wrong[0]]}")
     return freq
 
 
@@ -104,7 +104,7 @@ def _infer_freq(index):
 
 
 def _future_index(last, freq, periods, name=None):
-    """The ``periods`` timestamps after ``last``."""
-    if isinstance(last, pd.Timedelta):
-        return pd.timedelta_range(start=last + freq, periods=periods, freq=freq, name=name)
-    return pd.date_range(start=last + freq, periods=periods, freq=freq, name=name)
+    """The ``periods`` timestamps after ``last``, in its unit (e.g. seconds for the years
+    before 1677, which nanoseconds cannot hold)."""
+    make = pd.timedelta_range if isinstance(last, pd.Timedelta) else pd.date_range
+    return make(start=last + freq, periods=periods, freq=freq, name=name, unit=last.unit)

@@ -49,6 +49,29 @@ class SeriesTooShortError(ValueError):
     """A series has fewer rows than one training window and its targets need."""
 
 
+def as_frame(data, name="data"):
+    """``data`` as a DataFrame with the column labels of every forecaster: strings.
+
+    A Series becomes a one-column frame named after it (``"y"`` if unnamed),
+    and other labels become ``str(label)`` (as darts names a series'
+    components), so that the columns of a forecast are those of the frame
+    its series gives here.
+
+    Raises
+    ------
+    TypeError
+        Neither a Series nor a DataFrame.
+    """
+    if isinstance(data, pd.Series):
+        data = data.to_frame("y" if data.name is None else data.name)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas Series or DataFrame indexed by time, got "
+                        f"{type(data).__name__}")
+    if not all(isinstance(column, str) for column in data.columns):
+        data = data.rename(columns=str)
+    return data
+
+
 def check_series(data, name="data", missing="error"):
     """A series or DataFrame checked for forecasting, as a float64 DataFrame.
 
@@ -68,7 +91,7 @@ def check_series(data, name="data", missing="error"):
     Returns
     -------
     pandas.DataFrame
-        A copy; a Series becomes a one-column frame named after it ("y" if unnamed).
+        A copy, labelled as :func:`as_frame` labels it.
 
     Raises
     ------
@@ -79,15 +102,9 @@ def check_series(data, name="data", missing="error"):
         Empty; missing (NaN or NaT), duplicate or unsorted timestamps; or
         missing values.
     """
-    if isinstance(data, pd.Series):
-        data = data.to_frame("y" if data.name is None else data.name)
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas Series or DataFrame indexed by time, got "
-                        f"{type(data).__name__}")
+    data = as_frame(data, name)
     if data.empty:
         raise ValueError(f"{name} is empty")
-    if not all(isinstance(column, str) for column in data.columns):
-        data = data.rename(columns=str)
     if data.columns.has_duplicates:
         raise ValueError(f"{name} has duplicate column names: {repeated(data.columns)}")
     if data.to_numpy().dtype != np.float64:  # else every column is a float or an int

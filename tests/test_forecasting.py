@@ -689,7 +689,8 @@ def test_auto_target_transform_candidates_season_and_short_series():
     named = SequenceForecaster(Ridge(), window=12, horizon=6, target_transform="diff").fit(data)
     assert (named.target_transform_, named.transform_errors_) == ("diff", {})
     # Yearly data has no season to difference: two candidates.
-    yearly = data.set_axis(pd.date_range("1500", periods=len(data), freq="YS", name="time"))
+    yearly = data.set_axis(pd.date_range("1500", periods=len(data), freq="YS", name="time",
+                                         unit="s"))  # 600 years: past the range of ns
     assert list(SequenceForecaster(Ridge(), window=12, horizon=6).fit(yearly)
                 .transform_errors_) == [None, "diff"]
     # Too few rows for a seasonal candidate's windows: it is skipped (inf), the fit goes on.
@@ -941,3 +942,40 @@ def test_series_names_that_mix_tuples_and_others_are_refused():
     fitted = SequenceForecaster(Ridge(), window=5, horizon=2).fit({("shop", 1): a})
     with pytest.raises(ValueError, match="data's keys, the series' names, mix tuples"):
         fitted.predict(data={("shop", 1): a, "new": a})
+
+
+def test_forecast_block_reads_history_by_column_name_and_times_in_any_unit():
+    rng = np.random.RandomState(0)
+    index = pd.date_range("2024-01-01", periods=80, freq="D")
+    data = pd.DataFrame({"cov": 100 * rng.randn(80), "y": np.sin(np.arange(80) / 3) + 10},
+                        index=index)
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=2, targets="y",
+                                    past_covariates="cov", target_transform=None)
+    train, test = data.iloc[:60], data.iloc[60:70]
+    forecaster.fit(train)
+    expected = forecaster.forecast_block(test, history=train[forecaster.channels_].iloc[-6:])
+    for history in (train.iloc[-6:], train.iloc[-6:].assign(extra=1.0)):  # cov before y
+        got = forecaster.forecast_block(test, history=history)
+        for a, b in zip(got, expected):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"history lacks the columns \['cov'\]"):
+        forecaster.forecast_block(test, history=train[["y"]])
+    # The same times in seconds instead of nanoseconds are the rows that follow.
+    seconds = test.set_axis(test.index.as_unit("s"))
+    assert forecaster.score(seconds) == forecaster.score(test)
+    for a, b in zip(forecaster.forecast_block(seconds), forecaster.forecast_block(test)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_series_timed_in_other_units_than_nanoseconds_forecast_in_their_unit(unit):
+    index = pd.date_range("2024-01-01", periods=60, freq="D", unit=unit)
+    data = pd.DataFrame({"y": np.arange(60.0) % 7 + 1}, index=index)
+    forecaster = SequenceForecaster(Ridge(), window=6, horizon=3).fit(data)
+    forecast = forecaster.predict()
+    assert forecast.index.unit == unit
+    assert list(forecast.index) == list(pd.date_range("2024-03-01", periods=3, freq="D"))
+    nanoseconds = data.set_axis(index.as_unit("ns"))
+    np.testing.assert_array_equal(
+        forecast.to_numpy(), SequenceForecaster(Ridge(), window=6, horizon=3).fit(nanoseconds)
+        .predict().to_numpy())

@@ -184,8 +184,22 @@ def test_forecast_invalid_arguments():
         plot_forecast(history, forecast, n_history=0)
     with pytest.raises(TypeError, match="must be of the kind of history's"):
         plot_forecast(history, forecast.reset_index(drop=True))
-    with pytest.raises(TypeError, match="forecast must be a pandas DataFrame or Series"):
+    with pytest.raises(TypeError, match="forecast must be a pandas Series or DataFrame"):
         plot_forecast(history, forecast.to_numpy())
+
+
+@pytest.mark.parametrize("data", [
+    pd.Series(np.sin(np.arange(60) / 3), index=pd.date_range("2024-01-01", periods=60,
+                                                             freq="h")),  # unnamed: "y"
+    pd.DataFrame(np.random.RandomState(0).randn(60, 2),
+                 index=pd.date_range("2024-01-01", periods=60, freq="h"))])  # columns 0, 1
+def test_forecast_of_the_series_a_forecaster_was_fitted_on(data):
+    from sklearn.linear_model import Ridge
+    forecast = seqforecast.SequenceForecaster(Ridge(), window=6, horizon=3).fit(data).predict()
+    ax = plot_forecast(data, forecast, lower=forecast - 1, upper=forecast + 1)
+    assert len(ax.get_lines()) == 2 * forecast.shape[1]
+    assert _labels(ax)[:2] == [f"{forecast.columns[0]} (history)",
+                               f"{forecast.columns[0]} (forecast)"]
 
 
 # plot_loss_curve
