@@ -16,8 +16,9 @@ def is_int(value, low=1):
 
 
 def is_real(value, low=-np.inf, high=np.inf, *, include_low=True):
-    """True for a real number in ``[low, high)``, or ``(low, high)`` with ``include_low=False``."""
-    return (isinstance(value, numbers.Real)
+    """True for a real number (not a bool) in ``[low, high)``, or ``(low, high)`` with
+    ``include_low=False``."""
+    return (isinstance(value, numbers.Real) and not is_bool(value)
             and (low <= value if include_low else low < value) and value < high)
 
 
@@ -150,7 +151,7 @@ def check_levels(levels, name="quantiles", *, median=False):
         items = []
     else:
         items = list(levels)
-    values = [round_level(as_decimal(q)) if is_real(q) and not isinstance(q, bool) else None
+    values = [round_level(as_decimal(q)) if is_real(q) else None
               for q in items]
     if not values or not all(q is not None and 0 < q < 1 for q in values):
         raise ValueError(f"{name} must be levels in (0, 1), e.g. (0.05, 0.5, 0.95), kept to "

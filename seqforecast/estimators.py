@@ -397,7 +397,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
-            1-D when the training y was 1-D.
+            1-D when the y of the last fit or partial_fit was 1-D.
         """
         check_is_fitted(self)
         out = self._fitted_loss().point(self._outputs(X))
@@ -418,7 +418,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, n_outputs, n_quantiles), float64
-            ``(n_samples, n_quantiles)`` when the training y was 1-D; the
+            ``(n_samples, n_quantiles)`` when the last training y was 1-D; the
             levels in increasing order along the last axis, and so are the
             quantiles: those a 'quantile' model predicts crossed are sorted,
             which can only bring them closer to the true ones (Chernozhukov
@@ -511,7 +511,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         ``reset`` records the input's layout (fit), else checks against it.
         """
         name = type(self).__name__
-        dtype = self._dtype()
+        # A fitted model predicts in its own dtype (a dtype set since acts at the next fit).
+        dtype = self._dtype() if reset else self._network.params.dtype
         accepted = (dtype, np.float64)  # float64 is cast after the range check below
         if not hasattr(X, "shape"):  # a list or another array-like
             X = np.asarray(X)
@@ -670,11 +671,13 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._trained_with, self._trained_levels = _meaning(loss), self._levels(loss)
             if ar_window:  # start as the linear model of what the random head leaves
                 self._solve_autoregressive(x_host, y)
-        elif not incremental:
-            self._optimizer = self._make_optimizer()  # warm start: the weights carry over
-            self._y_ndim = y_ndim  # predict's shape follows the y of the last fit
+        else:
+            if not incremental:
+                self._optimizer = self._make_optimizer()  # warm start: the weights carry over
+            self._y_ndim = y_ndim  # predict's shape follows the y of the last call
         if not incremental:
             self._start_fit(early_stopping)
+        self.recurrent_kept_ = None  # until this call's significance test, if it runs one
         self._start_params = self._network.params.copy()
         settings = (self._optimizer, loss, self.alpha, self.clip_value, self.clip_norm,
                     self.clip_global_norm, self.clip_hidden_norm, self.tbptt_steps, self.dropout)
@@ -911,15 +914,19 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                 + _PARAMETER_COPIES * n_params * dtype.itemsize)
         memory = backend.memory()
         too_large = memory is not None and step > _MAX_MEMORY_SHARE * memory
-        if n_params > _MAX_PARAMETERS_PER_VALUE * n_values or too_large:
-            share = (f" ({step / memory:.0%} of this machine's {memory / 2 ** 30:.3g} GiB)"
-                     if memory else "")
+        model = f"{type(self).__name__} with hidden_sizes={sizes}"
+        if too_large:
             warnings.warn(
-                f"{type(self).__name__} with hidden_sizes={sizes} has {n_params:,} parameters "
-                f"for {n_samples:,} training samples ({n_values:,} values in X and y), and a "
-                f"training step needs about {step / 2 ** 30:.3g} GiB of "
-                f"memory{share}. Fitting may be slow or run out of memory; lower hidden_sizes "
-                f"or give more samples.", UserWarning)
+                f"{model}: a training step needs about {step / 2 ** 30:.3g} GiB of memory "
+                f"({step / memory:.0%} of this machine's {memory / 2 ** 30:.3g} GiB) for "
+                f"batch_size={batch_size} and {n_timesteps:,} time steps. Fitting may be slow "
+                f"or run out of memory; lower hidden_sizes or batch_size, or give shorter "
+                f"sequences.", UserWarning)
+        if n_params > _MAX_PARAMETERS_PER_VALUE * n_values:
+            warnings.warn(
+                f"{model} has {n_params:,} parameters for {n_samples:,} training samples "
+                f"({n_values:,} values in X and y): far more than the data can determine. "
+                f"It may fit the noise; lower hidden_sizes or give more samples.", UserWarning)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")

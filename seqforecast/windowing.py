@@ -337,8 +337,15 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         return self.gap + self.horizon
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the flat window features: ``{channel}_t{offset}``, offsets from the origin."""
+        """Names of the flat window features: ``{channel}_t{offset}``, offsets from the origin.
+
+        ``input_features``, if given, must be the fitted columns
+        (``feature_names_in_``), as scikit-learn's transformers require.
+        """
         check_is_fitted(self)
+        if input_features is not None and list(input_features) != list(self.feature_names_in_):
+            raise ValueError(f"input_features {list(input_features)} are not the columns the "
+                             f"transformer was fitted on, {list(self.feature_names_in_)}")
         n_known = self.n_targets_ + len(self.past_covariates_)
         names = []
         for step in range(self.window - 1, -1, -1):

@@ -665,6 +665,9 @@ def test_autoregressive_start_is_ridge_and_a_useless_recurrent_part_is_dropped(c
                       validation_fraction=0.2, **settings), X, y)
     assert wild.recurrent_kept_ is False and np.all(wild.head_weight_ == 0)
     np.testing.assert_allclose(wild.predict(X), ridge.predict(X[:, -6:]), rtol=1e-4, atol=1e-4)
+    # Training on (warm start, partial_fit) runs no test: the head moves, the verdict goes.
+    wild.set_params(warm_start=True, early_stopping=False, learning_rate_init=1e-3)
+    assert _quiet(wild, X, y).recurrent_kept_ is None and np.any(wild.head_weight_ != 0)
 
 
 def test_a_recurrent_part_that_helps_is_kept():
@@ -741,3 +744,31 @@ def test_a_fit_without_early_stopping_drops_an_earlier_fits_validation_scores():
     assert len(model.validation_scores_) == 2
     _quiet(model.set_params(early_stopping=False), X, y, "partial_fit")
     assert model.validation_scores_ is None
+
+
+def test_a_fitted_model_predicts_in_its_dtype_until_fitted_again():
+    X, y = _sequences()
+    model = _quiet(GRURegressor(hidden_sizes=3, max_iter=1, random_state=0), X, y)
+    expected = model.predict(X)
+    model.set_params(dtype="float64")
+    np.testing.assert_array_equal(model.predict(X), expected)
+    assert model.layers_[0]["weight_hh"].dtype == np.float32
+    assert _quiet(model, X, y).layers_[0]["weight_hh"].dtype == np.float64
+
+
+def test_predict_has_the_shape_of_the_last_partial_fits_y():
+    X, y = _sequences()
+    model = _quiet(GRURegressor(hidden_sizes=3, random_state=0), X, y, "partial_fit")
+    assert model.predict(X[:2]).shape == (2,)
+    _quiet(model, X, y[:, None], "partial_fit")
+    assert model.predict(X[:2]).shape == (2, 1)
+    _quiet(model, X, y, "partial_fit")
+    assert model.predict(X[:2]).shape == (2,)
+
+
+@pytest.mark.parametrize("name", ["learning_rate_init", "tol", "alpha", "clip_global_norm",
+                                  "huber_delta", "validation_fraction"])
+def test_a_bool_is_not_a_number_for_a_real_parameter(name):
+    X, y = _sequences()
+    with pytest.raises(ValueError, match=f"{name} must be .*, got True"):
+        GRURegressor(hidden_sizes=3, max_iter=1, **{name: True}).fit(X, y)

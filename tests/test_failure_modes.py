@@ -274,6 +274,10 @@ def test_a_model_far_beyond_its_data_warns_before_allocating():
                                               r"\(25 values in X and y\)"):
             model.fit(X, y)
     assert not hasattr(model, "_network")  # the warning came before the model was built
+    with pytest.warns(UserWarning) as caught:  # it blames the data, not the memory
+        LSTMRegressor(hidden_sizes=128, max_iter=1).fit(X, y)
+    message = next(str(w.message) for w in caught if "parameters for" in str(w.message))
+    assert "may fit the noise" in message and "memory" not in message
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

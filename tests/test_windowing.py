@@ -100,6 +100,10 @@ def test_flat_windows_have_names_and_a_pandas_output():
     assert list(windows.get_feature_names_out()) == [
         "a_t-1", "p_t-1", "f_t+1", "a_t+0", "p_t+0", "f_t+2"]
     assert list(windows.get_target_names_out()) == ["a_h1", "a_h2"]
+    assert list(windows.get_feature_names_out(list(frame.columns))) == list(
+        windows.get_feature_names_out())
+    with pytest.raises(ValueError, match=r"input_features \['x'\] are not the columns"):
+        windows.get_feature_names_out(["x"])
     out = windows.set_output(transform="pandas").transform(frame)
     assert isinstance(out, pd.DataFrame)
     assert list(out.index) == list(windows.origins(frame))
