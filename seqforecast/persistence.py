@@ -34,7 +34,8 @@ tags (a tagged value is a one-key object):
 ``__tuple__``        a list that was a tuple
 ``__dict__``         a dict as ``[[key, value], ...]`` (keys of any type)
 ``__strings__``      an object array of str: ``[shape, [str, ...]]``
-``__index__``        a pandas index: kind, values, name, freq, tz
+``__index__``        a pandas index: kind, values, name, freq, tz (and whether
+                     the zone was a zoneinfo.ZoneInfo)
 ``__frame__``        a pandas DataFrame: index, columns, values
 ``__offset__``       a pandas frequency (``"30min"``)
 ``__random_state__`` a NumPy RandomState's state
@@ -54,6 +55,7 @@ import stat
 import sys
 import tempfile
 import zipfile
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -382,6 +384,8 @@ def _encode_index(index, path, arrays):
     if isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
         kind = "datetime" if isinstance(index, pd.DatetimeIndex) else "timedelta"
         return {"kind": kind, "unit": index.unit, "tz": _time_zone(index, path),
+                # zoneinfo's zone comes back as one (pandas 2 reads a name as pytz's)
+                "zoneinfo": isinstance(getattr(index, "tz", None), zoneinfo.ZoneInfo),
                 "ticks": _encode_array(index.asi8, f"{path}/ticks", arrays),
                 "freq": None if index.freq is None else index.freq.freqstr,
                 "name": _encode(index.name, path, arrays)}
@@ -527,7 +531,10 @@ class _Reader:
         if content["tz"] is not None:
             if not _TIME_ZONE.fullmatch(content["tz"]):
                 raise ValueError(f"{content['tz']!r} is not the name of a time zone")
-            index = index.tz_localize("UTC").tz_convert(content["tz"])
+            zone = content["tz"]
+            if content.get("zoneinfo"):  # absent from files of 0.1.0
+                zone = zoneinfo.ZoneInfo(zone)
+            index = index.tz_localize("UTC").tz_convert(zone)
         return pd.DatetimeIndex(index, freq=content["freq"], name=name)
 
     def _frame(self, content):

@@ -107,8 +107,7 @@ def check_series(data, name="data", missing="error"):
         raise ValueError(f"{name} is empty")
     if data.columns.has_duplicates:
         raise ValueError(f"{name} has duplicate column names: {repeated(data.columns)}")
-    if data.to_numpy().dtype != np.float64:  # else every column is a float or an int
-        _check_dtypes(data, name)
+    _check_dtypes(data, name)
     index = data.index
     _check_index(index, name)
     data = data.astype(np.float64)  # a copy: the caller's frame is left as it is
@@ -128,8 +127,11 @@ def check_series(data, name="data", missing="error"):
             raise ValueError(
                 f"{name} has {sum(per_column.values())} missing values ({per_column}), the "
                 f"first in column {column!r} at {first}; fill them{option}")
-    if np.isinf(data.to_numpy()).any():
-        raise ValueError(f"{name} contains infinite values")
+    infinite = np.isinf(data.to_numpy())
+    if infinite.any():
+        row, column = np.argwhere(infinite)[0]
+        raise ValueError(f"{name} contains infinite values ({int(infinite.sum())}), "
+                         f"the first in column {data.columns[column]!r} at {data.index[row]}")
     return data
 
 
@@ -150,9 +152,18 @@ def _check_dtypes(data, name):
         raise TypeError(f"{name} has complex columns {complex_}: {_COMPLEX_ADVICE}")
     text = [c for c, dtype in dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)
             or pd.api.types.is_bool_dtype(dtype)]
-    if text:
-        raise TypeError(f"{name} has non-numeric columns {text}: encode them as numbers or "
-                        f"drop them")
+    if not text:
+        return
+    advice = "encode them as numbers or drop them"
+    if not isinstance(data.index, (pd.DatetimeIndex, pd.TimedeltaIndex)):  # times in a column?
+        times = [c for c in text if pd.api.types.is_datetime64_any_dtype(dtypes[c])
+                 or pd.api.types.is_timedelta64_dtype(dtypes[c])]
+        column = (times or text)[0]
+        advice = (f"if {column!r} holds the times, make it the index, "
+                  f"set_index({column!r})" + ("" if times else " after pd.to_datetime")
+                  + f" (the index is a {type(data.index).__name__})"
+                  + ("; encode the others as numbers or drop them" if len(text) > 1 else ""))
+    raise TypeError(f"{name} has non-numeric columns {text}: {advice}")
 
 
 def _check_index(index, name):
@@ -178,7 +189,7 @@ def _check_index(index, name):
         position = _first_unsorted(index, name)
         raise ValueError(f"{name} is not sorted by time: row {position + 1} "
                          f"({index[position + 1]}) comes before row {position} "
-                         f"({index[position]}); sort it with data.sort_index()")
+                         f"({index[position]}); sort it with sort_index()")
 
 
 def _first_unsorted(index, name):

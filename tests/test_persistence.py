@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 import zipfile
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,18 @@ def test_a_loaded_forecaster_forecasts_and_updates_bit_identically(name, tmp_pat
         refit = hasattr(getattr(forecaster, "regressor_", None), "partial_fit")
         for model in (forecaster, loaded):
             model.update(_rows(data, start, start + 10), refit=refit)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "UTC+01:00", zoneinfo.ZoneInfo("UTC"),
+                                  zoneinfo.ZoneInfo("Europe/Paris")], ids=repr)
+def test_a_loaded_forecaster_forecasts_in_the_same_time_zone_object(zone, tmp_path):
+    """Equal frames, index dtypes included: a zoneinfo zone is not read back as pytz's."""
+    data = _frame()[["load"]].tz_localize(zone)
+    forecaster = NaiveForecaster(season=24, horizon=3).fit(data)
+    forecaster.save(tmp_path / "model.npz")
+    expected, got = forecaster.predict(), load(tmp_path / "model.npz").predict()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.index.dtype == expected.index.dtype and got.equals(expected)
 
 
 def test_a_file_loads_in_a_fresh_process(tmp_path):

@@ -138,6 +138,20 @@ def test_missing_values_error_or_interpolate():
     (lambda f: pd.concat([f.iloc[:3], f.iloc[2:]]), "duplicate timestamps"),
     (lambda f: f.assign(label="x"), r"non-numeric columns \['label'\]"),
     (lambda f: f.assign(a=np.inf), "infinite"),
+    (lambda f: f.assign(p=np.where(np.arange(len(f)) > 2, -np.inf, 1.0)),
+     r"contains infinite values \(\d+\), the first in column 'p' at 2024-01-01 03:00"),
+    # A categorical column is refused whatever the other columns' dtypes (float categories,
+    # beside float columns, once slipped through).
+    (lambda f: f.assign(p=pd.Categorical(np.arange(len(f)) % 3 * 1.0)),
+     r"non-numeric columns \['p'\]"),
+    (lambda f: f.assign(p=pd.Categorical(np.arange(len(f)) % 3)).astype({"a": "Int64"}),
+     r"non-numeric columns \['p'\]"),
+    # Times in a column, the index a RangeIndex: the advice is to make them the index.
+    (lambda f: f.reset_index(), r"non-numeric columns \['time'\]: if 'time' holds the times, "
+                                r"make it the index, set_index\('time'\) \(the index is a "
+                                r"RangeIndex\)$"),
+    (lambda f: f.reset_index().astype({"time": str}).assign(label="x"),
+     r"set_index\('time'\) after pd.to_datetime .*; encode the others as numbers or drop them"),
     (lambda f: f.iloc[:0], "empty"),
 ])
 def test_bad_series(change, message):
