@@ -63,6 +63,9 @@ def _frequency(index, freq, label):
                         f"{type(index).__name__}")
     if freq is None:
         freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
+        if freq is None and len(index) < 3:
+            raise ValueError(f"cannot infer the frequency of {label}'s timestamps from "
+                             f"{len(index)} row(s) (pandas needs 3): pass freq=...")
         if freq is None:
             raise ValueError(f"cannot infer the frequency of {label}'s timestamps (irregular, "
                              f"or gaps): pass freq=... and make the series regular, e.g. "

@@ -71,6 +71,9 @@ def test_test_blocks_must_be_regular_and_follow_the_fit():
         forecaster.score(data.iloc[81:])
     with pytest.raises(ValueError, match="cannot infer the frequency"):
         backtest(forecaster, data.drop(data.index[100]), n_folds=2, test_size=10)
+    two_rows = data.iloc[:2].set_axis(pd.DatetimeIndex(data.index[:2], freq=None))
+    with pytest.raises(ValueError, match=r"from 2 row\(s\) \(pandas needs 3\): pass freq="):
+        NaiveForecaster().fit(two_rows)
     gappy = data.assign(load=data["load"].where(data.index != data.index[100]))
     with pytest.raises(ValueError, match="backtest needs data without missing values"):
         backtest(forecaster, gappy, n_folds=2, test_size=10)
