@@ -54,6 +54,7 @@ so levels without 1 - q are refused there, by ``forecast`` before training
 (the last row of the file).
 """
 import argparse
+import io
 import os
 import pathlib
 import re
@@ -469,7 +470,13 @@ def _load_model(path):
 
 
 def _write_forecast(forecast, args):
-    """The forecast CSV to --out (saying so on standard error), else to standard output."""
+    """The forecast CSV to --out (saying so on standard error), else to standard output.
+
+    Times read as counts of a step (--period-freq h, D, ...) are written as counts.
+    """
+    if isinstance(forecast.index, pd.TimedeltaIndex):
+        step = pd.Timedelta(_offset(args.period_freq, "--period-freq"))
+        forecast = forecast.set_axis(pd.Index(forecast.index // step, name=forecast.index.name))
     if args.out:
         forecast.to_csv(args.out)
         print(f"{len(forecast)}-step forecast of {args.target!r} -> {args.out}", file=sys.stderr)
@@ -600,30 +607,43 @@ def _read_csv(args):
     if len(sep) != 1 or len(args.decimal) != 1 or len(args.thousands or ".") != 1:
         raise CommandError(f"--sep, --decimal and --thousands take one character each, e.g. "
                            f"--sep ';' --decimal ',' --thousands '.'; got --sep {args.sep!r} "
-                           f"--decimal {args.decimal!r} --thousands {args.thousands!r}")
+                           f"--decimal {args.decimal!r}"
+                           + (f" --thousands {args.thousands!r}" if args.thousands else ""))
     if args.thousands == args.decimal:
         raise CommandError(f"--thousands and --decimal are both {args.decimal!r}: give the "
                            f"thousands separator and the decimal mark, e.g. --thousands '.' "
                            f"--decimal ','")
-    options = dict(sep=sep, encoding="utf-8-sig", skipinitialspace=True)
-    # _numbers reads the target's text with --thousands (pandas would read the dates
-    # 01.02.2024 as numbers) and with a --decimal that is also --sep ("100,00" in quotes).
-    decimal = {} if args.decimal == sep else {"decimal": args.decimal}
     try:
-        raw = pd.read_csv(args.file, **decimal, **options)
-        header = pd.read_csv(args.file, header=None, nrows=1, dtype=str, keep_default_na=False,
-                             **options).iloc[0]
+        with open(args.file, "rb") as file:  # read once: the file may be a pipe
+            content = file.read()
     except FileNotFoundError:
         raise CommandError(f"there is no file {args.file}") from None
     except IsADirectoryError:
         raise CommandError(f"{args.file} is a folder, not a CSV file") from None
+    hint = _SEPARATOR_HINT.match(content)
+    if hint:  # a spreadsheet's first line, sep=;
+        content = content[hint.end():]
+        if hint[1].decode() != sep:
+            sep = args.sep = hint[1].decode()
+            _note(f"the first line of {args.file}, sep={sep}, names its separator: read with "
+                  f"--sep {_shown_sep(sep)}")
+    # _numbers reads the target's text with --thousands (pandas would read the dates
+    # 01.02.2024 as numbers) and with a --decimal that is also --sep ("100,00" in quotes;
+    # pandas then reads no decimal mark, so that 1.200 stays text and is not read as 1.2).
+    options = dict(sep=sep, encoding="utf-8-sig", skipinitialspace=True,
+                   decimal="\0" if args.decimal == sep else args.decimal)
+    try:
+        raw = pd.read_csv(io.BytesIO(content), **options)
+        if not isinstance(raw.index, pd.RangeIndex):
+            raw = _without_row_labels(raw, content, options, args)
+        header = pd.read_csv(io.BytesIO(content), header=None, nrows=1, dtype=str,
+                             keep_default_na=False, **options).iloc[0]
     except pd.errors.EmptyDataError:
         raise CommandError(f"{args.file} is empty") from None
     except UnicodeDecodeError:
-        with open(args.file, "rb") as file:
-            if file.read(2) == b"PK":  # a zip archive, as model files are
-                raise CommandError(f"{args.file} is a model file, not a CSV file: forecast with "
-                                   f"it with seqforecast predict {args.file} FILE.csv") from None
+        if content[:2] == b"PK":  # a zip archive, as model files are
+            raise CommandError(f"{args.file} is a model file, not a CSV file: forecast with "
+                               f"it with seqforecast predict {args.file} FILE.csv") from None
         raise CommandError(f"{args.file} is not UTF-8 text: save it as UTF-8 (\"CSV UTF-8\" in "
                            f"a spreadsheet)") from None
     except pd.errors.ParserError as error:
@@ -637,6 +657,28 @@ def _read_csv(args):
     return raw, [_column_name(name) for name in header]
 
 
+# Excel's first line naming the separator (with or without a byte-order mark before it).
+_SEPARATOR_HINT = re.compile(rb"(?:\xef\xbb\xbf)?sep=([^\r\n])\r?\n")
+
+
+def _without_row_labels(raw, content, options, args):
+    """The table of a file whose rows have more fields than its header (pandas made the
+    first fields row labels): read again without them where each row just ends with the
+    separator (its last field empty), else an error."""
+    if raw.index.nlevels == 1 and raw.iloc[:, -1].isna().all():
+        return pd.read_csv(io.BytesIO(content), index_col=False, **options)
+    other = _other_separator([str(name) for name in raw.columns], args)
+    if other:
+        raise CommandError(f"{args.file}: {other}")
+    sep = _separator(args)
+    names = ", ".join(repr(name) for name in raw.columns)
+    raise CommandError(f"the rows of {args.file} have more fields than its header ({names}): "
+                       f"if that is not its first line, delete the lines above it; numbers "
+                       f"with a decimal comma in a file separated by commas? Quote them "
+                       f"(\"100,13\") or separate the fields with another character (--sep "
+                       f"';'); else check the separator (--sep, now {_shown_sep(sep)})")
+
+
 def _column_name(text):
     """A column name as the command compares it: without surrounding spaces, in Unicode NFC
     (a header written with decomposed accents matches the name typed)."""
@@ -647,21 +689,32 @@ def _shown_sep(sep):
     return "tab" if sep == "\t" else repr(sep)
 
 
-def _no_column(column, raw, args):
-    """The message for a column that the file lacks: a wrong --sep, or a wrong name."""
+def _other_separator(columns, args):
+    """What to say when the header's names hold another separator than --sep, else None."""
     sep = _separator(args)
-    columns = list(raw.columns)
     for other in (";", "\t", "|", ","):
         if other != sep and any(other in name for name in columns):
             option = "tab" if other == "\t" else f"'{other}'"
-            return (f"no column {column!r} in {args.file}: its header {columns[0]!r} holds "
-                    f"{_shown_sep(other)}, so the file seems separated by {_shown_sep(other)}, "
-                    f"not {_shown_sep(sep)}: add --sep {option}")
+            return (f"its header {columns[0]!r} holds {_shown_sep(other)}, so the file seems "
+                    f"separated by {_shown_sep(other)}, not {_shown_sep(sep)}: add --sep "
+                    f"{option}")
+    return None
+
+
+def _no_column(column, raw, args):
+    """The message for a column that the file lacks: a wrong --sep, or a wrong name."""
+    columns = list(raw.columns)
+    other = _other_separator(columns, args)
+    if other:
+        return f"no column {column!r} in {args.file}: {other}"
     if column == args.target and args.command == "predict":
         advice = f"the model {args.model_file} forecasts {column!r} from its last rows"
     else:
         advice = (f"name the column with "
                   f"{'--target' if column == args.target else '--time-column'}")
+    if any(name.startswith("Unnamed: ") for name in columns):  # pandas' name for no name
+        advice += (f" (pandas names a column 'Unnamed: N' where the header has no name: is "
+                   f"the first line of {args.file} its header? Delete any lines above it)")
     return (f"no column {column!r} in {args.file}; its columns: "
             f"{', '.join(repr(name) for name in columns)}; {advice}")
 
@@ -682,8 +735,11 @@ def _parse_times(values, name, args):
     if numeric:
         return _integer_times(values.to_numpy(float), name, args)
     if args.period_freq:
+        text = pd.to_numeric(values, errors="coerce").isna().to_numpy()
+        row = int(np.flatnonzero(text)[0]) if text.any() else 0
         raise CommandError(f"--period-freq reads a time column of integers; {name!r} holds "
-                           f"text such as {str(values.iloc[0])!r}: drop --period-freq")
+                           f"text, such as {str(values.iloc[row])!r} in row {row + 1}: drop "
+                           f"--period-freq, or correct the row")
     return _dates(values.astype(str).str.strip(), name, args), None
 
 
@@ -775,8 +831,9 @@ def _years(integers, offset, name):
     if integers.min() < 1:
         raise CommandError(f"the time column {name!r} holds years below 1; only years from 1 on "
                            f"can be read")
-    starts = pd.to_datetime([str(year).zfill(4) for year in integers], format="%Y")
-    return pd.DatetimeIndex([offset.rollforward(start) for start in starts], name=name)
+    # Whole seconds: nanoseconds (pandas 2's unit) hold the years 1677 to 2262 only.
+    starts = pd.DatetimeIndex((integers - 1970).astype("datetime64[Y]").astype("datetime64[s]"))
+    return pd.DatetimeIndex(starts + type(offset)(0, month=offset.month), name=name)
 
 
 def _dates(strings, name, args):
@@ -812,6 +869,13 @@ def _to_datetime(strings, name, args):
     if failed is None and parsed.dtype != object:
         return parsed
     # Different UTC offsets: pandas 3 raises, naming them; pandas 2 gives objects (and warns).
+    if isinstance(failed, pd.errors.OutOfBoundsDatetime):  # pandas 2: nanoseconds
+        raise CommandError(f"the time column {name!r} holds times outside the years 1677 to "
+                           f"2262, which pandas {pd.__version__} cannot hold ({failed}); pandas 3 "
+                           f"reads them: pip install 'pandas>=3'") from None
+    if failed is not None and args.time_format and "directive" in str(failed):
+        raise CommandError(f"--time-format {args.time_format}: {failed}; the directives are "
+                           f"Python's strftime ones (%Y %m %d %H %M %S ...)") from None
     if failed is not None and "mixed time" not in str(failed).lower():
         raise CommandError(_unreadable(strings, name, args, failed)) from None
     parsed = pd.to_datetime(strings, **options, utc=True)
@@ -894,6 +958,8 @@ def _numbers(values, args):
         marks = str.maketrans({".": "!", **({args.thousands: ""} if args.thousands else {}),
                                args.decimal: "."})
         stripped = values.str.strip()
+        if args.thousands == " ":  # also the no-break spaces that spreadsheets write
+            stripped = stripped.str.replace("[\u00a0\u202f]", " ", regex=True)
         converted = pd.to_numeric(stripped.str.translate(marks), errors="coerce")
         if args.thousands:  # a thousands mark separates groups of three digits, or nothing
             grouped = re.compile(rf"[-+]?\d{{1,3}}({re.escape(args.thousands)}\d{{3}})*"
@@ -936,6 +1002,8 @@ def _not_a_number(value, row, args):
         thousands, decimal = found[2], found[3]
         if thousands == "," and not decimal and found[1].count(",") == 1:
             thousands, decimal = None, ","  # 12,500: a decimal comma, as in most such files
+        if thousands in ("\u00a0", "\u202f"):  # --thousands ' ' reads no-break spaces too
+            thousands = " "
         options = [f"--{option} '{mark}'" for option, mark in (("thousands", thousands),
                                                                ("decimal", decimal))
                    if mark and mark != getattr(args, option)]
@@ -957,7 +1025,7 @@ def _in_order(data, args):
         hint = (" (a daylight-saving hour written twice? write the times with their UTC "
                 "offset, e.g. 2024-10-27T02:00+02:00, and they are read in UTC)"
                 if isinstance(index, pd.DatetimeIndex) and index.tz is None
-                and first != first.normalize() else "")
+                and first != first.normalize() and first.hour < 4 else "")  # clocks change at night
         raise CommandError(f"the time {_when(first)} appears in rows {rows}{hint}: each time "
                            f"may appear once; delete the extra rows")
     if index.is_monotonic_increasing:
@@ -1011,8 +1079,13 @@ def _regular(data, offset, fill, args):
         day = (f", a {index[row]:%A}" if isinstance(index, pd.DatetimeIndex)
                and not isinstance(offset, pd.offsets.Tick) else "")
         start = "" if row == 0 else f" counted from row 1 ({_when(index[0])})"
+        # Times a little off the grid (a sensor's clock): rounding is the user's to decide.
+        near = (isinstance(offset, pd.offsets.Tick) and row > 0
+                and abs(index[row] - index[row].round(offset)) < pd.Timedelta(offset) / 10)
+        advice = (f"; if the times are the grid's with a clock's jitter, round them to "
+                  f"{_describe(offset)} in the file first" if near else "")
         raise CommandError(f"row {row + 1} ({_when(index[row])}{day}) is not a timestamp of "
-                           f"{_describe(offset)}{start}, {_frequency_source(args)}")
+                           f"{_describe(offset)}{start}, {_frequency_source(args)}{advice}")
     added = grid.difference(index)
     values = data[target].isna().to_numpy()
     n_values = int(values.sum())
@@ -1286,7 +1359,9 @@ def _check_outputs(args, inputs):
     name one of ``inputs`` ({what: path}), before anything runs."""
     for option, what in _OUTPUTS.items():
         out = getattr(args, option[2:], None)
-        if not out:
+        if out == "":  # an unset shell variable: "$MODEL"
+            raise CommandError(f"{option} is empty: give a file name, or drop {option}")
+        if out is None:
             continue
         _check_out(out, option)
         for name, path in inputs.items():
@@ -1332,7 +1407,7 @@ _REWRITES = (
      r"and make the series regular, e\.g\. data\.asfreq\(freq\) and fill the new rows",
      "cannot infer the frequency of the timestamps (irregular, or gaps): name it with --freq "
      "and add --fill interpolate (or --fill ffill) to fill the missing rows"),
-    (r"; sort it with data\.sort_index\(\)", "; add --sort to sort the rows"),
+    (r"; sort it with sort_index\(\)", "; add --sort to sort the rows"),
     (r"fill them, or pass missing='interpolate'",
      "add --fill interpolate (or --fill ffill) to fill them"),
     (r"pass freq=\.\.\.", "name it with --freq"),
@@ -1462,10 +1537,14 @@ def _guard(data, args):
         model = next(m for m in models if labels[m] == model)
         others = ", ".join(f"{label} {table.loc[label, 'MASE']:.3f}" for label in ranked
                            if label != labels[model])
-        print(f"seqforecast: --model auto picked {labels[model]}: the lowest backtest MASE, "
-              f"{table.loc[labels[model], 'MASE']:.3f} (the simplest model within "
-              f"{AUTO_TIE:.1%} of the lowest; then {others}); forecasting with it refitted on "
-              f"the whole series", file=sys.stderr)
+        chosen = table.loc[labels[model]]
+        why = (f"the lowest backtest MASE, {chosen['MASE']:.3f} (the simplest model within "
+               f"{AUTO_TIE:.1%} of the lowest; then {others})"
+               if not np.isnan(chosen["MASE"]) else
+               f"no MASE is defined (the series' in-sample seasonal naive error is 0), so the "
+               f"lowest backtest MAE, {chosen['MAE']:.4g}")
+        print(f"seqforecast: --model auto picked {labels[model]}: {why}; forecasting with it "
+              f"refitted on the whole series", file=sys.stderr)
         return model, season
     warning = _beaten(table, labels[args.model], [labels[m] for m in BASELINES])
     if warning:

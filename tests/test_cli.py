@@ -1,5 +1,7 @@
 """The ``seqforecast`` command line."""
+import os
 import re
+import threading
 import time
 import unicodedata
 import warnings
@@ -363,8 +365,7 @@ def test_integer_years_as_the_time_column(tmp_path, capsys):
     _assert_cli_error(err, "--period-freq Y for years")
     status, out, _ = _forecast(capsys, path, "--target", "y", "--period-freq", "h")
     assert status == 0
-    assert list(_printed(out).index) == ["3 days 08:00:00", "3 days 09:00:00",
-                                         "3 days 10:00:00"]
+    assert list(_printed(out).index) == [80, 81, 82]  # counts, as read
 
 
 def test_day_first_dates(tmp_path, capsys):
@@ -1011,3 +1012,82 @@ def test_a_thousands_separator_must_separate_groups_of_three(tmp_path, capsys, v
     status, _, err = _forecast(capsys, path, "--target", "sales", *options)
     assert status == 2 and f"holds {row}, whose --thousands" in err
     assert "does not separate groups of three digits" in err
+
+
+def _lines(path, header, rows):
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_never_reads_a_point(tmp_path, capsys):
+    # "1.200" with --decimal ',' is 1200 written with a thousands point, never 1.2.
+    rows = [f"2024-01-{day:02d},{day}.{200 + day}" for day in range(1, 31)]
+    path = _lines(tmp_path / "points.csv", "date,amount", rows)
+    status, _, err = _forecast(capsys, path, "--target", "amount", "--decimal", ",")
+    assert status == 2 and "row 1 holds '1.201'" in err
+    _assert_cli_error(err, "--thousands '.'")
+    status, out, _ = _forecast(capsys, path, "--target", "amount", "--decimal", ",",
+                               "--thousands", ".")
+    assert status == 0 and _printed(out)["amount"].abs().max() > 100  # thousands, not units
+
+
+def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
+    # A separator that ends every row: read without the empty last field.
+    path = _weekly_csv(tmp_path)
+    trailing = _lines(tmp_path / "trailing.csv", "date,y",
+                      [line + "," for line in path.read_text().splitlines()[1:]])
+    status, out, _ = _forecast(capsys, trailing, "--target", "y")
+    assert status == 0
+    assert out == _forecast(capsys, path, "--target", "y")[1]
+    # Unquoted decimal commas: refused, not shifted into the wrong columns.
+    commas = _lines(tmp_path / "commas.csv", "date,y",
+                    [f"2024-01-{day:02d},{day},5" for day in range(1, 31)])
+    status, _, err = _forecast(capsys, commas, "--target", "y")
+    assert status == 2 and "have more fields than its header ('date', 'y')" in err
+    _assert_cli_error(err, "Quote them")
+
+
+def test_a_file_from_a_pipe_is_read_once(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(path.read_bytes()))
+    writer.start()
+    status, out, _ = _forecast(capsys, fifo, "--target", "y")
+    writer.join()
+    assert status == 0 and out == _forecast(capsys, path, "--target", "y")[1]
+
+
+def test_years_before_1677_are_read_as_years(tmp_path, capsys):
+    path = _lines(tmp_path / "early.csv", "year,temp",
+                  [f"{year},{10 + np.sin(year / 3):.4f}" for year in range(1500, 1600)])
+    status, out, err = _forecast(capsys, path, "--target", "temp")
+    assert status == 0 and "read as years" in err
+    assert list(_printed(out).index) == ["1600-01-01", "1601-01-01", "1602-01-01"]
+
+
+@pytest.mark.parametrize("option", ["--save", "--out"])
+def test_an_empty_output_path_is_refused(option, tmp_path, capsys):
+    status, _, err = _forecast(capsys, _weekly_csv(tmp_path), "--target", "y", option, "")
+    assert status == 2
+    _assert_cli_error(err, f"{option} is empty")
+
+
+def test_spreadsheet_habits_no_break_spaces_and_a_separator_line(tmp_path, capsys):
+    rows = [f"{day:02d}.01.2024;10\u00a0{day:03d},50" for day in range(1, 31)]
+    path = _lines(tmp_path / "fr.csv", "sep=;\nDatum;Umsatz", rows)
+    status, out, err = _forecast(capsys, path, "--target", "Umsatz", "--decimal", ",",
+                                 "--thousands", " ", "--dayfirst")
+    assert status == 0 and "sep=;, names its separator: read with --sep ';'" in err
+    assert _printed(out)["Umsatz"].between(9_000, 11_000).all()
+    status, _, err = _forecast(capsys, path, "--target", "Umsatz", "--decimal", ",",
+                               "--dayfirst")
+    assert status == 2
+    _assert_cli_error(err, "add --thousands ' '")
+
+
+def test_a_bad_time_format_names_the_option(tmp_path, capsys):
+    status, _, err = _forecast(capsys, _weekly_csv(tmp_path), "--target", "y",
+                               "--time-format", "%Y-%m-%d %H:%i")
+    assert status == 2
+    _assert_cli_error(err, "--time-format %Y-%m-%d %H:%i: 'i' is a bad directive")
