@@ -22,7 +22,7 @@ The forecasts of each fold come from the forecaster's public
 :meth:`~seqforecast.forecasting.SequenceForecaster.forecast_block`; the
 private helpers below compute the metrics (``_metrics``, ``_naive_scale``,
 ``_warn_undefined_mase``, ``_interval_scores``, ``_pinball``) and the
-conformal quantile of scores (``_conformal_quantile``).
+conformal quantile of scores (``_conformal_rank``, ``_per_step_and_target``).
 This module imports :mod:`seqforecast.forecasting`, never the reverse.
 """
 import bisect

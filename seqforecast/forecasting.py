@@ -807,10 +807,23 @@ class SequenceForecaster(_Forecaster):
         The fitted clone.
     windower_ : SlidingWindowTransformer
     targets_ : list of str
+    channels_ : list of str
+        The columns the windows read, in their order: the targets, then the
+        past and the future covariates.
+    lookback_ : int
+        Rows of history a forecast reads (``window``, plus the rows the
+        target transform differences from: 1, or ``season``).
     freq_ : pandas.DateOffset
     history_ : dict
-        The last rows of each fitted series that the next forecast reads
-        (key None for a single series).
+        The last rows of each fitted series, ``channels_`` only (key None
+        for a single series): the ``lookback_`` rows the next forecast
+        reads and, for :meth:`update` with ``refit=True``, the rows before
+        them that the windows ending in new targets read
+        (``lookback_ + horizon - 1`` in all, direct strategy).
+    input_scaler_, target_scaler_ : sklearn.preprocessing.StandardScaler
+        With ``scale=True``: the standardisation of the window channels
+        (per channel) and of the targets (per output) that the regressor
+        sees.
     target_transform_ : str or None
         The target transform fitted with ('auto' resolved).
     season_ : int or None
@@ -1321,7 +1334,21 @@ class NaiveForecaster(_Forecaster):
         Columns to forecast (a str names one, each at most once); None: the
         only column (data with several columns must name its targets).
     freq : str or None, default=None
+        Frequency of the timestamps; inferred from the index when None.
     missing : {'error', 'interpolate'}, default='error'
+        What to do with missing values in the data.
+
+    Attributes
+    ----------
+    targets_, channels_ : list of str
+        The columns forecast (the same list: the naive forecast reads its
+        targets only).
+    lookback_ : int
+        Rows of history a forecast reads: ``season``.
+    freq_ : pandas.DateOffset
+    history_ : dict
+        The last ``lookback_`` rows of each fitted series (key None for a
+        single series).
     """
 
     _int_parameters = (("season", 1), ("horizon", 1))
