@@ -868,7 +868,6 @@ def _to_datetime(strings, name, args):
             pass
     if failed is None and parsed.dtype != object:
         return parsed
-    # Different UTC offsets: pandas 3 raises, naming them; pandas 2 gives objects (and warns).
     if isinstance(failed, pd.errors.OutOfBoundsDatetime):  # pandas 2: nanoseconds
         raise CommandError(f"the time column {name!r} holds times outside the years 1677 to "
                            f"2262, which pandas {pd.__version__} cannot hold ({failed}); pandas 3 "
@@ -876,6 +875,7 @@ def _to_datetime(strings, name, args):
     if failed is not None and args.time_format and "directive" in str(failed):
         raise CommandError(f"--time-format {args.time_format}: {failed}; the directives are "
                            f"Python's strftime ones (%Y %m %d %H %M %S ...)") from None
+    # Different UTC offsets: pandas 3 raises, naming them; pandas 2 gives objects (and warns).
     if failed is not None and "mixed time" not in str(failed).lower():
         raise CommandError(_unreadable(strings, name, args, failed)) from None
     parsed = pd.to_datetime(strings, **options, utc=True)
