@@ -19,6 +19,7 @@ intervals are in :mod:`seqforecast.evaluation`; frequencies and timestamps
 in :mod:`seqforecast.timeindex`.
 """
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -1070,7 +1071,10 @@ class SequenceForecaster(_Forecaster):
         forecasts from every origin in them; ties go to the earlier
         candidate (None, 'diff', 'seasonal_diff'; the last only when the
         season is > 1 and, for a ``probabilistic`` forecaster, at least the
-        horizon).
+        horizon).  Every candidate is scored on the same series: those whose
+        first rows hold a window and a horizon for each candidate, else (the
+        seasonal candidate then scored inf) for None and 'diff'; with none,
+        every score is inf, a warning says so, and the transform is None.
         """
         self.transform_errors_ = {}
         if self.target_transform != "auto":
@@ -1081,21 +1085,40 @@ class SequenceForecaster(_Forecaster):
         n_test = {name: max(math.ceil(HOLD_OUT * len(frame)), self.horizon)
                   for name, frame in frames.items()}
         heads = {name: frame.iloc[:-n_test[name]] for name, frame in frames.items()}
+        extra = {None: 0, "diff": 1, "seasonal_diff": season}  # rows a window differences from
+
+        def long_enough(names):  # the series whose heads hold a window for each candidate
+            rows = self.window + max(extra[name] for name in names) + self.horizon
+            return [name for name, head in heads.items() if len(head) >= rows]
+
+        scored, scorable = long_enough(candidates), candidates
+        if not scored:  # too short for the seasonal candidate's windows: it scores inf
+            scorable = candidates[:2]
+            scored = long_enough(scorable)
         for candidate in candidates:
-            proxy = clone(self).set_params(
-                regressor=Ridge(), loss=None, quantiles=None, target_transform=candidate,
-                season=season if candidate == "seasonal_diff" else None)
-            try:
-                proxy.fit(heads if self._names else heads[None])
-                errors = [_relative_squared_error(*proxy.forecast_block(
-                              frame.iloc[-n_test[name]:], proxy.history_[name])[:2],
-                              heads[name][proxy.targets_].to_numpy())
-                          for name, frame in frames.items()]
-            except ValueError:  # too few rows for this candidate's windows or origins
-                errors = [np.inf]
+            errors = [np.inf]
+            if scored and candidate in scorable:
+                proxy = clone(self).set_params(
+                    regressor=Ridge(), loss=None, quantiles=None, target_transform=candidate,
+                    season=season if candidate == "seasonal_diff" else None)
+                try:
+                    proxy.fit({name: heads[name] for name in scored} if self._names
+                              else heads[None])
+                    errors = [_relative_squared_error(*proxy.forecast_block(
+                                  frames[name].iloc[-n_test[name]:], proxy.history_[name])[:2],
+                                  heads[name][proxy.targets_].to_numpy())
+                              for name in scored]
+                except ValueError:  # too few rows for this candidate's windows or origins
+                    pass
             error = float(np.mean(errors))
             self.transform_errors_[candidate] = error if np.isfinite(error) else np.inf
         best = min(candidates, key=self.transform_errors_.__getitem__)
+        trainable = any(len(frame) >= self.window + self.horizon for frame in frames.values())
+        if not scored and trainable:  # else the fit says why it cannot train
+            warnings.warn(f"target_transform='auto' could not score a candidate: no series' "
+                          f"first {1 - HOLD_OUT:.0%} of rows holds a window and a horizon "
+                          f"(window={self.window}, horizon={self.horizon}); fitted with "
+                          f"target_transform=None", UserWarning)
         return best, season if best == "seasonal_diff" else None
 
     def _training_windows(self, frames):
@@ -1115,11 +1138,15 @@ class SequenceForecaster(_Forecaster):
         timestamps, and the first row a window's targets must reach (0:
         every window); values checked already (:meth:`_training_windows`,
         :meth:`_check_new_data`).  A series too short for one window is named
-        in the error.  The windows of several series are ordered by their
-        origins' timestamps (then by series), so that the last windows, which
-        a regressor's early stopping holds out, are the most recent ones of
-        every series, not the last series' windows.
+        in the error.  The windows of several series are ordered by how far
+        into their own series they come (window ``i`` of ``n`` at
+        ``(i + 1) / n``), then by their origins' timestamps, then by series
+        name: the last windows, which a regressor's early stopping holds
+        out, are the newest of every series in the same proportion (not the
+        last series' windows, nor only the series that end last), and the
+        order does not depend on the order of the dict.
         """
+        series = sorted(series, key=lambda item: _name_order(item[0]))
         windower, X, Y, stamps = self.windower_, [], [], []
         for name, values, index, first_new in series:
             try:
@@ -1136,7 +1163,12 @@ class SequenceForecaster(_Forecaster):
         if len(stamps) > 1:  # zoned timestamps compared as UTC, naive ones as they are
             keys = [labels.tz_convert(None) if getattr(labels, "tz", None) else labels
                     for labels in stamps]
-            order = keys[0].append(keys[1:]).argsort(kind="stable")
+            by_time = keys[0].append(keys[1:]).argsort(kind="stable")  # series order on ties
+            time_rank = np.empty(len(by_time), dtype=np.int64)
+            time_rank[by_time] = np.arange(len(by_time))
+            progress = np.concatenate([np.arange(1, len(labels) + 1) / len(labels)
+                                       for labels in stamps])
+            order = np.lexsort((time_rank, progress))
             X, Y = X[order], Y[order]
         if self.window_norm is None:
             return X, Y
@@ -1442,6 +1474,11 @@ def _check_names(frames, what):
                          f"other names: {list(frames)}; the forecasts are indexed by them, a "
                          f"tuple's items in levels of their own: make them all tuples of one "
                          f"length, or none")
+
+
+def _name_order(name):
+    """A sort key of series names of any types (None: a single series)."""
+    return type(name).__name__, str(name)
 
 
 def _series_label(name):

@@ -853,7 +853,7 @@ def _series_pair():
     return a, b
 
 
-def test_several_series_train_in_time_order_so_the_hold_out_is_the_newest_windows():
+def test_several_series_train_so_the_hold_out_is_the_newest_windows_of_each():
     """The regressor gets the windows of all series ordered by origin (then by series): the
     last 20% that early stopping holds out are the newest windows, not the last series'."""
     class Recording(Ridge):
@@ -862,17 +862,25 @@ def test_several_series_train_in_time_order_so_the_hold_out_is_the_newest_window
             return super().fit(X, y)
 
     a, b = _series_pair()
+    seen = []
     for data in ({"a": a, "b": b}, {"b": b, "a": a}):
         SequenceForecaster(Recording(), window=5, horizon=1, target_transform=None,
                            scale=False).fit(data)
         last = Recording.X[:, -1]
+        seen.append(last)
         # Origins 4 .. 118 of a and 4 .. 38 of b (the window's last value is the origin's).
         assert len(last) == 115 + 35
-        origins = np.where(last >= 1000, last - 1000, last)
-        assert (np.diff(origins) >= 0).all()
-        first_of_b = list(data) == ["b", "a"]
-        assert list(last[:2]) == ([1004.0, 4.0] if first_of_b else [4.0, 1004.0])
-        assert (last[-30:] < 1000).all()  # the newest 20%: series a's, which runs longer
+        from_b = last >= 1000
+        origins = np.where(from_b, last - 1000, last)
+        for series in (from_b, ~from_b):  # each series in time order
+            assert (np.diff(origins[series]) > 0).all()
+        assert last[0] == 4.0  # a's first window: the least far into its series
+        # The last 20% (30 windows) are the newest of each series in proportion: the last 7
+        # of b's 35 (which ends first) and the last 23 of a's 115.
+        held = last[-30:]
+        assert sorted(held[held >= 1000]) == list(1000.0 + np.arange(32, 39))
+        assert sorted(held[held < 1000]) == list(np.arange(96.0, 119))
+    np.testing.assert_array_equal(*seen)  # the dict's order does not matter
 
 
 def test_forecast_index_of_several_series_is_predicts_index():
@@ -982,3 +990,31 @@ def test_series_timed_in_other_units_than_nanoseconds_forecast_in_their_unit(uni
     np.testing.assert_array_equal(
         forecast.to_numpy(), SequenceForecaster(Ridge(), window=6, horizon=3).fit(nanoseconds)
         .predict().to_numpy())
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_global_models_forecasts_do_not_depend_on_the_order_of_its_dict():
+    index = pd.date_range("2024-01-01", periods=120, freq="h")
+    t = np.arange(120)
+    a = pd.DataFrame({"y": np.sign(np.sin(t / 5))}, index=index)
+    b = pd.DataFrame({"y": np.abs(np.sin(t / 9)) ** 3}, index=index)
+    forecasts = [SequenceForecaster(GRURegressor(4, max_iter=3, random_state=0), window=12,
+                                    horizon=3).fit(data).predict()
+                 for data in ({"a": a, "b": b}, {"b": b, "a": a})]
+    pd.testing.assert_frame_equal(forecasts[0].sort_index(), forecasts[1].sort_index(),
+                                  check_exact=True)
+
+
+def test_auto_transform_is_chosen_on_the_series_long_enough_to_score_it():
+    rng = np.random.default_rng(0)
+    index = pd.date_range("2024-01-01", periods=400, freq="h")
+    walk = pd.DataFrame({"y": np.cumsum(rng.standard_normal(400)) + 100}, index=index)
+    short = pd.DataFrame({"y": np.cumsum(rng.standard_normal(35)) + 100}, index=index[:35])
+    alone = SequenceForecaster(Ridge(), window=24, horizon=6).fit({"walk": walk})
+    both = SequenceForecaster(Ridge(), window=24, horizon=6).fit({"walk": walk, "short": short})
+    assert both.transform_errors_ == alone.transform_errors_
+    assert both.target_transform_ == alone.target_transform_ == "diff"
+    # No series long enough to score any candidate: a warning, and no transform.
+    with pytest.warns(UserWarning, match="target_transform='auto' could not score a candidate"):
+        none = SequenceForecaster(Ridge(), window=24, horizon=6).fit({"short": short})
+    assert none.target_transform_ is None and set(none.transform_errors_.values()) == {np.inf}

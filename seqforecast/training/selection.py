@@ -6,14 +6,19 @@ model can "improve" on its linear start by chance and then forecast worse.
 :func:`improves_significantly` asks for evidence instead: a one-sided
 Diebold-Mariano test (Diebold & Mariano 1995) on the per-sample loss
 differences, with a Newey-West variance because the errors of overlapping
-forecast windows are correlated.
+forecast windows are correlated, and the small-sample correction of Harvey,
+Leybourne & Newbold (1997): the statistic scaled by
+``sqrt((n + 1 - 2h + h (h - 1) / n) / n)`` and compared with Student's t
+with ``n - 1`` degrees of freedom.  Without it the test's size on a few
+held-out windows is far above its nominal 5% (about 15% with 3 samples).
 """
 import math
 
 import numpy as np
+from scipy.stats import t as student_t
 
-# One-sided 5% critical value of the standard normal distribution.
-CRITICAL_VALUE = 1.6448536269514722
+#: The test's one-sided level.
+LEVEL = 0.05
 
 
 def improves_significantly(loss_before, loss_after, lags):
@@ -30,16 +35,23 @@ def improves_significantly(loss_before, loss_after, lags):
     Returns
     -------
     bool
-        True when the mean loss difference is positive and its
-        Diebold-Mariano statistic exceeds the one-sided 5% critical value.
+        True when the mean loss difference is positive and its corrected
+        Diebold-Mariano statistic exceeds the one-sided :data:`LEVEL`
+        critical value of Student's t with ``n_samples - 1`` degrees of
+        freedom; False with fewer than 2 samples, or too few for the
+        correction at this horizon (its factor not positive).
     """
     d = np.asarray(loss_before, np.float64) - np.asarray(loss_after, np.float64)
-    n = d.size
-    mean = d.mean()
-    if not mean > 0:
+    n, h = d.size, lags + 1
+    correction = (n + 1 - 2 * h + h * (h - 1) / n) / n if n else 0.0
+    mean = d.mean() if n else 0.0
+    if not (mean > 0 and n >= 2 and correction > 0):
         return False
     centred = d - mean
     variance = centred @ centred / n
     for lag in range(1, min(lags, n - 1) + 1):
         variance += 2 * (1 - lag / (lags + 1)) * (centred[lag:] @ centred[:-lag]) / n
-    return bool(variance <= 0 or mean / math.sqrt(variance / n) > CRITICAL_VALUE)
+    if variance <= 0:  # every sample improved by the same amount
+        return True
+    statistic = math.sqrt(correction) * mean / math.sqrt(variance / n)
+    return bool(statistic > student_t.ppf(1 - LEVEL, n - 1))
