@@ -32,8 +32,11 @@ def medians(script, rounds, *args):
     runs = {"ours": [], "theirs": []}
     for _ in range(rounds):
         for side in ("ours", "theirs", "theirs", "ours"):
-            out = subprocess.run([sys.executable, script, "--child", side, *map(json.dumps, args)],
-                                 check=True, capture_output=True, text=True).stdout
-            runs[side].append(json.loads(out.splitlines()[-1]))
+            child = subprocess.run([sys.executable, script, "--child", side,
+                                    *map(json.dumps, args)], capture_output=True, text=True)
+            if child.returncode:  # say why: the child's own traceback
+                sys.exit(f"{script} --child {side} failed (exit status {child.returncode}):\n"
+                         f"{child.stderr}")
+            runs[side].append(json.loads(child.stdout.splitlines()[-1]))
     return {side: {key: float(np.median([run[key] for run in results])) for key in results[0]}
             for side, results in runs.items()}

@@ -230,8 +230,8 @@ def _gammas(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"give steps separated by commas, e.g. 0.01,0.02,auto, "
                                          f"got {text!r}") from None
-    if not all(value == "auto" or value > 0 for value in values):
-        raise argparse.ArgumentTypeError(f"the steps must be positive, got {text!r}")
+    if not all(value == "auto" or 0 < value < float("inf") for value in values):
+        raise argparse.ArgumentTypeError(f"the steps must be positive numbers, got {text!r}")
     return values
 
 

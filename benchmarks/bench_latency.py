@@ -76,14 +76,14 @@ def ours(calls):
             window=WINDOW, horizon=HORIZON, target_transform=None)
         forecaster.fit(data.iloc[fit_rows - 2000:fit_rows])
     frame = data.iloc[fit_rows - WINDOW:fit_rows]
-    values = forecaster._extend(frame, HORIZON, None)[1]
+    values = forecaster._extend(frame, HORIZON, None, "data")[1]
     windows = forecaster.windower_.windows(values, np.array([WINDOW - 1]))
     (scaled,) = forecaster._scaled(windows)
     regressor, network = forecaster.regressor_, forecaster.regressor_._network
     x = np.ascontiguousarray(scaled.transpose(1, 0, 2), dtype=np.float32)
 
     def window_and_scaling():
-        values = forecaster._extend(frame, HORIZON, None)[1]
+        values = forecaster._extend(frame, HORIZON, None, "data")[1]
         forecaster._scaled(forecaster.windower_.windows(values, np.array([WINDOW - 1])))
 
     result = {"end to end": _median_ms(lambda: forecaster.predict(data=frame), calls),
