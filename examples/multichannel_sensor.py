@@ -58,6 +58,8 @@ from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, SequenceF
                          compare)
 from seqforecast.datasets import load_seattle_weather
 
+from paths import png_path
+
 WINDOW, HORIZON = 28, 7       # four weeks in, one week out
 N_FOLDS, TEST_SIZE = 4, 91    # the last 364 days (2015), a season each
 YEAR = 365
@@ -81,7 +83,7 @@ def rnn(cls):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--plot", metavar="PATH",
+    parser.add_argument("--plot", metavar="PATH", type=png_path,
                         help="save a PNG of the week-ahead forecast (needs matplotlib)")
     args = parser.parse_args()
 

@@ -26,13 +26,16 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from seqforecast import LSTMRegressor, RNNRegressor  # noqa: E402
 from seqforecast.datasets import load_airline_passengers  # noqa: E402
 from seqforecast.plotting import plot_gradient_norms, plot_step_gradient_norms  # noqa: E402
+from paths import png_path  # noqa: E402
 
 WINDOW, EPOCHS = 48, 30
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="gradient_norms.png", help="path of the PNG to write")
+    parser.add_argument("--out", default="gradient_norms.png", type=png_path,
+                        help="path of the PNG to write (default: gradient_norms.png in the "
+                             "current folder)")
     out = parser.parse_args().out
 
     passengers = load_airline_passengers()["passengers"].to_numpy(np.float64)
