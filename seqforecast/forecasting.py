@@ -1071,10 +1071,11 @@ class SequenceForecaster(_Forecaster):
         forecasts from every origin in them; ties go to the earlier
         candidate (None, 'diff', 'seasonal_diff'; the last only when the
         season is > 1 and, for a ``probabilistic`` forecaster, at least the
-        horizon).  Every candidate is scored on the same series: those whose
-        first rows hold a window and a horizon for each candidate, else (the
-        seasonal candidate then scored inf) for None and 'diff'; with none,
-        every score is inf, a warning says so, and the transform is None.
+        horizon).  A candidate that some series is too short to train on is
+        not scored (inf); the others are scored on the same series, those
+        whose first rows hold a training window for each, the most demanding
+        candidates left out (inf) while no series does; with none, every
+        score is inf, a warning says so, and the transform is None.
         """
         self.transform_errors_ = {}
         if self.target_transform != "auto":
@@ -1086,15 +1087,20 @@ class SequenceForecaster(_Forecaster):
                   for name, frame in frames.items()}
         heads = {name: frame.iloc[:-n_test[name]] for name, frame in frames.items()}
         extra = {None: 0, "diff": 1, "seasonal_diff": season}  # rows a window differences from
+        lead = self.horizon if self.strategy == "direct" else 1  # target rows of a window
 
-        def long_enough(names):  # the series whose heads hold a window for each candidate
-            rows = self.window + max(extra[name] for name in names) + self.horizon
-            return [name for name, head in heads.items() if len(head) >= rows]
+        def rows(names):  # the rows that hold one training window for each of the candidates
+            return self.window + max(extra[name] for name in names) + lead
 
-        scored, scorable = long_enough(candidates), candidates
-        if not scored:  # too short for the seasonal candidate's windows: it scores inf
-            scorable = candidates[:2]
-            scored = long_enough(scorable)
+        # The candidates every series can train on, scored on the series whose heads hold a
+        # window for each; the most demanding is dropped (scored inf) while there are none.
+        scorable = [c for c in candidates
+                    if all(len(frame) >= rows([c]) for frame in frames.values())]
+        scored = []
+        while scorable and not scored:
+            scored = [name for name, head in heads.items() if len(head) >= rows(scorable)]
+            if not scored:
+                scorable.pop()
         for candidate in candidates:
             errors = [np.inf]
             if scored and candidate in scorable:
@@ -1113,12 +1119,11 @@ class SequenceForecaster(_Forecaster):
             error = float(np.mean(errors))
             self.transform_errors_[candidate] = error if np.isfinite(error) else np.inf
         best = min(candidates, key=self.transform_errors_.__getitem__)
-        trainable = any(len(frame) >= self.window + self.horizon for frame in frames.values())
-        if not scored and trainable:  # else the fit says why it cannot train
-            warnings.warn(f"target_transform='auto' could not score a candidate: no series' "
-                          f"first {1 - HOLD_OUT:.0%} of rows holds a window and a horizon "
-                          f"(window={self.window}, horizon={self.horizon}); fitted with "
-                          f"target_transform=None", UserWarning)
+        if not scored and all(len(frame) >= rows([None]) for frame in frames.values()):
+            warnings.warn(f"target_transform='auto' could not score a candidate: no series "
+                          f"holds {rows([None])} rows (a window and its targets) before its "
+                          f"last {HOLD_OUT:.0%} of rows (at least a horizon), which score "
+                          f"the candidates; fitted with target_transform=None", UserWarning)
         return best, season if best == "seasonal_diff" else None
 
     def _training_windows(self, frames):
@@ -1144,7 +1149,8 @@ class SequenceForecaster(_Forecaster):
         name: the last windows, which a regressor's early stopping holds
         out, are the newest of every series in the same proportion (not the
         last series' windows, nor only the series that end last), and the
-        order does not depend on the order of the dict.
+        order does not depend on the order of the dict.  Those held out
+        (:meth:`_held_out`) are then ordered by series, then time.
         """
         series = sorted(series, key=lambda item: _name_order(item[0]))
         windower, X, Y, stamps = self.windower_, [], [], []
@@ -1163,17 +1169,33 @@ class SequenceForecaster(_Forecaster):
         if len(stamps) > 1:  # zoned timestamps compared as UTC, naive ones as they are
             keys = [labels.tz_convert(None) if getattr(labels, "tz", None) else labels
                     for labels in stamps]
+            units = {labels.unit for labels in keys}  # compared in the coarsest (1500 in ns: no)
+            coarsest = min(units, key=["s", "ms", "us", "ns"].index)
+            keys = [labels.as_unit(coarsest) for labels in keys]
             by_time = keys[0].append(keys[1:]).argsort(kind="stable")  # series order on ties
             time_rank = np.empty(len(by_time), dtype=np.int64)
             time_rank[by_time] = np.arange(len(by_time))
             progress = np.concatenate([np.arange(1, len(labels) + 1) / len(labels)
                                        for labels in stamps])
+            series = np.repeat(np.arange(len(stamps)), [len(labels) for labels in stamps])
             order = np.lexsort((time_rank, progress))
+            # The windows early stopping holds out, each series' together (in time order):
+            # the significance test reads a series' forecasts in sequence.
+            held = order[len(order) - self._held_out(len(order)):]
+            held[...] = held[np.lexsort((time_rank[held], series[held]))]
             X, Y = X[order], Y[order]
         if self.window_norm is None:
             return X, Y
         shift, spread = self._window_stats(X)
         return self._normalised(X, shift, spread), self._targets_normalised(Y, shift, spread)
+
+    def _held_out(self, n_windows):
+        """How many of ``n_windows`` training windows, the last ones, the regressor's early
+        stopping holds out (0 for a regressor without it)."""
+        params = self._configured(n_windows, incremental=False).get_params()
+        if params.get("early_stopping") is not True or "validation_fraction" not in params:
+            return 0
+        return math.ceil(params["validation_fraction"] * n_windows)
 
     def _kept_rows(self):
         """What a forecast reads, and what the windows whose last target is new read."""

@@ -1012,9 +1012,47 @@ def test_auto_transform_is_chosen_on_the_series_long_enough_to_score_it():
     short = pd.DataFrame({"y": np.cumsum(rng.standard_normal(35)) + 100}, index=index[:35])
     alone = SequenceForecaster(Ridge(), window=24, horizon=6).fit({"walk": walk})
     both = SequenceForecaster(Ridge(), window=24, horizon=6).fit({"walk": walk, "short": short})
-    assert both.transform_errors_ == alone.transform_errors_
+    # short is too short to train seasonal differences (54 rows): not a candidate; the others
+    # are scored on walk alone.
+    assert both.transform_errors_ == {**alone.transform_errors_, "seasonal_diff": np.inf}
     assert both.target_transform_ == alone.target_transform_ == "diff"
+    # Where seasonal differences would win on the long series, the short one still trains.
+    season = pd.DataFrame({"y": np.tile(rng.standard_normal(24) * 5, 17)[:400]
+                           + np.cumsum(0.1 * rng.standard_normal(400))}, index=index)
+    assert SequenceForecaster(Ridge(), window=24, horizon=6).fit(
+        {"season": season}).target_transform_ == "seasonal_diff"
+    mixed = SequenceForecaster(Ridge(), window=24, horizon=6).fit(
+        {"season": season, "short": short.iloc[:40]})
+    assert mixed.target_transform_ != "seasonal_diff" and mixed.predict().shape == (12, 1)
+    # A recursive forecaster's windows need one target row, not a horizon.
+    recursive = SequenceForecaster(Ridge(), window=24, horizon=24, strategy="recursive").fit(
+        walk.iloc[:60].asfreq("h"))
+    assert np.isfinite(recursive.transform_errors_[None])
     # No series long enough to score any candidate: a warning, and no transform.
     with pytest.warns(UserWarning, match="target_transform='auto' could not score a candidate"):
         none = SequenceForecaster(Ridge(), window=24, horizon=6).fit({"short": short})
     assert none.target_transform_ is None and set(none.transform_errors_.values()) == {np.inf}
+
+
+def test_the_windows_a_global_model_holds_out_come_series_by_series():
+    """Early stopping's windows: each series' newest, together and in time order, so that the
+    significance test reads each series' forecasts in sequence; years before 1677 (seconds)
+    beside nanoseconds are ordered too."""
+    class Recording(Ridge):
+        def __init__(self, alpha=1.0, early_stopping=True, validation_fraction=0.2):
+            super().__init__(alpha=alpha)
+            self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+
+        def fit(self, X, y):
+            type(self).X = X.copy()
+            return super().fit(X, y)
+
+    a, b = _series_pair()
+    old = a.set_axis(pd.date_range("1500-01-01", periods=len(a), freq="D", unit="s"))
+    for data in ({"a": a, "b": b}, {"a": a, "old": old + 1000}):
+        SequenceForecaster(Recording(), window=5, horizon=1, target_transform=None,
+                           scale=False).fit(data)
+        held = Recording.X[-30:, -1]
+        split = int(np.argmax(held >= 1000))
+        assert (held[:split] < 1000).all() and (held[split:] >= 1000).all()  # a's, then b's
+        assert (np.diff(held[:split]) > 0).all() and (np.diff(held[split:]) > 0).all()
