@@ -1097,8 +1097,9 @@ class SequenceForecaster(_Forecaster):
         scorable = [c for c in candidates
                     if all(len(frame) >= rows([c]) for frame in frames.values())]
         scored = []
-        while scorable and not scored:
-            scored = [name for name, head in heads.items() if len(head) >= rows(scorable)]
+        while scorable and not scored:  # (in name order: the mean's sum does not follow the dict)
+            scored = sorted((name for name, head in heads.items() if len(head) >= rows(scorable)),
+                            key=_name_order)
             if not scored:
                 scorable.pop()
         for candidate in candidates:
@@ -1134,7 +1135,7 @@ class SequenceForecaster(_Forecaster):
         return self._windows_of((name, values, frames[name].index, 0)
                                 for name, values in series.items())
 
-    def _windows_of(self, series):
+    def _windows_of(self, series, held_out=True):
         """Training windows and targets of value arrays, stacked in time order, with
         ``window_norm`` applied.
 
@@ -1150,7 +1151,8 @@ class SequenceForecaster(_Forecaster):
         out, are the newest of every series in the same proportion (not the
         last series' windows, nor only the series that end last), and the
         order does not depend on the order of the dict.  Those held out
-        (:meth:`_held_out`) are then ordered by series, then time.
+        (:meth:`_held_out`; none unless ``held_out``) are then ordered by
+        series, then time.
         """
         series = sorted(series, key=lambda item: _name_order(item[0]))
         windower, X, Y, stamps = self.windower_, [], [], []
@@ -1181,7 +1183,7 @@ class SequenceForecaster(_Forecaster):
             order = np.lexsort((time_rank, progress))
             # The windows early stopping holds out, each series' together (in time order):
             # the significance test reads a series' forecasts in sequence.
-            held = order[len(order) - self._held_out(len(order)):]
+            held = order[len(order) - (self._held_out(len(order)) if held_out else 0):]
             held[...] = held[np.lexsort((time_rank[held], series[held]))]
             X, Y = X[order], Y[order]
         if self.window_norm is None:
@@ -1193,7 +1195,7 @@ class SequenceForecaster(_Forecaster):
         """How many of ``n_windows`` training windows, the last ones, the regressor's early
         stopping holds out (0 for a regressor without it)."""
         params = self._configured(n_windows, incremental=False).get_params()
-        if params.get("early_stopping") is not True or "validation_fraction" not in params:
+        if not params.get("early_stopping") or "validation_fraction" not in params:
             return 0
         return math.ceil(params["validation_fraction"] * n_windows)
 
@@ -1209,8 +1211,9 @@ class SequenceForecaster(_Forecaster):
         if not hasattr(self.regressor_, "partial_fit"):
             raise TypeError(f"update(refit=True) trains the regressor with partial_fit, which "
                             f"{type(self.regressor_).__name__} lacks")
-        X, Y = self._windows_of((name, frame.to_numpy(), frame.index, n_stored)
-                                for name, (frame, n_stored) in series.items())
+        X, Y = self._windows_of(((name, frame.to_numpy(), frame.index, n_stored)
+                                 for name, (frame, n_stored) in series.items()),
+                                held_out=False)  # partial_fit: no early stopping
         if not len(X):
             return
         params = self.regressor_.get_params()
