@@ -83,10 +83,10 @@ _PARAMETERS_DOC = """
         recurrent part fixed, so the linear part does not lose the most
         recent samples.  The recurrent part is then kept only if, on the
         held-out samples, it beats the ridge regression alone (solved on the
-        same samples) by more than chance: a one-sided t-test at 5% on the
-        samples whose forecasts do not overlap (the newest, and every
-        ``n_outputs``-th before it; :mod:`seqforecast.training.selection`),
-        ``recurrent_kept_``.  None: no such path.
+        same samples) by more than chance: a one-sided Diebold-Mariano test
+        at 5% with Harvey, Leybourne & Newbold's small-sample correction
+        (:mod:`seqforecast.training.selection`), ``recurrent_kept_``.  None:
+        no such path.
     ar_alpha : float, default=1.0
         L2 penalty of that starting ridge regression (scikit-learn's
         :class:`~sklearn.linear_model.Ridge` ``alpha``).
