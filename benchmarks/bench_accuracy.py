@@ -493,7 +493,8 @@ def environment_report():
 def _git(*args):
     try:
         return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+                              cwd=Path(__file__).resolve().parents[1],  # never the index lock
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"}).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 from alternating import child, medians
-from options import positive_int
+from options import load_text, positive_int
 
 N_WINDOWS, STEPS, BATCH = 4096, 48, 64
 
@@ -123,7 +123,7 @@ def main():
           f"seqforecast {seqforecast.__version__} (numba {numba.__version__}), "
           f"torch {torch.__version__} with 2 threads; {os.cpu_count()} cores "
           f"({platform.processor() or platform.machine()}); medians of {2 * args.rounds} "
-          f"fresh processes per side, A B B A")
+          f"fresh processes per side, A B B A; {load_text()} at the start")
     header = (f"{'cell':5} {'hidden':>6} | {'fit s/epoch':>11} {'torch':>7} {'ratio':>6} | "
               f"{'predict 1 ms':>12} {'torch':>7} {'ratio':>6} | "
               f"{'predict 4096 ms':>15} {'torch':>7} {'ratio':>6}")

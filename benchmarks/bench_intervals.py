@@ -209,7 +209,7 @@ def _summary_row(table, short, compared):
 
 def parse_args(argv=None):
     names = list(SENSORS + RETURNS)
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke run: {', '.join(QUICK_SERIES)}, one seed")
     parser.add_argument("--series", nargs="+", choices=names, metavar="NAME",

@@ -1,5 +1,6 @@
 """Command-line option types shared by the benchmark scripts."""
 import argparse
+import os
 import sys
 
 
@@ -12,6 +13,11 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
+
+
+def load_text():
+    """'load average 0.12, 0.30, 0.41': whether something else ran beside a timing."""
+    return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def require_gpu(script, torch_too=False):
