@@ -35,7 +35,7 @@ from ._checks import (as_decimal, check_column_list, check_int, check_int_parame
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
-from .windowing import (SeriesTooShortError, SlidingWindowTransformer, check_series,
+from .windowing import (SeriesTooShortError, SlidingWindowTransformer, as_frame, check_series,
                         missing_values)
 
 # The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
@@ -335,7 +335,9 @@ class _Forecaster(BaseEstimator):
             The rows that follow the stored history (``history_``), starting
             at its next timestamp, at the fitted frequency, with the fitted
             columns; for a forecaster fitted on several series a dict keyed
-            by (some of) their names.  Checked as :meth:`fit` checks its data.
+            by (some of) their names.  Checked as :meth:`fit` checks its data;
+            with ``missing='interpolate'`` the missing values of its first
+            rows are interpolated from the stored last row.
         refit : bool, default=False
             :class:`SequenceForecaster` only: also train the regressor on the
             windows whose targets the new rows complete (one per new row, or
@@ -387,6 +389,8 @@ class _Forecaster(BaseEstimator):
                 raise ValueError(f"{label}: the forecaster was not fitted on a series named "
                                  f"{name!r}; it has {list(self.history_)}")
             unnamed = isinstance(frame, pd.Series) and frame.name is None
+            if continuing and self.missing == "interpolate":
+                frame = self._interpolated_from_history(frame, name, label)
             frame = check_series(frame, label, self.missing)
             _frequency(frame.index, self.freq_, label)
             columns = list(frame.columns)
@@ -419,6 +423,25 @@ class _Forecaster(BaseEstimator):
                 windower.check_values(read[self.channels_].to_numpy(), label, read.index)
             checked[name] = frame
         return checked
+
+    def _interpolated_from_history(self, rows, name, label):
+        """``rows`` (an update's) with the missing values of their first rows in the stored
+        columns interpolated from the stored last row, where they continue it; as given
+        otherwise (:func:`check_series` then says what is wrong)."""
+        rows, last = as_frame(rows, label), self.history_[name].iloc[-1:]
+        channels = list(last.columns)
+        if (rows.empty or not set(channels) <= set(rows.columns)
+                or not all(pd.api.types.is_numeric_dtype(rows[c]) for c in channels)
+                or not rows[channels].iloc[0].isna().any()
+                or str(getattr(rows.index, "tz", None)) != str(getattr(last.index, "tz", None))
+                or rows.index[0] != last.index[-1] + self.freq_):
+            return rows
+        method = "time" if isinstance(rows.index, pd.DatetimeIndex) else "index"
+        joined = pd.concat([last, rows[channels].astype(np.float64)])
+        filled = joined.interpolate(method=method, limit_area="inside").iloc[1:]
+        rows = rows.copy()
+        rows[channels] = filled.to_numpy()
+        return rows
 
     def save(self, path):
         """Write this forecaster to one portable file; :func:`seqforecast.load` reads it back.

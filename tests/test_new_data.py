@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
@@ -225,3 +226,21 @@ def test_updates_the_transform_cannot_take_are_refused_when_given(transform, val
     early = data.iloc[:203].copy()
     early.iloc[5, 0] = value
     pd.testing.assert_frame_equal(forecaster.predict(data=early), forecaster.predict())
+
+
+@pytest.mark.parametrize("forecaster", [
+    SequenceForecaster(Ridge(), window=6, horizon=2, missing="interpolate"),
+    NaiveForecaster(season=3, missing="interpolate")])
+def test_an_update_interpolates_its_first_rows_from_the_stored_last_row(forecaster):
+    data = _series(120)
+    gappy = data.copy()
+    gappy.iloc[100:102, 0] = np.nan  # the first two rows of the update
+    whole = clone(forecaster).fit(gappy.iloc[:103])  # interpolated at once
+    forecaster = clone(forecaster).fit(data.iloc[:100]).update(gappy.iloc[100:103])
+    kept = forecaster.history_[None]
+    assert kept.index[0] <= gappy.index[100] and np.isfinite(kept.to_numpy()).all()
+    pd.testing.assert_frame_equal(kept, whole.history_[None])
+    trailing = gappy.iloc[103:106].copy()
+    trailing.iloc[-1, 0] = np.nan  # the last row: nothing after it to interpolate towards
+    with pytest.raises(ValueError, match="missing values at its start or end"):
+        forecaster.update(trailing)
