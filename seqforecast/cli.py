@@ -648,7 +648,8 @@ def _read_csv(args):
                            f"a spreadsheet)") from None
     except pd.errors.ParserError as error:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        detail = (f"line {found[2]} has {found[3]} fields, the lines before it {found[1]}"
+        line = found and int(found[2]) + bool(hint)  # pandas did not see the sep= line
+        detail = (f"line {line} has {found[3]} fields, the lines before it {found[1]}"
                   if found else str(error).strip().splitlines()[-1])
         raise CommandError(f"cannot read {args.file} as a table: {detail}; check the separator "
                            f"(--sep, now {_shown_sep(sep)}) and the decimal mark (--decimal, "
@@ -664,9 +665,15 @@ _SEPARATOR_HINT = re.compile(rb"(?:\xef\xbb\xbf)?sep=([^\r\n])\r?\n")
 def _without_row_labels(raw, content, options, args):
     """The table of a file whose rows have more fields than its header (pandas made the
     first fields row labels): read again without them where each row just ends with the
-    separator (its last field empty), else an error."""
+    separator (its last field empty), without the labels where they count the rows 1, 2, ...
+    (R's row names), else an error."""
     if raw.index.nlevels == 1 and raw.iloc[:, -1].isna().all():
         return pd.read_csv(io.BytesIO(content), index_col=False, **options)
+    numbers = pd.to_numeric(raw.index, errors="coerce")
+    if raw.index.nlevels == 1 and np.array_equal(numbers, np.arange(1, len(raw) + 1)):
+        _note(f"the rows of {args.file} start with row numbers 1, 2, ... that the header does "
+              f"not name (R's write.table): not read")
+        return raw.reset_index(drop=True)
     other = _other_separator([str(name) for name in raw.columns], args)
     if other:
         raise CommandError(f"{args.file}: {other}")
@@ -1025,18 +1032,19 @@ def _in_order(data, args):
         hint = (" (a daylight-saving hour written twice? write the times with their UTC "
                 "offset, e.g. 2024-10-27T02:00+02:00, and they are read in UTC)"
                 if isinstance(index, pd.DatetimeIndex) and index.tz is None
-                and first != first.normalize() and first.hour < 4 else "")  # clocks change at night
-        raise CommandError(f"the time {_when(first)} appears in rows {rows}{hint}: each time "
-                           f"may appear once; delete the extra rows")
+                and first != first.normalize()
+                and first.hour < 4 else "")  # clocks change at night
+        raise CommandError(f"the time {_when(first, args)} appears in rows {rows}{hint}: each "
+                           f"time may appear once; delete the extra rows")
     if index.is_monotonic_increasing:
         return data
     if args.sort:
         return data.sort_index()
     stamps = index.to_numpy()
     row = int(np.flatnonzero(stamps[1:] < stamps[:-1])[0]) + 1
-    raise CommandError(f"the rows are not sorted by time: row {row + 1} ({_when(index[row])}) "
-                       f"comes after row {row} ({_when(index[row - 1])}); add --sort to sort "
-                       f"them")
+    raise CommandError(f"the rows are not sorted by time: row {row + 1} "
+                       f"({_when(index[row], args)}) comes after row {row} "
+                       f"({_when(index[row - 1], args)}); add --sort to sort them")
 
 
 def _frequency_of(index, hint, args, model):
@@ -1078,13 +1086,13 @@ def _regular(data, offset, fill, args):
         row = int(np.flatnonzero(off_grid)[0])
         day = (f", a {index[row]:%A}" if isinstance(index, pd.DatetimeIndex)
                and not isinstance(offset, pd.offsets.Tick) else "")
-        start = "" if row == 0 else f" counted from row 1 ({_when(index[0])})"
+        start = "" if row == 0 else f" counted from row 1 ({_when(index[0], args)})"
         # Times a little off the grid (a sensor's clock): rounding is the user's to decide.
         near = (isinstance(offset, pd.offsets.Tick) and row > 0
                 and abs(index[row] - index[row].round(offset)) < pd.Timedelta(offset) / 10)
         advice = (f"; if the times are the grid's with a clock's jitter, round them to "
                   f"{_describe(offset)} in the file first" if near else "")
-        raise CommandError(f"row {row + 1} ({_when(index[row])}{day}) is not a timestamp of "
+        raise CommandError(f"row {row + 1} ({_when(index[row], args)}{day}) is not a timestamp of "
                            f"{_describe(offset)}{start}, {_frequency_source(args)}{advice}")
     added = grid.difference(index)
     values = data[target].isna().to_numpy()
@@ -1095,13 +1103,13 @@ def _regular(data, offset, fill, args):
             rows = f"{len(added)} row{'s' * (len(added) > 1)}"
             another = "" if args.freq else ", or --freq to name another frequency"
             raise CommandError(f"the timestamps are irregular: {rows} missing at "
-                               f"{_times(added)} for the frequency {_describe(offset)}; add "
+                               f"{_times(added, args)} for the frequency {_describe(offset)}; add "
                                f"--fill interpolate (or --fill ffill) to fill {what}{another}")
         if values.any():
             first = index[values][0]
             raise CommandError(f"the column {target!r} has {n_values} missing "
                                f"value{'s' * (n_values > 1)}, the first in row "
-                               f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first)}); add "
+                               f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first, args)}); add "
                                f"--fill interpolate (or --fill ffill) to fill {what}")
         return data
     full = data.reindex(grid)
@@ -1117,16 +1125,16 @@ def _regular(data, offset, fill, args):
     added = added[added.isin(kept.index)]
     if len(added):
         rows = f"row{'s' * (len(added) > 1)} for the missing timestamp{'s' * (len(added) > 1)}"
-        _note(f"reindexed to {_describe(offset)}: added {len(added)} {rows} {_times(added)}, "
-              f"filled {how}")
+        _note(f"reindexed to {_describe(offset)}: added {len(added)} {rows} "
+              f"{_times(added, args)}, filled {how}")
     gaps = kept.index[kept[target].isna().to_numpy() & ~kept.index.isin(added)]
     if len(gaps):
         _note(f"filled {len(gaps)} missing value{'s' * (len(gaps) > 1)} of {target!r} at "
-              f"{_times(gaps)} {how}")
+              f"{_times(gaps, args)} {how}")
     for rows, where in ((full.index[:start], "start"), (full.index[stop:], "end")):
         if len(rows):
             _note(f"dropped {len(rows)} row{'s' * (len(rows) > 1)} at the {where} without a "
-                  f"value of {target!r} ({_times(rows)})")
+                  f"value of {target!r} ({_times(rows, args)})")
     return filled
 
 
@@ -1228,10 +1236,13 @@ def _describe(offset):
     return f"{offset.freqstr} ({_NAMES[base]})" if base in _NAMES else offset.freqstr
 
 
-def _when(stamp):
-    """A timestamp as a person writes it: 2024-03-31 02:00, 2023-07-04, 1850-01-01."""
+def _when(stamp, args):
+    """A timestamp as a person writes it: 2024-03-31 02:00, 2023-07-04, 1850-01-01; a count
+    of --period-freq's step as the file writes it, 18."""
     if isinstance(stamp, pd.Timedelta):
-        return str(stamp)
+        if args.period_freq is None:
+            return str(stamp)
+        return str(stamp // pd.Timedelta(_offset(args.period_freq, "--period-freq")))
     text = stamp.strftime("%Y-%m-%d" if stamp == stamp.normalize() else
                           "%Y-%m-%d %H:%M" if stamp.second == 0 and stamp.microsecond == 0 else
                           "%Y-%m-%d %H:%M:%S")
@@ -1239,9 +1250,9 @@ def _when(stamp):
     return text + (f"{offset[:3]}:{offset[3:]}" if offset else "")
 
 
-def _times(stamps):
+def _times(stamps, args):
     """The first five timestamps as :func:`_when` writes them, and how many more."""
-    return _listed([_when(stamp) for stamp in stamps[:6]], len(stamps))
+    return _listed([_when(stamp, args) for stamp in stamps[:6]], len(stamps))
 
 
 def _listed(items, total=None, shown=5):
@@ -1300,7 +1311,7 @@ def _check_transform(data, args, model):
         if chosen == transform and bad.any():
             first = values.index[bad.to_numpy()][0]
             raise CommandError(f"{who} divides by the values, and {args.target!r} has {what} "
-                               f"(first at {_when(first)}: {values[first]:g}); {advice} "
+                               f"(first at {_when(first, args)}: {values[first]:g}); {advice} "
                                f"--transform diff or none")
 
 
@@ -1340,8 +1351,8 @@ def _check_reflected_levels(data, args, origins, model=None):
     lacking = ", ".join(_level_text(level) for level in absent)
     rule = (f"{who} multiplies the forecast by the value it starts from, and "
             f"{args.target!r} is negative there: {values[row]:g} at "
-            f"{_when(data.index[row])}, {where}; where it is negative the quantile of level q "
-            f"is the network's of level 1 - q")
+            f"{_when(data.index[row], args)}, {where}; where it is negative the quantile of "
+            f"level q is the network's of level 1 - q")
     if model is None:
         raise CommandError(f"{rule}, so --quantiles must hold 1 - q of each level: add "
                            f"{lacking} (--quantiles {listed}), or use --transform diff or none")

@@ -1091,3 +1091,33 @@ def test_a_bad_time_format_names_the_option(tmp_path, capsys):
                                "--time-format", "%Y-%m-%d %H:%i")
     assert status == 2
     _assert_cli_error(err, "--time-format %Y-%m-%d %H:%i: 'i' is a bad directive")
+
+
+def test_rows_that_start_with_r_row_names_are_read(tmp_path, capsys):
+    # R's write.table: a header without a field for the row names 1, 2, ...
+    path = _weekly_csv(tmp_path)
+    lines = path.read_text().splitlines()
+    named = _lines(tmp_path / "r.txt", '"date" "y"',
+                   [f'"{row}" "{line.split(",")[0]}" {line.split(",")[1]}'
+                    for row, line in enumerate(lines[1:], start=1)])
+    status, out, err = _forecast(capsys, named, "--sep", " ", "--target", "y")
+    assert status == 0 and "start with row numbers 1, 2, ... that the header does not" in err
+    assert out == _forecast(capsys, path, "--target", "y")[1]
+
+
+def test_line_numbers_count_a_separator_line(tmp_path, capsys):
+    rows = [f"2024-01-{day:02d},{day}" for day in range(1, 31)]
+    rows[5] += ",7"  # the 8th line of the file
+    path = _lines(tmp_path / "sep.csv", "sep=,\ndate,y", rows)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and "line 8 has 3 fields, the lines before it 2" in err
+
+
+def test_counts_of_a_step_are_named_as_counts_in_messages(tmp_path, capsys):
+    path = _lines(tmp_path / "counts.csv", "t,y",
+                  [f"{t},{50 + t % 24}" for t in range(80) if t != 18])
+    status, _, err = _forecast(capsys, path, "--target", "y", "--period-freq", "h")
+    assert status == 2 and "1 row missing at 18 for the frequency h" in err
+    status, _, err = _forecast(capsys, path, "--target", "y", "--period-freq", "h",
+                               "--fill", "interpolate")
+    assert status == 0 and "for the missing timestamp 18, filled" in err
