@@ -634,7 +634,7 @@ def _read_csv(args):
                    decimal="\0" if args.decimal == sep else args.decimal)
     try:
         raw = pd.read_csv(io.BytesIO(content), **options)
-        if not isinstance(raw.index, pd.RangeIndex):
+        if not raw.index.equals(pd.RangeIndex(len(raw))):  # pandas made fields row labels
             raw = _without_row_labels(raw, content, options, args)
         header = pd.read_csv(io.BytesIO(content), header=None, nrows=1, dtype=str,
                              keep_default_na=False, **options).iloc[0]
