@@ -35,7 +35,7 @@ from ._checks import (as_decimal, check_column_list, check_int, check_int_parame
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .timeindex import _frequency, _future_index, infer_season
-from .windowing import (SeriesTooShortError, SlidingWindowTransformer, as_frame, check_series,
+from .windowing import (SeriesTooShortError, SlidingWindowTransformer, check_series,
                         missing_values)
 
 # The most steps ``predict`` forecasts beyond a direct forecaster's horizon.  A
@@ -389,9 +389,11 @@ class _Forecaster(BaseEstimator):
                 raise ValueError(f"{label}: the forecaster was not fitted on a series named "
                                  f"{name!r}; it has {list(self.history_)}")
             unnamed = isinstance(frame, pd.Series) and frame.name is None
-            if continuing and self.missing == "interpolate":
-                frame = self._interpolated_from_history(frame, name, label)
-            frame = check_series(frame, label, self.missing)
+            last = self.history_[name].iloc[-1:] if continuing else None
+            continues = (last is not None and isinstance(frame, (pd.Series, pd.DataFrame))
+                         and len(frame) and _zone(frame.index) == _zone(last.index)
+                         and frame.index[0] == last.index[-1] + self.freq_)
+            frame = check_series(frame, label, self.missing, before=last if continues else None)
             _frequency(frame.index, self.freq_, label)
             columns = list(frame.columns)
             absent = [c for c in self._columns if c not in columns]
@@ -423,25 +425,6 @@ class _Forecaster(BaseEstimator):
                 windower.check_values(read[self.channels_].to_numpy(), label, read.index)
             checked[name] = frame
         return checked
-
-    def _interpolated_from_history(self, rows, name, label):
-        """``rows`` (an update's) with the missing values of their first rows in the stored
-        columns interpolated from the stored last row, where they continue it; as given
-        otherwise (:func:`check_series` then says what is wrong)."""
-        rows, last = as_frame(rows, label), self.history_[name].iloc[-1:]
-        channels = list(last.columns)
-        if (rows.empty or not set(channels) <= set(rows.columns)
-                or not all(pd.api.types.is_numeric_dtype(rows[c]) for c in channels)
-                or not rows[channels].iloc[0].isna().any()
-                or str(getattr(rows.index, "tz", None)) != str(getattr(last.index, "tz", None))
-                or rows.index[0] != last.index[-1] + self.freq_):
-            return rows
-        method = "time" if isinstance(rows.index, pd.DatetimeIndex) else "index"
-        joined = pd.concat([last, rows[channels].astype(np.float64)])
-        filled = joined.interpolate(method=method, limit_area="inside").iloc[1:]
-        rows = rows.copy()
-        rows[channels] = filled.to_numpy()
-        return rows
 
     def save(self, path):
         """Write this forecaster to one portable file; :func:`seqforecast.load` reads it back.
@@ -1544,11 +1527,16 @@ def _frozen(name, value):
     return tuple(sorted(items)) if name == "quantiles" and all(map(is_real, items)) else items
 
 
+def _zone(labels):
+    """The time zone of timestamps, as a name ('None' for naive ones and durations)."""
+    return str(getattr(labels, "tz", None))
+
+
 def _check_zone(index, last, label):
     """Raise unless the rows ``index`` labels are in the time zone of ``last``, the last
     label of the series they follow."""
     zone, new_zone = getattr(last, "tz", None), getattr(index, "tz", None)
-    if str(zone) != str(new_zone):
+    if _zone(last) != _zone(index):
         advice = (f"convert it first, e.g. {label}.tz_convert({str(zone)!r})"
                   if zone and new_zone else "both need a time zone, or neither")
         raise ValueError(f"{label} is in the time zone {new_zone}, the series in {zone}: "

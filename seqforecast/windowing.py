@@ -72,7 +72,7 @@ def as_frame(data, name="data"):
     return data
 
 
-def check_series(data, name="data", missing="error"):
+def check_series(data, name="data", missing="error", before=None):
     """A series or DataFrame checked for forecasting, as a float64 DataFrame.
 
     Parameters
@@ -87,6 +87,10 @@ def check_series(data, name="data", missing="error"):
         None raises too, for data that no ``missing`` option covers (the
         error then does not offer one); 'keep' leaves them, for a caller
         that reads some rows only and checks those.
+    before : pandas.DataFrame or None, default=None
+        Rows that precede ``data`` (checked already; some or all of its
+        columns): with ``missing='interpolate'`` the missing values of
+        ``data``'s first rows are interpolated from them.
 
     Returns
     -------
@@ -116,7 +120,9 @@ def check_series(data, name="data", missing="error"):
     if missing != "keep" and np.isnan(data.to_numpy()).any():
         if missing == "interpolate":
             method = "time" if isinstance(index, pd.DatetimeIndex) else "index"
-            data = data.interpolate(method=method, limit_area="inside")
+            rows = data if before is None else pd.concat([before, data])[data.columns]
+            data = rows.interpolate(method=method, limit_area="inside")
+            data = data.iloc[len(data) - len(index):]  # without the rows before
             left = data.isna().any()
             if left.any():
                 raise ValueError(f"{name} has missing values at its start or end (columns "
