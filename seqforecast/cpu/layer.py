@@ -17,11 +17,13 @@ layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
 Every product that yields a per-sample result (states, gates, ``dL/dh``,
 ``dL/dx``) is :func:`seqforecast.cpu.products.matmul`, whose rows do not
 depend on the other rows of the batch, and the element-wise arithmetic of a
-unit reads that unit's values only (the vectorised body and the scalar
-remainder of a loop perform the same operations; tested with hidden sizes
-that are not multiples of the vector width): a window's forward pass (and so
-its prediction) is bit-identical whatever else shares its batch.  The weight
-gradients, which sum over the batch, go to BLAS through Numba's ``np.dot``.
+unit reads that unit's values only, in a loop over a row's units that runs
+the same code for every row (which of a row's units fall in the vectorised
+body and which in the scalar remainder depends on the hidden size only;
+tested with hidden sizes that are not multiples of the vector width): a
+window's forward pass (and so its prediction) is bit-identical whatever
+else shares its batch.  The weight gradients, which sum over the batch, go
+to BLAS through Numba's ``np.dot``.
 Reductions have a fixed order, so equal inputs give bit-identical results.
 
 The kernels are written once for every cell: what differs between cells is
@@ -402,7 +404,10 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         np.dot(d_in.T, x_2d, dw_ih[rows])
         np.dot(d_hid.T, h_2d, dw_hh[rows])
         _column_sums(d_in, db_ih[rows])
-        _column_sums(d_hid, db_hh[rows])
+        if k == gated:
+            _column_sums(d_hid, db_hh[rows])
+        else:  # the same sums
+            db_hh[rows] = db_ih[rows]
         if input_grad:
             matmul(d_in, w_ih[rows], dx.reshape(T * B, I), k > 0)
     c_2d = c.reshape(c.shape[0] * B, H)  # (0, H) without a cell state, and no peepholes
@@ -417,7 +422,8 @@ def _add_and_clip(dh, d_h, clip_hidden_norm, row_sq, first, stop):
     """For rows ``first .. stop-1``: ``dh += d_h``, ``row_sq`` = each row's squared norm,
     then rows longer than ``clip_hidden_norm`` rescaled to it."""
     H = dh.shape[1]
-    for b in range(first, stop):
+    dh, d_h, row_sq = dh[first:stop], d_h[first:stop], row_sq[first:stop]  # from row 0, see
+    for b in range(stop - first):                                            # _unit_loops
         row = 0.0
         for j in range(H):
             dh[b, j] += d_h[b, j]
