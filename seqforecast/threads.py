@@ -13,15 +13,18 @@ The CPU kernels are Numba code that releases the GIL.
   batches of 64) and its ``predict`` of the 4,096 windows from 560-575 to
   360-400 ms; an LSTM of 32 units trains on one thread at batch 64 (too
   little work per step) and predicts 1.4x faster on two.
-* **The weight gradients** are BLAS matrix products, small ones
-  (``(H, T*batch) @ (T*batch, H)`` per gate), so the estimators train with
+* **The weight gradients** are BLAS matrix products, one per gate
+  (``(H, T*batch) @ (T*batch, I or H)``), independent of each other:
+  :func:`run_row_blocks` splits a layer's gates over the same threads, by
+  the same rule (a gate's work per step is ``batch * H * (H + I)``
+  multiply-adds), and the gradient w.r.t. the input its samples.  Each
+  product runs on one thread: the estimators train with
   ``KERNEL_BLAS_THREADS`` BLAS threads, 1 by default, through
-  :func:`kernel_threads`: a second thread gains at most about a third at
-  hidden size 256 on an idle machine, and OpenBLAS's spinning threads make
-  the same products up to 50 times slower when another process keeps a
-  core busy (measured on the 2-core development VM).  Raise it on a
-  dedicated machine with large hidden sizes.  The forward pass (``predict``)
-  uses no BLAS.
+  :func:`kernel_threads`: OpenBLAS's spinning threads make these products up
+  to 50 times slower when another process keeps a core busy (measured on the
+  2-core development VM), and a second BLAS thread gained at most about a
+  third at hidden size 256 on an idle machine.  The forward pass
+  (``predict``) uses no BLAS.
 
 When several processes share the cores (a grid search with ``n_jobs``, Dask
 workers), give each process ``cores / processes`` threads of every kind, set
@@ -113,14 +116,14 @@ def kernel_threads():
 
 
 def row_blocks(rows, work_per_row):
-    """How :func:`run_row_blocks` splits ``rows`` samples.
+    """How :func:`run_row_blocks` splits ``rows`` independent rows (samples, or gates).
 
     Parameters
     ----------
     rows : int
-        The batch's samples.
+        The batch's samples (or the layer's gates).
     work_per_row : int
-        A sample's multiply-adds per step.
+        A row's multiply-adds per step.
 
     Returns
     -------

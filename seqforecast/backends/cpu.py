@@ -47,10 +47,24 @@ def _backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_
     layer.step_norms(row_sq, step_norms)
 
 
+def _weight_gradients(cell, x, params, states, d_gates, dx, grads):
+    """:func:`seqforecast.cpu.layer.weight_gradients` over all gates, in blocks of gates on
+    several threads, then :func:`seqforecast.cpu.layer.input_gradients` (unless ``dx`` is
+    empty) in blocks of samples."""
+    G, _, B, H = states.gates.shape
+    I = x.shape[2]
+    run_row_blocks(lambda first, stop: layer.weight_gradients(cell, x, params, states, d_gates,
+                                                              grads, first, stop),
+                   G, B * H * (H + I))
+    if dx.size:
+        run_row_blocks(lambda first, stop: layer.input_gradients(params, d_gates, dx, first,
+                                                                 stop), B, G * H * I)
+
+
 #: The layer kernels as the stack driver calls them (the interface of
 #: :mod:`seqforecast.cuda.layer`): the recurrences over a whole batch.
 LAYER = SimpleNamespace(project_inputs=layer.project_inputs, forward_steps=_forward_steps,
-                        backward_steps=_backward_steps, weight_gradients=layer.weight_gradients)
+                        backward_steps=_backward_steps, weight_gradients=_weight_gradients)
 
 
 @dataclass

@@ -295,9 +295,9 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
                    row_sq, zero_state, first, stop):
     """Backpropagation through time for one layer, through the recurrence, for samples
     ``first .. stop-1`` (independent, as in :func:`forward_steps`).
-    :func:`weight_gradients` then turns the gate gradients into parameter
-    and input gradients, and :func:`step_norms` the per-sample norms into
-    the batch's.
+    :func:`weight_gradients` and :func:`input_gradients` then turn the gate
+    gradients into parameter and input gradients, and :func:`step_norms` the
+    per-sample norms into the batch's.
 
     Parameters
     ----------
@@ -370,10 +370,12 @@ def step_norms(row_sq, out):
 
 
 @njit(**_JIT)
-def weight_gradients(cell, x, params, states, d_gates, dx, grads):
-    """Parameter and input gradients of one layer from its gate gradients.
+def weight_gradients(cell, x, params, states, d_gates, grads, first, stop):
+    """Parameter gradients of gates ``first .. stop-1`` of one layer from its gate gradients.
 
-    Products over all steps at once, after :func:`backward_steps`.
+    Products over all steps at once, after :func:`backward_steps`.  Gates are
+    independent: calls on disjoint ranges may run at the same time, and each
+    gate's results are the same for any split.
 
     Parameters
     ----------
@@ -381,23 +383,21 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
         As in :func:`project_inputs` and :func:`forward_steps`.
     d_gates : GateGradients
         As filled by :func:`backward_steps`.
-    dx : ndarray of shape (T, B, I), or (0, 0, 0)
-        Receives the gradient w.r.t. the input; an empty array skips it
-        (the first layer of a network, whose input needs no gradient).
     grads : LayerParams
-        Receives the parameter gradients; its ``peephole`` is (0, H) for a
-        layer without peepholes.
+        Receives the parameter gradients of the gates' rows; its ``peephole``
+        is (0, H) for a layer without peepholes.
+    first, stop : int
+        The gates to run.
     """
-    w_ih, h, c = params.weight_ih, states.h, states.c
+    h, c = states.h, states.c
     dgates, d_aux = d_gates
     dw_ih, dw_hh, db_ih, db_hh, dpeephole = grads
     gated = _GATED[cell.kind]
     T, B, I = x.shape
-    G, H = dgates.shape[0], dgates.shape[3]
+    H = dgates.shape[3]
     x_2d = x.reshape(T * B, I)
     h_2d = h[:T].reshape(T * B, H)
-    input_grad = dx.size > 0
-    for k in range(G):
+    for k in range(first, stop):
         d_in = dgates[k].reshape(T * B, H)
         d_hid = d_aux.reshape(T * B, H) if k == gated else d_in
         rows = slice(k * H, (k + 1) * H)
@@ -408,13 +408,35 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
             _column_sums(d_hid, db_hh[rows])
         else:  # the same sums
             db_hh[rows] = db_ih[rows]
-        if input_grad:
-            matmul(d_in, w_ih[rows], dx.reshape(T * B, I), k > 0)
     c_2d = c.reshape(c.shape[0] * B, H)  # (0, H) without a cell state, and no peepholes
     for r in range(dpeephole.shape[0]):
         k, offset = _PEEPHOLES[cell.kind, r, 0], _PEEPHOLES[cell.kind, r, 1]
-        _column_dots(dgates[k].reshape(T * B, H), c_2d[offset * B:(offset + T) * B],
-                     dpeephole[r])
+        if first <= k < stop:
+            _column_dots(dgates[k].reshape(T * B, H), c_2d[offset * B:(offset + T) * B],
+                         dpeephole[r])
+
+
+@njit(**_JIT)
+def input_gradients(params, d_gates, dx, first, stop):
+    """The gradient w.r.t. one layer's input of samples ``first .. stop-1``, after
+    :func:`backward_steps` (independent samples, as in :func:`forward_steps`).
+
+    Parameters
+    ----------
+    params : LayerParams
+        ``weight_ih`` is read.
+    d_gates : GateGradients
+        As filled by :func:`backward_steps`.
+    dx : ndarray of shape (T, B, I)
+        Receives the samples' gradients, ``sum_k d_gates[k] @ W_ih[k]``, the gates in order.
+    first, stop : int
+        The samples to run.
+    """
+    w_ih, dgates = params.weight_ih, d_gates.gates
+    G, T, _, H = dgates.shape
+    for t in range(T):
+        for k in range(G):
+            matmul(dgates[k, t, first:stop], w_ih[k * H:(k + 1) * H], dx[t, first:stop], k > 0)
 
 
 @njit(**_JIT)

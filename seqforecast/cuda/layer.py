@@ -451,7 +451,9 @@ def project_inputs(cell, x, params, gates):
 
 
 def weight_gradients(cell, x, params, states, d_gates, dx, grads):
-    """Parameter and input gradients; see :func:`seqforecast.cpu.layer.weight_gradients`.
+    """Parameter and input gradients, as :func:`seqforecast.cpu.layer.weight_gradients` and
+    :func:`~seqforecast.cpu.layer.input_gradients` (which the CPU backend runs over blocks of
+    gates and of samples) for the whole layer; ``dx`` (T, B, I), or (0, 0, 0) for none.
 
     Each product runs over all gates at once (batched), and ``dx`` sums
     over them in the same launch.
