@@ -29,7 +29,7 @@ import textwrap
 import time
 
 import numpy as np
-from options import load_text, positive_int
+from options import cpu_text, load_text, positive_int
 
 CASES = ([(kind, h, 1, 48, 1) for kind in ("lstm", "gru", "rnn") for h in (16, 32, 64, 128, 256)]
          + [(kind, 64, 8, 96, 2) for kind in ("lstm", "gru", "rnn")])
@@ -145,8 +145,8 @@ def main():
     cases = [c for c in CASES if not args.quick or c[1] in (32, 128)]
     from seqforecast.threads import KERNEL_BLAS_THREADS
     print(f"threads={args.threads} (seqforecast BLAS: {KERNEL_BLAS_THREADS})  batch={BATCH}  "
-          f"torch {torch.__version__}  numba {numba.__version__}  float32; {load_text()} at "
-          f"the start")
+          f"torch {torch.__version__}  numba {numba.__version__}  float32; {cpu_text()}; "
+          f"{load_text()} at the start")
     header = (f"{'cell':5} {'hidden':>6} {'feat':>4} {'steps':>5} {'layers':>6} | "
               f"{'train ms':>9} {'torch':>8} {'ratio':>6} | "
               f"{'infer ms':>9} {'torch':>8} {'ratio':>6}")

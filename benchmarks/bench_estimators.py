@@ -18,13 +18,12 @@ table shows the medians and the ratios PyTorch time / seqforecast time
 """
 import argparse
 import os
-import platform
 import time
 import warnings
 
 import numpy as np
 from alternating import child, medians
-from options import load_text, positive_int
+from options import cpu_text, load_text, positive_int
 
 N_WINDOWS, STEPS, BATCH = 4096, 48, 64
 
@@ -122,7 +121,7 @@ def main():
     print(f"{N_WINDOWS} windows x {STEPS} steps x 1 feature, batch {BATCH}, float32; "
           f"seqforecast {seqforecast.__version__} (numba {numba.__version__}), "
           f"torch {torch.__version__} with 2 threads; {os.cpu_count()} cores "
-          f"({platform.processor() or platform.machine()}); medians of {2 * args.rounds} "
+          f"({cpu_text()}); medians of {2 * args.rounds} "
           f"fresh processes per side, A B B A; {load_text()} at the start")
     header = (f"{'cell':5} {'hidden':>6} | {'fit s/epoch':>11} {'torch':>7} {'ratio':>6} | "
               f"{'predict 1 ms':>12} {'torch':>7} {'ratio':>6} | "

@@ -29,13 +29,12 @@ those.  PyTorch is a benchmark dependency only::
 """
 import argparse
 import os
-import platform
 import time
 import warnings
 
 import numpy as np
 from alternating import child, medians
-from options import positive_int
+from options import cpu_text, positive_int
 
 WINDOW, HORIZON, HIDDEN = 168, 24, 32
 
@@ -151,7 +150,7 @@ def main():
     print(f"LSTM({HIDDEN}) + linear path, window {WINDOW}, horizon {HORIZON}, one window from a "
           f"pandas frame; seqforecast {seqforecast.__version__} (numba {numba.__version__}), "
           f"torch {torch.__version__} (1 thread); {os.cpu_count()} cores "
-          f"({platform.processor() or platform.machine()}); medians of {args.calls} calls, "
+          f"({cpu_text()}); medians of {args.calls} calls, "
           f"{2 * args.rounds} fresh processes per side, A B B A")
     print(f"{'':34} {'ms':>8}")
     print(f"{'seqforecast predict(data=frame)':34} {a['end to end']:8.3f}")

@@ -1,6 +1,7 @@
 """Command-line option types shared by the benchmark scripts."""
 import argparse
 import os
+import platform
 import sys
 
 
@@ -18,6 +19,17 @@ def positive_int(text):
 def load_text():
     """'load average 0.12, 0.30, 0.41': whether something else ran beside a timing."""
     return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def cpu_text():
+    """The processor's model name ('AMD EPYC 9B45'), from /proc/cpuinfo where there is one:
+    vector widths, and so the kernels' speed, differ between processors."""
+    try:
+        with open("/proc/cpuinfo") as lines:
+            return next(line.split(":", 1)[1].strip() for line in lines
+                        if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def require_gpu(script, torch_too=False):

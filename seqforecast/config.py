@@ -39,11 +39,19 @@ CPU_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
 #: written, which is what makes a row's result independent of the rest of its batch.
 CPU_PRODUCT_FASTMATH = {"contract"}
 
-#: BLAS threads of the products inside the CPU kernels, see :mod:`seqforecast.threads`
-#: (whose ``KERNEL_BLAS_THREADS``, read on every call, can also be set at run time).
-#: Default 1.  More threads speed up large products on an idle machine, but spinning
-#: BLAS threads slow small ones down many times over when another process keeps a core
-#: busy; :mod:`seqforecast.threads` has the measurements.
+#: Rows (samples of all steps) per block of the weight gradients' products
+#: (:func:`seqforecast.cpu.products.matmul_tn`).  Default 64: with blocks of 64 rows an
+#: LSTM layer's weight gradients (48 steps of 64 samples) took 1.1-1.45x less time than with
+#: OpenBLAS on one thread at hidden 16-256 (AMD EPYC); without blocks (each block of the
+#: output reading all rows) 1.2x more than with blocks of 64 at hidden 128, whose rows
+#: leave the cache, and blocks of 256 rows 1.1x more.
+TN_ROWS = 64
+#: BLAS threads while the estimators train, see :mod:`seqforecast.threads` (whose
+#: ``KERNEL_BLAS_THREADS``, read on every call, can also be set at run time).  The CPU
+#: kernels make their own products; BLAS runs the small products of the output layer and
+#: the least-squares start of the autoregressive path.  Default 1: spinning BLAS threads
+#: slow small products down many times over when another process keeps a core busy;
+#: :mod:`seqforecast.threads` has the measurements.
 KERNEL_BLAS_THREADS = 1
 
 #: Threads over which the CPU's recurrences split a batch's samples

@@ -13,18 +13,19 @@ The CPU kernels are Numba code that releases the GIL.
   batches of 64) and its ``predict`` of the 4,096 windows from 560-575 to
   360-400 ms; an LSTM of 32 units trains on one thread at batch 64 (too
   little work per step) and predicts 1.4x faster on two.
-* **The weight gradients** are BLAS matrix products, one per gate
-  (``(H, T*batch) @ (T*batch, I or H)``), independent of each other:
+* **The weight gradients** are products of the package's own, one per gate
+  (``(H, T*batch) @ (T*batch, I or H)``,
+  :func:`seqforecast.cpu.products.matmul_tn`), independent of each other:
   :func:`run_row_blocks` splits a layer's gates over the same threads, by
   the same rule (a gate's work per step is ``batch * H * (H + I)``
-  multiply-adds), and the gradient w.r.t. the input its samples.  Each
-  product runs on one thread: the estimators train with
-  ``KERNEL_BLAS_THREADS`` BLAS threads, 1 by default, through
-  :func:`kernel_threads`: OpenBLAS's spinning threads make these products up
-  to 50 times slower when another process keeps a core busy (measured on the
-  2-core development VM), and a second BLAS thread gained at most about a
-  third at hidden size 256 on an idle machine.  The forward pass
-  (``predict``) uses no BLAS.
+  multiply-adds), and the gradient w.r.t. the input its samples.
+* **BLAS** runs the few small products outside the kernels while a model
+  trains (the output layer, the least-squares start of the autoregressive
+  path): the estimators train with ``KERNEL_BLAS_THREADS`` BLAS threads, 1
+  by default, through :func:`kernel_threads`.  OpenBLAS's spinning threads
+  made the kernels' products (BLAS then) up to 50 times slower when another
+  process kept a core busy (measured on the 2-core development VM).  The
+  forward pass (``predict``) uses no BLAS.
 
 When several processes share the cores (a grid search with ``n_jobs``, Dask
 workers), give each process ``cores / processes`` threads of every kind, set

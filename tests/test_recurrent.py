@@ -312,6 +312,26 @@ def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype):
             np.testing.assert_array_equal(got[0], want[b])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(200, 7, 33), (131, 33, 7), (64, 1, 5), (3, 5, 1)],
+                         ids=lambda s: "R{}N{}K{}".format(*s))
+def test_the_weight_gradients_product_is_a_transposed_product(shape, dtype):
+    """matmul_tn, a.T @ b in blocks of rows (not a multiple of the block here), with the
+    inner loop over whichever side is longer: both orientations give the same bits, and
+    the product is NumPy's."""
+    from seqforecast.cpu.products import matmul_tn
+
+    R, N, K = shape
+    rng = np.random.RandomState(0)
+    a, b = rng.randn(R, N).astype(dtype), rng.randn(R, K).astype(dtype)
+    out, turned = np.empty((N, K), dtype), np.empty((K, N), dtype)
+    matmul_tn(a, b, out)
+    matmul_tn(b, a, turned)
+    np.testing.assert_array_equal(out, turned.T)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out, a.astype(np.float64).T @ b, rtol=tol, atol=tol * R)
+
+
 def _split_forward_in_child(_):
     from seqforecast import config
 

@@ -22,8 +22,9 @@ the same code for every row (which of a row's units fall in the vectorised
 body and which in the scalar remainder depends on the hidden size only;
 tested with hidden sizes that are not multiples of the vector width): a
 window's forward pass (and so its prediction) is bit-identical whatever
-else shares its batch.  The weight gradients, which sum over the batch, go
-to BLAS through Numba's ``np.dot``.
+else shares its batch.  The weight gradients, which sum over the batch, are
+products of the same kind, :func:`seqforecast.cpu.products.matmul_tn` (the
+samples of all steps added in order): the kernels call no BLAS.
 Reductions have a fixed order, so equal inputs give bit-identical results.
 
 The kernels are written once for every cell: what differs between cells is
@@ -41,7 +42,7 @@ from numba import njit
 from ..cells.activations import ZERO
 from ..cells.spec import BY_CODE, read_diag
 from ..config import CPU_FASTMATH
-from .products import linear, matmul
+from .products import linear, matmul, matmul_tn
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 _read_diag = njit(inline="always")(read_diag)
@@ -401,8 +402,8 @@ def weight_gradients(cell, x, params, states, d_gates, grads, first, stop):
         d_in = dgates[k].reshape(T * B, H)
         d_hid = d_aux.reshape(T * B, H) if k == gated else d_in
         rows = slice(k * H, (k + 1) * H)
-        np.dot(d_in.T, x_2d, dw_ih[rows])
-        np.dot(d_hid.T, h_2d, dw_hh[rows])
+        matmul_tn(d_in, x_2d, dw_ih[rows])
+        matmul_tn(d_hid, h_2d, dw_hh[rows])
         _column_sums(d_in, db_ih[rows])
         if k == gated:
             _column_sums(d_hid, db_hh[rows])

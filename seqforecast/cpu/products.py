@@ -19,7 +19,7 @@ the same order, so the result of a row is bit-identical in both paths.
 import numpy as np
 from numba import njit
 
-from ..config import CPU_PRODUCT_FASTMATH
+from ..config import CPU_PRODUCT_FASTMATH, TN_ROWS
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_PRODUCT_FASTMATH, error_model="numpy")
 
@@ -82,6 +82,34 @@ def matmul(a, b, out, accumulate):
             x = ar[k]
             for j in range(N):
                 row[j] += x * bk[j]
+
+
+@njit(**_JIT)
+def matmul_tn(a, b, out):
+    """``out = a.T @ b``: the outer products of the rows of ``a`` and ``b``, added in order.
+
+    The rows are taken :data:`~seqforecast.config.TN_ROWS` at a time, so that a block of
+    ``a`` and ``b`` stays in cache while :func:`matmul` runs over it (with ``K < N`` the
+    product of a block is computed transposed, ``b.T @ a``, the inner loop over the
+    longer side, and copied: the same products added in the same order).
+
+    Parameters
+    ----------
+    a : ndarray of shape (R, N), C-contiguous
+    b : ndarray of shape (R, K), C-contiguous
+    out : ndarray of shape (N, K)
+    """
+    R, N = a.shape
+    K = b.shape[1]
+    turned = np.empty((K if K < N else 0, N), out.dtype)
+    for r in range(0, R, TN_ROWS):
+        stop = min(r + TN_ROWS, R)
+        if K < N:
+            matmul(b[r:stop].T, a[r:stop], turned, r > 0)
+        else:
+            matmul(a[r:stop].T, b[r:stop], out, r > 0)
+    if K < N:
+        out[...] = turned.T
 
 
 @njit(**_JIT)
