@@ -1,8 +1,8 @@
 """The tunables of seqforecast's kernels, each with its default and what it trades off.
 
 One place for every value chosen for speed or memory rather than by the
-mathematics: the fastmath flags of the CPU kernels, the BLAS threads they
-run with, the chunks ``predict`` works in, and the tile, block and
+mathematics: the fastmath flags of the CPU kernels, their threads and
+product blocks, the BLAS threads of training, the chunks ``predict`` works in, and the tile, block and
 reduction sizes and strategy limits of the CUDA kernels, which have a
 second set of defaults for Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``
 runs every thread as a Python thread: small blocks keep the tests fast and
@@ -63,12 +63,16 @@ KERNEL_BLAS_THREADS = 1
 #: sample is computed alone.
 KERNEL_ROW_THREADS = None
 
-#: Multiply-adds per step below which a block of samples is not worth a thread of its
-#: own (each block's recurrent products ``(rows, H) @ (H, H)`` per gate).  Default
-#: 2**18: on the 2-core development VM an LSTM's forward recurrence over 48 steps of 64
-#: samples of 32 units (2**18 per step) ran as fast on one thread as on two (0.75 ms;
-#: waking a thread costs about what half the work saves), 128 samples ran 1.5x and 64
-#: samples of 128 units 1.9x faster on two.
+#: Multiply-adds per step below which a block of samples (or of a layer's gates, for the
+#: weight gradients) is not worth a thread of its own (a block of samples: its recurrent
+#: products ``(rows, H) @ (H, H)`` per gate; a gate: its weight gradients' products
+#: ``(H, B) @ (B, H + I)`` per step).  Default 2**18: on the 2-core development VM an
+#: LSTM's forward recurrence over 48 steps of 64 samples of 32 units (2**18 per step) ran
+#: as fast on one thread as on two (0.75 ms; waking a thread costs about what half the
+#: work saves), 128 samples ran 1.5x and 64 samples of 128 units 1.9x faster on two.
+#: Since the unit loops were made 4-7x faster (2026-12-02, AMD EPYC) that forward pass
+#: takes 0.30 ms on one thread and 0.25 ms on two, and 2**17 (two threads for it) made
+#: a training epoch 5-8% faster for the LSTM and no faster for the GRU: kept at 2**18.
 ROW_BLOCK_WORK = 2 ** 18
 
 #: Bytes of scratch memory ``predict`` works in at a time on the CPU

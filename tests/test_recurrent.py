@@ -286,10 +286,15 @@ def test_splitting_the_batch_over_threads_changes_no_bit(cell, dtype, monkeypatc
 
 @pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype):
+def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype, monkeypatch):
     """Each sample's states and gradients w.r.t. its input and initial states are
-    bit-identical alone, in a batch and in a permuted batch.  Hidden sizes of 37 and 16
-    run the vectorised loops over units (8 and 16 lanes) and their remainders."""
+    bit-identical alone, in a batch and in a permuted batch, the batches split over threads
+    (blocks that start past row 0).  Hidden sizes of 37 and 16 run the vectorised loops
+    over units (8 and 16 lanes) and their remainders."""
+    from seqforecast import config
+
+    monkeypatch.setattr(config, "KERNEL_ROW_THREADS", 3)
+    monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)  # split even tiny batches
     _, layers, x, h0, c0, d_out, d_hn, d_cn, _ = _problem(cell, (5, 9, 3, (37, 16)), 4, dtype)
     state = cell.has_cell_state
 
@@ -313,23 +318,26 @@ def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(200, 7, 33), (131, 33, 7), (64, 1, 5), (3, 5, 1)],
-                         ids=lambda s: "R{}N{}K{}".format(*s))
+@pytest.mark.parametrize("shape", [(200, 7, 33), (131, 33, 7), (64, 1, 5), (3, 5, 1),
+                                   (0, 3, 4), (0, 4, 3)], ids=lambda s: "R{}N{}K{}".format(*s))
 def test_the_weight_gradients_product_is_a_transposed_product(shape, dtype):
-    """matmul_tn, a.T @ b in blocks of rows (not a multiple of the block here), with the
-    inner loop over whichever side is longer: both orientations give the same bits, and
-    the product is NumPy's."""
-    from seqforecast.cpu.products import matmul_tn
+    """matmul_tn, a.T @ b in blocks of rows (not a multiple of the block here): NumPy's
+    product (zeros for no rows), and the same bits as the blocks' products ``a.T @ b``
+    added in order, whichever side its inner loop runs over."""
+    from seqforecast.config import TN_ROWS
+    from seqforecast.cpu.products import matmul, matmul_tn
 
     R, N, K = shape
     rng = np.random.RandomState(0)
     a, b = rng.randn(R, N).astype(dtype), rng.randn(R, K).astype(dtype)
-    out, turned = np.empty((N, K), dtype), np.empty((K, N), dtype)
+    out = np.full((N, K), np.nan, dtype)
     matmul_tn(a, b, out)
-    matmul_tn(b, a, turned)
-    np.testing.assert_array_equal(out, turned.T)
     tol = 1e-5 if dtype == np.float32 else 1e-13
     np.testing.assert_allclose(out, a.astype(np.float64).T @ b, rtol=tol, atol=tol * R)
+    blocks = np.zeros((N, K), dtype)
+    for r in range(0, R, TN_ROWS):
+        matmul(np.ascontiguousarray(a[r:r + TN_ROWS].T), b[r:r + TN_ROWS], blocks, True)
+    np.testing.assert_array_equal(out, blocks)
 
 
 def _split_forward_in_child(_):

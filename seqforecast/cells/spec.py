@@ -154,8 +154,10 @@ SPECS = {spec.name: spec for spec in (
 )}
 
 # -- moving a unit's values between the kernels' arrays and the unit equations ----------
-# Plain functions, compiled by each target like the equations; ``n`` is a constant
-# of the calling kernel, so what lies past a cell's gates or peepholes is never touched.
+# Plain functions, compiled like the equations (``read_diag`` by both targets; the CPU
+# reads and writes gates through per-step row views, see seqforecast.cpu.layer); ``n`` is
+# a constant of the calling kernel, so what lies past a cell's gates or peepholes is never
+# touched.
 
 
 def read_gates(a, t, b, j, n, zero):

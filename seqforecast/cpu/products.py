@@ -101,6 +101,9 @@ def matmul_tn(a, b, out):
     """
     R, N = a.shape
     K = b.shape[1]
+    if R == 0:  # no rows: a sum of nothing
+        out[...] = 0
+        return
     turned = np.empty((K if K < N else 0, N), out.dtype)
     for r in range(0, R, TN_ROWS):
         stop = min(r + TN_ROWS, R)
