@@ -2,11 +2,12 @@
 
 One place for every value chosen for speed or memory rather than by the
 mathematics: the fastmath flags of the CPU kernels, their threads and
-product blocks, the BLAS threads of training, the chunks ``predict`` works in, and the tile, block and
-reduction sizes and strategy limits of the CUDA kernels, which have a
-second set of defaults for Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``
-runs every thread as a Python thread: small blocks keep the tests fast and
-make test-sized problems span several blocks).  Importing this module
+product blocks, the BLAS threads of training, the chunks ``predict`` works
+in, and the tile, block and reduction sizes and strategy limits of the CUDA
+kernels, which have a second set of defaults for Numba's CUDA simulator
+(``NUMBA_ENABLE_CUDASIM=1`` runs every thread as a Python thread: small
+blocks keep the tests fast and make test-sized problems span several
+blocks).  Importing this module
 imports no CUDA code.
 
 A module that uses a value copies it when it is imported, and Numba
