@@ -116,7 +116,7 @@ from seqforecast.evaluation import backtest
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from options import cpu_text, positive_int  # noqa: E402
+from options import cpu_text, load_text, positive_int  # noqa: E402
 from torch_twin import TorchDefaultRegressor  # noqa: E402
 
 MAX_ROWS = 4000
@@ -474,13 +474,12 @@ def environment_report():
         untracked = _git("ls-files", "--others", "--exclude-standard", "--", "seqforecast")
         state += (f" + uncommitted changes in seqforecast/ (sha1 of git diff HEAD: {diff[:10]}"
                   f"; untracked: {', '.join(untracked.split()) or 'none'})")
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     recipe = forecasting.default_regressor("lstm", window=24, n_windows=1000).get_params()
     shown = {k: recipe[k] for k in sorted(recipe) if k not in ("random_state", "verbose")}
     return "\n".join([
         f"date: {datetime.datetime.now().isoformat(timespec='seconds')}",
-        f"machine: {platform.node()}, {os.cpu_count()} cores ({cpu_text()}), load average at "
-        f"start {load}; every model single-threaded",
+        f"machine: {platform.node()}, {os.cpu_count()} cores ({cpu_text()}), {load_text()} at "
+        f"start; every model single-threaded",
         f"seqforecast: {state}; python {platform.python_version()}, numpy {np.__version__}, "
         f"pandas {pd.__version__}, scikit-learn {sklearn.__version__}, numba "
         f"{numba.__version__}, torch {torch.__version__}, statsforecast "

@@ -226,9 +226,11 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
 
     def _split(self, X, y):
         """Training part and the most recent ``validation_fraction`` of the windows."""
+        from seqforecast.training.selection import held_out_count
+
         if not self.early_stopping:
             return X, y, None, None
-        n_val = math.ceil(self.validation_fraction * len(X))
+        n_val = held_out_count(self.validation_fraction, len(X))
         if n_val < 2 or n_val >= len(X):
             raise ValueError(f"early_stopping needs at least 2 validation samples and 1 "
                              f"training sample; {len(X)} samples hold out {n_val}")

@@ -32,7 +32,7 @@ from .threads import kernel_threads
 from .training.losses import LOSSES, Loss, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.schedules import cosine
-from .training.selection import improves_significantly
+from .training.selection import held_out_count, improves_significantly
 from .training.trainer import Trainer
 
 # The learning rate an 'adaptive' schedule stops at (as in scikit-learn's MLP).
@@ -641,7 +641,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         early_stopping = self.early_stopping
         if early_stopping:
             n_samples = len(X)
-            n_val = math.ceil(self.validation_fraction * n_samples)
+            n_val = held_out_count(self.validation_fraction, n_samples)
             if n_val < 2 or n_val >= n_samples:
                 raise ValueError(
                     f"early_stopping needs at least 2 validation samples and 1 training "

@@ -34,6 +34,7 @@ from ._checks import (as_decimal, check_column_list, check_int, check_int_parame
                       check_levels, is_bool, is_choice, is_int, is_real, round_level, shown)
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
+from .training.selection import held_out_count
 from .timeindex import _frequency, _future_index, infer_season
 from .windowing import (SeriesTooShortError, SlidingWindowTransformer, check_series,
                         missing_values)
@@ -1185,12 +1186,12 @@ class SequenceForecaster(_Forecaster):
             time_rank[by_time] = np.arange(len(by_time))
             progress = np.concatenate([np.arange(1, len(labels) + 1) / len(labels)
                                        for labels in stamps])
-            series = np.repeat(np.arange(len(stamps)), [len(labels) for labels in stamps])
+            owner = np.repeat(np.arange(len(stamps)), [len(labels) for labels in stamps])
             order = np.lexsort((time_rank, progress))
             # The windows early stopping holds out, each series' together (in time order):
             # the significance test reads a series' forecasts in sequence.
             held = order[len(order) - (self._held_out(len(order)) if held_out else 0):]
-            held[...] = held[np.lexsort((time_rank[held], series[held]))]
+            held[...] = held[np.lexsort((time_rank[held], owner[held]))]
             X, Y = X[order], Y[order]
         if self.window_norm is None:
             return X, Y
@@ -1203,7 +1204,7 @@ class SequenceForecaster(_Forecaster):
         params = self._configured(n_windows, incremental=False).get_params()
         if not params.get("early_stopping") or "validation_fraction" not in params:
             return 0
-        return math.ceil(params["validation_fraction"] * n_windows)
+        return held_out_count(params["validation_fraction"], n_windows)
 
     def _kept_rows(self):
         """What a forecast reads, and what the windows whose last target is new read."""

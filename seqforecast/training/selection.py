@@ -38,6 +38,11 @@ from scipy.stats import t as student_t
 LEVEL = 0.05
 
 
+def held_out_count(validation_fraction, n_samples):
+    """How many of ``n_samples`` samples, the most recent, early stopping holds out."""
+    return math.ceil(validation_fraction * n_samples)
+
+
 def improves_significantly(loss_before, loss_after, lags):
     """Whether ``loss_after`` is lower than ``loss_before`` beyond what noise explains.
 
@@ -59,9 +64,12 @@ def improves_significantly(loss_before, loss_after, lags):
     """
     d = np.asarray(loss_before, np.float64) - np.asarray(loss_after, np.float64)
     n, h = d.size, lags + 1
-    if n <= h or not d.mean() > 0:  # the correction, (n - h)(n - h + 1) / n^2, needs h < n
+    if n <= h:  # the correction, (n - h)(n - h + 1) / n^2, needs h < n
         return False
-    mean, correction = d.mean(), (n + 1 - 2 * h + h * (h - 1) / n) / n
+    mean = d.mean()
+    if not mean > 0:
+        return False
+    correction = (n + 1 - 2 * h + h * (h - 1) / n) / n
     centred = d - mean
     variance = centred @ centred / n
     for lag in range(1, lags + 1):  # lags < n - 1
