@@ -28,7 +28,8 @@ from seqforecast.backends.cuda import CUDA
 from seqforecast.cuda import layer
 from seqforecast.cuda.elementwise import fill
 from seqforecast.cuda.products import matmul
-from seqforecast.recurrent import Cell, forward_layers
+from seqforecast.recurrent import Cell, _cell_args, _params, forward_layers
+from seqforecast.records import LayerStates
 
 T, B, H = 48, 1024, 32
 
@@ -40,7 +41,7 @@ def report(name, fn, repeat=3):
     for _ in range(repeat):
         fn()
     cuda.synchronize()
-    print(f"{name:32s} {1e3 * (time.perf_counter() - start) / repeat:10.3f} ms", flush=True)
+    print(f"{name:38s} {1e3 * (time.perf_counter() - start) / repeat:10.3f} ms", flush=True)
 
 
 @contextlib.contextmanager
@@ -96,21 +97,20 @@ def main():
         return count()
     rng = np.random.RandomState(0)
     net, trainer, x, y = device_problem("lstm", H, B, T)
-    lay = net.layers[0]
+    cell = Cell("lstm")
+    args, params = _cell_args(cell), _params(CUDA, net.layers[0], len(cell.spec.peepholes))
     gates = cuda.device_array((4, T, B, H), np.float32)
     h, c = (cuda.device_array((T + 1, B, H), np.float32) for _ in range(2))
     aux, hh = cuda.device_array((T, B, H), np.float32), cuda.device_array((4, B, H), np.float32)
-    peephole = cuda.device_array((3, H), np.float32)
-    fill(peephole, 0)
+    states = LayerStates(h, c, gates, aux)
     one = cuda.device_array(1, np.float32)
-    recurrence = (layer.LSTM, lay["weight_hh"], lay["bias_hh"], peephole, False, False, h, c,
-                  gates, aux, hh, True)
     report("kernel launch (fill 1 value)", lambda: fill(one, 0))
     report("allocation of the gates", lambda: cuda.device_array(gates.shape, np.float32))
-    report("input projections", lambda: layer.project_inputs(
-        layer.LSTM, x, lay["weight_ih"], lay["bias_ih"], lay["bias_hh"], gates))
-    report("recurrence, persistent", lambda: layer.forward_steps(*recurrence, persistent=True))
-    report("recurrence, step-wise", lambda: layer.forward_steps(*recurrence, persistent=False))
+    report("input projections", lambda: layer.project_inputs(args, x, params, gates))
+    for persistent in (True, False):
+        report(f"projections + recurrence, {'persistent' if persistent else 'step-wise'}",
+               lambda: layer.forward_steps(args, x, params, states, hh, True,
+                                           persistent=persistent))
     report("forward pass", lambda: forward_layers(CUDA, Cell("lstm"), net.layers, x))
     report("training step", lambda: trainer.step(x, y))
     for n in (1024, 4096):

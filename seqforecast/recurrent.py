@@ -384,8 +384,7 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
         aux = backend.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
         params = _params(backend, layer, len(cell.spec.peepholes))
         states = LayerStates(h, c, gates, aux)
-        backend.layer.project_inputs(args, inp, params, gates)
-        backend.layer.forward_steps(args, params, states,
+        backend.layer.forward_steps(args, inp, params, states,
                                     backend.empty((cell.n_gates, B, size), dtype), zero_state,
                                     **options)
         cache.inputs.append(inp)

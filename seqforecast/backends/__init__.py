@@ -50,8 +50,8 @@ class Backend(Protocol):
     on_host : bool
         Whether backend arrays are numpy arrays.
     layer : module
-        The layer kernels over a whole batch: ``project_inputs``,
-        ``forward_steps``, ``backward_steps``, ``weight_gradients`` (those of
+        The layer kernels over a whole batch: ``forward_steps``,
+        ``backward_steps``, ``weight_gradients`` (those of
         :mod:`seqforecast.cuda.layer`; the CPU backend's run the kernels of
         :mod:`seqforecast.cpu.layer` over blocks of samples or gates).
     """

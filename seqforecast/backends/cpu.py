@@ -27,12 +27,13 @@ from ..workspace import Allocator
 HOST = Allocator(np.empty)
 
 
-def _forward_steps(cell, params, states, hh, zero_state):
+def _forward_steps(cell, x, params, states, hh, zero_state):
     """:func:`seqforecast.cpu.layer.forward_steps` over all samples, in blocks of samples
     on several threads (:func:`seqforecast.threads.run_row_blocks`)."""
     G, _, B, H = states.gates.shape
-    run_row_blocks(lambda first, stop: layer.forward_steps(cell, params, states, hh, zero_state,
-                                                           first, stop), B, G * H * H)
+    run_row_blocks(lambda first, stop: layer.forward_steps(cell, x, params, states, hh,
+                                                           zero_state, first, stop),
+                   B, G * H * (H + x.shape[2]))
 
 
 def _backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
@@ -63,8 +64,8 @@ def _weight_gradients(cell, x, params, states, d_gates, dx, grads):
 
 #: The layer kernels as the stack driver calls them (the interface of
 #: :mod:`seqforecast.cuda.layer`): the recurrences over a whole batch.
-LAYER = SimpleNamespace(project_inputs=layer.project_inputs, forward_steps=_forward_steps,
-                        backward_steps=_backward_steps, weight_gradients=_weight_gradients)
+LAYER = SimpleNamespace(forward_steps=_forward_steps, backward_steps=_backward_steps,
+                        weight_gradients=_weight_gradients)
 
 
 @dataclass

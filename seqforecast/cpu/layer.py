@@ -6,10 +6,11 @@ operand of the element-wise loops is a contiguous run that LLVM vectorises
 (the activations are call-free, see :mod:`seqforecast.cells.activations`).  For a
 layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
 
-* forward: the input projections of all steps are ``G`` products
-  ``(T*B, I) @ (I, H)`` before the time loop; each step adds one product
-  ``(B, H) @ (H, G*H)`` for all gates and one element-wise pass over the
-  cell's unit equations, over all ``B*H`` units of the step at once;
+* forward: each step computes its input projections, ``G`` products
+  ``(B, I) @ (I, H)`` (written where the unit loop reads them, while they
+  are in cache), one product ``(B, H) @ (H, G*H)`` for all gates and one
+  element-wise pass over the cell's unit equations, over all ``B*H`` units
+  of the step at once;
 * backward: each step runs the cell's backward equations and ``G`` products
   for ``dL/dh_{t-1}``; the weight gradients are products over all steps at
   once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
@@ -42,7 +43,7 @@ from numba import njit
 from ..cells.activations import ZERO
 from ..cells.spec import BY_CODE, read_diag
 from ..config import CPU_FASTMATH
-from .products import linear, matmul, matmul_tn
+from .products import matmul, matmul_tn
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 _read_diag = njit(inline="always")(read_diag)
@@ -221,35 +222,9 @@ _backward_units = _by_code([loops[1] for loops in _LOOPS])
 
 
 @njit(**_JIT)
-def project_inputs(cell, x, params, gates):
-    """Input projections of every step, with the biases that add up front.
-
-    Parameters
-    ----------
-    cell : CellArgs
-    x : ndarray of shape (T, B, I)
-        Layer input.
-    params : LayerParams
-        Both biases are added here, unless the cell keeps its hidden-side
-        biases apart (a gated hidden side, ``CellSpec.gated_hidden_bias``).
-    gates : ndarray of shape (G, T, B, H)
-        Receives ``x_t @ W_ih.T + bias`` per gate.
-    """
-    w_ih, b_ih, b_hh = params.weight_ih, params.bias_ih, params.bias_hh
-    apart = _GATED[cell.kind] >= 0
-    T, B, I = x.shape
-    G, H = gates.shape[0], gates.shape[3]
-    x_2d = x.reshape(T * B, I)
-    for k in range(G):
-        rows = slice(k * H, (k + 1) * H)
-        bias = b_ih[rows] if apart else b_ih[rows] + b_hh[rows]
-        linear(x_2d, w_ih[rows], bias, gates[k].reshape(T * B, H))
-
-
-@njit(**_JIT)
-def forward_steps(cell, params, states, hh, zero_state, first, stop):
-    """Run one layer's recurrence forward for samples ``first .. stop-1``, after
-    :func:`project_inputs`.
+def forward_steps(cell, x, params, states, hh, zero_state, first, stop):
+    """Run one layer forward for samples ``first .. stop-1``: at each step the input
+    projections, then the recurrence.
 
     Samples are independent: calls on disjoint ranges may run at the same time
     (the kernel holds no lock), and each sample's results are the same for
@@ -258,14 +233,18 @@ def forward_steps(cell, params, states, hh, zero_state, first, stop):
     Parameters
     ----------
     cell : CellArgs
+    x : ndarray of shape (T, B, I)
+        Layer input.
     params : LayerParams
-        ``weight_hh``, ``bias_hh`` and ``peephole`` (zeros for a cell whose
-        option is off) are read.
+        ``weight_ih``, ``bias_ih``, ``weight_hh``, ``bias_hh`` and
+        ``peephole`` (zeros for a cell whose option is off) are read.  Both
+        biases enter the projections, unless the cell keeps its hidden-side
+        biases apart (a gated hidden side, ``CellSpec.gated_hidden_bias``).
     states : LayerStates
         ``h[0]`` (and ``c[0]``) is the initial state (read); ``h[1:]`` and
-        ``c[1:]`` receive the states.  ``gates``, in: the input
-        projections; out: the activated gates.  ``aux`` receives what the
-        cell keeps there (``CellSpec.aux``).
+        ``c[1:]`` receive the states, ``gates`` the activated gates (each
+        step's input projections ``x_t @ W_ih.T + bias`` first), ``aux``
+        what the cell keeps there (``CellSpec.aux``).
     hh : ndarray of shape (G, B, H), C-contiguous
         Workspace, used as (B, G*H): row ``b`` receives ``h_{t-1}[b] @ W_hh.T``,
         the products of all gates side by side.
@@ -274,18 +253,30 @@ def forward_steps(cell, params, states, hh, zero_state, first, stop):
     first, stop : int
         The samples to run.
     """
-    w_hh = params.weight_hh
+    w_ih, b_ih, w_hh = params.weight_ih, params.bias_ih, params.weight_hh
     h, c, gates, aux = states
     G, T, B, H = gates.shape
+    I = x.shape[2]
     if zero_state:
         h[0, first:stop] = 0
         c[:1, first:stop] = 0
-    # One product for all gates per step, h_{t-1} (B, H) @ W_hh.T (H, G*H): wider rows
-    # than a product per gate, so fewer passes over h_{t-1}'s rows.
+    # The input side per gate, (I, H), and its biases; one product for all gates per
+    # step on the hidden side, h_{t-1} (B, H) @ W_hh.T (H, G*H): wider rows than a
+    # product per gate, so fewer passes over h_{t-1}'s rows.
+    w_in = np.ascontiguousarray(w_ih.reshape(G, H, I).transpose(0, 2, 1))
+    bias = b_ih.reshape(G, H) if _GATED[cell.kind] >= 0 else (b_ih + params.bias_hh).reshape(G, H)
     w_t = np.ascontiguousarray(w_hh.T)
     m = hh.reshape(B, G * H)
     b_hh = params.bias_hh.reshape(G, H)
     for t in range(T):
+        # Projected here, a step at a time, the block's gate values are still in cache
+        # when the units read them.
+        for k in range(G):
+            rows = gates[k, t, first:stop]
+            for b in range(stop - first):
+                for j in range(H):
+                    rows[b, j] = bias[k, j]
+            matmul(x[t, first:stop], w_in[k], rows, True)
         matmul(h[t, first:stop], w_t, m[first:stop], False)
         _forward_units(cell.kind, cell, t, first, stop,
                        (m, h, c, gates, aux, b_hh, params.peephole))

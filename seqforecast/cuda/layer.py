@@ -347,13 +347,14 @@ def _plan(gates, per_sample, static_bytes, persistent, samples_per_block, shared
                  states + weights * shared_weights)
 
 
-def forward_steps(cell, params, states, hh, zero_state, persistent=None, samples_per_block=None,
-                  shared_weights=None):
-    """Run one layer's recurrence forward, after :func:`project_inputs`.
+def forward_steps(cell, x, params, states, hh, zero_state, persistent=None,
+                  samples_per_block=None, shared_weights=None):
+    """Run one layer forward: the input projections of all steps (:func:`project_inputs`),
+    then the recurrence.
 
     Parameters
     ----------
-    cell, params, states, hh, zero_state
+    cell, x, params, states, hh, zero_state
         Records of device arrays and values as in
         :func:`seqforecast.cpu.layer.forward_steps` (``hh`` of shape (G, B, H)
         is the step-wise path's workspace).
@@ -369,6 +370,7 @@ def forward_steps(cell, params, states, hh, zero_state, persistent=None, samples
     w_hh, b_hh, peephole = params.weight_hh, params.bias_hh, params.peephole
     h, c, gates, aux = states
     G, T, B, H = gates.shape
+    project_inputs(cell, x, params, gates)
     plan = _plan(gates, H, 0, persistent, samples_per_block, shared_weights)
     launch = _forward_kernel(kind, gates.dtype)[plan.blocks, plan.threads, 0, plan.shared_bytes]
     if not plan.persistent:
@@ -438,7 +440,8 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
 
 
 def project_inputs(cell, x, params, gates):
-    """Input projections of every step; see :func:`seqforecast.cpu.layer.project_inputs`.
+    """Input projections of every step, ``x_t @ W_ih.T + bias`` into ``gates`` (G, T, B, H),
+    with the biases of :func:`seqforecast.cpu.layer.forward_steps`.
 
     One batched product over the gates, the biases added in its last pass.
     """
