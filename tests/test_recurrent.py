@@ -362,3 +362,35 @@ def test_a_forked_child_runs_the_threaded_recurrences(monkeypatch):
     with multiprocessing.get_context("fork").Pool(1) as pool:
         got = pool.map_async(_split_forward_in_child, [None]).get(timeout=60)[0]
     np.testing.assert_array_equal(got, want)
+
+
+def test_borrowed_views_read_and_write_the_arrays_they_borrow():
+    """The kernels' arguments as views that count no references (seqforecast.cpu.borrow):
+    views taken from them read and write the caller's arrays; numbers pass through; what
+    is neither an array, a number nor a tuple of them is refused."""
+    from numba import njit
+    from numba.core.errors import TypingError
+
+    from seqforecast.cpu.borrow import borrow
+    from seqforecast.records import LayerStates
+
+    @njit
+    def fill_rows(states, scale, first, stop):
+        states, scale = borrow((states, scale))
+        for t in range(states.h.shape[0]):
+            states.h[t, first:stop] = scale * t
+        return states.c[:, first:stop].sum()
+
+    h, c = np.zeros((3, 5, 2)), np.arange(30.0).reshape(3, 5, 2)
+    states = LayerStates(h, c, np.zeros((1, 3, 5, 2)), np.zeros((0, 0, 0)))
+    assert fill_rows(states, 2.0, 1, 4) == c[:, 1:4].sum()
+    want = np.zeros((3, 5, 2))
+    want[:, 1:4] = 2.0 * np.arange(3)[:, None, None]
+    np.testing.assert_array_equal(h, want)
+
+    @njit
+    def borrow_anything(value):
+        return borrow(value)
+
+    with pytest.raises(TypingError, match="borrow takes arrays, numbers and tuples"):
+        borrow_anything("text")

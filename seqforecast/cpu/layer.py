@@ -43,6 +43,7 @@ from numba import njit
 from ..cells.activations import ZERO
 from ..cells.spec import BY_CODE, read_diag
 from ..config import CPU_FASTMATH
+from .borrow import borrow
 from .products import matmul, matmul_tn
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
@@ -253,6 +254,7 @@ def forward_steps(cell, x, params, states, hh, zero_state, first, stop):
     first, stop : int
         The samples to run.
     """
+    x, params, states, hh = borrow((x, params, states, hh))
     w_ih, b_ih, w_hh = params.weight_ih, params.bias_ih, params.weight_hh
     h, c, gates, aux = states
     G, T, B, H = gates.shape
@@ -319,6 +321,8 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
     first, stop : int
         The samples to run.
     """
+    params, states, d_h, dh, dc, d_gates, row_sq = borrow((params, states, d_h, dh, dc, d_gates,
+                                                          row_sq))
     w_hh = params.weight_hh
     h, c, gates, aux = states
     dgates, d_aux = d_gates
@@ -381,6 +385,7 @@ def weight_gradients(cell, x, params, states, d_gates, grads, first, stop):
     first, stop : int
         The gates to run.
     """
+    x, states, d_gates, grads = borrow((x, states, d_gates, grads))
     h, c = states.h, states.c
     dgates, d_aux = d_gates
     dw_ih, dw_hh, db_ih, db_hh, dpeephole = grads
@@ -424,6 +429,7 @@ def input_gradients(params, d_gates, dx, first, stop):
     first, stop : int
         The samples to run.
     """
+    params, d_gates, dx = borrow((params, d_gates, dx))
     w_ih, dgates = params.weight_ih, d_gates.gates
     G, T, _, H = dgates.shape
     for t in range(T):
