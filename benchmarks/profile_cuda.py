@@ -2,8 +2,9 @@
 
 Default: one line per stage, each synchronised (mean of 3 calls after a
 warm-up): a bare kernel launch, an allocation, the input projections, the
-persistent and the step-wise recurrence, the whole forward pass, a training
-step, and large matrix products, for an LSTM with hidden 32, batch 1024,
+layer's forward pass (projections and recurrence) with the persistent and
+with the step-wise recurrence, the whole forward pass, a training step, and
+large matrix products, for an LSTM with hidden 32, batch 1024,
 48 steps, float32.  Needs an NVIDIA GPU and numba-cuda.
 
 ``--count``: the kernel launches and device allocations of one training
@@ -123,7 +124,7 @@ def main():
         cuda.synchronize()
         seconds = time.perf_counter() - start
         print(f"matmul {n}x{n}x{n}: {2 * n ** 3 / seconds / 1e12:.2f} TFLOP/s")
-    for kernel in layer._forward_kernel(layer.LSTM, np.dtype(np.float32)).overloads.values():
+    for kernel in layer._forward_kernel(args.kind, np.dtype(np.float32)).overloads.values():
         print(f"persistent LSTM forward: {kernel.regs_per_thread} registers, "
               f"{kernel.local_mem_per_thread} B of local memory per thread")
 

@@ -1,17 +1,23 @@
-"""Views that a kernel uses without counting references: no atomic operations per slice.
+"""Views that a kernel uses without counting references.
 
 Numba counts the references to an array's memory: every view a kernel takes
-(``h[t, first:stop]``, a gate's block of a step) adds one, with an atomic
-increment, and drops it with an atomic decrement, on a counter that the
-threads running blocks of the same arrays share.  A recurrence takes dozens
-of views per step: for one window (GRU, hidden 16, 48 steps) they took half
-of the forward pass, 0.24 of 0.49 us per step.
+(``h[t, first:stop]``, a gate's block of a step) calls ``NRT_incref`` when
+it is made and ``NRT_decref`` when it is dropped, calls the compiler does
+not inline, each an atomic read-modify-write of the array's counter.  A
+recurrence takes dozens of views per step: for one window (GRU, hidden 16,
+48 steps) they took half of the forward pass, 0.24 of 0.49 us per step.
 
 :func:`borrow` gives a kernel its arguments as views without an owner
-(Numba's ``meminfo`` set to null, as for memory Numba does not manage): the
-views taken from them count nothing.  They are valid while the arrays they
-view are alive, that is during the call of a kernel that received those
-arrays, and must not outlive it (not be returned or stored).
+(Numba's ``meminfo`` null, as for memory Numba does not manage): the views
+taken from them skip the counting (``NRT_incref`` and ``NRT_decref`` return
+at once on a null owner).  The caller's arrays keep the memory alive for
+the kernel's call, and so:
+
+* borrow only the kernel's own arguments, never an array the kernel
+  allocates (Numba frees that once its last owned reference is gone, while
+  borrowed views of it may still be in use);
+* return or store nothing derived from a borrowed array: it would reach
+  Python as an array that does not keep its memory alive.
 """
 from numba import types
 from numba.core import cgutils
@@ -21,8 +27,18 @@ from numba.extending import intrinsic
 
 @intrinsic
 def borrow(typingctx, value):
-    """``value`` with every array in it (an array, or a tuple or named tuple of arrays and
-    numbers) replaced by a view of the same memory that counts no references."""
+    """The arrays in ``value`` as views of the same memory that count no references.
+
+    Parameters
+    ----------
+    value : array, number, bool, or (named) tuple of them, nested at will
+        A kernel's arguments, e.g. ``(x, params, states)``.
+
+    Returns
+    -------
+    same type as ``value``
+        Every array replaced by a view without an owner; numbers as they are.
+    """
     if not _borrowable(value):
         raise TypingError(f"borrow takes arrays, numbers and tuples of them, got {value}")
 
@@ -33,6 +49,7 @@ def borrow(typingctx, value):
 
 
 def _borrowable(typ):
+    """Whether the Numba type ``typ`` is made of arrays, numbers and tuples of them only."""
     if isinstance(typ, types.BaseTuple):
         return all(_borrowable(item) for item in typ)
     return isinstance(typ, (types.Array, types.Number, types.Boolean))

