@@ -54,8 +54,8 @@ def _weight_gradients(cell, x, params, states, d_gates, dx, grads):
     empty) in blocks of samples."""
     G, _, B, H = states.gates.shape
     I = x.shape[2]
-    run_row_blocks(lambda first, stop: layer.weight_gradients(cell, x, params, states, d_gates,
-                                                              grads, first, stop),
+    run_row_blocks(lambda first, stop: layer.weight_gradients(cell, x, states, d_gates, grads,
+                                                              first, stop),
                    G, B * H * (H + I))
     if dx.size:
         run_row_blocks(lambda first, stop: layer.input_gradients(params, d_gates, dx, first,
