@@ -83,7 +83,9 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
       regression (scikit-learn ``Ridge(alpha=ar_alpha)``) of the targets on
       the flattened training windows (the validation windows excluded) of
       what the head leaves of the targets; the head and the recurrent layer
-      have PyTorch's default init;
+      have PyTorch's default init; ``ar_alpha='auto'`` first chooses the
+      penalty on the validation windows with seqforecast's own
+      :func:`seqforecast.training.selection.ridge_alpha`;
     * squared error (mean over samples and outputs) plus
       ``alpha / (2 * batch) * ||W||^2`` on the weights, not the biases
       (scikit-learn's MLP scaling);
@@ -127,7 +129,7 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
     ar_window : int or None, default=None
         Input steps the AR path reads; None: the whole window; 0: no AR path
         (the head then has PyTorch's default init).
-    ar_alpha : float, default=1.0
+    ar_alpha : float or 'auto', default=1.0
     learning_rate_init : float, default=3e-3
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
     alpha : float, default=1e-4
@@ -209,7 +211,9 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
         self.network_ = _Network(self.cell, X.shape[2], self.hidden_size, y.shape[1],
                                  ar_window)
         if ar_window:  # start as the linear model of what the random head leaves
-            self._solve_autoregressive(X_train, y_train)
+            self.ar_alpha_ = None if self.ar_alpha == "auto" else self.ar_alpha
+            self._solve_autoregressive(
+                X_train, y_train, (X_val, y_val) if self.ar_alpha == "auto" else None)
         self._train(torch.from_numpy(X_train), torch.from_numpy(y_train), X_val, y_val, rng)
         if self.early_stopping and ar_window:
             self._finish_autoregressive(X, y, X_val, y_val)
@@ -237,18 +241,31 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
         cut = len(X) - n_val
         return X[:cut], y[:cut], X[cut:], y[cut:]
 
-    def _solve_autoregressive(self, X, y):
-        """AR weights and head bias := ridge regression of ``y - head(h_T)`` on the lags."""
+    def _solve_autoregressive(self, X, y, held_out=None):
+        """AR weights and head bias := ridge regression of ``y - head(h_T)`` on the lags.
+
+        ``held_out``, the held-out ``(X, y)``: first choose the penalty
+        ``ar_alpha_`` on them, as seqforecast's ``ar_alpha='auto'`` does.
+        """
+        from seqforecast.training.selection import ridge_alpha
+
         net = self.network_
         with torch.no_grad():
             net.ar.weight.zero_()
             net.head.bias.zero_()
-        residual = y.astype(np.float64) - self._predict(torch.from_numpy(X))
-        lags = X[:, X.shape[1] - net.ar_window:].reshape(len(X), -1).astype(np.float64)
-        ridge = Ridge(alpha=self.ar_alpha).fit(lags, residual)
+        lags, residual = self._left_by_head(X, y)
+        if held_out is not None:
+            self.ar_alpha_ = ridge_alpha(lags, residual, *self._left_by_head(*held_out))
+        ridge = Ridge(alpha=self.ar_alpha_).fit(lags, residual)
         with torch.no_grad():
             net.ar.weight.copy_(torch.from_numpy(ridge.coef_.reshape(y.shape[1], -1)))
             net.head.bias.copy_(torch.from_numpy(np.atleast_1d(ridge.intercept_)))
+
+    def _left_by_head(self, X, y):
+        """The flattened last ``ar_window`` steps and ``y - head(h_T)``, float64."""
+        residual = y.astype(np.float64) - self._predict(torch.from_numpy(X))
+        lags = X[:, X.shape[1] - self.network_.ar_window:].reshape(len(X), -1)
+        return lags.astype(np.float64), residual
 
     def _finish_autoregressive(self, X, y, X_val, y_val):
         """The linear part on all windows; the recurrent part only if it helps significantly."""

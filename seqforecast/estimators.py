@@ -32,7 +32,7 @@ from .threads import kernel_threads
 from .training.losses import LOSSES, Loss, make_loss
 from .training.optimizers import SGD, Adam, RMSprop
 from .training.schedules import cosine
-from .training.selection import held_out_count, improves_significantly
+from .training.selection import held_out_count, improves_significantly, ridge_alpha
 from .training.trainer import Trainer
 
 # The learning rate an 'adaptive' schedule stops at (as in scikit-learn's MLP).
@@ -87,9 +87,18 @@ _PARAMETERS_DOC = """
         at 5% with Harvey, Leybourne & Newbold's small-sample correction
         (:mod:`seqforecast.training.selection`), ``recurrent_kept_``.  None:
         no such path.
-    ar_alpha : float, default=1.0
-        L2 penalty of that starting ridge regression (scikit-learn's
-        :class:`~sklearn.linear_model.Ridge` ``alpha``).
+    ar_alpha : float or 'auto', default=1.0
+        L2 penalty of that ridge regression (scikit-learn's
+        :class:`~sklearn.linear_model.Ridge` ``alpha``), ``ar_alpha_``.
+        'auto' chooses it when a new model starts, with ``early_stopping``:
+        of :data:`~seqforecast.training.selection.RIDGE_ALPHAS` (1e-3 to
+        1e4), the one whose ridge regression on the training samples
+        forecasts the held-out samples best
+        (:func:`~seqforecast.training.selection.ridge_alpha`); a warm start
+        keeps the penalty its model has.  Why: one penalty does not suit
+        every number of samples and lags (a short series with a long window
+        needs more), and the held-out samples early stopping judges by are
+        there to choose it.
     loss : {'squared_error', 'absolute_error', 'huber', 'quantile', 'gaussian', \
 'student_t'}, default='squared_error'
         Training loss, the mean over samples and outputs.  The last three
@@ -229,6 +238,9 @@ _PARAMETERS_DOC = """
     n_clipped_steps_ : int
         Optimizer steps whose gradient ``clip_value``, ``clip_norm`` or
         ``clip_global_norm`` changed.
+    ar_alpha_ : float or None
+        The penalty of the linear path's ridge regressions (``ar_alpha``,
+        or the one 'auto' chose); None without ``ar_window``.
     recurrent_kept_ : bool or None
         With ``ar_window`` and ``early_stopping``: whether the recurrent part
         improved significantly on the ridge regression alone over the
@@ -651,6 +663,14 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             X_held, y_held = X[n_samples - n_val:], y[n_samples - n_val:]
             x_val, y_val = np.ascontiguousarray(X_held.transpose(1, 0, 2)), y_held
             X, y = X[:n_samples - n_val], y[:n_samples - n_val]
+        if not ar_window:
+            self.ar_alpha_ = None
+        elif self.ar_alpha != "auto":
+            self.ar_alpha_ = float(self.ar_alpha)
+        elif not resume and not early_stopping:
+            raise ValueError("ar_alpha='auto' chooses the linear path's penalty on the samples "
+                             "early stopping holds out: set early_stopping=True (partial_fit "
+                             "holds nothing out), or give ar_alpha a number")
         n_train = len(X)
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         if batch_size > n_train:
@@ -672,7 +692,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
             self._trained_with, self._trained_levels = _meaning(loss), self._levels(loss)
             if ar_window:  # start as the linear model of what the random head leaves
-                self._solve_autoregressive(x_host, y)
+                self._solve_autoregressive(
+                    x_host, y, (x_val, y_val) if self.ar_alpha == "auto" else None)
         else:
             if not incremental:
                 self._optimizer = self._make_optimizer()  # warm start: the weights carry over
@@ -981,28 +1002,32 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self._no_improvement_count = self._schedule_epochs = 0
         self.recurrent_kept_ = None
 
-    def _solve_autoregressive(self, x, y):
+    def _solve_autoregressive(self, x, y, held_out=None):
         """Set the AR path and the bias to the ridge regression of what the head leaves.
 
         ``x`` (n_timesteps, n_samples, n_features) time-major and ``y``
         (n_samples, n_outputs): the AR weights and the output bias of every
         output that moves with its target's level (all of them, but for a
         distribution's scale; see :attr:`~seqforecast.training.losses.Loss.
-        locations`) become the ridge regression (``ar_alpha``) of ``y -
+        locations`) become the ridge regression (``ar_alpha_``) of ``y -
         head(h_T)`` on the last ``ar_window`` steps, the recurrent part as
-        it is.  With a probabilistic loss the biases then start where the
-        loss puts the ridge's residuals (:meth:`~seqforecast.training.
-        losses.Loss.start`): each quantile at its level's empirical
-        quantile, the scale at their spread.
+        it is.  ``held_out``, the held-out samples ``(x, y)`` alike: choose
+        ``ar_alpha_`` first, by how well each candidate's ridge regression
+        forecasts what the head leaves of them (``ar_alpha='auto'``).  With
+        a probabilistic loss the biases then start where the loss puts the
+        ridge's residuals (:meth:`~seqforecast.training.losses.Loss.start`):
+        each quantile at its level's empirical quantile, the scale at their
+        spread.
         """
         net, loss = self._network, self._loss()
         net.ar_weight[...] = 0
         net.head_bias[...] = 0
         moving = np.tile(loss.locations, y.shape[1])
-        head = net.predict(x)
-        residual = np.repeat(y, loss.width, axis=1)[:, moving].astype(np.float64) - head[:, moving]
-        lags = net.ar_inputs(x).transpose(1, 0, 2).reshape(x.shape[1], -1).astype(np.float64)
-        ridge = Ridge(alpha=self.ar_alpha).fit(lags, residual)
+        lags, residual, head = self._left_by_head(x, y, moving)
+        if held_out is not None:
+            self.ar_alpha_ = ridge_alpha(lags, residual,
+                                         *self._left_by_head(*held_out, moving)[:2])
+        ridge = Ridge(alpha=self.ar_alpha_).fit(lags, residual)
         coef = ridge.coef_.reshape(-1, self.ar_window, x.shape[2])
         net.ar_weight[:, moving] = coef.transpose(1, 0, 2)
         net.head_bias[moving] = ridge.intercept_
@@ -1012,6 +1037,22 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             start = loss.start(errors)
             net.head_bias[moving] += start[moving]
             net.head_bias[~moving] = start[~moving] - head[:, ~moving].mean(axis=0)
+
+    def _left_by_head(self, x, y, moving):
+        """The linear path's regression problem: its inputs and what the head leaves of y.
+
+        ``x`` (n_timesteps, n_samples, n_features) time-major, ``y``
+        (n_samples, n_outputs), ``moving`` (n_outputs * loss width,) the
+        outputs the linear path serves.  Returns the last ``ar_window``
+        steps flattened, (n_samples, ar_window * n_features), the targets
+        less the network's outputs, (n_samples, moving.sum()), both
+        float64, and the network's outputs, (n_samples, n_outputs * width).
+        """
+        width = self._loss().width
+        head = self._network.predict(x)
+        residual = np.repeat(y, width, axis=1)[:, moving].astype(np.float64) - head[:, moving]
+        lags = self._network.ar_inputs(x).transpose(1, 0, 2).reshape(x.shape[1], -1)
+        return lags.astype(np.float64), residual, head
 
     def _finish_autoregressive(self, x_train, y_train, x, y, x_val, y_val):
         """After early stopping: the linear part on all samples, the recurrent part if it helps.
@@ -1284,7 +1325,8 @@ _HYPERPARAMETER_RULES = [
     (("ar_window",), _or_none(is_int), "a positive int or None"),
     (("student_t_df",), _or_none(lambda v: is_real(v, 0, include_low=False)),
      "a positive finite number or None (infinite degrees of freedom: loss='gaussian')"),
-    (("ar_alpha",), lambda v: is_real(v, 0), "a non-negative number"),
+    (("ar_alpha",), lambda v: (isinstance(v, str) and v == "auto") or is_real(v, 0),
+     "a non-negative number or 'auto'"),
     (("learning_rate_init", "huber_delta", "epsilon"),
      lambda v: is_real(v, 0, include_low=False), "a positive number"),
     (("clip_value", "clip_norm", "clip_global_norm", "clip_hidden_norm"),

@@ -682,6 +682,57 @@ def test_a_recurrent_part_that_helps_is_kept():
     assert model.score(X[480:], y[480:]) > 0.5
 
 
+@pytest.mark.parametrize("cls", [LSTMRegressor, GRURegressor])
+def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
+    """'auto' is selection.ridge_alpha on what the head leaves of the training and held-out
+    samples; the linear part is then solved with it, at the start and at the end."""
+    import seqforecast.estimators as estimators
+    from seqforecast.training import selection
+
+    X, y = _sequences(n=120, steps=8)
+    y = y + 0.7 * X[:, -2]
+    seen = []
+
+    def spy(X_train, y_train, X_held, y_held):
+        seen.append((X_train.copy(), y_train.copy(), X_held.copy(), y_held.copy()))
+        return 10.0
+
+    monkeypatch.setattr(estimators, "ridge_alpha", spy)
+    settings = dict(hidden_sizes=4, ar_window=3, max_iter=2, early_stopping=True,
+                    validation_fraction=0.25, random_state=0)
+    model = _quiet(cls(ar_alpha="auto", **settings), X, y)
+    assert model.ar_alpha_ == 10.0 and len(seen) == 1
+    X_train, y_train, X_held, y_held = seen[0]
+    np.testing.assert_array_equal(X_train, X[:90, -3:].astype(np.float32))  # its dtype
+    np.testing.assert_array_equal(X_held, X[90:, -3:].astype(np.float32))
+    assert y_train.shape == (90, 1) and y_held.shape == (30, 1)
+    # The same model as a fixed penalty of 10: the choice feeds every ridge solve.
+    fixed = _quiet(cls(ar_alpha=10.0, **settings), X, y)
+    assert fixed.ar_alpha_ == 10.0
+    np.testing.assert_array_equal(model.predict(X), fixed.predict(X))
+    # What the spy saw is what the head leaves: the targets less the start's head.
+    monkeypatch.setattr(estimators, "ridge_alpha", selection.ridge_alpha)
+    chosen = _quiet(cls(ar_alpha="auto", **settings), X, y).ar_alpha_
+    assert chosen == selection.ridge_alpha(*seen[0])
+    # A warm start keeps the model's penalty; a number replaces it.
+    model.set_params(warm_start=True)
+    assert _quiet(model, X, y).ar_alpha_ == 10.0 and len(seen) == 1
+    assert _quiet(model.set_params(ar_alpha=0.5), X, y).ar_alpha_ == 0.5
+    assert _quiet(cls(hidden_sizes=3, max_iter=1, ar_alpha="auto"), X, y).ar_alpha_ is None
+
+
+def test_automatic_ar_alpha_needs_held_out_samples():
+    X, y = _sequences(n=40, steps=5)
+    with pytest.raises(ValueError, match="ar_alpha='auto' chooses the linear path's penalty "
+                                         "on the samples early stopping holds out"):
+        GRURegressor(ar_window=2, ar_alpha="auto").fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit holds nothing out"):
+        GRURegressor(ar_window=2, ar_alpha="auto").partial_fit(X, y)
+    for value in ("Auto", None, -0.5):
+        with pytest.raises(ValueError, match="ar_alpha must be a non-negative number or 'auto'"):
+            GRURegressor(ar_window=2, ar_alpha=value).fit(X, y)
+
+
 def test_cosine_schedule_decays_to_zero_over_max_iter_without_a_warning(monkeypatch):
     from seqforecast.training.trainer import Trainer
 
@@ -710,7 +761,7 @@ def test_autoregressive_options_are_checked():
             LSTMRegressor(ar_window=value).fit(X, y)
     with pytest.raises(ValueError, match="ar_window=6 is longer than the 5 time steps"):
         LSTMRegressor(ar_window=6).fit(X, y)
-    with pytest.raises(ValueError, match="ar_alpha must be a non-negative number"):
+    with pytest.raises(ValueError, match="ar_alpha must be a non-negative number or 'auto'"):
         LSTMRegressor(ar_window=2, ar_alpha=-1).fit(X, y)
     model = _quiet(LSTMRegressor(hidden_sizes=3, ar_window=2, max_iter=1), X, y)
     with pytest.raises(ValueError, match="ar_window 2 -> 3; fit a new model"):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from seqforecast.training.selection import improves_significantly
+from seqforecast.training.selection import RIDGE_ALPHAS, improves_significantly, ridge_alpha
 
 
 def test_no_improvement_or_a_worse_model_is_never_significant():
@@ -69,3 +69,23 @@ def test_too_few_samples_for_the_horizon_are_no_evidence():
     assert not improves_significantly(np.full(12, 5.0), 5.0 - d, 11)
     assert not improves_significantly(np.array([5.0]), np.array([1.0]), 0)
     assert improves_significantly(np.full(14, 5.0), 5.0 - np.append(d, [1.2, 1.3]), 11)
+
+
+def test_ridge_alpha_is_the_candidate_that_forecasts_the_held_out_samples_best():
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 30)
+    y = X[:, :2] @ [[1.0, 0.5], [-0.5, 2.0]] + rng.randn(80, 2)  # 28 useless lags, noise
+    chosen = ridge_alpha(X[:60], y[:60], X[60:], y[60:])
+    errors = {alpha: np.mean((Ridge(alpha=alpha).fit(X[:60], y[:60]).predict(X[60:])
+                              - y[60:]) ** 2) for alpha in RIDGE_ALPHAS}
+    assert chosen == min(errors, key=errors.get)
+    assert RIDGE_ALPHAS[0] < chosen < RIDGE_ALPHAS[-1]  # neither end of the grid here
+    # Noiseless and well determined: the smallest penalty; nothing to learn: the largest.
+    clean = X[:, :2] @ [1.0, -2.0]
+    assert ridge_alpha(X[:60], clean[:60], X[60:], clean[60:]) == RIDGE_ALPHAS[0]
+    noise = rng.randn(80)
+    assert ridge_alpha(X[:60], noise[:60], X[60:], noise[60:]) == RIDGE_ALPHAS[-1]
+    constant = np.ones(80)  # every candidate exact: the largest penalty
+    assert ridge_alpha(X[:60], constant[:60], X[60:], constant[60:], (0.1, 1.0, 10.0)) == 10.0

@@ -1,4 +1,8 @@
-"""Whether a trained model beats its starting point on held-out samples, beyond noise.
+"""Held-out choices: the linear path's ridge penalty, and whether the recurrent part stays.
+
+:func:`ridge_alpha` picks the ridge penalty of the linear autoregressive
+path (``ar_alpha='auto'``) by how well each candidate, fitted on the
+training samples, forecasts the held-out ones.
 
 Early stopping picks the best of many epochs on a few held-out windows, so
 the best score is optimistic: on a short series the recurrent part of a
@@ -33,14 +37,45 @@ import math
 
 import numpy as np
 from scipy.stats import t as student_t
+from sklearn.linear_model import Ridge
 
 #: The test's one-sided level.
 LEVEL = 0.05
+
+#: The penalties :func:`ridge_alpha` chooses among: 1e-3 to 1e4 in half-decade steps.
+RIDGE_ALPHAS = tuple(10.0 ** (k / 2) for k in range(-6, 9))
 
 
 def held_out_count(validation_fraction, n_samples):
     """How many of ``n_samples`` samples, the most recent, early stopping holds out."""
     return math.ceil(validation_fraction * n_samples)
+
+
+def ridge_alpha(X_train, y_train, X_held, y_held, alphas=RIDGE_ALPHAS):
+    """The ridge penalty whose fit on the training samples forecasts the held-out ones best.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_train, n_features)
+    y_train : ndarray of shape (n_train, n_outputs)
+    X_held : ndarray of shape (n_held, n_features)
+    y_held : ndarray of shape (n_held, n_outputs)
+    alphas : sequence of float, default=RIDGE_ALPHAS
+        The candidates (scikit-learn's :class:`~sklearn.linear_model.Ridge`
+        ``alpha``, with an intercept).
+
+    Returns
+    -------
+    float
+        The candidate with the lowest mean squared error over the held-out
+        samples and outputs; of equal errors, the largest penalty (the
+        simplest model).
+    """
+    y_held = np.asarray(y_held)
+    errors = [np.mean((Ridge(alpha=alpha).fit(X_train, y_train).predict(X_held)
+                       .reshape(y_held.shape) - y_held) ** 2) for alpha in alphas]
+    best = min(errors)
+    return float(max(alpha for alpha, error in zip(alphas, errors) if error == best))
 
 
 def improves_significantly(loss_before, loss_after, lags):
