@@ -80,7 +80,7 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
     The recipe:
 
     * initialisation: the AR weights and the head bias are the ridge
-      regression (scikit-learn ``Ridge(alpha=ar_alpha)``) of the targets on
+      regression (scikit-learn ``Ridge(alpha=ar_alpha_)``) of the targets on
       the flattened training windows (the validation windows excluded) of
       what the head leaves of the targets; the head and the recurrent layer
       have PyTorch's default init; ``ar_alpha='auto'`` first chooses the
@@ -155,6 +155,8 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
     validation_scores_ : list of float
         R^2 on the held-out windows: the start, then after each epoch.
     best_validation_score_ : float
+    ar_alpha_ : float or None
+        The penalty of the AR path's ridge regressions (None without one).
     recurrent_kept_ : bool
         Whether the finishing test kept the recurrent part (early stopping
         with an AR path only).
@@ -210,10 +212,13 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
         ar_window = X.shape[1] if self.ar_window is None else self.ar_window
         self.network_ = _Network(self.cell, X.shape[2], self.hidden_size, y.shape[1],
                                  ar_window)
+        auto_alpha = bool(ar_window) and self.ar_alpha == "auto"
+        if auto_alpha and not self.early_stopping:
+            raise ValueError("ar_alpha='auto' is chosen on the validation windows: it needs "
+                             "early_stopping=True")
+        self.ar_alpha_ = None if not ar_window or auto_alpha else self.ar_alpha
         if ar_window:  # start as the linear model of what the random head leaves
-            self.ar_alpha_ = None if self.ar_alpha == "auto" else self.ar_alpha
-            self._solve_autoregressive(
-                X_train, y_train, (X_val, y_val) if self.ar_alpha == "auto" else None)
+            self._solve_autoregressive(X_train, y_train, (X_val, y_val) if auto_alpha else None)
         self._train(torch.from_numpy(X_train), torch.from_numpy(y_train), X_val, y_val, rng)
         if self.early_stopping and ar_window:
             self._finish_autoregressive(X, y, X_val, y_val)

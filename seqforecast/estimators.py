@@ -70,7 +70,7 @@ _PARAMETERS_DOC = """
         Add a linear autoregressive path (LSTNet's "highway"): a linear map
         from the last ``ar_window`` time steps of every input feature
         straight to every output, added to the recurrent head's output and
-        trained with it.  A fit starts it at the ridge regression (``ar_alpha``)
+        trained with it.  A fit starts it at the ridge regression (``ar_alpha_``)
         on those steps of what the randomly initialised recurrent head
         leaves of y, so training begins at (about) the linear model.  The
         head is not started at zero: its gradient, and so the recurrent
@@ -239,8 +239,9 @@ _PARAMETERS_DOC = """
         Optimizer steps whose gradient ``clip_value``, ``clip_norm`` or
         ``clip_global_norm`` changed.
     ar_alpha_ : float or None
-        The penalty of the linear path's ridge regressions (``ar_alpha``,
-        or the one 'auto' chose); None without ``ar_window``.
+        The penalty the linear path's ridge regressions were last solved
+        with (``ar_alpha``, or the one 'auto' chose); None without
+        ``ar_window``.
     recurrent_kept_ : bool or None
         With ``ar_window`` and ``early_stopping``: whether the recurrent part
         improved significantly on the ridge regression alone over the
@@ -663,11 +664,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             X_held, y_held = X[n_samples - n_val:], y[n_samples - n_val:]
             x_val, y_val = np.ascontiguousarray(X_held.transpose(1, 0, 2)), y_held
             X, y = X[:n_samples - n_val], y[:n_samples - n_val]
-        if not ar_window:
-            self.ar_alpha_ = None
-        elif self.ar_alpha != "auto":
-            self.ar_alpha_ = float(self.ar_alpha)
-        elif not resume and not early_stopping:
+        auto_alpha = bool(ar_window) and self.ar_alpha == "auto"
+        if auto_alpha and not resume and not early_stopping:
             raise ValueError("ar_alpha='auto' chooses the linear path's penalty on the samples "
                              "early stopping holds out: set early_stopping=True (partial_fit "
                              "holds nothing out), or give ar_alpha a number")
@@ -691,9 +689,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              y.shape[1] * loss.width, batch_size)
             self._initialize(cell, sizes, dtype, y.shape[1], y_ndim)
             self._trained_with, self._trained_levels = _meaning(loss), self._levels(loss)
+            self.ar_alpha_ = None if not ar_window or auto_alpha else float(self.ar_alpha)
             if ar_window:  # start as the linear model of what the random head leaves
-                self._solve_autoregressive(
-                    x_host, y, (x_val, y_val) if self.ar_alpha == "auto" else None)
+                self._solve_autoregressive(x_host, y, (x_val, y_val) if auto_alpha else None)
         else:
             if not incremental:
                 self._optimizer = self._make_optimizer()  # warm start: the weights carry over
@@ -716,6 +714,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             if model is not self._network:
                 self._network.restore(model.snapshot())
         if early_stopping and ar_window:
+            if not auto_alpha:  # a warm start with 'auto' keeps the model's penalty
+                self.ar_alpha_ = float(self.ar_alpha)
             self._finish_autoregressive(
                 x_host, y_host,
                 np.ascontiguousarray(np.concatenate([X, X_held]).transpose(1, 0, 2)),
@@ -968,6 +968,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         network = self.__dict__.get("_network")
         if network is None:
             return
+        if "ar_alpha_" not in self.__dict__:  # saved before ar_alpha could be 'auto'
+            self.ar_alpha_ = float(self.ar_alpha) if network.ar_window else None
         params = network.params
         kept = [getattr(self, name, None) for name in
                 ("_best_params", "_best_start_params", "_start_params")]

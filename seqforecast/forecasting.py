@@ -671,7 +671,7 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None,
     randomly initialised recurrent head leaves of the targets (the model
     starts as about Ridge on the same lags and the recurrent part learns
     what it leaves), its penalty chosen on the held-out windows below
-    (``ar_alpha='auto'``).  It trains for
+    (``ar_alpha='auto'``; 1 where nothing is held out).  It trains for
     about :data:`TRAINING_STEPS` optimizer steps of 32 windows (epochs =
     steps / batches per epoch) with Adam at 3e-3 decaying to 0 along a
     cosine, global-norm clipping at 1, and early stopping on the most
@@ -697,7 +697,8 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None,
     early_stopping : bool, default=True
         False for training by ``partial_fit``, which holds nothing out: no
         early stopping (the epochs are sized to all ``n_windows``), and the
-        ridge penalty is 1.
+        ridge penalty is 1, as when ``n_windows`` is too few to hold out
+        two windows and keep one.
 
     Returns
     -------
@@ -950,7 +951,7 @@ class SequenceForecaster(_Forecaster):
         The first call fixes the windows' layout and scalers, as :meth:`fit`
         does; the command line uses it to show progress.  A regressor built
         from a cell name then trains without early stopping (``partial_fit``
-        holds nothing out).
+        holds nothing out; see :func:`default_regressor`'s ``early_stopping``).
         """
         if not hasattr(self._template(), "partial_fit"):
             raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")

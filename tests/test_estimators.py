@@ -687,7 +687,6 @@ def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
     """'auto' is selection.ridge_alpha on what the head leaves of the training and held-out
     samples; the linear part is then solved with it, at the start and at the end."""
     import seqforecast.estimators as estimators
-    from seqforecast.training import selection
 
     X, y = _sequences(n=120, steps=8)
     y = y + 0.7 * X[:, -2]
@@ -705,20 +704,55 @@ def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
     X_train, y_train, X_held, y_held = seen[0]
     np.testing.assert_array_equal(X_train, X[:90, -3:].astype(np.float32))  # its dtype
     np.testing.assert_array_equal(X_held, X[90:, -3:].astype(np.float32))
-    assert y_train.shape == (90, 1) and y_held.shape == (30, 1)
+    # What the head leaves: the targets less the randomly started head (AR path and bias 0).
+    head = cls(**{**settings, "early_stopping": False, "max_iter": 1,
+                  "learning_rate_init": 1e-12})
+    net = _quiet(head, X, y)._network
+    net.ar_weight[...], net.head_bias[...] = 0, 0
+    left = y.astype(np.float32) - head.predict(X)
+    assert np.abs(head.predict(X)).max() > 0.01
+    np.testing.assert_allclose(y_train[:, 0], left[:90], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(y_held[:, 0], left[90:], rtol=1e-5, atol=1e-6)
     # The same model as a fixed penalty of 10: the choice feeds every ridge solve.
     fixed = _quiet(cls(ar_alpha=10.0, **settings), X, y)
     assert fixed.ar_alpha_ == 10.0
     np.testing.assert_array_equal(model.predict(X), fixed.predict(X))
-    # What the spy saw is what the head leaves: the targets less the start's head.
-    monkeypatch.setattr(estimators, "ridge_alpha", selection.ridge_alpha)
-    chosen = _quiet(cls(ar_alpha="auto", **settings), X, y).ar_alpha_
-    assert chosen == selection.ridge_alpha(*seen[0])
-    # A warm start keeps the model's penalty; a number replaces it.
+    # A warm start keeps the model's penalty (no new choice), with or without early
+    # stopping; partial_fit too; a number replaces it where a solve uses it.
     model.set_params(warm_start=True)
     assert _quiet(model, X, y).ar_alpha_ == 10.0 and len(seen) == 1
-    assert _quiet(model.set_params(ar_alpha=0.5), X, y).ar_alpha_ == 0.5
+    model.set_params(early_stopping=False)
+    assert _quiet(model, X, y).ar_alpha_ == 10.0
+    assert _quiet(model, X, y, "partial_fit").ar_alpha_ == 10.0 and len(seen) == 1
+    model.set_params(ar_alpha=0.5)
+    assert _quiet(model, X, y, "partial_fit").ar_alpha_ == 10.0  # nothing solved
+    assert _quiet(model.set_params(early_stopping=True), X, y).ar_alpha_ == 0.5
     assert _quiet(cls(hidden_sizes=3, max_iter=1, ar_alpha="auto"), X, y).ar_alpha_ is None
+
+
+@pytest.mark.parametrize("loss", ["quantile", "gaussian"])
+def test_automatic_ar_alpha_with_a_probabilistic_loss_and_a_saved_model(loss, tmp_path):
+    """The choice reads the location outputs only; the fitted penalty survives a model file,
+    and a file saved before 'auto' existed gets its number back."""
+    from seqforecast.persistence import load, save
+    from seqforecast.training.selection import RIDGE_ALPHAS
+
+    X, y = _sequences(n=120, steps=8)
+    y2 = np.c_[y, 0.5 * y + X[:, -1]]
+    settings = dict(hidden_sizes=4, ar_window=3, max_iter=2, early_stopping=True,
+                    validation_fraction=0.25, random_state=0, loss=loss)
+    model = _quiet(GRURegressor(ar_alpha="auto", **settings), X, y2)
+    assert model.ar_alpha_ in RIDGE_ALPHAS
+    fixed = _quiet(GRURegressor(ar_alpha=model.ar_alpha_, **settings), X, y2)
+    np.testing.assert_array_equal(model.predict(X), fixed.predict(X))
+    save(model, tmp_path / "auto.sfm")
+    restored = load(tmp_path / "auto.sfm")
+    assert restored.ar_alpha_ == model.ar_alpha_
+    old = pickle.loads(pickle.dumps(fixed))
+    state = old.__getstate__()
+    del state["ar_alpha_"]
+    old.__setstate__(state)
+    assert old.ar_alpha_ == fixed.ar_alpha_
 
 
 def test_automatic_ar_alpha_needs_held_out_samples():

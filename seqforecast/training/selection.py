@@ -57,9 +57,9 @@ def ridge_alpha(X_train, y_train, X_held, y_held, alphas=RIDGE_ALPHAS):
     Parameters
     ----------
     X_train : ndarray of shape (n_train, n_features)
-    y_train : ndarray of shape (n_train, n_outputs)
+    y_train : ndarray of shape (n_train,) or (n_train, n_outputs)
     X_held : ndarray of shape (n_held, n_features)
-    y_held : ndarray of shape (n_held, n_outputs)
+    y_held : ndarray of shape (n_held,) or (n_held, n_outputs)
     alphas : sequence of float, default=RIDGE_ALPHAS
         The candidates (scikit-learn's :class:`~sklearn.linear_model.Ridge`
         ``alpha``, with an intercept).
