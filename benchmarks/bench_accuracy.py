@@ -35,9 +35,10 @@ horizon and ``target_transform``, unless said otherwise):
 * ``Ridge auto-alpha``: the same with its penalty chosen as the networks'
   linear path chooses its own (``ar_alpha='auto'``): by
   :func:`seqforecast.training.selection.ridge_alpha` on the most recent
-  20% of the training windows, then fitted on all of them.  Not ranked: it
-  is there to tell how much of the networks' lead over ``Ridge`` is that
-  penalty and how much the recurrent part;
+  20% of the training windows, then fitted on all of them (the report says
+  the penalty chosen in each fold).  Not ranked: it is there to tell how
+  much of the networks' lead over ``Ridge`` is that penalty and how much
+  the recurrent part;
 * ``AutoETS``: statsforecast's AutoETS with the series' season, fitted on
   each fold's training rows; from each origin it forecasts with the fitted
   parameters and the state filtered up to that origin (``forward``), as the
@@ -284,12 +285,14 @@ class HeldOutRidge(Ridge):
     """Ridge with ``alpha`` chosen as ``ar_alpha='auto'`` chooses it, then fitted on all windows.
 
     The networks choose on what their random head leaves of the targets, this on the
-    targets: about the same choice.  ``fit`` sets ``alpha`` (a forecaster fits a clone).
+    targets: about the same choice.  ``fit`` sets ``alpha`` (a forecaster fits a clone) and
+    says it with a :class:`Choice` warning.
     """
 
     def fit(self, X, y):
         cut = len(X) - held_out_count(forecasting.HOLD_OUT, len(X))
         self.alpha = ridge_alpha(X[:cut], y[:cut], X[cut:], y[cut:])
+        warnings.warn(f"alpha {self.alpha:g}", Choice)
         return super().fit(X, y)
 
 
@@ -297,8 +300,9 @@ def _sequence_options(spec):
     return dict(window=spec.window, horizon=spec.horizon, target_transform=spec.transform)
 
 
-class ETSChoice(UserWarning):
-    """Not a problem: says which model AutoETS chose for a fold, so that the report can."""
+class Choice(UserWarning):
+    """Not a problem: says what a model chose for a fold (AutoETS its model, Ridge auto-alpha
+    its penalty), so that the report can."""
 
 
 class ETSForecaster(forecasting._Forecaster):
@@ -307,7 +311,7 @@ class ETSForecaster(forecasting._Forecaster):
     Fitted on the whole training part; from an origin inside a test block
     it forecasts with the fitted model filtered over the rows up to that
     origin (``AutoETS.forward``: the parameters are not re-estimated).
-    Each fit says the model it chose with an :class:`ETSChoice` warning.
+    Each fit says the model it chose with a :class:`Choice` warning.
     """
 
     def __init__(self, season=1, horizon=1, *, freq=None, missing="error"):
@@ -323,7 +327,7 @@ class ETSForecaster(forecasting._Forecaster):
         self.targets_ = self.channels_ = list(frame.columns)
         self.lookback_ = len(frame)  # the whole history: the state is filtered from the start
         self.model_ = AutoETS(season_length=self.season).fit(frame.iloc[:, 0].to_numpy(float))
-        warnings.warn(self.model_.model_["method"], ETSChoice)
+        warnings.warn(self.model_.model_["method"], Choice)
 
     def _forecast(self, values, origins, n_steps):
         forecasts = [self.model_.forward(values[:origin + 1, 0], n_steps)["mean"]
@@ -380,7 +384,7 @@ def score(model, spec, data, seed):
 
 
 def _warning_text(w):
-    if issubclass(w.category, ETSChoice):
+    if issubclass(w.category, Choice):
         return f"chose {w.message}"
     return f"{w.category.__name__}: {str(w.message)[:200]}"
 
@@ -459,20 +463,20 @@ def summary_report(mase, mae):
             "   MAE >= seasonal naive's on: " + "; ".join(
                 f"{name} {', '.join(relative.index[relative[name] >= 1]) or 'none'}"
                 for name in relative.columns if name in RANKED), ""]
-    lines.append(f"== mean rank by MASE among {', '.join(ranked.columns)} (1 = best; "
-                 f"series where the model ran)")
-    rank_table = pd.DataFrame({"mean rank": ranks.mean(), "series": ranks.count(),
-                               "MASE >= 1": (ranked >= 1).sum()})
-    lines += [rank_table.to_string(float_format=lambda v: f"{v:.2f}"), ""]
+    if len(ranked.columns) > 1:
+        lines.append(f"== mean rank by MASE among {', '.join(ranked.columns)} (1 = best; "
+                     f"series where the model ran)")
+        rank_table = pd.DataFrame({"mean rank": ranks.mean(), "series": ranks.count(),
+                                   "MASE >= 1": (ranked >= 1).sum()})
+        lines += [rank_table.to_string(float_format=lambda v: f"{v:.2f}"), ""]
+    networks = [name for name in ("sf LSTM", "sf GRU") if name in mase.columns]
     for ridge in ("Ridge", "Ridge auto-alpha"):
-        if ridge not in mase.columns:
+        if ridge not in mase.columns or not networks:
             continue
         lines.append(f"== seqforecast against {ridge} (MASE ratio; within {TIE:.1%} counts as "
                      f"a tie; a network whose recurrent part was dropped is about Ridge "
                      f"auto-alpha)")
-        for name in ("sf LSTM", "sf GRU"):
-            if name not in mase.columns:
-                continue
+        for name in networks:
             both = mase[[name, ridge]].dropna()
             ratio = both[name] / both[ridge]
             lines.append(f"   {name}: of {len(both)} series, beats {ridge} on "
