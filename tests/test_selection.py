@@ -87,5 +87,11 @@ def test_ridge_alpha_is_the_candidate_that_forecasts_the_held_out_samples_best()
     assert ridge_alpha(X[:60], clean[:60], X[60:], clean[60:]) == RIDGE_ALPHAS[0]
     noise = rng.randn(80)
     assert ridge_alpha(X[:60], noise[:60], X[60:], noise[60:]) == RIDGE_ALPHAS[-1]
+    wide = rng.randn(50, 70)  # fewer training samples than features
+    target = wide[:, :3].sum(axis=1) + 0.5 * rng.randn(50)
+    errors = [np.mean((Ridge(alpha=alpha).fit(wide[:35], target[:35]).predict(wide[35:])
+                       - target[35:]) ** 2) for alpha in RIDGE_ALPHAS]
+    assert ridge_alpha(wide[:35], target[:35], wide[35:], target[35:]) == \
+        RIDGE_ALPHAS[int(np.argmin(errors))]
     constant = np.ones(80)  # every candidate exact: the largest penalty
     assert ridge_alpha(X[:60], constant[:60], X[60:], constant[60:], (0.1, 1.0, 10.0)) == 10.0
