@@ -36,9 +36,8 @@ horizon and ``target_transform``, unless said otherwise):
   linear path chooses its own (``ar_alpha='auto'``): by
   :func:`seqforecast.training.selection.ridge_alpha` on the most recent
   20% of the training windows, then fitted on all of them (the report says
-  the penalty chosen in each fold).  Not ranked: it is there to tell how
-  much of the networks' lead over ``Ridge`` is that penalty and how much
-  the recurrent part;
+  the penalty chosen in each fold).  Not ranked: it shows what that choice
+  gives a linear model (the networks' default recipe keeps penalty 1);
 * ``AutoETS``: statsforecast's AutoETS with the series' season, fitted on
   each fold's training rows; from each origin it forecasts with the fitted
   parameters and the state filtered up to that origin (``forward``), as the
@@ -284,9 +283,9 @@ def held_out_ridge_forecaster(spec):
 class HeldOutRidge(Ridge):
     """Ridge with ``alpha`` chosen as ``ar_alpha='auto'`` chooses it, then fitted on all windows.
 
-    The networks choose on what their random head leaves of the targets, this on the
-    targets: about the same choice.  ``fit`` sets ``alpha`` (a forecaster fits a clone) and
-    says it with a :class:`Choice` warning.
+    The networks (with ``ar_alpha='auto'``) choose on what their random head leaves of the
+    targets, this on the targets: about the same choice.  ``fit`` sets ``alpha`` (a
+    forecaster fits a clone) and says it with a :class:`Choice` warning.
     """
 
     def fit(self, X, y):
@@ -474,8 +473,7 @@ def summary_report(mase, mae):
         if ridge not in mase.columns or not networks:
             continue
         lines.append(f"== seqforecast against {ridge} (MASE ratio; within {TIE:.1%} counts as "
-                     f"a tie; a network whose recurrent part was dropped is about Ridge "
-                     f"auto-alpha)")
+                     f"a tie)")
         for name in networks:
             both = mase[[name, ridge]].dropna()
             ratio = both[name] / both[ridge]

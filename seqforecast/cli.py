@@ -81,8 +81,7 @@ from .timeindex import _infer_freq, infer_season
 # compares a network with.
 AUTO_CANDIDATES = ("naive", "ridge", "gru", "lstm")
 # ``--model auto``: a MASE within this share of the lowest is a tie, won by the simpler model
-# (a network whose recurrent part was dropped is a ridge regression whose penalty was chosen
-# on its held-out windows: where that is within this share of Ridge's, Ridge wins).
+# (a network that ends as its ridge start ties with Ridge to the fourth digit).
 AUTO_TIE = 0.005
 BASELINES = ("ridge", "naive")
 # The guard's backtest: up to this many folds of ``horizon`` rows each.

@@ -95,10 +95,13 @@ _PARAMETERS_DOC = """
         1e4), the one whose ridge regression on the training samples
         forecasts the held-out samples best
         (:func:`~seqforecast.training.selection.ridge_alpha`); a warm start
-        keeps the penalty its model has.  Why: one penalty does not suit
-        every number of samples and lags (a short series with a long window
-        needs more), and the held-out samples early stopping judges by are
-        there to choose it.
+        keeps the penalty its model has.  One penalty does not suit every
+        number of samples and lags (a short series with a long window needs
+        more), but the choice is only as good as the held-out samples: where
+        they have shifted level, every candidate forecasts them badly, the
+        largest least badly, and the model solved with it all but ignores
+        its inputs (see the README's "Forecast quality"; the forecasters'
+        default recipe keeps 1).
     loss : {'squared_error', 'absolute_error', 'huber', 'quantile', 'gaussian', \
 'student_t'}, default='squared_error'
         Training loss, the mean over samples and outputs.  The last three
@@ -667,8 +670,10 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         auto_alpha = bool(ar_window) and self.ar_alpha == "auto"
         if auto_alpha and not resume and not early_stopping:
             raise ValueError("ar_alpha='auto' chooses the linear path's penalty on the samples "
-                             "early stopping holds out: set early_stopping=True (partial_fit "
-                             "holds nothing out), or give ar_alpha a number")
+                             "early stopping holds out: "
+                             + ("partial_fit holds nothing out: give ar_alpha a number"
+                                if incremental else
+                                "set early_stopping=True, or give ar_alpha a number"))
         n_train = len(X)
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         if batch_size > n_train:

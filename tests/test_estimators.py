@@ -760,7 +760,9 @@ def test_automatic_ar_alpha_needs_held_out_samples():
     with pytest.raises(ValueError, match="ar_alpha='auto' chooses the linear path's penalty "
                                          "on the samples early stopping holds out"):
         GRURegressor(ar_window=2, ar_alpha="auto").fit(X, y)
-    with pytest.raises(ValueError, match="partial_fit holds nothing out"):
+    with pytest.raises(ValueError, match="holds out: set early_stopping=True, or give"):
+        GRURegressor(ar_window=2, ar_alpha="auto").fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit holds nothing out: give ar_alpha a numb"):
         GRURegressor(ar_window=2, ar_alpha="auto").partial_fit(X, y)
     for value in ("Auto", None, -0.5):
         with pytest.raises(ValueError, match="ar_alpha must be a non-negative number or 'auto'"):

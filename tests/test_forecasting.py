@@ -419,7 +419,6 @@ def test_window_norm_serves_series_of_different_scales_with_one_model():
 
 def test_cell_names_build_the_default_recipe_sized_to_the_data():
     from seqforecast import default_regressor
-    from seqforecast.training.selection import RIDGE_ALPHAS
 
     data = _sine(300)
     forecaster = SequenceForecaster("gru", window=24, horizon=6, random_state=3).fit(data)
@@ -429,16 +428,13 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
     expected = default_regressor("gru", 24, n_windows, random_state=3).get_params()
     assert regressor.get_params() == expected
     assert expected["ar_window"] == 24 and expected["learning_rate"] == "cosine"
-    # The linear path's penalty chosen on the held-out windows.
-    assert expected["ar_alpha"] == "auto" and regressor.ar_alpha_ in RIDGE_ALPHAS
     # About 1000 optimizer steps whatever the length: epochs x batches per epoch.
     for n in (40, 300, 5000):
         params = default_regressor("lstm", 24, n).get_params()
         n_train = n - int(np.ceil(0.2 * n))
         batches = int(np.ceil(n_train / params["batch_size"]))
         assert 1000 <= params["max_iter"] * batches < 1000 + batches
-    few = default_regressor("lstm", 4, 5)  # too few windows to hold out
-    assert not few.early_stopping and few.ar_alpha == 1.0
+    assert not default_regressor("lstm", 4, 5).early_stopping  # too few windows to hold out
     with pytest.raises(ValueError, match="regressor must be an estimator or one of"):
         SequenceForecaster("transformer").fit(data)
     with pytest.raises(ValueError, match="cell must be one of"):

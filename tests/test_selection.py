@@ -93,5 +93,13 @@ def test_ridge_alpha_is_the_candidate_that_forecasts_the_held_out_samples_best()
                        - target[35:]) ** 2) for alpha in RIDGE_ALPHAS]
     assert ridge_alpha(wide[:35], target[:35], wide[35:], target[35:]) == \
         RIDGE_ALPHAS[int(np.argmin(errors))]
+    wider = rng.randn(30, 200)  # far more features than samples: the dual form
+    target = wider[:, :3].sum(axis=1) + 0.5 * rng.randn(30)
+    errors = [np.mean((Ridge(alpha=alpha).fit(wider[:20], target[:20]).predict(wider[20:])
+                       - target[20:]) ** 2) for alpha in RIDGE_ALPHAS]
+    assert ridge_alpha(wider[:20], target[:20], wider[20:], target[20:]) == \
+        RIDGE_ALPHAS[int(np.argmin(errors))]
+    with pytest.raises(ValueError, match="penalties must be positive"):
+        ridge_alpha(wider[:20], target[:20], wider[20:], target[20:], (0.0, 1.0))
     constant = np.ones(80)  # every candidate exact: the largest penalty
     assert ridge_alpha(X[:60], constant[:60], X[60:], constant[60:], (0.1, 1.0, 10.0)) == 10.0

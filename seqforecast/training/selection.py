@@ -54,10 +54,11 @@ def ridge_alpha(X_train, y_train, X_held, y_held, alphas=RIDGE_ALPHAS):
     """The ridge penalty whose fit on the training samples forecasts the held-out ones best.
 
     Every candidate is scikit-learn's :class:`~sklearn.linear_model.Ridge`
-    with an intercept, solved from one eigendecomposition of the centred
-    training samples' Gram matrix, ``X'X = V diag(lam) V'``: the weights
-    ``V diag(1 / (lam + alpha)) V'X'y``, so that the candidates together
-    cost about one fit.
+    with an intercept, solved from one eigendecomposition, so that the
+    candidates together cost about one fit: of the centred training
+    samples' Gram matrix ``X'X = V diag(lam) V'`` (weights ``V diag(1 /
+    (lam + alpha)) V'X'y``), or, with more features than samples, of
+    ``XX' = U diag(lam) U'`` (weights ``X'U diag(1 / (lam + alpha)) U'y``).
 
     Parameters
     ----------
@@ -74,16 +75,24 @@ def ridge_alpha(X_train, y_train, X_held, y_held, alphas=RIDGE_ALPHAS):
         samples and outputs; of equal errors, the largest penalty (the
         simplest model).
     """
+    if not min(alphas) > 0:
+        raise ValueError(f"the candidate penalties must be positive, got {tuple(alphas)}")
     X_train, X_held = np.asarray(X_train, np.float64), np.asarray(X_held, np.float64)
     y_train = np.asarray(y_train, np.float64).reshape(len(X_train), -1)
     y_held = np.asarray(y_held, np.float64).reshape(len(X_held), -1)
     x_mean, y_mean = X_train.mean(axis=0), y_train.mean(axis=0)
-    centred = X_train - x_mean
-    lam, V = np.linalg.eigh(centred.T @ centred)
-    rotated = V.T @ (centred.T @ (y_train - y_mean))  # (n_features, n_outputs)
-    held = (X_held - x_mean) @ V
-    errors = [np.mean((held @ (rotated / (np.maximum(lam, 0) + alpha)[:, None]) + y_mean
-                       - y_held) ** 2) for alpha in alphas]
+    centred, held = X_train - x_mean, X_held - x_mean
+    if centred.shape[1] <= centred.shape[0]:  # primal: (n_features, n_features)
+        lam, V = np.linalg.eigh(centred.T @ centred)
+        rotated = V.T @ (centred.T @ (y_train - y_mean))
+        held = held @ V
+    else:  # dual: (n_train, n_train)
+        lam, U = np.linalg.eigh(centred @ centred.T)
+        rotated = U.T @ (y_train - y_mean)
+        held = (held @ centred.T) @ U
+    lam = np.maximum(lam, 0)[:, None]  # rounding can leave a zero eigenvalue negative
+    errors = [np.mean((held @ (rotated / (lam + alpha)) + y_mean - y_held) ** 2)
+              for alpha in alphas]
     best = min(errors)
     return float(max(alpha for alpha, error in zip(alphas, errors) if error == best))
 
