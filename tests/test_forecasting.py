@@ -428,6 +428,7 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
     expected = default_regressor("gru", 24, n_windows, random_state=3).get_params()
     assert regressor.get_params() == expected
     assert expected["ar_window"] == 24 and expected["learning_rate"] == "cosine"
+    assert expected["ar_alpha"] == 1.0  # not 'auto': see default_regressor's docstring
     # About 1000 optimizer steps whatever the length: epochs x batches per epoch.
     for n in (40, 300, 5000):
         params = default_regressor("lstm", 24, n).get_params()
