@@ -946,7 +946,8 @@ class SequenceForecaster(_Forecaster):
         The first call fixes the windows' layout and scalers, as :meth:`fit`
         does; the command line uses it to show progress.  A regressor built
         from a cell name then trains without early stopping (``partial_fit``
-        holds nothing out).
+        holds nothing out); after :meth:`fit`, a regressor fitted with early
+        stopping trains these epochs with it off.
         """
         if not hasattr(self._template(), "partial_fit"):
             raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")
@@ -963,7 +964,8 @@ class SequenceForecaster(_Forecaster):
                 raise ValueError(f"partial_fit got the series {list(frames)}; the first call "
                                  f"had {self._names or [None]}")
             X, Y = self._training_windows(frames)
-        self.regressor_.partial_fit(*self._scaled(X, Y))
+        early = not first and self.regressor_.get_params().get("early_stopping")
+        self._partial_fit_regressor(X, Y, {"early_stopping": False} if early else {})
         self._remember(frames, fitting=first)
         return self
 
@@ -1234,11 +1236,18 @@ class SequenceForecaster(_Forecaster):
             settings["batch_size"] = len(X)
         if params.get("learning_rate") == "cosine":
             settings["learning_rate"] = "constant"
+        self._partial_fit_regressor(X, Y, settings)
+
+    def _partial_fit_regressor(self, X, Y, settings):
+        """One epoch of the regressor's partial_fit on windows ``X, Y``, with ``settings``
+        (parameters) set for it and restored after."""
+        before = {name: value for name, value in self.regressor_.get_params().items()
+                  if name in settings}
         self.regressor_.set_params(**settings)
         try:
             self.regressor_.partial_fit(*self._scaled(X, Y))
         finally:
-            self.regressor_.set_params(**{name: params[name] for name in settings})
+            self.regressor_.set_params(**before)
 
     def _window_stats(self, X):
         """Each window's shift and spread for ``window_norm``, both (n_windows, n_targets).

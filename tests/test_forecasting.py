@@ -108,6 +108,24 @@ def test_partial_fit_trains_epoch_by_epoch_and_checks_its_input():
     assert not hasattr(SequenceForecaster(Ridge(), window=6), "history_")
 
 
+def test_partial_fit_after_fit_trains_without_the_early_stopping_of_the_fit():
+    """The default recipe fits with early stopping, which partial_fit refuses: after fit, the
+    forecaster's partial_fit trains one epoch with it off, and leaves it set."""
+    data = _sine(200)
+    forecaster = SequenceForecaster("gru", window=8, horizon=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        forecaster.fit(data.iloc[:150])
+    regressor = forecaster.regressor_
+    assert regressor.early_stopping and regressor.n_iter_ < regressor.max_iter
+    epochs, before = regressor.n_iter_, regressor._network.params.copy()
+    forecaster.partial_fit(data)
+    assert regressor.n_iter_ == epochs + 1 and regressor.early_stopping
+    assert np.any(regressor._network.params != before)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        SequenceForecaster(GRURegressor(8, early_stopping=True), window=6).partial_fit(data)
+
+
 def test_single_output_regressors():
     from sklearn.svm import SVR
     data = _sine(120)
