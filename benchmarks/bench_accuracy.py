@@ -32,8 +32,8 @@ horizon and ``target_transform``, unless said otherwise):
   (``benchmarks/torch_twin.py``: its settings come from the same
   ``default_regressor`` call at each fit), wrapped the same way;
 * ``Ridge``: ``sklearn.linear_model.Ridge()`` on the same lag windows;
-* ``Ridge auto-alpha``: the same with its penalty chosen as the networks'
-  linear path chooses its own (``ar_alpha='auto'``): by
+* ``Ridge auto-alpha``: the same with its penalty chosen as a network's
+  ``ar_alpha='auto'`` chooses its linear path's (not the default recipe): by
   :func:`seqforecast.training.selection.ridge_alpha` on the most recent
   20% of the training windows, then fitted on all of them (the report says
   the penalty chosen in each fold).  Not ranked: it shows what that choice

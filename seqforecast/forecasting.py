@@ -946,8 +946,11 @@ class SequenceForecaster(_Forecaster):
         The first call fixes the windows' layout and scalers, as :meth:`fit`
         does; the command line uses it to show progress.  A regressor built
         from a cell name then trains without early stopping (``partial_fit``
-        holds nothing out); after :meth:`fit`, a regressor fitted with early
-        stopping trains these epochs with it off.
+        holds nothing out).  After :meth:`fit`, each call trains as
+        :meth:`update` with ``refit=True`` does: early stopping off, a batch
+        of at most the windows given, and a constant rate of
+        ``learning_rate_init`` where it was 'cosine' (the fit ran that
+        schedule down); the regressor's settings are restored after.
         """
         if not hasattr(self._template(), "partial_fit"):
             raise TypeError(f"{type(self.regressor).__name__} has no partial_fit")
@@ -957,6 +960,7 @@ class SequenceForecaster(_Forecaster):
             frames = self._check_data(data, fitting=True)
             X, Y = self._prepare(frames, incremental=True)
             self._fit_scalers(X, Y)
+            self._after_fit = False
         else:
             self._check_fitted()
             frames = self._check_data(data, fitting=False)
@@ -964,8 +968,8 @@ class SequenceForecaster(_Forecaster):
                 raise ValueError(f"partial_fit got the series {list(frames)}; the first call "
                                  f"had {self._names or [None]}")
             X, Y = self._training_windows(frames)
-        early = not first and self.regressor_.get_params().get("early_stopping")
-        self._partial_fit_regressor(X, Y, {"early_stopping": False} if early else {})
+        after_fit = not first and self.__dict__.get("_after_fit", True)
+        self._partial_fit_regressor(X, Y, self._one_epoch_settings(len(X)) if after_fit else {})
         self._remember(frames, fitting=first)
         return self
 
@@ -973,6 +977,7 @@ class SequenceForecaster(_Forecaster):
         X, Y = self._prepare(frames)
         self._fit_scalers(X, Y)
         self.regressor_.fit(*self._scaled(X, Y))
+        self._after_fit = True
 
     def _template(self):
         """The regressor as given, or the class a cell name stands for (unfitted, unsized).
@@ -1228,15 +1233,24 @@ class SequenceForecaster(_Forecaster):
                                 held_out=False)  # partial_fit: no early stopping
         if not len(X):
             return
+        self._partial_fit_regressor(X, Y, self._one_epoch_settings(len(X)))
+
+    def _one_epoch_settings(self, n_windows):
+        """The regressor's settings for one more epoch on ``n_windows`` windows after a fit.
+
+        Early stopping off, a batch of at most ``n_windows``, and a constant
+        rate where it was 'cosine' (whose schedule a finished fit has run
+        down to 0).
+        """
         params = self.regressor_.get_params()
         settings = {}
         if params.get("early_stopping"):
             settings["early_stopping"] = False
-        if is_int(params.get("batch_size")) and params["batch_size"] > len(X):
-            settings["batch_size"] = len(X)
+        if is_int(params.get("batch_size")) and params["batch_size"] > n_windows:
+            settings["batch_size"] = n_windows
         if params.get("learning_rate") == "cosine":
             settings["learning_rate"] = "constant"
-        self._partial_fit_regressor(X, Y, settings)
+        return settings
 
     def _partial_fit_regressor(self, X, Y, settings):
         """One epoch of the regressor's partial_fit on windows ``X, Y``, with ``settings``

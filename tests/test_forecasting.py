@@ -108,20 +108,29 @@ def test_partial_fit_trains_epoch_by_epoch_and_checks_its_input():
     assert not hasattr(SequenceForecaster(Ridge(), window=6), "history_")
 
 
-def test_partial_fit_after_fit_trains_without_the_early_stopping_of_the_fit():
-    """The default recipe fits with early stopping, which partial_fit refuses: after fit, the
-    forecaster's partial_fit trains one epoch with it off, and leaves it set."""
+@pytest.mark.parametrize("max_iter", [None, 3])
+def test_partial_fit_after_fit_trains_as_update_with_refit(max_iter):
+    """The default recipe fits with early stopping and a cosine rate, which partial_fit
+    refuses or has run down: after fit, partial_fit trains one epoch with early stopping off,
+    a batch of at most its windows and a constant rate, and restores the settings."""
     data = _sine(200)
-    forecaster = SequenceForecaster("gru", window=8, horizon=2, random_state=0)
+    regressor = "gru" if max_iter is None else GRURegressor(
+        8, max_iter=max_iter, batch_size=32, learning_rate="cosine", random_state=0)
+    forecaster = SequenceForecaster(regressor, window=8, horizon=2, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         forecaster.fit(data.iloc[:150])
-    regressor = forecaster.regressor_
-    assert regressor.early_stopping and regressor.n_iter_ < regressor.max_iter
-    epochs, before = regressor.n_iter_, regressor._network.params.copy()
-    forecaster.partial_fit(data)
-    assert regressor.n_iter_ == epochs + 1 and regressor.early_stopping
-    assert np.any(regressor._network.params != before)
+    fitted = forecaster.regressor_
+    settings = {name: fitted.get_params()[name]
+                for name in ("early_stopping", "batch_size", "learning_rate")}
+    assert settings["learning_rate"] == "cosine"
+    assert settings["early_stopping"] == (max_iter is None)
+    if max_iter:
+        assert fitted.n_iter_ == max_iter  # the schedule run down to 0
+    epochs, before = fitted.n_iter_, fitted._network.params.copy()
+    forecaster.partial_fit(data.iloc[140:])  # 27 windows, fewer than the batch of 32
+    assert fitted.n_iter_ == epochs + 1 and np.any(fitted._network.params != before)
+    assert {name: fitted.get_params()[name] for name in settings} == settings
     with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
         SequenceForecaster(GRURegressor(8, early_stopping=True), window=6).partial_fit(data)
 

@@ -57,7 +57,7 @@ def ridge_alpha(X_train, y_train, X_held, y_held, alphas=RIDGE_ALPHAS):
     with an intercept, solved from one eigendecomposition, so that the
     candidates together cost about one fit: of the centred training
     samples' Gram matrix ``X'X = V diag(lam) V'`` (weights ``V diag(1 /
-    (lam + alpha)) V'X'y``), or, with more features than samples, of
+    (lam + alpha)) V'X'y``), or, with as many features as samples or more, of
     ``XX' = U diag(lam) U'`` (weights ``X'U diag(1 / (lam + alpha)) U'y``).
 
     Parameters
@@ -75,14 +75,14 @@ def ridge_alpha(X_train, y_train, X_held, y_held, alphas=RIDGE_ALPHAS):
         samples and outputs; of equal errors, the largest penalty (the
         simplest model).
     """
-    if not min(alphas) > 0:
+    if not all(alpha > 0 for alpha in alphas):
         raise ValueError(f"the candidate penalties must be positive, got {tuple(alphas)}")
     X_train, X_held = np.asarray(X_train, np.float64), np.asarray(X_held, np.float64)
     y_train = np.asarray(y_train, np.float64).reshape(len(X_train), -1)
     y_held = np.asarray(y_held, np.float64).reshape(len(X_held), -1)
     x_mean, y_mean = X_train.mean(axis=0), y_train.mean(axis=0)
     centred, held = X_train - x_mean, X_held - x_mean
-    if centred.shape[1] <= centred.shape[0]:  # primal: (n_features, n_features)
+    if centred.shape[1] < centred.shape[0]:  # primal: (n_features, n_features)
         lam, V = np.linalg.eigh(centred.T @ centred)
         rotated = V.T @ (centred.T @ (y_train - y_mean))
         held = held @ V
