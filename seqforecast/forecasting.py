@@ -968,7 +968,7 @@ class SequenceForecaster(_Forecaster):
                 raise ValueError(f"partial_fit got the series {list(frames)}; the first call "
                                  f"had {self._names or [None]}")
             X, Y = self._training_windows(frames)
-        after_fit = not first and self.__dict__.get("_after_fit", True)
+        after_fit = self.__dict__.get("_after_fit", True)  # False from a first partial_fit
         self._partial_fit_regressor(X, Y, self._one_epoch_settings(len(X)) if after_fit else {})
         self._remember(frames, fitting=first)
         return self
