@@ -5,14 +5,16 @@ The CPU kernels are Numba code that releases the GIL.
 * **The recurrences** (forward and backward) treat each sample alone, so
   :func:`run_row_blocks` splits a batch's samples over
   ``KERNEL_ROW_THREADS`` threads (default: ``NUMBA_NUM_THREADS`` as the
-  environment has it when the batch runs, else Numba's thread count), Python
-  threads running the kernels on disjoint blocks of samples, when each block
-  has ``ROW_BLOCK_WORK`` multiply-adds per step.  Results are bit-identical
-  for any split.  On the 2-core development VM two threads took an LSTM of
-  128 units from 1.9-2.0 to 1.4-1.6 s per epoch (4,096 windows of 48 steps,
-  batches of 64) and its ``predict`` of the 4,096 windows from 560-575 to
-  360-400 ms; an LSTM of 32 units trains on one thread at batch 64 (too
-  little work per step) and predicts 1.4x faster on two.
+  environment has it when the batch runs, else Numba's thread count), the
+  calling thread and worker threads running the kernels on disjoint blocks
+  of samples, when each block has ``ROW_BLOCK_WORK`` multiply-adds per step.
+  Results are bit-identical for any split, and the kernels' own compiled
+  code runs on every thread.  The workers spin without the GIL for
+  ``ROW_SPIN_SECONDS`` after each block (:class:`_Team`): waking a sleeping
+  thread cost 80-170 us on the 2-core development VM, so that with a pool of
+  sleeping threads an LSTM of 32 units trained fastest on one thread; with
+  spinning workers two threads took its training step (64 windows of 48
+  steps) from 1.63 to 1.15 ms.
 * **The weight gradients** are products of the package's own, one per gate
   (``(H, T*batch) @ (T*batch, I or H)``,
   :func:`seqforecast.cpu.products.matmul_tn`), independent of each other:
@@ -40,27 +42,29 @@ before the process starts:
 import contextlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 
 import numba
+import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import config
 from ._checks import is_int
 from .config import KERNEL_BLAS_THREADS
+from .cpu import atomics
 
 _controller = None
 # kernel_threads' limit, held _holders times at once; _depth: how often by this thread.
 _limiter, _holders, _limit_lock, _depth = None, 0, threading.Lock(), threading.local()
-_pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+_team, _team_lock = None, threading.Lock()  # run_row_blocks' workers
 
 
 def _after_fork():
     """In a forked child: the parent's pool threads do not exist there, so start afresh; of
     the threads holding the BLAS limit only the one that forked does, inside the limit as
     often as it was."""
-    global _pool, _pool_size, _pool_lock, _limiter, _holders, _limit_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+    global _team, _team_lock, _limiter, _holders, _limit_lock
+    _team, _team_lock = None, threading.Lock()
     _holders, _limit_lock = getattr(_depth, "value", 0), threading.Lock()
     if not _holders:
         _limiter = None
@@ -149,23 +153,123 @@ def _numba_threads():
 def run_row_blocks(kernel, rows, work_per_row):
     """Call ``kernel(first, stop)`` for each block of :func:`row_blocks`, at the same time.
 
-    The calling thread runs the first block and a pool of threads the
-    others (a pool thread never waits on the pool); it returns when all are
-    done, raising the first block's error, if any.
+    The calling thread and a team of worker threads claim the blocks one at a
+    time, so that every block runs once whichever thread gets to it (a worker
+    that the system does not run leaves its blocks to the others); it returns
+    when all are done, raising the first error of a block, if any.  Another
+    thread's call while the team is busy runs its blocks on its own thread.
     """
     blocks = row_blocks(rows, work_per_row)
     if len(blocks) == 1:
         kernel(*blocks[0])
         return
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool_size < len(blocks) - 1:
-            _pool = ThreadPoolExecutor(len(blocks) - 1, thread_name_prefix="seqforecast")
-            _pool_size = len(blocks) - 1
-        pool = _pool
-    others = [pool.submit(kernel, *block) for block in blocks[1:]]
+    global _team
+    with _team_lock:
+        if _team is None:
+            _team = _Team()
+        team = _team
+    if not team.busy.acquire(blocking=False):
+        for block in blocks:
+            kernel(*block)
+        return
     try:
-        kernel(*blocks[0])
+        team.run(kernel, blocks)
     finally:
-        for future in others:
-            future.result()
+        team.busy.release()
+
+
+class _Team:
+    """Worker threads that spin, without the GIL, for the blocks of :func:`run_row_blocks`.
+
+    The hand-over goes through two words of memory (:mod:`seqforecast.cpu.atomics`):
+    the caller publishes a generation of work and claims blocks itself; a
+    worker that sees it waits :data:`~seqforecast.config.ROW_HANDOFF_SPINS` reads
+    (the caller takes the GIL to start its own block first: a thread that
+    finds the GIL taken sleeps, and waking it costs more than the wait), then
+    claims blocks too.  After a block a worker spins for the next work for
+    :data:`~seqforecast.config.ROW_SPIN_SECONDS`, then sleeps on a condition
+    until the next call wakes it.
+    """
+
+    def __init__(self):
+        self.word = np.zeros(2, np.int64)
+        self.generation = 0
+        self.work = None  # (generation, kernel, blocks, errors)
+        self.busy = threading.Lock()
+        self.wake = threading.Condition()
+        self.asleep = 0
+        self.workers = []
+        atomics.pause(self.word, 1)  # compiled, or loaded from the cache
+        reads = 1 << 16
+        start = time.perf_counter()
+        atomics.pause(self.word, reads)
+        per_second = reads / max(time.perf_counter() - start, 1e-9)
+        self.spins = max(1, int(config.ROW_SPIN_SECONDS * per_second))
+        self.wait_spins = max(1, int(1e-3 * per_second))  # the caller's spin between yields
+
+    def run(self, kernel, blocks):
+        """Run ``kernel`` on ``blocks`` here and on the workers; see :func:`run_row_blocks`."""
+        while len(self.workers) < len(blocks) - 1:
+            worker = threading.Thread(target=self._serve, args=(self.generation,), daemon=True,
+                                      name=f"seqforecast-{len(self.workers) + 1}")
+            worker.start()
+            self.workers.append(worker)
+        self.generation += 1
+        generation, n, errors = self.generation, len(blocks), []
+        self.work = (generation, kernel, blocks, errors)
+        atomics.publish(self.word, generation, 1)  # block 0 is the caller's
+        if self.asleep:  # keeps the GIL, as publish does: the caller's block starts first
+            with self.wake:
+                self.wake.notify_all()
+        try:
+            block = 0
+            while block >= 0:
+                try:
+                    kernel(*blocks[block])
+                finally:
+                    atomics.finish(self.word)
+                block = atomics.claim(self.word, generation, n)
+        finally:
+            while atomics.claim(self.word, generation, n) >= 0:  # after an error: skipped
+                atomics.finish(self.word)
+            while not atomics.wait_for_blocks(self.word, n, self.wait_spins):  # the workers'
+                time.sleep(0)  # a worker the system does not run: let it have this core
+            self.work = None  # keeps no arrays alive
+        if errors:
+            raise errors[0]
+
+    def _serve(self, seen):
+        """A worker's loop: claim and run blocks of each new generation of work."""
+        word = self.word
+        generation = atomics.wait_for_work(word, seen, self.spins)
+        while True:
+            if generation == seen:  # spun for ROW_SPIN_SECONDS in vain
+                generation = self._sleep(seen)
+            seen = generation
+            atomics.pause(word, config.ROW_HANDOFF_SPINS)
+            work = self.work
+            block = -1
+            if work is not None and work[0] == generation:
+                block = atomics.claim(word, generation, len(work[2]))
+            if block < 0:  # all claimed already, or newer work published
+                generation = atomics.wait_for_work(word, seen, self.spins)
+                continue
+            _, kernel, blocks, errors = work
+            while block >= 0:
+                try:
+                    kernel(*blocks[block])
+                except BaseException as error:  # the caller raises it
+                    errors.append(error)
+                block, generation = atomics.finish_and_claim(word, seen, len(blocks),
+                                                             self.spins)
+
+    def _sleep(self, seen):
+        """Wait on the condition until work newer than ``seen`` is published; its generation."""
+        with self.wake:
+            self.asleep += 1
+            try:
+                while (generation := atomics.wait_for_work(self.word, seen, 0)) == seen:
+                    self.wake.wait()
+            finally:
+                self.asleep -= 1
+        return generation
