@@ -78,12 +78,13 @@ KERNEL_ROW_THREADS = None
 ROW_BLOCK_WORK = 2 ** 15
 
 #: Seconds a worker thread of :func:`seqforecast.threads.run_row_blocks` spins, without
-#: the GIL, for the next blocks after finishing its own, before it sleeps until a call
+#: the GIL, for the next work after finishing its blocks, before it sleeps until a call
 #: wakes it.  Default 0.002: the kernels of a training step follow each other within
 #: 0.05-0.5 ms (the Python between them), so a fit keeps its workers awake; waking a
-#: sleeping thread took 80-170 us on the 2-core development VM, more than a kernel's
-#: half at small sizes.  A spinning worker keeps a core busy: 0 (or
-#: ``KERNEL_ROW_THREADS = 1``) never spins.  Read when the workers start.
+#: sleeping thread took 80-170 us on the 2-core development VM, more than half a kernel's
+#: time at small sizes.  A spinning worker keeps a core busy: 0 makes the workers sleep
+#: at once (``KERNEL_ROW_THREADS = 1`` runs no workers).  Read when the process first
+#: splits a batch (the workers start then): later changes do not reach them.
 ROW_SPIN_SECONDS = 0.002
 
 #: Reads of a word a worker makes between seeing new work and taking the GIL to start

@@ -60,7 +60,7 @@ _team, _team_lock = None, threading.Lock()  # run_row_blocks' workers
 
 
 def _after_fork():
-    """In a forked child: the parent's pool threads do not exist there, so start afresh; of
+    """In a forked child: the parent's team of workers does not exist there, so start afresh; of
     the threads holding the BLAS limit only the one that forked does, inside the limit as
     often as it was."""
     global _team, _team_lock, _limiter, _holders, _limit_lock
@@ -153,11 +153,14 @@ def _numba_threads():
 def run_row_blocks(kernel, rows, work_per_row):
     """Call ``kernel(first, stop)`` for each block of :func:`row_blocks`, at the same time.
 
-    The calling thread and a team of worker threads claim the blocks one at a
-    time, so that every block runs once whichever thread gets to it (a worker
-    that the system does not run leaves its blocks to the others); it returns
-    when all are done, raising the first error of a block, if any.  Another
-    thread's call while the team is busy runs its blocks on its own thread.
+    The calling thread runs the first block and a team of worker threads
+    claims the others, the caller too once its block is done, so that every
+    block runs once whichever thread gets to it (a worker that the system
+    does not run leaves its blocks to the others).  It returns when all are
+    done, raising the caller's error, else the first of the workers', if any;
+    after an error or an interrupt the blocks no thread has claimed are
+    skipped.  Another thread's call while the team is busy runs its blocks on
+    its own thread.
     """
     blocks = row_blocks(rows, work_per_row)
     if len(blocks) == 1:
@@ -181,95 +184,137 @@ def run_row_blocks(kernel, rows, work_per_row):
 class _Team:
     """Worker threads that spin, without the GIL, for the blocks of :func:`run_row_blocks`.
 
-    The hand-over goes through two words of memory (:mod:`seqforecast.cpu.atomics`):
-    the caller publishes a generation of work and claims blocks itself; a
-    worker that sees it waits :data:`~seqforecast.config.ROW_HANDOFF_SPINS` reads
-    (the caller takes the GIL to start its own block first: a thread that
+    The hand-over goes through shared memory (:mod:`seqforecast.cpu.atomics`):
+    the caller publishes a generation of work and starts its own block; a
+    worker that sees it waits :data:`~seqforecast.config.ROW_HANDOFF_SPINS`
+    reads (the caller takes the GIL to start its block first: a thread that
     finds the GIL taken sleeps, and waking it costs more than the wait), then
-    claims blocks too.  After a block a worker spins for the next work for
+    claims blocks.  After its blocks a worker spins for the next work for
     :data:`~seqforecast.config.ROW_SPIN_SECONDS`, then sleeps on a condition
-    until the next call wakes it.
+    until a call wakes it; workers beyond a call's blocks sleep through it.
     """
 
     def __init__(self):
-        self.word = np.zeros(2, np.int64)
+        self.published = np.zeros(1, np.int64)
+        self.slots = np.zeros(0, np.int64)
         self.generation = 0
-        self.work = None  # (generation, kernel, blocks, errors)
+        self.work = None  # (generation, kernel, blocks, errors, slots)
         self.busy = threading.Lock()
         self.wake = threading.Condition()
-        self.asleep = 0
+        self.asleep = 0  # bit i: worker i sleeps
+        self.closed = False
         self.workers = []
-        atomics.pause(self.word, 1)  # compiled, or loaded from the cache
-        reads = 1 << 16
-        start = time.perf_counter()
-        atomics.pause(self.word, reads)
-        per_second = reads / max(time.perf_counter() - start, 1e-9)
+        atomics.pause(self.published, 1)  # compiled, or loaded from the cache
+        reads, seconds = 1 << 16, []
+        for _ in range(5):  # the fastest: the GIL's return or a preemption inflate the others
+            start = time.perf_counter()
+            atomics.pause(self.published, reads)
+            seconds.append(time.perf_counter() - start)
+        per_second = reads / max(min(seconds), 1e-9)
         self.spins = max(1, int(config.ROW_SPIN_SECONDS * per_second))
         self.wait_spins = max(1, int(1e-3 * per_second))  # the caller's spin between yields
 
     def run(self, kernel, blocks):
         """Run ``kernel`` on ``blocks`` here and on the workers; see :func:`run_row_blocks`."""
-        while len(self.workers) < len(blocks) - 1:
-            worker = threading.Thread(target=self._serve, args=(self.generation,), daemon=True,
-                                      name=f"seqforecast-{len(self.workers) + 1}")
+        n = len(blocks)
+        while len(self.workers) < n - 1:
+            index = len(self.workers) + 1
+            worker = threading.Thread(target=self._serve, args=(index, self.generation),
+                                      daemon=True, name=f"seqforecast-{index}")
             worker.start()
             self.workers.append(worker)
+        if self.slots.size < n:
+            self.slots = np.zeros(n, np.int64)
         self.generation += 1
-        generation, n, errors = self.generation, len(blocks), []
-        self.work = (generation, kernel, blocks, errors)
-        atomics.publish(self.word, generation, 1)  # block 0 is the caller's
-        if self.asleep:  # keeps the GIL, as publish does: the caller's block starts first
-            with self.wake:
-                self.wake.notify_all()
+        generation, slots, errors = self.generation, self.slots, []
+        self.work = (generation, kernel, blocks, errors, slots)
         try:
+            atomics.publish(self.published, slots, generation, n)  # block 0 is the caller's
+            if self.asleep & ((1 << n) - 2):  # a worker this work needs sleeps; notify_all
+                with self.wake:           # keeps the GIL, as publish does: the caller's block
+                    self.wake.notify_all()  # starts first
             block = 0
             while block >= 0:
-                try:
-                    kernel(*blocks[block])
-                finally:
-                    atomics.finish(self.word)
-                block = atomics.claim(self.word, generation, n)
+                kernel(*blocks[block])
+                block = atomics.claim(slots, generation, n, atomics.CALLER)
         finally:
-            while atomics.claim(self.word, generation, n) >= 0:  # after an error: skipped
-                atomics.finish(self.word)
-            while not atomics.wait_for_blocks(self.word, n, self.wait_spins):  # the workers'
-                time.sleep(0)  # a worker the system does not run: let it have this core
-            self.work = None  # keeps no arrays alive
+            self._finish(generation, slots, n)
         if errors:
             raise errors[0]
 
-    def _serve(self, seen):
-        """A worker's loop: claim and run blocks of each new generation of work."""
-        word = self.word
-        generation = atomics.wait_for_work(word, seen, self.spins)
+    def _finish(self, generation, slots, n):
+        """Wait until no block of the work is in a worker's hands, even through an interrupt
+        (the workers write into the caller's arrays), skipping those no one has claimed."""
+        interrupted = None
         while True:
-            if generation == seen:  # spun for ROW_SPIN_SECONDS in vain
-                generation = self._sleep(seen)
-            seen = generation
-            atomics.pause(word, config.ROW_HANDOFF_SPINS)
-            work = self.work
-            block = -1
-            if work is not None and work[0] == generation:
-                block = atomics.claim(word, generation, len(work[2]))
-            if block < 0:  # all claimed already, or newer work published
-                generation = atomics.wait_for_work(word, seen, self.spins)
-                continue
-            _, kernel, blocks, errors = work
-            while block >= 0:
-                try:
-                    kernel(*blocks[block])
-                except BaseException as error:  # the caller raises it
-                    errors.append(error)
-                block, generation = atomics.finish_and_claim(word, seen, len(blocks),
-                                                             self.spins)
-
-    def _sleep(self, seen):
-        """Wait on the condition until work newer than ``seen`` is published; its generation."""
-        with self.wake:
-            self.asleep += 1
             try:
-                while (generation := atomics.wait_for_work(self.word, seen, 0)) == seen:
+                while atomics.claim(slots, generation, n, atomics.CALLER) >= 0:
+                    pass  # skipped: an error or an interrupt ended the caller's loop
+                while not atomics.wait_for_workers(slots, generation, n, self.wait_spins):
+                    time.sleep(0)  # a worker the system does not run: let it have this core
+                break
+            except BaseException as error:  # e.g. KeyboardInterrupt: wait, then raise it
+                interrupted = interrupted or error
+        self.work = None  # keeps no arrays alive
+        if interrupted is not None:
+            raise interrupted
+
+    def _serve(self, index, seen):
+        """Worker ``index``'s loop (1, 2, ...): claim and run blocks of each work published
+        after generation ``seen``."""
+        generation = atomics.wait_for_work(self.published, seen, self.spins)
+        while not self.closed:
+            if generation == seen:  # no new work after spinning: sleep
+                generation = self._sleep(index, seen)
+                continue
+            seen = generation
+            atomics.pause(self.published, config.ROW_HANDOFF_SPINS)
+            generation = self._take_part(index, generation)
+
+    def _take_part(self, index, generation):
+        """Claim and run blocks of the work of ``generation``; then spin for the next work.
+
+        Returns the generation of the next work, or ``generation`` when none
+        came (then the worker sleeps), at once when this worker has no part in
+        the work (``index`` not below its blocks).  A method of its own: the
+        work's arrays are let go of when it returns.
+        """
+        work = self.work
+        if work is None or work[0] != generation:  # done already, or newer work published
+            return atomics.wait_for_work(self.published, generation, self.spins)
+        _, kernel, blocks, errors, slots = work
+        if index >= len(blocks):
+            return generation
+        block = atomics.claim(slots, generation, len(blocks), atomics.WORKER)
+        if block < 0:
+            return atomics.wait_for_work(self.published, generation, self.spins)
+        while block >= 0:
+            try:
+                kernel(*blocks[block])
+            except BaseException as error:  # the caller raises it
+                errors.append(error)
+            block, newer = atomics.finish_and_claim(self.published, slots, generation, block,
+                                                    len(blocks), self.spins)
+        return newer
+
+    def _sleep(self, index, seen):
+        """Wait on the condition until work newer than ``seen`` is published, or the team is
+        closed; the generation last read.  ``asleep`` has bit ``index`` set meanwhile."""
+        bit = 1 << index
+        with self.wake:
+            self.asleep |= bit
+            try:
+                while ((generation := atomics.wait_for_work(self.published, seen, 0)) == seen
+                       and not self.closed):
                     self.wake.wait()
             finally:
-                self.asleep -= 1
+                self.asleep &= ~bit
         return generation
+
+    def close(self):
+        """Stop the workers and wait for them (a spinning one within ROW_SPIN_SECONDS)."""
+        self.closed = True
+        with self.wake:
+            self.wake.notify_all()
+        for worker in self.workers:
+            worker.join()

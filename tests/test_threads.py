@@ -12,13 +12,14 @@ from seqforecast.cpu import atomics
 
 @pytest.fixture
 def team(monkeypatch):
-    """A fresh team of workers (three blocks for any work), and a record of which thread ran
-    each block; the team is let go of after the test."""
+    """A fresh team of workers, three blocks for any work; its workers are stopped after the
+    test (and the module's own team restored)."""
     monkeypatch.setattr(config, "KERNEL_ROW_THREADS", 3)
     monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)
     monkeypatch.setattr(threads, "_team", None)
     yield
-    monkeypatch.setattr(threads, "_team", None)
+    if threads._team is not None:
+        threads._team.close()
 
 
 def _counting_kernel(counts, runners, pause=0.0):
@@ -75,9 +76,9 @@ def test_sleeping_workers_wake_for_the_next_call(team, monkeypatch):
     kernel = _counting_kernel(counts, runners, pause=2e-3)
     threads.run_row_blocks(kernel, 20, 1)
     deadline = time.perf_counter() + 5
-    while threads._team.asleep < 2 and time.perf_counter() < deadline:
+    while threads._team.asleep != 0b110 and time.perf_counter() < deadline:
         time.sleep(1e-3)
-    assert threads._team.asleep == 2
+    assert threads._team.asleep == 0b110  # workers 1 and 2
     runners.clear()
     for _ in range(5):
         threads.run_row_blocks(kernel, 20, 1)
@@ -86,12 +87,17 @@ def test_sleeping_workers_wake_for_the_next_call(team, monkeypatch):
 
 
 def test_a_call_while_the_team_is_busy_runs_on_its_own_thread(team):
-    counts, runners = np.zeros(12, int), []
-    slow = _counting_kernel(np.zeros(12, int), [], pause=0.2)
+    counts, runners, started = np.zeros(12, int), [], threading.Event()
+
+    def slow(first, stop):
+        started.set()
+        time.sleep(0.3)
+
     busy = threading.Thread(target=threads.run_row_blocks, args=(slow, 12, 1))
     busy.start()
-    time.sleep(0.05)  # the other thread's call holds the team
-    threads.run_row_blocks(_counting_kernel(counts, runners), 12, 1)
+    started.wait()  # the other thread's call holds the team
+    threads.run_row_blocks(_counting_kernel(counts, runners, pause=1e-3), 12, 1)
+    assert busy.is_alive()  # this call did not wait for the team
     busy.join()
     np.testing.assert_array_equal(counts, 1)
     assert {name for _, name in runners} == {threading.current_thread().name}
@@ -99,7 +105,7 @@ def test_a_call_while_the_team_is_busy_runs_on_its_own_thread(team):
 
 def test_a_worker_the_system_does_not_run_leaves_its_blocks_to_the_caller(team, monkeypatch):
     """Workers that wait long before claiming: the caller runs every block and returns."""
-    monkeypatch.setattr(config, "ROW_HANDOFF_SPINS", 10 ** 9)  # a second or so of waiting
+    monkeypatch.setattr(config, "ROW_HANDOFF_SPINS", 10 ** 7)  # milliseconds of waiting
     counts, runners = np.zeros(9, int), []
     threads.run_row_blocks(_counting_kernel(counts, runners), 9, 1)
     np.testing.assert_array_equal(counts, 1)
@@ -107,28 +113,31 @@ def test_a_worker_the_system_does_not_run_leaves_its_blocks_to_the_caller(team, 
 
 
 def test_claims_from_several_threads_hand_out_each_block_once():
-    word, claimed = np.zeros(2, np.int64), [[] for _ in range(4)]
-    atomics.publish(word, 7, 1)  # block 0 is the caller's
+    published, slots, n = np.zeros(1, np.int64), np.zeros(5000, np.int64), 5000
+    atomics.publish(published, slots, 7, n)  # block 0 is the caller's
+    claimed = [[] for _ in range(4)]
 
     def claim_all(mine):
-        while (block := atomics.claim(word, 7, 20000)) >= 0:
+        while (block := atomics.claim(slots, 7, n, atomics.WORKER)) >= 0:
             mine.append(block)
-            atomics.finish(word)
 
     workers = [threading.Thread(target=claim_all, args=(mine,)) for mine in claimed]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    blocks = sorted(block for mine in claimed for block in mine)
-    assert blocks == list(range(1, 20000))
-    assert atomics.wait_for_blocks(word, 19999, 1) and not atomics.wait_for_blocks(word, 20000, 1)
-    assert atomics.claim(word, 6, 20000) == -1  # an older generation's claim gets nothing
-    atomics.publish(word, 8, 0)
-    assert atomics.claim(word, 7, 20000) == -1 and atomics.claim(word, 8, 20000) == 0
-    assert atomics.wait_for_work(word, 7, 1) == 8 and atomics.wait_for_work(word, 8, 10) == 8
-    assert atomics.finish_and_claim(word, 8, 2, 10) == (1, 8)
-    assert atomics.finish_and_claim(word, 8, 2, 10) == (-1, 8)  # none left, none newer
+    assert sorted(block for mine in claimed for block in mine) == list(range(1, n))
+    assert not atomics.wait_for_workers(slots, 7, n, 10)  # all in the workers' hands
+    assert atomics.claim(slots, 6, n, atomics.WORKER) == -1  # an older work's claim: nothing
+    block, generation = atomics.finish_and_claim(published, slots, 7, 1, n, 10)
+    assert (block, generation) == (-1, 7)  # none left to claim, no newer work
+    slots[2:n] = 4 * 7 + atomics.DONE
+    assert atomics.wait_for_workers(slots, 7, n, 10)
+    atomics.publish(published, slots, 8, 3)
+    assert atomics.wait_for_work(published, 7, 1) == 8 and atomics.wait_for_work(published, 8,
+                                                                                  10) == 8
+    assert atomics.claim(slots, 7, 3, atomics.WORKER) == -1
+    assert atomics.claim(slots, 8, 3, atomics.CALLER) == 1  # block 0 was the caller's
 
 
 def test_an_error_in_the_callers_block_skips_the_blocks_no_one_has_claimed(team, monkeypatch):
@@ -142,8 +151,12 @@ def test_an_error_in_the_callers_block_skips_the_blocks_no_one_has_claimed(team,
             raise ValueError("the first block failed")
         counts[first:stop] += 1
 
+    start = time.perf_counter()
     with pytest.raises(ValueError, match="first block failed"):
         threads.run_row_blocks(kernel, 9, 1)
+    assert time.perf_counter() - start < 0.05 and counts.sum() == 0  # skipped, not waited for
     assert threads._team.work is None
+    time.sleep(0.2)  # the workers' late look at the work finds nothing to claim
+    assert counts.sum() == 0
     threads.run_row_blocks(_counting_kernel(counts, []), 9, 1)  # the team goes on working
-    assert counts.min() >= 1
+    np.testing.assert_array_equal(counts, 1)

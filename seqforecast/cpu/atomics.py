@@ -1,27 +1,31 @@
-"""Atomic operations on an int64 array, and the spins of :mod:`seqforecast.threads`.
+"""Atomic operations on int64 arrays, and the spins of :mod:`seqforecast.threads`.
 
 The threads that run the blocks of a batch (:func:`seqforecast.threads.run_row_blocks`)
-hand work over through two int64 words of shared memory instead of locks and
-condition variables: waking a sleeping thread took 80-170 us on the 2-core
-development VM (a kernel per step of 0.1-0.5 ms), while a thread that spins
-on a word sees a change within a microsecond.  The spins are Numba functions
-that release the GIL, so a spinning thread does not hold up the Python threads.
+hand work over through shared memory instead of locks and condition
+variables: waking a sleeping thread took 80-170 us on the 2-core development
+VM (a kernel per step of 0.1-0.5 ms), while a thread that spins on a word
+sees a change within a microsecond.  The spins are Numba functions that
+release the GIL, so a spinning thread does not hold up the Python threads.
 
-The words of a hand-over (:data:`CLAIM`, :data:`DONE`):
+A hand-over uses two arrays:
 
-* ``word[CLAIM]``: the generation of the current work in the high 32 bits and
-  the number of its blocks claimed so far in the low 32 bits; a thread
-  claims a block by raising the count with a compare-and-swap
-  (:func:`claim`), so every block runs once, whichever thread gets there.
-* ``word[DONE]``: how many blocks of the current work have finished.
+* ``published``, of shape (1,): the generation of the newest work, which
+  the workers spin on;
+* ``slots``, one per block of that work: ``4 * generation + state``, the
+  state :data:`FREE`, :data:`WORKER` (a worker claimed it and runs it),
+  :data:`DONE` (a worker ran it) or :data:`CALLER` (the calling thread took
+  it, to run or to skip).  A thread claims a block with a compare-and-swap
+  from :data:`FREE`, so every block has one owner; the generation in the
+  slot keeps a late thread from claiming a block of newer work.  The caller
+  waits for the blocks in the workers' hands only, whatever happened to its
+  own (an exception, an interrupt between two statements).
 """
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-#: The index of the generation-and-claims word, and of the count of finished blocks.
-CLAIM, DONE = 0, 1
-_LOW = (1 << 32) - 1
+#: The states of a block's slot.
+FREE, WORKER, DONE, CALLER = 0, 1, 2, 3
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -51,15 +55,6 @@ def _store(typingctx, array, index, value):
 
 
 @intrinsic
-def _add(typingctx, array, index, value):
-    """``array[index] += value`` atomically; returns the value before."""
-    def codegen(context, builder, signature, args):
-        return builder.atomic_rmw("add", _pointer(context, builder, signature, args), args[2],
-                                  "acq_rel")
-    return types.int64(array, index, value), codegen
-
-
-@intrinsic
 def _swap_if(typingctx, array, index, expected, value):
     """``array[index] = value`` if it holds ``expected`` (compare-and-swap); whether it did."""
     def codegen(context, builder, signature, args):
@@ -70,97 +65,116 @@ def _swap_if(typingctx, array, index, expected, value):
 
 
 @njit(cache=True)  # keeps the GIL: the caller goes on to its first block without a wait
-def publish(word, generation, claimed):
-    """Start the work of ``generation``: no block finished, the first ``claimed`` taken.
+def publish(published, slots, generation, blocks):
+    """Start the work of ``generation``: block 0 the caller's, the others free.
 
     Parameters
     ----------
-    word : ndarray of shape (2,), int64
+    published : ndarray of shape (1,), int64
+    slots : ndarray of shape (>= blocks,), int64
     generation : int
-        Larger than every earlier generation of ``word`` (at most 2**31).
-    claimed : int
-        Blocks the caller keeps for itself (0 .. claimed-1).
+        Larger than every earlier generation of ``published``.
+    blocks : int
+        The work's blocks.
     """
-    _store(word, DONE, 0)
-    _store(word, CLAIM, (generation << 32) | claimed)
+    _store(slots, 0, 4 * generation + CALLER)
+    for block in range(1, blocks):
+        _store(slots, block, 4 * generation + FREE)
+    _store(published, 0, generation)
 
 
 @njit(**_JIT)
-def claim(word, generation, blocks):
-    """Claim the next block of the work of ``generation``.
+def claim(slots, generation, blocks, owner):
+    """Claim a free block of the work of ``generation`` for ``owner``.
+
+    Parameters
+    ----------
+    slots : ndarray of shape (>= blocks,), int64
+    generation, blocks : int
+        The work, as published.
+    owner : {WORKER, CALLER}
 
     Returns
     -------
     int
-        The block's index, or -1 when all ``blocks`` are claimed or other work
-        has been published since.
+        The block, or -1 when none is free (all claimed, or newer work published).
     """
-    while True:
-        value = _load(word, CLAIM)
-        if value >> 32 != generation or value & _LOW >= blocks:
-            return -1
-        if _swap_if(word, CLAIM, value, value + 1):
-            return value & _LOW
+    for block in range(blocks):
+        if _swap_if(slots, block, 4 * generation + FREE, 4 * generation + owner):
+            return block
+    return -1
 
 
 @njit(**_JIT)
-def finish(word):
-    """Count one block of the current work as finished."""
-    _add(word, DONE, 1)
-
-
-@njit(**_JIT)
-def wait_for_work(word, generation, spins):
+def wait_for_work(published, generation, spins):
     """Spin until work newer than ``generation`` is published, for at most ``spins`` reads.
+
+    Parameters
+    ----------
+    published : ndarray of shape (1,), int64
+    generation : int
+    spins : int
 
     Returns
     -------
     int
         The generation last read (``generation`` if none came).
     """
-    value = _load(word, CLAIM) >> 32
+    value = _load(published, 0)
     for _ in range(spins):
         if value != generation:
             break
-        value = _load(word, CLAIM) >> 32
+        value = _load(published, 0)
     return value
 
 
 @njit(**_JIT)
-def finish_and_claim(word, generation, blocks, spins):
-    """:func:`finish` a block, then :func:`claim` another, else :func:`wait_for_work`.
+def finish_and_claim(published, slots, generation, done, blocks, spins):
+    """A worker's block ``done`` finished; claim another free block, else wait for work.
 
     One call, so that a worker does not take the GIL between finishing its
-    block and waiting (the caller, which waits for the count, would then wait
-    for the GIL too, and a thread that waits for the GIL sleeps).
+    block and waiting (the caller, which waits for it, would then wait for the
+    GIL too, and a thread that waits for the GIL sleeps).
 
     Returns
     -------
     block : int
         The block claimed, or -1.
     generation : int
-        With no block: the generation last read.
+        The work's generation with a block, else the generation last read.
     """
-    _add(word, DONE, 1)
-    block = claim(word, generation, blocks)
+    _store(slots, done, 4 * generation + DONE)
+    block = claim(slots, generation, blocks, WORKER)
     if block >= 0:
         return block, generation
-    return -1, wait_for_work(word, generation, spins)
+    return -1, wait_for_work(published, generation, spins)
 
 
 @njit(**_JIT)
-def wait_for_blocks(word, blocks, spins):
-    """Spin until ``blocks`` blocks are finished, for at most ``spins`` reads; whether they are."""
+def wait_for_workers(slots, generation, blocks, spins):
+    """Spin, for at most ``spins`` reads, until no block of the work is in a worker's hands.
+
+    Returns
+    -------
+    bool
+        Whether none is.
+    """
+    running = 4 * generation + WORKER
     for _ in range(spins):
-        if _load(word, DONE) >= blocks:
+        busy = False
+        for block in range(blocks):
+            if _load(slots, block) == running:
+                busy = True
+                break
+        if not busy:
             return True
-    return _load(word, DONE) >= blocks
+    return False
 
 
 @njit(**_JIT)
 def pause(word, spins):
-    """Read ``word`` ``spins`` times: a wait of a few microseconds without the GIL."""
+    """Read ``word[0]`` ``spins`` times: a wait of a few microseconds without the GIL."""
     total = 0
     for _ in range(spins):
-        total += _load(word, CLAIM) & 1
+        total += _load(word, 0) & 1
     return total
