@@ -204,7 +204,7 @@ class _Team:
         self.asleep = 0  # bit i: worker i sleeps
         self.closed = False
         self.workers = []
-        atomics.pause(self.published, 1)  # compiled, or loaded from the cache
+        self._compile()
         reads, seconds = 1 << 16, []
         for _ in range(5):  # the fastest: the GIL's return or a preemption inflate the others
             start = time.perf_counter()
@@ -213,6 +213,17 @@ class _Team:
         per_second = reads / max(min(seconds), 1e-9)
         self.spins = max(1, int(config.ROW_SPIN_SECONDS * per_second))
         self.wait_spins = max(1, int(1e-3 * per_second))  # the caller's spin between yields
+
+    @staticmethod
+    def _compile():
+        """Compile (or load from Numba's cache) the hand-over's functions now, not in the middle
+        of a hand-over, where a thread compiling would leave the others waiting."""
+        published, slots = np.zeros(1, np.int64), np.zeros(2, np.int64)
+        atomics.publish(published, slots, 1, 2)
+        atomics.claim(slots, 1, 2, atomics.WORKER)
+        atomics.finish_and_claim(published, slots, 1, 1, 2, 1)
+        atomics.wait_for_workers(slots, 1, 2, 1)
+        atomics.pause(published, 1)
 
     def run(self, kernel, blocks):
         """Run ``kernel`` on ``blocks`` here and on the workers; see :func:`run_row_blocks`."""
@@ -277,7 +288,8 @@ class _Team:
         Returns the generation of the next work, or ``generation`` when none
         came (then the worker sleeps), at once when this worker has no part in
         the work (``index`` not below its blocks).  A method of its own: the
-        work's arrays are let go of when it returns.
+        work's arrays are let go of when it returns (they are held while it
+        spins, ``ROW_SPIN_SECONDS`` at most).
         """
         work = self.work
         if work is None or work[0] != generation:  # done already, or newer work published

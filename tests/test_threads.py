@@ -12,14 +12,24 @@ from seqforecast.cpu import atomics
 
 @pytest.fixture
 def team(monkeypatch):
-    """A fresh team of workers, three blocks for any work; its workers are stopped after the
-    test (and the module's own team restored)."""
+    """A fresh team of two workers, started (three blocks for any work); its workers are
+    stopped after the test (and the module's own team restored)."""
     monkeypatch.setattr(config, "KERNEL_ROW_THREADS", 3)
     monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)
     monkeypatch.setattr(threads, "_team", None)
-    yield
-    if threads._team is not None:
-        threads._team.close()
+    threads.run_row_blocks(lambda first, stop: None, 3, 1)
+    yield threads._team
+    threads._team.close()
+
+
+@pytest.fixture
+def held_workers(team, monkeypatch):
+    """The workers, once they see new work, wait until the test sets this event (on any
+    machine, however slow: they never get to claim a block before the caller is done)."""
+    go = threading.Event()
+    monkeypatch.setattr(atomics, "pause", lambda word, spins: go.wait())
+    yield go
+    go.set()
 
 
 def _counting_kernel(counts, runners, pause=0.0):
@@ -71,14 +81,14 @@ def test_an_error_in_a_workers_block_reaches_the_caller_after_every_block_ran(te
 
 
 def test_sleeping_workers_wake_for_the_next_call(team, monkeypatch):
-    monkeypatch.setattr(config, "ROW_SPIN_SECONDS", 0.0)  # read when the team starts
+    monkeypatch.setattr(team, "spins", 1)  # ROW_SPIN_SECONDS as good as 0
     counts, runners = np.zeros(20, int), []
     kernel = _counting_kernel(counts, runners, pause=2e-3)
     threads.run_row_blocks(kernel, 20, 1)
     deadline = time.perf_counter() + 5
-    while threads._team.asleep != 0b110 and time.perf_counter() < deadline:
+    while team.asleep != 0b110 and time.perf_counter() < deadline:
         time.sleep(1e-3)
-    assert threads._team.asleep == 0b110  # workers 1 and 2
+    assert team.asleep == 0b110  # workers 1 and 2
     runners.clear()
     for _ in range(5):
         threads.run_row_blocks(kernel, 20, 1)
@@ -103,47 +113,51 @@ def test_a_call_while_the_team_is_busy_runs_on_its_own_thread(team):
     assert {name for _, name in runners} == {threading.current_thread().name}
 
 
-def test_a_worker_the_system_does_not_run_leaves_its_blocks_to_the_caller(team, monkeypatch):
-    """Workers that wait long before claiming: the caller runs every block and returns."""
-    monkeypatch.setattr(config, "ROW_HANDOFF_SPINS", 10 ** 7)  # milliseconds of waiting
+def test_a_worker_the_system_does_not_run_leaves_its_blocks_to_the_caller(held_workers):
+    """Workers held before claiming: the caller runs every block and returns."""
     counts, runners = np.zeros(9, int), []
     threads.run_row_blocks(_counting_kernel(counts, runners), 9, 1)
     np.testing.assert_array_equal(counts, 1)
     assert {name for _, name in runners} == {threading.current_thread().name}
 
 
-def test_claims_from_several_threads_hand_out_each_block_once():
-    published, slots, n = np.zeros(1, np.int64), np.zeros(5000, np.int64), 5000
-    atomics.publish(published, slots, 7, n)  # block 0 is the caller's
-    claimed = [[] for _ in range(4)]
+@pytest.mark.parametrize("generation", [7, 2 ** 40])
+def test_claims_from_several_threads_hand_out_each_block_once(generation):
+    """Four threads released together claim all free blocks, each exactly once."""
+    n = 5000
+    published, slots = np.zeros(1, np.int64), np.zeros(n, np.int64)
+    for _ in range(5):
+        atomics.publish(published, slots, generation, n)  # block 0 is the caller's
+        claimed, start = [[] for _ in range(4)], threading.Barrier(4)
 
-    def claim_all(mine):
-        while (block := atomics.claim(slots, 7, n, atomics.WORKER)) >= 0:
-            mine.append(block)
+        def claim_all(mine):
+            start.wait()
+            while (block := atomics.claim(slots, generation, n, atomics.WORKER)) >= 0:
+                mine.append(block)
 
-    workers = [threading.Thread(target=claim_all, args=(mine,)) for mine in claimed]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert sorted(block for mine in claimed for block in mine) == list(range(1, n))
-    assert not atomics.wait_for_workers(slots, 7, n, 10)  # all in the workers' hands
-    assert atomics.claim(slots, 6, n, atomics.WORKER) == -1  # an older work's claim: nothing
-    block, generation = atomics.finish_and_claim(published, slots, 7, 1, n, 10)
-    assert (block, generation) == (-1, 7)  # none left to claim, no newer work
-    slots[2:n] = 4 * 7 + atomics.DONE
-    assert atomics.wait_for_workers(slots, 7, n, 10)
-    atomics.publish(published, slots, 8, 3)
-    assert atomics.wait_for_work(published, 7, 1) == 8 and atomics.wait_for_work(published, 8,
-                                                                                  10) == 8
-    assert atomics.claim(slots, 7, 3, atomics.WORKER) == -1
-    assert atomics.claim(slots, 8, 3, atomics.CALLER) == 1  # block 0 was the caller's
+        workers = [threading.Thread(target=claim_all, args=(mine,)) for mine in claimed]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert sorted(block for mine in claimed for block in mine) == list(range(1, n))
+    assert not atomics.wait_for_workers(slots, generation, n, 10)  # in the workers' hands
+    assert atomics.claim(slots, generation - 1, n, atomics.WORKER) == -1  # older work: nothing
+    block, newest = atomics.finish_and_claim(published, slots, generation, 1, n, 10)
+    assert (block, newest) == (-1, generation)  # none left to claim, no newer work
+    slots[2:n] = 4 * generation + atomics.DONE
+    assert atomics.wait_for_workers(slots, generation, n, 10)
+    atomics.publish(published, slots, generation + 1, 3)
+    assert atomics.wait_for_work(published, generation, 1) == generation + 1
+    assert atomics.wait_for_work(published, generation + 1, 10) == generation + 1
+    assert atomics.claim(slots, generation, 3, atomics.WORKER) == -1
+    assert atomics.claim(slots, generation + 1, 3, atomics.CALLER) == 1  # 0 was the caller's
 
 
-def test_an_error_in_the_callers_block_skips_the_blocks_no_one_has_claimed(team, monkeypatch):
+def test_an_error_in_the_callers_block_skips_the_blocks_no_one_has_claimed(team,
+                                                                           held_workers):
     """The caller's own block fails before the workers claim anything: the call raises at
-    once instead of waiting for blocks that no thread will run, and holds no arrays."""
-    monkeypatch.setattr(config, "ROW_HANDOFF_SPINS", 10 ** 8)
+    once, the blocks no thread has claimed are never run, and it holds no arrays."""
     counts = np.zeros(9, int)
 
     def kernel(first, stop):
@@ -151,11 +165,10 @@ def test_an_error_in_the_callers_block_skips_the_blocks_no_one_has_claimed(team,
             raise ValueError("the first block failed")
         counts[first:stop] += 1
 
-    start = time.perf_counter()
     with pytest.raises(ValueError, match="first block failed"):
         threads.run_row_blocks(kernel, 9, 1)
-    assert time.perf_counter() - start < 0.05 and counts.sum() == 0  # skipped, not waited for
-    assert threads._team.work is None
+    assert counts.sum() == 0 and team.work is None
+    held_workers.set()
     time.sleep(0.2)  # the workers' late look at the work finds nothing to claim
     assert counts.sum() == 0
     threads.run_row_blocks(_counting_kernel(counts, []), 9, 1)  # the team goes on working

@@ -136,6 +136,17 @@ def finish_and_claim(published, slots, generation, done, blocks, spins):
     block and waiting (the caller, which waits for it, would then wait for the
     GIL too, and a thread that waits for the GIL sleeps).
 
+    Parameters
+    ----------
+    published : ndarray of shape (1,), int64
+    slots : ndarray of shape (>= blocks,), int64
+    generation, blocks : int
+        The work, as published.
+    done : int
+        The block the worker finished.
+    spins : int
+        Reads of ``published`` at most, waiting for newer work.
+
     Returns
     -------
     block : int
@@ -153,6 +164,13 @@ def finish_and_claim(published, slots, generation, done, blocks, spins):
 @njit(**_JIT)
 def wait_for_workers(slots, generation, blocks, spins):
     """Spin, for at most ``spins`` reads, until no block of the work is in a worker's hands.
+
+    Parameters
+    ----------
+    slots : ndarray of shape (>= blocks,), int64
+    generation, blocks : int
+        The work, as published.
+    spins : int
 
     Returns
     -------
@@ -173,7 +191,18 @@ def wait_for_workers(slots, generation, blocks, spins):
 
 @njit(**_JIT)
 def pause(word, spins):
-    """Read ``word[0]`` ``spins`` times: a wait of a few microseconds without the GIL."""
+    """Read ``word[0]`` ``spins`` times: a wait of a few microseconds without the GIL.
+
+    Parameters
+    ----------
+    word : ndarray of shape (>= 1,), int64
+    spins : int
+
+    Returns
+    -------
+    int
+        How many of the reads were odd (a result, so that the loop is not compiled away).
+    """
     total = 0
     for _ in range(spins):
         total += _load(word, 0) & 1
