@@ -67,31 +67,14 @@ KERNEL_ROW_THREADS = None
 #: Multiply-adds per step below which a block of samples (or of a layer's gates, for the
 #: weight gradients) is not worth a thread of its own (a block of samples: its recurrent
 #: products ``(rows, H) @ (H, H)`` per gate; a gate: its weight gradients' products
-#: ``(H, B) @ (B, H + I)`` per step).  Default 2**15, since the threads hand work over
-#: through spinning workers (:func:`seqforecast.threads.run_row_blocks`, 2026-12-02): a
-#: training step of 64 windows of 48 steps took, in medians on the 2-core development
-#: VM (AMD EPYC), 1.63 -> 1.15 ms for an LSTM of 32 units, 0.73 -> 0.66 ms at 16, 1.09 ->
-#: 0.91 ms for an RNN of 64, and the default forecaster's LSTM step (32 windows of 72
-#: steps, 32 units) 1.13 -> 0.90 ms against 2**18; 2**13 made a GRU of 16 units slower
-#: (0.65 -> 0.84 ms).  With the pool of sleeping threads before, 2**18 was right: waking
-#: a thread cost about what half the work saved.
-ROW_BLOCK_WORK = 2 ** 15
-
-#: Seconds a worker thread of :func:`seqforecast.threads.run_row_blocks` spins, without
-#: the GIL, for the next work after finishing its blocks, before it sleeps until a call
-#: wakes it.  Default 0.002: the kernels of a training step follow each other within
-#: 0.05-0.5 ms (the Python between them), so a fit keeps its workers awake; waking a
-#: sleeping thread took 80-170 us on the 2-core development VM, more than half a kernel's
-#: time at small sizes.  A spinning worker keeps a core busy: 0 makes the workers sleep
-#: at once (``KERNEL_ROW_THREADS = 1`` runs no workers).  Read when the process first
-#: splits a batch (the workers start then): later changes do not reach them.
-ROW_SPIN_SECONDS = 0.002
-
-#: Reads of a word a worker makes between seeing new work and taking the GIL to start
-#: its block (about 1-3 us), so that the calling thread, which takes the GIL to start its
-#: own block first, has let go of it: a thread that finds the GIL taken sleeps, and
-#: waking it cost 20 us on the 2-core development VM.
-ROW_HANDOFF_SPINS = 2000
+#: ``(H, B) @ (B, H + I)`` per step).  Default 2**18: on the 2-core development VM an
+#: LSTM's forward recurrence over 48 steps of 64 samples of 32 units (2**18 per step) ran
+#: as fast on one thread as on two (0.75 ms; waking a thread costs about what half the
+#: work saves), 128 samples ran 1.5x and 64 samples of 128 units 1.9x faster on two.
+#: Since the unit loops were made 4-7x faster (2026-12-02, AMD EPYC) that forward pass
+#: takes 0.30 ms on one thread and 0.25 ms on two, and 2**17 (two threads for it) made
+#: a training epoch 5-8% faster for the LSTM and no faster for the GRU: kept at 2**18.
+ROW_BLOCK_WORK = 2 ** 18
 
 #: Bytes of scratch memory ``predict`` works in at a time on the CPU
 #: (:mod:`seqforecast.backends.cpu`, whose ``PREDICT_CHUNK`` is read on every call): a

@@ -5,16 +5,14 @@ The CPU kernels are Numba code that releases the GIL.
 * **The recurrences** (forward and backward) treat each sample alone, so
   :func:`run_row_blocks` splits a batch's samples over
   ``KERNEL_ROW_THREADS`` threads (default: ``NUMBA_NUM_THREADS`` as the
-  environment has it when the batch runs, else Numba's thread count), the
-  calling thread and worker threads running the kernels on disjoint blocks
-  of samples, when each block has ``ROW_BLOCK_WORK`` multiply-adds per step.
-  Results are bit-identical for any split, and the kernels' own compiled
-  code runs on every thread.  The workers spin without the GIL for
-  ``ROW_SPIN_SECONDS`` after each block (:class:`_Team`): waking a sleeping
-  thread cost 80-170 us on the 2-core development VM, so that with a pool of
-  sleeping threads an LSTM of 32 units trained fastest on one thread; with
-  spinning workers two threads took its training step (64 windows of 48
-  steps) from 1.63 to 1.15 ms.
+  environment has it when the batch runs, else Numba's thread count), Python
+  threads running the kernels on disjoint blocks of samples, when each block
+  has ``ROW_BLOCK_WORK`` multiply-adds per step.  Results are bit-identical
+  for any split.  On the 2-core development VM two threads took an LSTM of
+  128 units from 1.9-2.0 to 1.4-1.6 s per epoch (4,096 windows of 48 steps,
+  batches of 64) and its ``predict`` of the 4,096 windows from 560-575 to
+  360-400 ms; an LSTM of 32 units trains on one thread at batch 64 (too
+  little work per step) and predicts 1.4x faster on two.
 * **The weight gradients** are products of the package's own, one per gate
   (``(H, T*batch) @ (T*batch, I or H)``,
   :func:`seqforecast.cpu.products.matmul_tn`), independent of each other:
@@ -42,29 +40,27 @@ before the process starts:
 import contextlib
 import os
 import threading
-import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
-import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import config
 from ._checks import is_int
 from .config import KERNEL_BLAS_THREADS
-from .cpu import atomics
 
 _controller = None
 # kernel_threads' limit, held _holders times at once; _depth: how often by this thread.
 _limiter, _holders, _limit_lock, _depth = None, 0, threading.Lock(), threading.local()
-_team, _team_lock = None, threading.Lock()  # run_row_blocks' workers
+_pool, _pool_size, _pool_lock = None, 0, threading.Lock()
 
 
 def _after_fork():
-    """In a forked child: the parent's team of workers does not exist there, so start afresh; of
+    """In a forked child: the parent's pool threads do not exist there, so start afresh; of
     the threads holding the BLAS limit only the one that forked does, inside the limit as
     often as it was."""
-    global _team, _team_lock, _limiter, _holders, _limit_lock
-    _team, _team_lock = None, threading.Lock()
+    global _pool, _pool_size, _pool_lock, _limiter, _holders, _limit_lock
+    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
     _holders, _limit_lock = getattr(_depth, "value", 0), threading.Lock()
     if not _holders:
         _limiter = None
@@ -153,180 +149,23 @@ def _numba_threads():
 def run_row_blocks(kernel, rows, work_per_row):
     """Call ``kernel(first, stop)`` for each block of :func:`row_blocks`, at the same time.
 
-    The calling thread runs the first block and a team of worker threads
-    claims the others, the caller too once its block is done, so that every
-    block runs once whichever thread gets to it (a worker that the system
-    does not run leaves its blocks to the others).  It returns when all are
-    done, raising the caller's error, else the first of the workers', if any;
-    after an error or an interrupt the blocks no thread has claimed are
-    skipped.  Another thread's call while the team is busy runs its blocks on
-    its own thread.
+    The calling thread runs the first block and a pool of threads the
+    others (a pool thread never waits on the pool); it returns when all are
+    done, raising the first block's error, if any.
     """
     blocks = row_blocks(rows, work_per_row)
     if len(blocks) == 1:
         kernel(*blocks[0])
         return
-    global _team
-    with _team_lock:
-        if _team is None:
-            _team = _Team()
-        team = _team
-    if not team.busy.acquire(blocking=False):
-        for block in blocks:
-            kernel(*block)
-        return
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool_size < len(blocks) - 1:
+            _pool = ThreadPoolExecutor(len(blocks) - 1, thread_name_prefix="seqforecast")
+            _pool_size = len(blocks) - 1
+        pool = _pool
+    others = [pool.submit(kernel, *block) for block in blocks[1:]]
     try:
-        team.run(kernel, blocks)
+        kernel(*blocks[0])
     finally:
-        team.busy.release()
-
-
-class _Team:
-    """Worker threads that spin, without the GIL, for the blocks of :func:`run_row_blocks`.
-
-    The hand-over goes through shared memory (:mod:`seqforecast.cpu.atomics`):
-    the caller publishes a generation of work and starts its own block; a
-    worker that sees it waits :data:`~seqforecast.config.ROW_HANDOFF_SPINS`
-    reads (the caller takes the GIL to start its block first: a thread that
-    finds the GIL taken sleeps, and waking it costs more than the wait), then
-    claims blocks.  After its blocks a worker spins for the next work for
-    :data:`~seqforecast.config.ROW_SPIN_SECONDS`, then sleeps on a condition
-    until a call wakes it; workers beyond a call's blocks sleep through it.
-    """
-
-    def __init__(self):
-        self.published = np.zeros(1, np.int64)
-        self.slots = np.zeros(0, np.int64)
-        self.generation = 0
-        self.work = None  # (generation, kernel, blocks, errors, slots)
-        self.busy = threading.Lock()
-        self.wake = threading.Condition()
-        self.asleep = 0  # bit i: worker i sleeps
-        self.closed = False
-        self.workers = []
-        self._compile()
-        reads, seconds = 1 << 16, []
-        for _ in range(5):  # the fastest: the GIL's return or a preemption inflate the others
-            start = time.perf_counter()
-            atomics.pause(self.published, reads)
-            seconds.append(time.perf_counter() - start)
-        per_second = reads / max(min(seconds), 1e-9)
-        self.spins = max(1, int(config.ROW_SPIN_SECONDS * per_second))
-        self.wait_spins = max(1, int(1e-3 * per_second))  # the caller's spin between yields
-
-    @staticmethod
-    def _compile():
-        """Compile (or load from Numba's cache) the hand-over's functions now, not in the middle
-        of a hand-over, where a thread compiling would leave the others waiting."""
-        published, slots = np.zeros(1, np.int64), np.zeros(2, np.int64)
-        atomics.publish(published, slots, 1, 2)
-        atomics.claim(slots, 1, 2, atomics.WORKER)
-        atomics.finish_and_claim(published, slots, 1, 1, 2, 1)
-        atomics.wait_for_workers(slots, 1, 2, 1)
-        atomics.pause(published, 1)
-
-    def run(self, kernel, blocks):
-        """Run ``kernel`` on ``blocks`` here and on the workers; see :func:`run_row_blocks`."""
-        n = len(blocks)
-        while len(self.workers) < n - 1:
-            index = len(self.workers) + 1
-            worker = threading.Thread(target=self._serve, args=(index, self.generation),
-                                      daemon=True, name=f"seqforecast-{index}")
-            worker.start()
-            self.workers.append(worker)
-        if self.slots.size < n:
-            self.slots = np.zeros(n, np.int64)
-        self.generation += 1
-        generation, slots, errors = self.generation, self.slots, []
-        self.work = (generation, kernel, blocks, errors, slots)
-        try:
-            atomics.publish(self.published, slots, generation, n)  # block 0 is the caller's
-            if self.asleep & ((1 << n) - 2):  # a worker this work needs sleeps; notify_all
-                with self.wake:           # keeps the GIL, as publish does: the caller's block
-                    self.wake.notify_all()  # starts first
-            block = 0
-            while block >= 0:
-                kernel(*blocks[block])
-                block = atomics.claim(slots, generation, n, atomics.CALLER)
-        finally:
-            self._finish(generation, slots, n)
-        if errors:
-            raise errors[0]
-
-    def _finish(self, generation, slots, n):
-        """Wait until no block of the work is in a worker's hands, even through an interrupt
-        (the workers write into the caller's arrays), skipping those no one has claimed."""
-        interrupted = None
-        while True:
-            try:
-                while atomics.claim(slots, generation, n, atomics.CALLER) >= 0:
-                    pass  # skipped: an error or an interrupt ended the caller's loop
-                while not atomics.wait_for_workers(slots, generation, n, self.wait_spins):
-                    time.sleep(0)  # a worker the system does not run: let it have this core
-                break
-            except BaseException as error:  # e.g. KeyboardInterrupt: wait, then raise it
-                interrupted = interrupted or error
-        self.work = None  # keeps no arrays alive
-        if interrupted is not None:
-            raise interrupted
-
-    def _serve(self, index, seen):
-        """Worker ``index``'s loop (1, 2, ...): claim and run blocks of each work published
-        after generation ``seen``."""
-        generation = atomics.wait_for_work(self.published, seen, self.spins)
-        while not self.closed:
-            if generation == seen:  # no new work after spinning: sleep
-                generation = self._sleep(index, seen)
-                continue
-            seen = generation
-            atomics.pause(self.published, config.ROW_HANDOFF_SPINS)
-            generation = self._take_part(index, generation)
-
-    def _take_part(self, index, generation):
-        """Claim and run blocks of the work of ``generation``; then spin for the next work.
-
-        Returns the generation of the next work, or ``generation`` when none
-        came (then the worker sleeps), at once when this worker has no part in
-        the work (``index`` not below its blocks).  A method of its own: the
-        work's arrays are let go of when it returns (they are held while it
-        spins, ``ROW_SPIN_SECONDS`` at most).
-        """
-        work = self.work
-        if work is None or work[0] != generation:  # done already, or newer work published
-            return atomics.wait_for_work(self.published, generation, self.spins)
-        _, kernel, blocks, errors, slots = work
-        if index >= len(blocks):
-            return generation
-        block = atomics.claim(slots, generation, len(blocks), atomics.WORKER)
-        if block < 0:
-            return atomics.wait_for_work(self.published, generation, self.spins)
-        while block >= 0:
-            try:
-                kernel(*blocks[block])
-            except BaseException as error:  # the caller raises it
-                errors.append(error)
-            block, newer = atomics.finish_and_claim(self.published, slots, generation, block,
-                                                    len(blocks), self.spins)
-        return newer
-
-    def _sleep(self, index, seen):
-        """Wait on the condition until work newer than ``seen`` is published, or the team is
-        closed; the generation last read.  ``asleep`` has bit ``index`` set meanwhile."""
-        bit = 1 << index
-        with self.wake:
-            self.asleep |= bit
-            try:
-                while ((generation := atomics.wait_for_work(self.published, seen, 0)) == seen
-                       and not self.closed):
-                    self.wake.wait()
-            finally:
-                self.asleep &= ~bit
-        return generation
-
-    def close(self):
-        """Stop the workers and wait for them (a spinning one within ROW_SPIN_SECONDS)."""
-        self.closed = True
-        with self.wake:
-            self.wake.notify_all()
-        for worker in self.workers:
-            worker.join()
+        for future in others:
+            future.result()

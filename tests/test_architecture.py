@@ -3,10 +3,9 @@
 The layers, bottom first: the math, the tunables, the kernels' records and
 the workspaces (cells, training.rules, config, records, workspace); the
 kernels (cpu, cuda); the losses, optimizers and clipping that apply the
-rules, and the threads that run the CPU kernels; the backends; the stack
-driver (recurrent); the network; the training step and its schedules; the
-estimators; windowing and time indexes; the forecasters; evaluation; plots;
-the command line.
+rules; the backends; the stack driver (recurrent); the network; the
+training step and its schedules; the estimators; windowing and time
+indexes; the forecasters; evaluation; plots; the command line.
 """
 import ast
 import re
@@ -17,9 +16,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "seqforecast"
 
 LAYERS = [
-    {"_checks", "_version", "config", "cells", "records", "workspace", "training.rules"},
+    {"_checks", "_version", "config", "threads", "cells", "records", "workspace", "training.rules"},
     {"cpu", "cuda"},
-    {"training.losses", "training.optimizers", "training.clipping", "threads"},
+    {"training.losses", "training.optimizers", "training.clipping"},
     {"backends"},
     {"recurrent"},
     {"network"},
