@@ -728,8 +728,19 @@ def _metrics(actual, predicted, scale):
     mase = (np.nan if (np.asarray(scale) == 0).any() else
             float(np.mean(np.abs(predicted - actual) / scale)))
     return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
-            "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
+            "RMSE": _rmse(actual.reshape(-1), predicted.reshape(-1)),
             "MAPE": mape, "MASE": mase}
+
+
+def _rmse(actual, predicted):
+    """Root mean squared error, finite whenever the errors are: scikit-learn's, unless the
+    squares of the errors would overflow (beyond about 1e154), then the errors divided by
+    the largest before squaring and the root multiplied back."""
+    errors = predicted - actual
+    largest = float(np.abs(errors).max()) if errors.size else 0.0
+    if not math.isfinite(largest) or largest <= math.sqrt(np.finfo(float).max / errors.size):
+        return root_mean_squared_error(actual, predicted)
+    return largest * math.sqrt(float(np.mean(np.square(errors / largest))))
 
 
 def _naive_scale(values, season):

@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from seqforecast import (GRURegressor, LSTMRegressor, NaiveForecaster, RNNRegressor,
@@ -234,6 +235,26 @@ def test_grid_search_with_time_series_split_on_a_dataframe():
     search.fit(data)
     assert search.best_params_ == {"window": 30}  # a window that sees a whole period
     assert search.best_score_ > search.cv_results_["mean_test_score"].min()
+
+
+def test_backtest_rmse_stays_finite_where_the_squared_errors_overflow():
+    """Errors near 1e200 square beyond float64: RMSE is then computed from the errors scaled
+    by the largest, 1e200 times that of the same series at unit scale (scikit-learn's
+    overflowed to inf with a RuntimeWarning); at ordinary scales it is scikit-learn's."""
+    rng = np.random.RandomState(0)
+    data = _sine(300, period=24) + rng.randn(300, 1) * 0.2
+    results = {}
+    for scale in (1.0, 1e200):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            results[scale] = backtest(SequenceForecaster(Ridge(), window=24, horizon=4),
+                                      data * scale, n_folds=3, test_size=30).by_fold
+    np.testing.assert_allclose(results[1e200]["RMSE"], 1e200 * results[1.0]["RMSE"], rtol=1e-9)
+    np.testing.assert_allclose(results[1e200]["MAE"], 1e200 * results[1.0]["MAE"], rtol=1e-9)
+    folds = backtest(SequenceForecaster(Ridge(), window=24, horizon=4), data, n_folds=3,
+                     test_size=30).predictions
+    fold = folds[folds["fold"] == 0]
+    assert results[1.0]["RMSE"][0] == root_mean_squared_error(fold["actual"], fold["predicted"])
 
 
 def test_backtest_folds_steps_and_conformal_intervals():
