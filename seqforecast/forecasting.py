@@ -18,6 +18,7 @@ comparison, metrics, their scores of quantile forecasts and prediction
 intervals are in :mod:`seqforecast.evaluation`; frequencies and timestamps
 in :mod:`seqforecast.timeindex`.
 """
+import copy
 import math
 import warnings
 
@@ -1254,14 +1255,34 @@ class SequenceForecaster(_Forecaster):
 
     def _partial_fit_regressor(self, X, Y, settings):
         """One epoch of the regressor's partial_fit on windows ``X, Y``, with ``settings``
-        (parameters) set for it and restored after."""
-        before = {name: value for name, value in self.regressor_.get_params().items()
+        (parameters) set for it and restored after.
+
+        A regressor that is not seqforecast's (whose own divergence policy keeps
+        the weights it had) is copied first and put back if its partial_fit
+        raises: the forecaster then keeps the model it had, as its stored rows
+        are kept.
+        """
+        regressor = self.regressor_
+        ours = type(regressor).__module__.startswith("seqforecast.")
+        if (not ours and getattr(regressor, "early_stopping", False) is True
+                and getattr(regressor, "best_loss_", 0) is None):
+            raise ValueError(
+                f"{type(regressor).__name__} was fitted with early_stopping=True, and its "
+                f"partial_fit cannot go on from such a fit (scikit-learn leaves best_loss_ "
+                f"None): fit the forecaster again instead, or give the regressor "
+                f"early_stopping=False to train it further on new rows")
+        kept = None if ours else copy.deepcopy(regressor)
+        before = {name: value for name, value in regressor.get_params().items()
                   if name in settings}
-        self.regressor_.set_params(**settings)
+        regressor.set_params(**settings)
         try:
-            self.regressor_.partial_fit(*self._scaled(X, Y))
+            regressor.partial_fit(*self._scaled(X, Y))
+        except BaseException:
+            if kept is not None:
+                self.regressor_ = kept  # its settings as they were before the call
+            raise
         finally:
-            self.regressor_.set_params(**before)
+            regressor.set_params(**before)
 
     def _window_stats(self, X):
         """Each window's shift and spread for ``window_norm``, both (n_windows, n_targets).

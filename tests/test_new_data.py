@@ -200,6 +200,47 @@ def test_a_refit_that_blows_up_warns_and_keeps_the_weights_before_it():
     assert forecaster.predict().abs().to_numpy().max() < 2 * data.to_numpy().max()
 
 
+def test_an_mlp_fitted_with_early_stopping_is_refused_a_refit_before_it_trains():
+    """scikit-learn's MLPRegressor cannot partial_fit on from an early-stopped fit (a
+    TypeError after its weights changed): the update is refused first, and changes nothing."""
+    from sklearn.neural_network import MLPRegressor
+
+    data = _series()
+    forecaster = SequenceForecaster(MLPRegressor(early_stopping=True, max_iter=20,
+                                                 random_state=0), window=12,
+                                    horizon=1).fit(data.iloc[:200])
+    weights, forecast = [w.copy() for w in forecaster.regressor_.coefs_], forecaster.predict()
+    with pytest.raises(ValueError, match="fitted with early_stopping=True"):
+        forecaster.update(data.iloc[200:210], refit=True)
+    for before, after in zip(weights, forecaster.regressor_.coefs_):
+        np.testing.assert_array_equal(after, before)
+    pd.testing.assert_frame_equal(forecaster.predict(), forecast)
+    forecaster.update(data.iloc[200:210])  # without refit it goes on
+    assert forecaster.predict().index[0] == data.index[210]
+
+
+class _FailingPartialFit(Ridge):
+    """A Ridge whose partial_fit changes its coefficients, then fails."""
+
+    def partial_fit(self, X, y):
+        self.coef_ = self.coef_ + 1.0
+        raise RuntimeError("partial_fit failed half way")
+
+
+def test_a_regressor_whose_partial_fit_fails_is_put_back_as_it_was():
+    data = _series()
+    forecaster = SequenceForecaster(_FailingPartialFit(), window=12,
+                                    horizon=4).fit(data.iloc[:200])
+    coef, forecast = forecaster.regressor_.coef_.copy(), forecaster.predict()
+    with pytest.raises(RuntimeError, match="half way"):
+        forecaster.update(data.iloc[200:210], refit=True)
+    np.testing.assert_array_equal(forecaster.regressor_.coef_, coef)
+    pd.testing.assert_frame_equal(forecaster.predict(), forecast)
+    with pytest.raises(RuntimeError, match="half way"):
+        forecaster.partial_fit(data.iloc[:210])
+    np.testing.assert_array_equal(forecaster.regressor_.coef_, coef)
+
+
 @pytest.mark.parametrize("transform, value, what", [
     ("log_return", 0.0, "needs positive targets; new_rows has values <= 0: 0"),
     ("return", 0.0, "divides by the targets; new_rows has zeros: 0"),
