@@ -727,18 +727,35 @@ def _metrics(actual, predicted, scale):
     # MASE divides by the naive scale: undefined (NaN) when one of them is 0 (see _naive_scale).
     mase = (np.nan if (np.asarray(scale) == 0).any() else
             float(np.mean(np.abs(predicted - actual) / scale)))
-    return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
+    return {"MAE": _mae(actual.reshape(-1), predicted.reshape(-1)),
             "RMSE": _rmse(actual.reshape(-1), predicted.reshape(-1)),
             "MAPE": mape, "MASE": mase}
 
 
-def _rmse(actual, predicted):
-    """Root mean squared error, finite whenever the errors are: scikit-learn's, unless the
-    squares of the errors would overflow (beyond about 1e154), then the errors divided by
-    the largest before squaring and the root multiplied back."""
+# Below this, the squares of errors lose digits (float64's normal numbers start at 2.2e-308).
+_SMALLEST_SQUARED = 1e-150
+
+
+def _mae(actual, predicted):
+    """Mean absolute error, finite whenever the errors are: scikit-learn's, unless the sum
+    of the errors could overflow, then the mean of the errors divided by the largest,
+    multiplied back."""
     errors = predicted - actual
     largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest <= math.sqrt(np.finfo(float).max / errors.size):
+    if not math.isfinite(largest) or largest <= 0.5 * np.finfo(float).max / errors.size:
+        return mean_absolute_error(actual, predicted)
+    return largest * float(np.mean(np.abs(errors / largest)))
+
+
+def _rmse(actual, predicted):
+    """Root mean squared error, finite and exact to rounding whenever the errors are:
+    scikit-learn's, unless the squares of the errors would overflow (errors beyond about
+    1e154) or lose digits (below 1e-150), then the errors divided by the largest before
+    squaring and the root multiplied back."""
+    errors = predicted - actual
+    largest = float(np.abs(errors).max()) if errors.size else 0.0
+    if not math.isfinite(largest) or largest == 0 or (
+            _SMALLEST_SQUARED <= largest <= 0.5 * math.sqrt(np.finfo(float).max / errors.size)):
         return root_mean_squared_error(actual, predicted)
     return largest * math.sqrt(float(np.mean(np.square(errors / largest))))
 
@@ -751,8 +768,7 @@ def _naive_scale(values, season):
     """
     if len(values) <= season:
         raise ValueError(f"MASE needs more than season={season} training rows")
-    return np.array([mean_absolute_error(column[season:], column[:-season])
-                     for column in values.T])
+    return np.array([_mae(column[:-season], column[season:]) for column in values.T])
 
 
 def _warn_undefined_mase(scale, targets, season, fold):

@@ -1262,15 +1262,16 @@ class SequenceForecaster(_Forecaster):
         raises: the forecaster then keeps the model it had, as its stored rows
         are kept.
         """
+        from sklearn.neural_network import MLPRegressor
+
         regressor = self.regressor_
         ours = type(regressor).__module__.startswith("seqforecast.")
-        if (not ours and getattr(regressor, "early_stopping", False) is True
-                and getattr(regressor, "best_loss_", 0) is None):
+        if isinstance(regressor, MLPRegressor) and regressor.best_loss_ is None:
             raise ValueError(
                 f"{type(regressor).__name__} was fitted with early_stopping=True, and its "
                 f"partial_fit cannot go on from such a fit (scikit-learn leaves best_loss_ "
-                f"None): fit the forecaster again instead, or give the regressor "
-                f"early_stopping=False to train it further on new rows")
+                f"None): to train it further on new rows, fit the forecaster again with "
+                f"MLPRegressor(early_stopping=False)")
         kept = None if ours else copy.deepcopy(regressor)
         before = {name: value for name, value in regressor.get_params().items()
                   if name in settings}

@@ -1,4 +1,5 @@
 """SequenceForecaster, NaiveForecaster and backtest on pandas series."""
+import math
 import warnings
 
 import numpy as np
@@ -255,6 +256,30 @@ def test_backtest_rmse_stays_finite_where_the_squared_errors_overflow():
                      test_size=30).predictions
     fold = folds[folds["fold"] == 0]
     assert results[1.0]["RMSE"][0] == root_mean_squared_error(fold["actual"], fold["predicted"])
+
+
+def test_backtest_metrics_near_the_ends_of_float64():
+    """Sums and squares that would overflow near 1e307 or lose digits near 1e-170: MAE,
+    RMSE and MASE (whose seasonal-naive scale sums differences) are those of the unit-scale
+    series times the scale, without a RuntimeWarning; RMSE just past its switch too."""
+    from seqforecast.evaluation import _rmse
+
+    rng = np.random.RandomState(0)
+    data = _sine(300, period=24) + 3 + rng.randn(300, 1) * 0.2
+    unit = backtest(SequenceForecaster(Ridge(), window=24, horizon=4), data, n_folds=2,
+                    test_size=30, season=24).by_fold
+    for scale in (1e307 / 5, 1e-170):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            got = backtest(SequenceForecaster(Ridge(), window=24, horizon=4), data * scale,
+                           n_folds=2, test_size=30, season=24).by_fold
+        for metric in ("MAE", "RMSE"):
+            np.testing.assert_allclose(got[metric], scale * unit[metric], rtol=1e-6)
+        np.testing.assert_allclose(got["MASE"], unit["MASE"], rtol=1e-6)
+    edge = math.sqrt(np.finfo(float).max / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert math.isclose(_rmse(np.zeros(3), np.full(3, edge)), edge, rel_tol=1e-15)
 
 
 def test_backtest_folds_steps_and_conformal_intervals():

@@ -206,7 +206,7 @@ def test_an_mlp_fitted_with_early_stopping_is_refused_a_refit_before_it_trains()
     from sklearn.neural_network import MLPRegressor
 
     data = _series()
-    forecaster = SequenceForecaster(MLPRegressor(early_stopping=True, max_iter=20,
+    forecaster = SequenceForecaster(MLPRegressor(early_stopping=np.True_, max_iter=20,
                                                  random_state=0), window=12,
                                     horizon=1).fit(data.iloc[:200])
     weights, forecast = [w.copy() for w in forecaster.regressor_.coefs_], forecaster.predict()
@@ -217,6 +217,9 @@ def test_an_mlp_fitted_with_early_stopping_is_refused_a_refit_before_it_trains()
     pd.testing.assert_frame_equal(forecaster.predict(), forecast)
     forecaster.update(data.iloc[200:210])  # without refit it goes on
     assert forecaster.predict().index[0] == data.index[210]
+    forecaster.regressor_.early_stopping = np.False_  # its flag changed after the fit
+    with pytest.raises(ValueError, match="MLPRegressor\\(early_stopping=False\\)"):
+        forecaster.update(data.iloc[210:215], refit=True)
 
 
 class _FailingPartialFit(Ridge):
