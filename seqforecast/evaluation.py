@@ -742,7 +742,7 @@ def _mae(actual, predicted):
     multiplied back."""
     errors = predicted - actual
     largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest <= 0.5 * np.finfo(float).max / errors.size:
+    if not math.isfinite(largest) or largest <= 0.5 * np.finfo(float).max / max(1, errors.size):
         return mean_absolute_error(actual, predicted)
     return largest * float(np.mean(np.abs(errors / largest)))
 
@@ -754,8 +754,8 @@ def _rmse(actual, predicted):
     squaring and the root multiplied back."""
     errors = predicted - actual
     largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest == 0 or (
-            _SMALLEST_SQUARED <= largest <= 0.5 * math.sqrt(np.finfo(float).max / errors.size)):
+    if not math.isfinite(largest) or largest == 0 or _SMALLEST_SQUARED <= largest <= 0.5 * (
+            math.sqrt(np.finfo(float).max / errors.size)):
         return root_mean_squared_error(actual, predicted)
     return largest * math.sqrt(float(np.mean(np.square(errors / largest))))
 

@@ -1266,7 +1266,7 @@ class SequenceForecaster(_Forecaster):
 
         regressor = self.regressor_
         ours = type(regressor).__module__.startswith("seqforecast.")
-        if isinstance(regressor, MLPRegressor) and regressor.best_loss_ is None:
+        if isinstance(regressor, MLPRegressor) and getattr(regressor, "best_loss_", 0) is None:
             raise ValueError(
                 f"{type(regressor).__name__} was fitted with early_stopping=True, and its "
                 f"partial_fit cannot go on from such a fit (scikit-learn leaves best_loss_ "

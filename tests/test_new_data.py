@@ -220,6 +220,10 @@ def test_an_mlp_fitted_with_early_stopping_is_refused_a_refit_before_it_trains()
     forecaster.regressor_.early_stopping = np.False_  # its flag changed after the fit
     with pytest.raises(ValueError, match="MLPRegressor\\(early_stopping=False\\)"):
         forecaster.update(data.iloc[210:215], refit=True)
+    started = SequenceForecaster(MLPRegressor(max_iter=20, random_state=0), window=12,
+                                 horizon=1)  # partial_fit first: an unfitted MLP trains
+    started.partial_fit(data.iloc[:200]).partial_fit(data.iloc[:220])
+    assert started.regressor_.t_ > 0 and started.predict().index[0] == data.index[220]
 
 
 class _FailingPartialFit(Ridge):
