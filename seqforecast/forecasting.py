@@ -1264,8 +1264,10 @@ class SequenceForecaster(_Forecaster):
         """
         from sklearn.neural_network import MLPRegressor
 
+        from .estimators import _RecurrentRegressor
+
         regressor = self.regressor_
-        ours = type(regressor).__module__.startswith("seqforecast.")
+        ours = isinstance(regressor, _RecurrentRegressor)
         if isinstance(regressor, MLPRegressor) and getattr(regressor, "best_loss_", 0) is None:
             raise ValueError(
                 f"{type(regressor).__name__} was fitted with early_stopping=True, and its "

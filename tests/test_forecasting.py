@@ -254,14 +254,15 @@ def test_backtest_rmse_stays_finite_where_the_squared_errors_overflow():
     np.testing.assert_allclose(results[1e200]["MAE"], 1e200 * results[1.0]["MAE"], rtol=1e-9)
     folds = backtest(SequenceForecaster(Ridge(), window=24, horizon=4), data, n_folds=3,
                      test_size=30).predictions
-    fold = folds[folds["fold"] == 0]
+    fold = folds[folds["fold"] == 0]  # its rows in the order the metrics read them
     assert results[1.0]["RMSE"][0] == root_mean_squared_error(fold["actual"], fold["predicted"])
 
 
 def test_backtest_metrics_near_the_ends_of_float64():
     """Sums and squares that would overflow near 1e307 or lose digits near 1e-170: MAE,
     RMSE and MASE (whose seasonal-naive scale sums differences) are those of the unit-scale
-    series times the scale, without a RuntimeWarning; RMSE just past its switch too."""
+    series times the scale, without a RuntimeWarning; RMSE where scikit-learn's squares
+    overflow, too."""
     from seqforecast.evaluation import _rmse
 
     rng = np.random.RandomState(0)
