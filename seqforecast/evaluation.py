@@ -35,11 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error,
-                             root_mean_squared_error)
+from sklearn.metrics import mean_absolute_percentage_error
 
 from ._checks import check_int, is_int, is_real, shown
 from .forecasting import _Forecaster, central_levels, central_pairs
+from .metrics import mean_absolute_error, root_mean_squared_error
 from .training.losses import Loss
 from .training.rules import pinball_rule
 from .timeindex import _frequency
@@ -727,37 +727,9 @@ def _metrics(actual, predicted, scale):
     # MASE divides by the naive scale: undefined (NaN) when one of them is 0 (see _naive_scale).
     mase = (np.nan if (np.asarray(scale) == 0).any() else
             float(np.mean(np.abs(predicted - actual) / scale)))
-    return {"MAE": _mae(actual.reshape(-1), predicted.reshape(-1)),
-            "RMSE": _rmse(actual.reshape(-1), predicted.reshape(-1)),
+    return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
+            "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
             "MAPE": mape, "MASE": mase}
-
-
-# Below this, the squares of errors lose digits (float64's normal numbers start at 2.2e-308).
-_SMALLEST_SQUARED = 1e-150
-
-
-def _mae(actual, predicted):
-    """Mean absolute error, finite whenever the errors are: scikit-learn's, unless the sum
-    of the errors could overflow, then the mean of the errors divided by the largest,
-    multiplied back."""
-    errors = predicted - actual
-    largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest <= 0.5 * np.finfo(float).max / max(1, errors.size):
-        return mean_absolute_error(actual, predicted)
-    return largest * float(np.mean(np.abs(errors / largest)))
-
-
-def _rmse(actual, predicted):
-    """Root mean squared error, finite and exact to rounding whenever the errors are:
-    scikit-learn's, unless the squares of the errors would overflow (errors beyond about
-    1e154) or lose digits (below 1e-150), then the errors divided by the largest before
-    squaring and the root multiplied back."""
-    errors = predicted - actual
-    largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest == 0 or _SMALLEST_SQUARED <= largest <= 0.5 * (
-            math.sqrt(np.finfo(float).max / errors.size)):
-        return root_mean_squared_error(actual, predicted)
-    return largest * math.sqrt(float(np.mean(np.square(errors / largest))))
 
 
 def _naive_scale(values, season):
@@ -768,7 +740,8 @@ def _naive_scale(values, season):
     """
     if len(values) <= season:
         raise ValueError(f"MASE needs more than season={season} training rows")
-    return np.array([_mae(column[:-season], column[season:]) for column in values.T])
+    return np.array([mean_absolute_error(column[:-season], column[season:])
+                     for column in values.T])
 
 
 def _warn_undefined_mase(scale, targets, season, fold):

@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import Ridge
-from sklearn.metrics import mean_absolute_error
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import (as_decimal, check_column_list, check_int, check_int_parameters,
                       check_levels, is_bool, is_choice, is_int, is_real, round_level, shown)
+from .metrics import mean_absolute_error
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .training.selection import held_out_count

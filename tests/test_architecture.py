@@ -1,11 +1,11 @@
 """The package's structure: imports run down the layers, and one place reads the device.
 
-The layers, bottom first: the math, the tunables, the kernels' records and
-the workspaces (cells, training.rules, config, records, workspace); the
-kernels (cpu, cuda); the losses, optimizers and clipping that apply the
-rules; the backends; the stack driver (recurrent); the network; the
-training step and its schedules; the estimators; windowing and time
-indexes; the forecasters; evaluation; plots; the command line.
+The layers, bottom first: the math, the tunables, the kernels' records, the
+workspaces and the forecast errors (cells, training.rules, config, records,
+workspace, metrics); the kernels (cpu, cuda); the losses, optimizers and
+clipping that apply the rules; the backends; the stack driver (recurrent);
+the network; the training step and its schedules; the estimators; windowing
+and time indexes; the forecasters; evaluation; plots; the command line.
 """
 import ast
 import re
@@ -16,7 +16,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "seqforecast"
 
 LAYERS = [
-    {"_checks", "_version", "config", "threads", "cells", "records", "workspace", "training.rules"},
+    {"_checks", "_version", "config", "threads", "cells", "records", "workspace", "training.rules",
+     "metrics"},
     {"cpu", "cuda"},
     {"training.losses", "training.optimizers", "training.clipping"},
     {"backends"},

@@ -262,8 +262,8 @@ def test_backtest_metrics_near_the_ends_of_float64():
     """Sums and squares that would overflow near 1e307 or lose digits near 1e-170: MAE,
     RMSE and MASE (whose seasonal-naive scale sums differences) are those of the unit-scale
     series times the scale, without a RuntimeWarning; RMSE where scikit-learn's squares
-    overflow, too."""
-    from seqforecast.evaluation import _rmse
+    overflow, and the forecaster's score (a grid search's), too."""
+    from seqforecast.metrics import root_mean_squared_error as rmse
 
     rng = np.random.RandomState(0)
     data = _sine(300, period=24) + 3 + rng.randn(300, 1) * 0.2
@@ -278,9 +278,15 @@ def test_backtest_metrics_near_the_ends_of_float64():
             np.testing.assert_allclose(got[metric], scale * unit[metric], rtol=1e-6)
         np.testing.assert_allclose(got["MASE"], unit["MASE"], rtol=1e-6)
     edge = math.sqrt(np.finfo(float).max / 3)
+    scale = np.finfo(float).max / (1.2 * np.abs(data.to_numpy()).max())  # errors sum past it
+    unit_score = SequenceForecaster(Ridge(), window=24, horizon=4).fit(data.iloc[:240]).score(
+        data.iloc[240:])
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        assert math.isclose(_rmse(np.zeros(3), np.full(3, edge)), edge, rel_tol=1e-15)
+        assert math.isclose(rmse(np.zeros(3), np.full(3, edge)), edge, rel_tol=1e-15)
+        score = SequenceForecaster(Ridge(), window=24, horizon=4).fit(
+            data.iloc[:240] * scale).score(data.iloc[240:] * scale)  # what a grid search reads
+    assert math.isclose(score, scale * unit_score, rel_tol=1e-6)
 
 
 def test_backtest_folds_steps_and_conformal_intervals():
