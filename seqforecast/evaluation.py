@@ -39,7 +39,7 @@ from sklearn.metrics import mean_absolute_percentage_error
 
 from ._checks import check_int, is_int, is_real, shown
 from .forecasting import _Forecaster, central_levels, central_pairs
-from .metrics import mean_absolute_error, root_mean_squared_error
+from .metrics import average_error
 from .training.losses import Loss
 from .training.rules import pinball_rule
 from .timeindex import _frequency
@@ -727,8 +727,8 @@ def _metrics(actual, predicted, scale):
     # MASE divides by the naive scale: undefined (NaN) when one of them is 0 (see _naive_scale).
     mase = (np.nan if (np.asarray(scale) == 0).any() else
             float(np.mean(np.abs(predicted - actual) / scale)))
-    return {"MAE": mean_absolute_error(actual.reshape(-1), predicted.reshape(-1)),
-            "RMSE": root_mean_squared_error(actual.reshape(-1), predicted.reshape(-1)),
+    return {"MAE": average_error(actual.reshape(-1), predicted.reshape(-1)),
+            "RMSE": average_error(actual.reshape(-1), predicted.reshape(-1), squared=True),
             "MAPE": mape, "MASE": mase}
 
 
@@ -740,8 +740,7 @@ def _naive_scale(values, season):
     """
     if len(values) <= season:
         raise ValueError(f"MASE needs more than season={season} training rows")
-    return np.array([mean_absolute_error(column[:-season], column[season:])
-                     for column in values.T])
+    return np.array([average_error(column[:-season], column[season:]) for column in values.T])
 
 
 def _warn_undefined_mase(scale, targets, season, fold):

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._checks import (as_decimal, check_column_list, check_int, check_int_parameters,
                       check_levels, is_bool, is_choice, is_int, is_real, round_level, shown)
-from .metrics import mean_absolute_error
+from .metrics import average_error
 from .persistence import save
 from .training.losses import PROBABILISTIC_LOSSES
 from .training.selection import held_out_count
@@ -483,7 +483,7 @@ class _Forecaster(BaseEstimator):
         float
         """
         actual, predicted, _ = self.forecast_block(data)
-        return -mean_absolute_error(actual.reshape(-1), predicted.reshape(-1))
+        return -average_error(actual.reshape(-1), predicted.reshape(-1))
 
     def forecast_block(self, data, history=None, quantiles=None):
         """Forecasts from every origin in a block of rows that follows the fit, with the actuals.

@@ -1,8 +1,8 @@
-"""Point-forecast errors that stay finite where the errors are: MAE and RMSE.
+"""Point-forecast errors that stay finite where the errors are: MAE and RMSE (average_error).
 
 They are scikit-learn's, bit for bit, at ordinary scales.  Near the ends of
-float64 scikit-learn's sums overflow (a series near 1e307 had an MAE of
-``inf``, and a MASE of 0 divided by it) and its squares overflow or lose
+float64 scikit-learn's sums overflow (near 1e307 a series' seasonal-naive
+scale was ``inf``, so that every MASE read 0) and its squares overflow or lose
 digits (errors beyond about 1e154, or below 1e-150); there the errors are
 divided by the largest first and the result multiplied back.
 """
@@ -15,40 +15,35 @@ from sklearn import metrics
 _SMALLEST_SQUARED = 1e-150
 
 
-def mean_absolute_error(actual, predicted):
-    """Mean absolute error of ``predicted`` against ``actual``.
+def average_error(actual, predicted, squared=False):
+    """The mean absolute error of ``predicted`` against ``actual``, or the root mean squared
+    error.
 
     Parameters
     ----------
     actual, predicted : ndarray of shape (n,)
+    squared : bool, default=False
+        The root mean squared error instead.
 
     Returns
     -------
     float
-        scikit-learn's unless the sum of the errors could overflow.
+        scikit-learn's, unless its sum (of the squares) would overflow or the
+        squares lose digits: then the errors are divided by the largest, the
+        mean taken and multiplied back.
     """
     errors = predicted - actual
     largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest <= 0.5 * np.finfo(float).max / max(1, errors.size):
-        return metrics.mean_absolute_error(actual, predicted)
-    return largest * float(np.mean(np.abs(errors / largest)))
-
-
-def root_mean_squared_error(actual, predicted):
-    """Root mean squared error of ``predicted`` against ``actual``.
-
-    Parameters
-    ----------
-    actual, predicted : ndarray of shape (n,)
-
-    Returns
-    -------
-    float
-        scikit-learn's unless the squares of the errors would overflow or lose digits.
-    """
-    errors = predicted - actual
-    largest = float(np.abs(errors).max()) if errors.size else 0.0
-    if not math.isfinite(largest) or largest == 0 or _SMALLEST_SQUARED <= largest <= 0.5 * (
-            math.sqrt(np.finfo(float).max / errors.size)):
-        return metrics.root_mean_squared_error(actual, predicted)
-    return largest * math.sqrt(float(np.mean(np.square(errors / largest))))
+    room = 0.5 * np.finfo(float).max / max(1, errors.size)  # for the sum
+    if squared:
+        ordinary = _SMALLEST_SQUARED <= largest <= math.sqrt(room)
+        sklearn = metrics.root_mean_squared_error
+    else:
+        ordinary = largest <= room
+        sklearn = metrics.mean_absolute_error
+    if not math.isfinite(largest) or largest == 0 or ordinary:
+        return sklearn(actual, predicted)
+    scaled = np.abs(errors / largest)
+    if squared:
+        return largest * math.sqrt(float(np.mean(np.square(scaled))))
+    return largest * float(np.mean(scaled))
