@@ -708,7 +708,7 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None)
         raise ValueError(f"cell must be one of {sorted(REGRESSORS)}, got {cell!r}")
     check_int(window, "window")
     check_int(n_windows, "n_windows")
-    n_val = math.ceil(HOLD_OUT * n_windows)
+    n_val = held_out_count(HOLD_OUT, n_windows)
     early_stopping = n_val >= 2 and n_windows - n_val >= 1
     n_train = n_windows - n_val if early_stopping else n_windows
     batch_size = min(32, n_train)
