@@ -1476,7 +1476,10 @@ def _warning_printer():
 
 
 def _metric(value):
-    """A number of the backtest table: 3 decimals, in exponent form from a billion on."""
+    """A number of the backtest table: 3 decimals; 4 significant digits below 0.1 (the errors
+    of a series of small values: 3 decimals would print 0.000); exponent form from a billion."""
+    if value and abs(value) < 0.1:
+        return f"{value:.4g}"
     return f"{value:.3f}" if abs(value) < 1e9 else f"{value:.3e}"
 
 

@@ -1330,7 +1330,10 @@ class SequenceForecaster(_Forecaster):
             Y = None if Y is None else (Y - self.target_scaler_.mean_) / self.target_scaler_.scale_
         if Y is None:
             return (X,)
-        return X, Y[:, 0] if Y.shape[1] == 1 else Y  # 1-D for single-output regressors
+        # One column goes 1-D to a single-output regressor (e.g. SVR); a multi-output one
+        # (MultiOutputRegressor, RegressorChain: tagged not single_output) needs it 2-D.
+        flat = Y.shape[1] == 1 and get_tags(self.regressor_).target_tags.single_output
+        return X, Y[:, 0] if flat else Y
 
     def _regressor_inputs(self, X):
         """Windows (n_windows, ...) as the regressor reads them, and the windows' shift and

@@ -933,6 +933,20 @@ def test_the_backtest_table_writes_huge_errors_in_exponent_form(tmp_path, capsys
     assert len(row) < 80
 
 
+def test_the_backtest_table_keeps_the_digits_of_tiny_errors(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame["y"] *= 1e-6
+    frame.to_csv(path, index=False)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--window", "7",
+                 "--epochs", "1", "--hidden", "4", "--transform", "none"]) == 0
+    err = capsys.readouterr().err
+    row = next(line for line in err.splitlines() if line.startswith("seasonal naive (7) "))
+    mae, rmse = (float(v) for v in row.split()[3:5])
+    assert 0 < mae <= rmse < 1e-3  # not 0.000
+    assert re.fullmatch(r"seasonal naive \(7\) +\d\.\d{3}e-0\d +\d\.\d{3}e-0\d .*", row)
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--seed", "-1", "argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
     ("--seed", "4294967296", "must be an integer from 0 to 4294967295, got '4294967296'"),

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.linear_model import LinearRegression, Ridge, SGDRegressor
 from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
@@ -149,6 +149,23 @@ def test_single_output_regressors():
         SequenceForecaster(SVR(), window=6, horizon=3).fit(data)
     assert SequenceForecaster(SVR(), window=6, horizon=3, strategy="recursive").fit(
         data).predict().shape == (3, 1)
+
+
+@pytest.mark.parametrize("wrapper", ["MultiOutputRegressor", "RegressorChain"])
+def test_multi_output_regressors_get_a_2d_target_at_horizon_1(wrapper):
+    import sklearn.multioutput
+    data = _sine(120)
+    wrapped = getattr(sklearn.multioutput, wrapper)(Ridge())
+    forecast = SequenceForecaster(wrapped, window=6, horizon=1).fit(data).predict()
+    plain = SequenceForecaster(Ridge(), window=6, horizon=1).fit(data).predict()
+    np.testing.assert_allclose(forecast, plain, rtol=1e-12)
+    forecaster = SequenceForecaster(
+        sklearn.multioutput.MultiOutputRegressor(SGDRegressor(random_state=0)), window=6,
+        horizon=1).fit(data.iloc[:80])
+    before = forecaster.regressor_.estimators_[0].coef_.copy()
+    forecaster.partial_fit(data.iloc[80:])  # trains on a 2-D target too
+    assert not np.array_equal(forecaster.regressor_.estimators_[0].coef_, before)
+    assert forecaster.predict().shape == (1, 1)
 
 
 def test_future_covariates_are_used_and_checked():
