@@ -38,6 +38,11 @@ horizon and ``target_transform``, unless said otherwise):
   20% of the training windows, then fitted on all of them (the report says
   the penalty chosen in each fold).  Not ranked: it shows what that choice
   gives a linear model (the networks' default recipe keeps penalty 1);
+* ``Ridge LOO``: scikit-learn's ``RidgeCV`` over the same candidate
+  penalties, chosen by the leave-one-out error over all training windows
+  (valid for a purely autoregressive model by Bergmeir, Hyndman & Koo 2018,
+  and blind to a shift of the newest windows).  Not ranked, for the same
+  reason;
 * ``AutoETS``: statsforecast's AutoETS with the series' season, fitted on
   each fold's training rows; from each origin it forecasts with the fitted
   parameters and the state filtered up to that origin (``forward``), as the
@@ -114,13 +119,13 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import Ridge, RidgeCV
 from threadpoolctl import threadpool_limits
 
 from seqforecast import datasets, forecasting
 from seqforecast.evaluation import backtest
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
-from seqforecast.training.selection import held_out_count, ridge_alpha
+from seqforecast.training.selection import RIDGE_ALPHAS, held_out_count, ridge_alpha
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from options import cpu_text, load_text, positive_int  # noqa: E402
@@ -295,13 +300,26 @@ class HeldOutRidge(Ridge):
         return super().fit(X, y)
 
 
+class LeaveOneOutRidge(RidgeCV):
+    """``RidgeCV`` over :data:`RIDGE_ALPHAS` (its efficient leave-one-out error, one penalty
+    for all outputs); ``fit`` says the penalty with a :class:`Choice` warning."""
+
+    def __init__(self, alphas=RIDGE_ALPHAS):
+        super().__init__(alphas=alphas)
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        warnings.warn(f"alpha {self.alpha_:g}", Choice)
+        return self
+
+
 def _sequence_options(spec):
     return dict(window=spec.window, horizon=spec.horizon, target_transform=spec.transform)
 
 
 class Choice(UserWarning):
     """Not a problem: says what a model chose for a fold (AutoETS its model, Ridge auto-alpha
-    its penalty), so that the report can."""
+    and Ridge LOO their penalty), so that the report can."""
 
 
 class ETSForecaster(forecasting._Forecaster):
@@ -348,6 +366,8 @@ MODELS = [
     Model("torch GRU", lambda spec, seed: twin_forecaster("gru", spec, seed), True),
     Model("Ridge", lambda spec, seed: ridge_forecaster(spec), False),
     Model("Ridge auto-alpha", lambda spec, seed: held_out_ridge_forecaster(spec), False),
+    Model("Ridge LOO", lambda spec, seed: SequenceForecaster(LeaveOneOutRidge(),
+                                                             **_sequence_options(spec)), False),
     Model("AutoETS", lambda spec, seed: ETSForecaster(spec.season, spec.horizon), False),
     Model("seasonal naive", lambda spec, seed: NaiveForecaster(spec.season, spec.horizon), False),
     Model("last value", lambda spec, seed: NaiveForecaster(1, spec.horizon), False),
@@ -469,7 +489,7 @@ def summary_report(mase, mae):
                                    "MASE >= 1": (ranked >= 1).sum()})
         lines += [rank_table.to_string(float_format=lambda v: f"{v:.2f}"), ""]
     networks = [name for name in ("sf LSTM", "sf GRU") if name in mase.columns]
-    for ridge in ("Ridge", "Ridge auto-alpha"):
+    for ridge in ("Ridge", "Ridge auto-alpha", "Ridge LOO"):
         if ridge not in mase.columns or not networks:
             continue
         lines.append(f"== seqforecast against {ridge} (MASE ratio; within {TIE:.1%} counts as "
