@@ -740,7 +740,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         in_order = backend.batches(x_train, y, backend.to_device(np.arange(n_train)))
 
         def training_loss():
-            return self._training_loss(model, in_order, n_train, batch_size)
+            return self._training_loss(model, in_order, n_train,
+                                       max(batch_size, model.chunk_rows(x_train.shape[0])))
 
         def lowest_loss():
             return self._lowest_loss(model, training_loss)
@@ -902,11 +903,13 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         return (f"{loss:.3g} (the lowest of this fit: {lowest_loss():.3g}; "
                 f"{self._mean_text}: {self._mean_loss:.3g})")
 
-    def _training_loss(self, model, take, n_train, batch_size):
-        """Loss of the model's weights on the training samples (no penalty), batch by batch."""
+    def _training_loss(self, model, take, n_train, rows):
+        """Loss of the model's weights on the training samples (no penalty), ``rows`` at a time
+        (as many as :meth:`~seqforecast.network.Network.predict` takes, and at least a batch:
+        fewer, larger forward passes than the training steps')."""
         loss = self._loss()
         total = 0.0
-        for batch in gen_batches(n_train, batch_size):
+        for batch in gen_batches(n_train, rows):
             x, y = take(batch)
             y = model.backend.to_host(y)
             with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above

@@ -239,8 +239,7 @@ class Network:
             if not isinstance(x, np.ndarray):
                 return backend.to_host(self.outputs(x))
             out = np.empty((x.shape[1], self.n_outputs), dtype)
-            rows = backend.predict_rows(forward_bytes(self.cell, self.input_size,
-                                                      self.hidden_sizes, x.shape[0], dtype))
+            rows = self.chunk_rows(x.shape[0])
             for start in range(0, x.shape[1], rows):
                 chunk = x[:, start:start + rows]
                 chunk = backend.to_device(check_input(chunk, dtype, self.input_size))
@@ -249,6 +248,17 @@ class Network:
         finally:
             if self.workspace.nbytes > config.PREDICT_KEEP:  # a large forward cache: let go
                 self.workspace.clear()
+
+    def chunk_rows(self, n_steps):
+        """How many sequences of ``n_steps`` steps :meth:`predict` runs through at a time.
+
+        ``backend.predict_rows`` of a sequence's forward pass: on the CPU
+        :data:`~seqforecast.config.PREDICT_CHUNK` bytes of work, on the GPU
+        :data:`~seqforecast.config.CUDA_PREDICT_CHUNK` sequences.
+        """
+        return self.backend.predict_rows(forward_bytes(self.cell, self.input_size,
+                                                       self.hidden_sizes, n_steps,
+                                                       self.params.dtype))
 
     def outputs(self, x):
         """Outputs of the network for a batch ``x`` (T, B, input_size) of the backend.

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from ..config import PREDICT_CHUNK
 from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
-from ..cpu.products import linear, matmul
+from ..cpu.products import linear, matmul, matmul_tn
 from ..threads import run_row_blocks
 from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from ..workspace import Allocator
@@ -171,9 +171,12 @@ class CPUBackend:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is judged by the step
             np.dot(d_pred.T, last, out=grad["weight"])
             np.sum(d_pred, axis=0, out=grad["bias"])
-            if x_ar is not None:
-                for step, step_grad in zip(x_ar, grad["ar_weight"]):
-                    np.dot(d_pred.T, step, out=step_grad)
+            if x_ar is not None:  # one product over the window's steps and features
+                steps, batch, features = x_ar.shape
+                lags = np.ascontiguousarray(x_ar.transpose(1, 0, 2)).reshape(batch, -1)
+                product = np.empty((d_pred.shape[1], steps * features), d_pred.dtype)
+                matmul_tn(d_pred, lags, product)
+                grad["ar_weight"][...] = product.reshape(-1, steps, features).transpose(1, 0, 2)
             matmul(d_pred, weight, d_last, False)
 
     # -- the training step --------------------------------------------------------------
