@@ -230,8 +230,9 @@ def _add_reading_options(parser, with_freq=True):
                          help="column separator (default '%(default)s'): ';' for files written "
                               "by a spreadsheet in many European locales, 'tab' for "
                               "tab-separated files")
-    reading.add_argument("--decimal", default=".",
-                         help="decimal mark of the numbers (default '%(default)s'), ',' for "
+    reading.add_argument("--decimal",
+                         help="decimal mark of the numbers (default '.', or ',' with "
+                              "--thousands '.'), ',' for "
                               "12,5 (also in a comma-separated file, \"12,5\" in quotes)")
     reading.add_argument("--thousands", metavar="MARK",
                          help="thousands separator of the numbers, e.g. '.' for 10.012,57 "
@@ -604,6 +605,9 @@ def _read_csv(args):
     """The table in the file, and the names its header gives (pandas renames repeated names
     and names empty ones 'Unnamed: 0')."""
     sep = _separator(args)
+    decimal_given = args.decimal is not None
+    if not decimal_given:  # a point that separates thousands leaves the comma for decimals
+        args.decimal = "," if args.thousands == "." else "."
     if len(sep) != 1 or len(args.decimal) != 1 or len(args.thousands or ".") != 1:
         raise CommandError(f"--sep, --decimal and --thousands take one character each, e.g. "
                            f"--sep ';' --decimal ',' --thousands '.'; got --sep {args.sep!r} "
@@ -655,7 +659,41 @@ def _read_csv(args):
                            f"(--sep, now {_shown_sep(sep)}) and the decimal mark (--decimal, "
                            f"now {args.decimal!r})") from None
     raw.columns = [_column_name(column) for column in raw.columns]
+    if not (decimal_given or args.thousands) and args.target in raw.columns:
+        _check_points(raw[args.target], content, options, args)
     return raw, [_column_name(name) for name in header]
+
+
+# A number that thousands separated by points would write: 1.090, -12.500 (not 0.125).
+_POINT_GROUPED = re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}")
+
+
+def _check_points(values, content, options, args):
+    """Refuse a target that pandas read with decimal points where the file most likely has
+    thousands separators: whole numbers (960) and numbers with exactly three digits after a
+    point (1.090, read as 1.09), and nothing else.  --decimal '.' says they are decimals."""
+    numbers = values.to_numpy(dtype=float, na_value=np.nan) if pd.api.types.is_numeric_dtype(
+        values) and not pd.api.types.is_bool_dtype(values) else None
+    if numbers is None:
+        return
+    whole = numbers == np.round(numbers)
+    small = (np.abs(numbers) >= 1) & (np.abs(numbers) < 1000)
+    if not (whole.any() and (small & ~whole).any()):  # cheap: most columns stop here
+        return
+    text = pd.read_csv(io.BytesIO(content), dtype=str, index_col=False,
+                       usecols=lambda name: _column_name(name) == args.target, **options)
+    if text.shape[1] != 1:
+        return
+    text = text.iloc[:, 0].str.strip().dropna()
+    if text.str.contains(".", regex=False).any() and text.str.fullmatch(
+            rf"[-+]?\d+|{_POINT_GROUPED.pattern}").all():
+        first = text[text.str.contains(".", regex=False)].iloc[0]
+        whole_text = text[~text.str.contains(".", regex=False)].iloc[0]
+        raise CommandError(
+            f"the column {args.target!r} holds whole numbers such as {whole_text!r} and "
+            f"numbers with three digits after a point such as {first!r}: if the point "
+            f"separates thousands ({first} = {first.replace('.', '')}), add --thousands '.'; "
+            f"if it is the decimal mark ({first} = {float(first):g}), add --decimal '.'")
 
 
 # Excel's first line naming the separator (with or without a byte-order mark before it).
@@ -983,7 +1021,7 @@ def _numbers(values, args):
         text = (values.notna() & converted.isna()).to_numpy()
         if text.any():
             row = int(np.flatnonzero(text)[0])
-            raise CommandError(_not_a_number(str(values.iloc[row]), row, args))
+            raise CommandError(_not_a_number(values, row, args))
         values = converted
     values = values.astype(float)
     infinite = np.isinf(values.to_numpy())
@@ -999,16 +1037,27 @@ _WRITTEN_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(([., '\u00a0\u202f])\d{3}(?:\2\d{
                              r"(?:([.,])\d+)?")
 
 
-def _not_a_number(value, row, args):
-    """The message for the target's ``value`` in ``row`` (from 0) that is not a number, with
-    the --thousands and --decimal that read it when it is a number written with them."""
+def _not_a_number(values, row, args):
+    """The message for the target's value in ``row`` (from 0) of ``values`` (text) that is not
+    a number, with the --thousands and --decimal that read it when it is a number written
+    with them."""
+    value = str(values.iloc[row])
     message = (f"the column {args.target!r} holds text, not numbers: row {row + 1} holds "
                f"{value!r}")
     found = _WRITTEN_NUMBER.fullmatch(value.strip())
     if found:
         thousands, decimal = found[2], found[3]
         if thousands == "," and not decimal and found[1].count(",") == 1:
-            thousands, decimal = None, ","  # 12,500: a decimal comma, as in most such files
+            # 1,090: 1090 or 1.09.  A decimal comma where another row has other than three
+            # digits after its comma (12,5); else both readings, the user knows which.
+            commas = values.dropna().astype(str).str.strip()
+            commas = commas[commas.str.contains(",", regex=False)]
+            if commas.str.fullmatch(r"[-+]?\d{1,3},\d{3}").all():
+                number = value.strip()
+                return (f"{message}, which is {number.replace(',', '')} if the comma separates "
+                        f"thousands (add --thousands ','), or {number.replace(',', '.')} if it "
+                        f"is the decimal mark (add --decimal ',')")
+            thousands, decimal = None, ","
         if thousands in ("\u00a0", "\u202f"):  # --thousands ' ' reads no-break spaces too
             thousands = " "
         options = [f"--{option} '{mark}'" for option, mark in (("thousands", thousands),

@@ -1045,6 +1045,43 @@ def test_a_decimal_comma_in_a_comma_separated_file_never_reads_a_point(tmp_path,
     assert status == 0 and _printed(out)["amount"].abs().max() > 100  # thousands, not units
 
 
+def test_thousands_points_are_not_read_as_decimals(tmp_path, capsys):
+    # A German export of visitor counts: 960, 1.090 (= 1090); pandas reads 1.090 as 1.09.
+    counts = 900 + 37 * np.arange(40) % 400
+    texts = [f"{n:,}".replace(",", ".") for n in counts]
+    days = pd.date_range("2024-01-01", periods=40).strftime("%d.%m.%Y")
+    path = _lines(tmp_path / "visitors.csv", "Datum;Besucher",
+                  [f"{day};{text}" for day, text in zip(days, texts)])
+    reading = ["--target", "Besucher", "--sep", ";", "--dayfirst"]
+    status, out, err = _forecast(capsys, path, *reading)
+    assert status == 2 and out == ""
+    first = next(text for text in texts if "." in text)
+    assert err.endswith(
+        f"the column 'Besucher' holds whole numbers such as '900' and numbers with three "
+        f"digits after a point such as {first!r}: if the point separates thousands ({first} = "
+        f"{first.replace('.', '')}), add --thousands '.'; if it is the decimal mark ({first} = "
+        f"{float(first):g}), add --decimal '.'\n")
+    _save(capsys, path, tmp_path / "model.npz", *reading[2:], "--thousands", ".", *QUICK,
+          target="Besucher", horizon=3)
+    history = next(iter(seqforecast.load(tmp_path / "model.npz").history_.values()))
+    np.testing.assert_array_equal(history["Besucher"], counts[-len(history):])
+    status, _, _ = _forecast(capsys, path, *reading, "--decimal", ".")  # decimals, said so
+    assert status == 0
+
+
+def test_a_comma_before_three_digits_names_both_readings(tmp_path, capsys):
+    rows = [f'2024-01-{day:02d},"{1 + day % 3},{day * 7 % 1000:03d}"' for day in range(1, 31)]
+    path = _lines(tmp_path / "visitors.csv", "date,visitors", rows)
+    status, _, err = _forecast(capsys, path, "--target", "visitors")
+    assert status == 2 and err.endswith(
+        "row 1 holds '2,007', which is 2007 if the comma separates thousands (add --thousands "
+        "','), or 2.007 if it is the decimal mark (add --decimal ',')\n")
+    rows[5] = '2024-01-06,"2,5"'  # another row has a decimal comma: the column has them
+    path = _lines(tmp_path / "visitors.csv", "date,visitors", rows)
+    status, _, err = _forecast(capsys, path, "--target", "visitors")
+    assert status == 2 and err.endswith("the numbers have a decimal comma: add --decimal ','\n")
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
