@@ -1609,7 +1609,8 @@ def _guard(data, args):
         print(f"seqforecast: --model auto picked {labels[model]}: {why}; forecasting with it "
               f"refitted on the whole series", file=sys.stderr)
         return model, season
-    warning = _beaten(table, labels[args.model], [labels[m] for m in BASELINES])
+    warning = _beaten(table, labels[args.model], [labels[m] for m in BASELINES],
+                      bool(args.quantiles))
     if warning:
         print(warning, file=sys.stderr)
     return args.model, season
@@ -1647,15 +1648,19 @@ def _pick(table, candidates):
     return tied[0] if tied else table.loc[candidates].sort_values("MAE").index[0]
 
 
-def _beaten(table, model, baselines):
-    """A warning when ``model``'s MASE is worse than the best baseline's, else None."""
+def _beaten(table, model, baselines, quantiles=False):
+    """A warning when ``model``'s MASE is worse than the best baseline's beyond a tie (as
+    --model auto ties, :data:`AUTO_TIE`), else None.  With ``quantiles`` (--quantiles, which
+    --model auto refuses) it does not advise --model auto."""
     best = table.loc[baselines].sort_values(["MASE", "MAE"]).index[0]  # NaN last
     mase, best_mase = table.loc[model, "MASE"], table.loc[best, "MASE"]
-    if not mase > best_mase:
+    if not mase > best_mase * (1 + AUTO_TIE):
         return None
+    advice = ("--model auto cannot pick a baseline with --quantiles: the baselines give no "
+              "quantiles" if quantiles else
+              "try --model auto, which forecasts with the model of lowest MASE")
     return (f"seqforecast: warning: {model} forecasts worse than {best} in the backtest (MASE "
-            f"{mase:.3f} against {best_mase:.3f}); try --model auto, which forecasts with the "
-            f"model of lowest MASE")
+            f"{mase:.3f} against {best_mase:.3f}); {advice}")
 
 
 def _extra_rows(args, season):

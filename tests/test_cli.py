@@ -14,7 +14,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 import seqforecast
-from seqforecast.cli import _beaten, _cli_message, _forecast_table, infer_season, main
+from seqforecast.cli import (AUTO_TIE, _beaten, _cli_message, _forecast_table, infer_season,
+                            main)
 from seqforecast.datasets import load_airline_passengers
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 from seqforecast.windowing import check_series
@@ -154,6 +155,13 @@ def test_the_warning_compares_mase_with_the_best_baseline():
     table.loc["LSTM(32)", "MASE"] = 0.8
     assert "LSTM(32) forecasts worse than seasonal naive (7) in the backtest (MASE 0.800 " \
            "against 0.700); try --model auto" in _beaten(table, "LSTM(32)", baselines)
+    assert _beaten(table, "LSTM(32)", baselines, quantiles=True).endswith(
+        "against 0.700); --model auto cannot pick a baseline with --quantiles: the baselines "
+        "give no quantiles")
+    table.loc["LSTM(32)", "MASE"] = 0.7 * (1 + AUTO_TIE)  # a tie, as --model auto ties
+    assert _beaten(table, "LSTM(32)", baselines) is None
+    table.loc["LSTM(32)", "MASE"] = 0.7 * (1 + 2 * AUTO_TIE)
+    assert _beaten(table, "LSTM(32)", baselines) is not None
     table.loc["LSTM(32)", "MASE"] = np.nan  # nothing to compare: no warning
     assert _beaten(table, "LSTM(32)", baselines) is None
 
