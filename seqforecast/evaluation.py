@@ -45,6 +45,10 @@ from .training.rules import pinball_rule
 from .timeindex import _frequency
 from .windowing import SeriesTooShortError, as_frame, check_series, missing_values
 
+#: A seasonal naive in-sample error below this share of a target's largest magnitude is
+#: rounding, not variation: MASE is then undefined, as for an error of 0 (:func:`_naive_scale`).
+REPEAT_TOLERANCE = 1e-12
+
 
 @dataclass
 class BacktestResult:
@@ -60,7 +64,8 @@ class BacktestResult:
         targets).  MAPE is a fraction, and NaN where an actual value is 0.
         MASE is NaN where the in-sample error of the seasonal naive forecast
         (its denominator) is 0: the fold's training rows of a target repeat
-        every ``season`` rows (for season 1, they are constant).
+        every ``season`` rows (for season 1, they are constant), to within
+        :data:`REPEAT_TOLERANCE` of their largest magnitude.
     by_step : pandas.DataFrame
         The same metrics per horizon step, over all folds.
     quantile_predictions : pandas.DataFrame or None
@@ -736,11 +741,16 @@ def _naive_scale(values, season):
     """In-sample MAE of the seasonal naive forecast per column (MASE's denominator).
 
     0 for a column that repeats itself every ``season`` rows (a constant
-    one, for season 1): its MASE is undefined.
+    one, for season 1): its MASE is undefined.  An error below
+    :data:`REPEAT_TOLERANCE` of the column's largest magnitude counts as 0:
+    it is rounding (a cycle computed in floating point, ``sin(2 pi t / 7)``,
+    repeats to 1e-15), and dividing by it gave MASE values of 1e14.
     """
     if len(values) <= season:
         raise ValueError(f"MASE needs more than season={season} training rows")
-    return np.array([average_error(column[:-season], column[season:]) for column in values.T])
+    scale = np.array([average_error(column[:-season], column[season:]) for column in values.T])
+    scale[scale <= REPEAT_TOLERANCE * np.abs(values).max(axis=0)] = 0
+    return scale
 
 
 def _warn_undefined_mase(scale, targets, season, fold):

@@ -1330,3 +1330,17 @@ def test_the_mase_of_a_fold_whose_training_rows_repeat_is_nan_with_a_warning(sea
     assert np.isnan(result.by_fold.loc[0, "MASE"]) and np.isfinite(result.by_fold.loc[1, "MASE"])
     assert np.isnan(result.by_step["MASE"]).all()  # a step's MASE covers fold 0 too
     assert np.isfinite(result.by_fold[["MAE", "RMSE", "MAPE"]].to_numpy()).all()
+
+
+def test_a_cycle_that_repeats_up_to_rounding_has_no_mase():
+    """sin(2 pi t / 7) repeats every 7 rows to about 1e-15: MASE divided by that gave 3e14.
+    Below REPEAT_TOLERANCE of the largest value the scale is 0 and MASE undefined; a cycle
+    with real noise, 1e-9 of its size, keeps its MASE."""
+    t = np.arange(120)
+    cycle = np.sin(2 * np.pi * t / 7)
+    with pytest.warns(UserWarning, match="MASE is undefined"):
+        result = backtest(NaiveForecaster(1), _daily(cycle), n_folds=2, test_size=7, season=7)
+    assert np.isnan(result.by_fold["MASE"]).all()
+    noisy = cycle + 1e-9 * np.random.default_rng(0).standard_normal(120)
+    result = backtest(NaiveForecaster(1), _daily(noisy), n_folds=2, test_size=7, season=7)
+    assert np.isfinite(result.by_fold["MASE"]).all()
