@@ -520,6 +520,10 @@ def _read_series(args, model=None):
     if fill == "none" or len(data) < 2:  # no rows can be added: check the length first
         _check_length(data, args, None, model)
     freq = _frequency_of(data.index, freq_hint, args, model)
+    if model is not None and fill == "none" and len(data) > model.lookback_:
+        # predict reads the last lookback_ steps: a gap or a missing value before them is
+        # not the model's to refuse (--fill would have filled them from the rows around).
+        data = data[data.index >= data.index[-1] - (model.lookback_ - 1) * freq]
     data = _regular(data, freq, fill, args)
     _check_length(data, args, freq, model)
     _check_transform(data, args, model)
