@@ -1149,6 +1149,9 @@ def _regular(data, offset, fill, args):
                            f"{_describe(offset)}{start}, {_frequency_source(args)}{advice}")
     added = grid.difference(index)
     values = data[target].isna().to_numpy()
+    if values.all():  # before any advice to fill: there is nothing to fill from
+        another = "" if args.command == "predict" else ": name another column with --target"
+        raise CommandError(f"the column {target!r} has no values{another}")
     n_values = int(values.sum())
     what = "it" if len(added) + n_values == 1 else "them"
     if fill == "none":
@@ -1167,8 +1170,6 @@ def _regular(data, offset, fill, args):
         return data
     full = data.reindex(grid)
     present = full[target].notna().to_numpy()
-    if not present.any():
-        raise CommandError(f"the column {target!r} has no values")
     start = int(np.argmax(present))
     stop = len(full) - (int(np.argmax(present[::-1])) if fill == "interpolate" else 0)
     kept = full.iloc[start:stop]
@@ -1184,11 +1185,31 @@ def _regular(data, offset, fill, args):
     if len(gaps):
         _note(f"filled {len(gaps)} missing value{'s' * (len(gaps) > 1)} of {target!r} at "
               f"{_times(gaps, args)} {how}")
+    _warn_long_fill(kept[target].isna().to_numpy(), kept.index, how, args)
     for rows, where in ((full.index[:start], "start"), (full.index[stop:], "end")):
         if len(rows):
             _note(f"dropped {len(rows)} row{'s' * (len(rows) > 1)} at the {where} without a "
                   f"value of {target!r} ({_times(rows, args)})")
     return filled
+
+
+def _warn_long_fill(made, index, how, args):
+    """Warn when ``forecast`` fills a run of rows (``made``: the filled rows of ``index``) as
+    long as a --window: some windows then hold no observed value, and the model learns the
+    filling as if it were data."""
+    if args.command != "forecast" or not made.any():
+        return
+    edges = np.flatnonzero(np.diff(np.r_[0, made.astype(np.int8), 0]))
+    starts, stops = edges[::2], edges[1::2]
+    longest = int(np.argmax(stops - starts))
+    length = int(stops[longest] - starts[longest])
+    if length >= args.window:
+        print(f"seqforecast: warning: {length} rows in a row, from "
+              f"{_when(index[starts[longest]], args)} to {_when(index[stops[longest] - 1], args)}, "
+              f"were filled {how}: at least --window {args.window} rows, so some training windows "
+              f"hold no observed value and the model learns the filling as data; to train on "
+              f"observed rows only, keep the rows after the gap (delete those before it)",
+              file=sys.stderr)
 
 
 def _frequency_source(args):

@@ -1096,6 +1096,33 @@ def test_a_comma_before_three_digits_names_both_readings(tmp_path, capsys):
     assert status == 2 and err.endswith("the numbers have a decimal comma: add --decimal ','\n")
 
 
+def test_an_empty_target_column_is_named_before_any_advice_to_fill(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame["empty"] = np.nan
+    frame.to_csv(path, index=False)
+    for fill in ([], ["--fill", "interpolate"]):
+        status, _, err = _forecast(capsys, path, "--target", "empty", *fill)
+        assert status == 2 and err == ("seqforecast: error: the column 'empty' has no values: "
+                                       "name another column with --target\n")
+
+
+def test_filling_a_gap_as_long_as_a_window_warns(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame.loc[40:47, "y"] = np.nan  # 8 rows: one --window of 8
+    frame.to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y", "--fill", "interpolate")
+    assert status == 0
+    assert ("seqforecast: warning: 8 rows in a row, from 2024-02-10 to 2024-02-17, were filled "
+            "by linear interpolation in time (--fill interpolate): at least --window 8 rows, "
+            "so some training windows hold no observed value") in err
+    frame.loc[47, "y"] = 20.0  # 7 rows: every window holds an observed value
+    frame.to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y", "--fill", "interpolate")
+    assert status == 0 and "filled 7 missing values" in err and "warning" not in err
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
