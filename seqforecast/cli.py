@@ -1216,9 +1216,12 @@ def _frequency_source(args):
     """Where the frequency of :func:`_regular` comes from, and how to change it."""
     if args.command == "predict":
         return f"the frequency of the model {args.model_file}: it needs a file at that frequency"
-    option = f"--freq {args.freq}" if args.freq else f"--period-freq {args.period_freq}"
-    return (f"the frequency {option} names; name the frequency of the file with --freq, or "
-            f"leave --freq out to infer it")
+    if not args.freq:
+        return (f"the frequency --period-freq {args.period_freq} names; name the frequency of "
+                f"the file with --freq")
+    return (f"the frequency --freq {args.freq} names: the command reads rows on its grid and "
+            f"does not resample; round or aggregate the times to it in the file first (e.g. "
+            f"daily means for --freq D), or give the file's own frequency to --freq")
 
 
 def _inferred_offset(index):
@@ -1257,7 +1260,9 @@ def _inferred_offset(index):
         common = ", ".join(_duration(value) for value in counts.index[:3])
         raise CommandError(f"cannot infer the frequency of the timestamps: the steps between "
                            f"rows vary ({common}, ...) and no frequency holds them all; name it "
-                           f"with --freq, or check the time column (--time-column)")
+                           f"with --freq, or check the time column (--time-column); readings at "
+                           f"irregular times must be aggregated to regular ones first (e.g. "
+                           f"hourly means): the command does not resample")
     return best[0]
 
 

@@ -1123,6 +1123,26 @@ def test_filling_a_gap_as_long_as_a_window_warns(tmp_path, capsys):
     assert status == 0 and "filled 7 missing values" in err and "warning" not in err
 
 
+def test_readings_at_irregular_times_are_sent_to_aggregation_not_in_a_circle(tmp_path,
+                                                                              capsys):
+    minutes = np.cumsum(np.random.default_rng(0).integers(7, 300, 100))
+    times = pd.Timestamp("2024-01-01") + pd.to_timedelta(minutes, unit="min")
+    path = tmp_path / "irregular.csv"
+    pd.DataFrame({"t": times, "y": np.arange(100.0)}).to_csv(path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and err.endswith("no frequency holds them all; name it with --freq, or "
+                                        "check the time column (--time-column); readings at "
+                                        "irregular times must be aggregated to regular ones "
+                                        "first (e.g. hourly means): the command does not "
+                                        "resample\n")
+    status, _, err = _forecast(capsys, path, "--target", "y", "--freq", "D")
+    assert status == 2 and err.endswith(
+        "(2024-01-01 04:16), the frequency --freq D names: the command reads rows "
+        "on its grid and does not resample; round or aggregate the times to it in the file "
+        "first (e.g. daily means for --freq D), or give the file's own frequency to --freq\n")
+    assert "leave --freq out" not in err
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
