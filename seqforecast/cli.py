@@ -496,7 +496,7 @@ def _read_series(args, model=None):
     be at its frequency and hold the rows it reads.
     """
     fill = _fill_policy(args)
-    raw, header = _read_csv(args)
+    raw, header, text_of = _read_csv(args)
     time_column = args.time_column or _default_time_column(raw, header, args.target)
     for column in (time_column, args.target):
         _check_unique(column, header)
@@ -512,7 +512,10 @@ def _read_series(args, model=None):
                            f"with --time-column")
     if raw.empty:
         raise CommandError(f"{args.file} has a header but no rows")
-    index, freq_hint = _parse_times(_time_values(raw, time_column), time_column, args)
+    times = _time_values(raw, time_column)
+    if pd.api.types.is_float_dtype(times):  # 01.2018 read as 1.2018: the text decides
+        times = _month_points(times, text_of(time_column), time_column, args)
+    index, freq_hint = _parse_times(times, time_column, args)
     data = pd.DataFrame({args.target: _numbers(raw[args.target], args).to_numpy()}, index=index)
     if time_column not in header:  # pandas' 'Unnamed: 0' for an empty header: written as read
         data.index.name = None
@@ -532,6 +535,20 @@ def _read_series(args, model=None):
 
 # A time of day: 00:05, 7:30:00, 23:59:59.5.
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+
+
+def _month_points(numbers, text, name, args):
+    """A time column that pandas read as numbers: as text where --time-format reads it, or an
+    error with the format for months and years written 01.2018 (read 1.2018); else as read."""
+    if text is None or args.time_format in _SERIAL:
+        return numbers
+    if args.time_format:
+        return text
+    if text.str.fullmatch(r"\d{1,2}\.\d{4}").all():
+        raise CommandError(f"the time column {name!r} holds {text.iloc[0]!r}, which reads as the "
+                           f"number {numbers.iloc[0]:g}: if it is a month and a year, add "
+                           f"--time-format '%m.%Y'")
+    return numbers
 
 
 def _time_values(raw, name):
@@ -606,8 +623,8 @@ def _separator(args):
 
 
 def _read_csv(args):
-    """The table in the file, and the names its header gives (pandas renames repeated names
-    and names empty ones 'Unnamed: 0')."""
+    """The table in the file, the names its header gives (pandas renames repeated names and
+    names empty ones 'Unnamed: 0'), and a function that reads a column's text (stripped)."""
     sep = _separator(args)
     decimal_given = args.decimal is not None
     if not decimal_given:  # a point that separates thousands leaves the comma for decimals
@@ -663,16 +680,22 @@ def _read_csv(args):
                            f"(--sep, now {_shown_sep(sep)}) and the decimal mark (--decimal, "
                            f"now {args.decimal!r})") from None
     raw.columns = [_column_name(column) for column in raw.columns]
+
+    def text_of(column):
+        text = pd.read_csv(io.BytesIO(content), dtype=str, index_col=False,
+                           usecols=lambda name: _column_name(name) == column, **options)
+        return text.iloc[:, 0].str.strip() if text.shape[1] == 1 else None
+
     if not (decimal_given or args.thousands) and args.target in raw.columns:
-        _check_points(raw[args.target], content, options, args)
-    return raw, [_column_name(name) for name in header]
+        _check_points(raw[args.target], text_of, args)
+    return raw, [_column_name(name) for name in header], text_of
 
 
 # A number that thousands separated by points would write: 1.090, -12.500 (not 0.125).
 _POINT_GROUPED = re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}")
 
 
-def _check_points(values, content, options, args):
+def _check_points(values, text_of, args):
     """Refuse a target that pandas read with decimal points where the file most likely has
     thousands separators: whole numbers (960) and numbers with exactly three digits after a
     point (1.090, read as 1.09), and nothing else.  --decimal '.' says they are decimals."""
@@ -684,11 +707,10 @@ def _check_points(values, content, options, args):
     small = (np.abs(numbers) >= 1) & (np.abs(numbers) < 1000)
     if not (whole.any() and (small & ~whole).any()):  # cheap: most columns stop here
         return
-    text = pd.read_csv(io.BytesIO(content), dtype=str, index_col=False,
-                       usecols=lambda name: _column_name(name) == args.target, **options)
-    if text.shape[1] != 1:
+    text = text_of(args.target)
+    if text is None:
         return
-    text = text.iloc[:, 0].str.strip().dropna()
+    text = text.dropna()
     if text.str.contains(".", regex=False).any() and text.str.fullmatch(
             rf"[-+]?\d+|{_POINT_GROUPED.pattern}").all():
         first = text[text.str.contains(".", regex=False)].iloc[0]
@@ -904,6 +926,12 @@ def _to_datetime(strings, name, args):
     row fails on ISO dates (2024-01-01, then 2024-01-01 01:00:00), in UTC (saying so) when the
     UTC offsets differ; an error naming the row that cannot be read."""
     options = dict(format=args.time_format, dayfirst=args.dayfirst)
+    if not args.time_format and strings.str.fullmatch(r"[A-Za-z]{3}-\d{2}").all():
+        # Jan-18, a spreadsheet's mmm-yy: pandas reads the 18th of January in the year 1.
+        options["format"] = "%b-%y"
+        _note(f"the times in {name!r} are read as months and two-digit years ({strings.iloc[0]} "
+              f"is {pd.to_datetime(strings.iloc[0], format='%b-%y'):%B %Y}); --time-format "
+              f"says otherwise")
     parsed = failed = None
     try:
         parsed = pd.to_datetime(strings, **options)
@@ -915,6 +943,13 @@ def _to_datetime(strings, name, args):
             parsed, failed = pd.to_datetime(strings, **options), None
         except (ValueError, OverflowError):
             pass
+    yearless = not (args.time_format or strings.str.contains(r"\d{3}").any())
+    if yearless and (failed is None and parsed.dtype != object and parsed.dt.year.min() < 100
+                     or isinstance(failed, pd.errors.OutOfBoundsDatetime)):
+        raise CommandError(f"the time column {name!r} holds times without a year of 3 or 4 "
+                           f"digits, such as {strings.iloc[0]!r}, which pandas reads in the "
+                           f"year 1 or so: say how to read them with --time-format (e.g. "
+                           f"'%b-%y' for Jan-18, '%d.%m.%y' for 31.01.18)")
     if failed is None and parsed.dtype != object:
         return parsed
     if isinstance(failed, pd.errors.OutOfBoundsDatetime):  # pandas 2: nanoseconds
@@ -1204,8 +1239,9 @@ def _warn_long_fill(made, index, how, args):
     longest = int(np.argmax(stops - starts))
     length = int(stops[longest] - starts[longest])
     if length >= args.window:
-        print(f"seqforecast: warning: {length} rows in a row, from "
-              f"{_when(index[starts[longest]], args)} to {_when(index[stops[longest] - 1], args)}, "
+        first, last = index[starts[longest]], index[stops[longest] - 1]
+        print(f"seqforecast: warning: {length} rows in a row, from {_when(first, args)} to "
+              f"{_when(last, args)}, "
               f"were filled {how}: at least --window {args.window} rows, so some training windows "
               f"hold no observed value and the model learns the filling as data; to train on "
               f"observed rows only, keep the rows after the gap (delete those before it)",

@@ -1143,6 +1143,31 @@ def test_readings_at_irregular_times_are_sent_to_aggregation_not_in_a_circle(tmp
     assert "leave --freq out" not in err
 
 
+def test_months_with_two_digit_years_and_months_written_as_numbers(tmp_path, capsys):
+    months = pd.date_range("2018-01-01", periods=40, freq="MS")
+    y = [f"{v:.1f}" for v in 10 + np.arange(40) % 12]
+    # A spreadsheet's mmm-yy: pandas read the 18th of January in the year 1 (or refused).
+    path = _lines(tmp_path / "mmm.csv", "month,y", [f"{m:%b-%y},{v}" for m, v in zip(months, y)])
+    status, out, err = _forecast(capsys, path, "--target", "y")
+    assert status == 0 and list(_printed(out).index) == ["2021-05-01", "2021-06-01",
+                                                         "2021-07-01"]
+    assert "read as months and two-digit years (Jan-18 is January 2018)" in err
+    path = _lines(tmp_path / "slash.csv", "month,y", [f"{m:%b/%y},{v}" for m, v in zip(months, y)])
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and err.endswith(
+        "the time column 'month' holds times without a year of 3 or 4 digits, such as "
+        "'Jan/18', which pandas reads in the year 1 or so: say how to read them with "
+        "--time-format (e.g. '%b-%y' for Jan-18, '%d.%m.%y' for 31.01.18)\n")
+    # 01.2018 is read by pandas as the number 1.2018, and 10.2020 as 10.202.
+    path = _lines(tmp_path / "points.csv", "d,y", [f"{m:%m.%Y},{v}" for m, v in zip(months, y)])
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and err.endswith("the time column 'd' holds '01.2018', which reads as "
+                                        "the number 1.2018: if it is a month and a year, add "
+                                        "--time-format '%m.%Y'\n")
+    status, out, _ = _forecast(capsys, path, "--target", "y", "--time-format", "%m.%Y")
+    assert status == 0 and _printed(out).index[0] == "2021-05-01"
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
