@@ -379,17 +379,19 @@ def run_forecast(args):
     forecaster = _make_forecaster(model, args, season)
     started = time.perf_counter()
     if model in MODELS and args.epochs:
-        for epoch in range(1, args.epochs + 1):
-            forecaster.partial_fit(data)
-            _progress(epoch, args.epochs, forecaster.regressor_.loss_,
-                      time.perf_counter() - started)
+        with warnings.catch_warnings(record=True) as held:  # shown after the progress bar
+            for epoch in range(1, args.epochs + 1):
+                forecaster.partial_fit(data)
+                _progress(epoch, args.epochs, forecaster.regressor_.loss_,
+                          time.perf_counter() - started)
         print(file=sys.stderr)
+        _show(held)
     elif model in MODELS:
         how = "for up to 50 epochs" if args.hidden else "with the default recipe"
         print(f"training {_label(model, args, season)} {how} ...", end="", file=sys.stderr,
               flush=True)
-        with warnings.catch_warnings():  # the backtest above says how well it does
-            warnings.simplefilter("ignore", ConvergenceWarning)
+        with warnings.catch_warnings(record=True) as held:  # shown after the line
+            warnings.simplefilter("ignore", ConvergenceWarning)  # the backtest says how it did
             forecaster.fit(data)
         regressor = forecaster.regressor_
         kept = {True: "recurrent part kept", False: "linear part only: the recurrent part "
@@ -398,6 +400,7 @@ def run_forecast(args):
                   if args.transform == "auto" else "")
         print(f" {regressor.n_iter_} epochs, {time.perf_counter() - started:.1f} s"
               f"{'; ' + kept if kept else ''}{chosen}", file=sys.stderr)
+        _show(held)
     else:
         forecaster.fit(data)
     forecast = _forecast_table(forecaster)
@@ -1588,6 +1591,13 @@ def _warning_printer():
             shown.add(text)
             print(f"seqforecast: warning: {text}", file=sys.stderr)
     return show
+
+
+def _show(held):
+    """Show the warnings ``catch_warnings(record=True)`` held while a line was being written
+    on standard error (they would have ended up in it)."""
+    for caught in held:
+        warnings.showwarning(caught.message, caught.category, caught.filename, caught.lineno)
 
 
 def _metric(value):

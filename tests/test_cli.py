@@ -1168,6 +1168,17 @@ def test_months_with_two_digit_years_and_months_written_as_numbers(tmp_path, cap
     assert status == 0 and _printed(out).index[0] == "2021-05-01"
 
 
+@pytest.mark.parametrize("training", [[], ["--epochs", "2", "--no-backtest"]])
+def test_warnings_of_training_come_after_its_status_line(tmp_path, capsys, training):
+    path = _weekly_csv(tmp_path, rows=10)  # too few rows for --transform auto to score
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "3", "--window", "7",
+                 *training]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    warning = next(i for i, line in enumerate(lines) if "could not score" in line)
+    assert lines[warning].startswith("seqforecast: warning: --transform auto could not score")
+    assert "epoch" in lines[warning - 1]  # the status line or progress bar, ended before it
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
