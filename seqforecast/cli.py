@@ -1173,6 +1173,10 @@ def _regular(data, offset, fill, args):
     index, target = data.index, args.target
     grid = _grid(index, offset)
     off_grid = ~index.isin(grid)
+    # Rows off the grid without a value (a calendar's blank weekends, with --freq B) are left
+    # out, saying so; row numbers stay those of the file.
+    empty = off_grid & data[target].isna().to_numpy()
+    off_grid &= ~empty
     if off_grid.any():
         row = int(np.flatnonzero(off_grid)[0])
         day = (f", a {index[row]:%A}" if isinstance(index, pd.DatetimeIndex)
@@ -1185,11 +1189,15 @@ def _regular(data, offset, fill, args):
                   f"{_describe(offset)} in the file first" if near else "")
         raise CommandError(f"row {row + 1} ({_when(index[row], args)}{day}) is not a timestamp of "
                            f"{_describe(offset)}{start}, {_frequency_source(args)}{advice}")
-    added = grid.difference(index)
-    values = data[target].isna().to_numpy()
-    if values.all():  # before any advice to fill: there is nothing to fill from
+    if data[target].isna().all():  # before any advice to fill: there is nothing to fill from
         another = "" if args.command == "predict" else ": name another column with --target"
         raise CommandError(f"the column {target!r} has no values{another}")
+    if empty.any():
+        _note(f"left out {int(empty.sum())} row{'s' * int(empty.sum() > 1)} without a value of "
+              f"{target!r} at times that {_describe(offset)} does not hold "
+              f"({_times(index[empty], args)})")
+    added = grid.difference(index)
+    values = data[target].isna().to_numpy() & ~empty
     n_values = int(values.sum())
     what = "it" if len(added) + n_values == 1 else "them"
     if fill == "none":
@@ -1201,12 +1209,16 @@ def _regular(data, offset, fill, args):
                                f"--fill interpolate (or --fill ffill) to fill {what}{another}")
         if values.any():
             first = index[values][0]
+            weekends = (" (they all fall on weekends: for business days only, add --freq B)"
+                        if isinstance(index, pd.DatetimeIndex) and offset == pd.offsets.Day()
+                        and (index[values].dayofweek >= 5).all() else "")
             raise CommandError(f"the column {target!r} has {n_values} missing "
                                f"value{'s' * (n_values > 1)}, the first in row "
-                               f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first, args)}); add "
-                               f"--fill interpolate (or --fill ffill) to fill {what}")
-        return data
-    full = data.reindex(grid)
+                               f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first, args)})"
+                               f"{weekends}; add --fill interpolate (or --fill ffill) to fill "
+                               f"{what}")
+        return data[~empty]
+    full = data.reindex(grid)  # without the rows off the grid
     present = full[target].notna().to_numpy()
     start = int(np.argmax(present))
     stop = len(full) - (int(np.argmax(present[::-1])) if fill == "interpolate" else 0)

@@ -1179,6 +1179,27 @@ def test_warnings_of_training_come_after_its_status_line(tmp_path, capsys, train
     assert "epoch" in lines[warning - 1]  # the status line or progress bar, ended before it
 
 
+def test_a_calendar_with_blank_weekends_reads_as_business_days(tmp_path, capsys):
+    days = pd.date_range("2024-01-01", periods=70)
+    close = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, 70)).round(2)
+    rows = [f"{day:%Y-%m-%d}," + ("" if day.dayofweek >= 5 else f"{value}")
+            for day, value in zip(days, close)]
+    path = _lines(tmp_path / "close.csv", "Date,Close", rows)
+    status, _, err = _forecast(capsys, path, "--target", "Close")
+    assert status == 2 and ("the column 'Close' has 20 missing values, the first in row 6 "
+                            "(2024-01-06) (they all fall on weekends: for business days only, "
+                            "add --freq B)") in err
+    status, out, err = _forecast(capsys, path, "--target", "Close", "--freq", "B")
+    assert status == 0 and err.startswith(
+        "seqforecast: left out 20 rows without a value of 'Close' at times that B (business "
+        "days) does not hold (2024-01-06, 2024-01-07, ")
+    assert list(_printed(out).index) == ["2024-03-11", "2024-03-12", "2024-03-13"]
+    rows[6] = "2024-01-07,101.0"  # a Sunday with a value: not dropped, refused
+    path = _lines(tmp_path / "close.csv", "Date,Close", rows)
+    status, _, err = _forecast(capsys, path, "--target", "Close", "--freq", "B")
+    assert status == 2 and "row 7 (2024-01-07, a Sunday) is not a timestamp of B" in err
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
