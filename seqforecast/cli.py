@@ -1297,7 +1297,7 @@ def _inferred_offset(index):
                       f"YS-{month}", f"YE-{month}"]
     candidates.append(f"{step.days}D" if step % pd.Timedelta(days=1) == pd.Timedelta(0)
                       else pd.tseries.frequencies.to_offset(step).freqstr)
-    span, best = index[-1] - index[0], None
+    span, best, near = index[-1] - index[0], None, None
     for candidate in candidates:
         offset = pd.tseries.frequencies.to_offset(candidate)
         fixed = isinstance(offset, (pd.offsets.Tick, pd.offsets.Day))
@@ -1305,8 +1305,21 @@ def _inferred_offset(index):
                 or not offset.is_on_offset(index[0])):  # far too many rows, or off the grid
             continue
         grid = _grid(index, offset)
-        if index.isin(grid).all() and (best is None or len(grid) < len(best[1])):
+        inside = index.isin(grid)
+        if inside.all() and (best is None or len(grid) < len(best[1])):
             best = offset, grid
+        elif near is None and (~inside).sum() <= 3 and len(grid) <= 1.1 * len(index):
+            near = offset, np.flatnonzero(~inside)  # all but a few rows, hardly any added
+    if near is not None and (best is None or len(best[1]) > 2 * len(index)):
+        # One mistyped date among weekly rows: B holds them all, with 80% of the rows made up.
+        offset, rows = near
+        dated = isinstance(index, pd.DatetimeIndex)
+        shown = _listed([f"{row + 1} ({_when(index[row], None)}"
+                         + (f", a {index[row]:%A})" if dated else ")") for row in rows])
+        raise CommandError(f"the timestamps are {_describe(offset)} but for row"
+                           f"{'s' * int(len(rows) > 1)} {shown}: correct "
+                           f"{'them' if len(rows) > 1 else 'it'}, or name the frequency with "
+                           f"--freq")
     if best is None:
         common = ", ".join(_duration(value) for value in counts.index[:3])
         raise CommandError(f"cannot infer the frequency of the timestamps: the steps between "

@@ -1200,6 +1200,19 @@ def test_a_calendar_with_blank_weekends_reads_as_business_days(tmp_path, capsys)
     assert status == 2 and "row 7 (2024-01-07, a Sunday) is not a timestamp of B" in err
 
 
+def test_one_mistyped_date_among_weekly_rows_is_named(tmp_path, capsys):
+    # Business days hold Mondays and one Tuesday: read as B, 80% of the rows were made up.
+    weeks = pd.date_range("2022-01-03", periods=80, freq="W-MON")
+    weeks = weeks.where(weeks != "2022-12-19", pd.Timestamp("2022-12-20"))
+    path = tmp_path / "weekly.csv"
+    pd.DataFrame({"week": weeks.strftime("%Y-%m-%d"), "y": np.arange(80.0) % 5}).to_csv(
+        path, index=False)
+    status, _, err = _forecast(capsys, path, "--target", "y", "--fill", "interpolate")
+    assert status == 2 and err == (
+        "seqforecast: error: the timestamps are W-MON (weekly) but for row 51 (2022-12-20, a "
+        "Tuesday): correct it, or name the frequency with --freq\n")
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
