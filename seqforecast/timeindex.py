@@ -60,7 +60,7 @@ def infer_season(freq):
 def _frequency(index, freq, label):
     if not isinstance(index, (pd.DatetimeIndex, pd.TimedeltaIndex)):
         raise TypeError(f"{label} must be indexed by a DatetimeIndex or TimedeltaIndex, got "
-                        f"{type(index).__name__}")
+                        f"{_index_text(index)}: {_index_advice(index, label)}")
     if freq is None:
         freq = index.freq or (_infer_freq(index) if len(index) >= 3 else None)
         if freq is None and len(index) < 3:
@@ -111,3 +111,25 @@ def _future_index(last, freq, periods, name=None):
     before 1677, which nanoseconds cannot hold)."""
     make = pd.timedelta_range if isinstance(last, pd.Timedelta) else pd.date_range
     return make(start=last + freq, periods=periods, freq=freq, name=name, unit=last.unit)
+
+
+def _index_text(index):
+    """'PeriodIndex', 'RangeIndex', 'Index of int64'."""
+    name = type(index).__name__
+    return f"{name} of {index.dtype}" if name == "Index" else name
+
+
+def _index_advice(index, label):
+    """How to give ``label`` (the message's name of a frame: 'data', or "series 'a'", written
+    ``frame`` in the code shown) the timestamps it lacks."""
+    label = label if label.isidentifier() else "frame"
+    if isinstance(index, pd.PeriodIndex):
+        return f"convert it with {label}.to_timestamp()"
+    if isinstance(index, pd.RangeIndex):
+        return (f"a RangeIndex numbers the rows; give them their times, e.g. {label}.index = "
+                f"pd.date_range(start, periods=len({label}), freq='D')")
+    if pd.api.types.is_integer_dtype(index.dtype):
+        return (f"for years, {label}.index = pd.to_datetime({label}.index, format='%Y'); for "
+                f"counts of a step, {label}.index = pd.to_timedelta({label}.index, unit='h') "
+                f"(or 'D', 'min', ...)")
+    return f"parse the times with {label}.index = pd.to_datetime({label}.index)"

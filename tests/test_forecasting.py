@@ -442,6 +442,26 @@ def test_bad_series_get_clear_errors(change, message):
         SequenceForecaster(Ridge(), window=6, horizon=3).fit(change(_sine(60)))
 
 
+@pytest.mark.parametrize("index, advice", [
+    (pd.period_range("2020-01", periods=60, freq="M"), "got PeriodIndex: convert it with "
+                                                      "data.to_timestamp()"),
+    (pd.RangeIndex(60), "got RangeIndex: a RangeIndex numbers the rows; give them their times, "
+                        "e.g. data.index = pd.date_range(start, periods=len(data), freq='D')"),
+    (pd.Index(np.arange(1900, 1960)), "got Index of int64: for years, data.index = "
+                                      "pd.to_datetime(data.index, format='%Y'); for counts"),
+    (pd.Index(pd.date_range("2020-01-01", periods=60).strftime("%Y-%m-%d")),
+     "parse the times with data.index = pd.to_datetime(data.index)"),  # Index of str or object
+])
+def test_an_index_without_times_gets_the_conversion_it_needs(index, advice):
+    data = _sine(60).set_axis(index)
+    with pytest.raises(TypeError) as raised:
+        SequenceForecaster(Ridge(), window=6, horizon=3).fit(data)
+    assert advice in str(raised.value)
+    with pytest.raises(TypeError, match=r"frame\.to_timestamp\(\)" if "Period" in advice
+                       else "frame.index = "):
+        SequenceForecaster(Ridge(), window=6, horizon=3).fit({"a": data})
+
+
 def test_bad_options():
     data = _sine(60)
     with pytest.raises(ValueError, match=r"targets names unknown columns \['price'\]"):
