@@ -118,6 +118,10 @@ def check_series(data, name="data", missing="error", before=None):
     if not is_choice(missing, ("error", "interpolate", "keep", None)):
         raise ValueError(f"missing must be 'error' or 'interpolate', got {missing!r}")
     if missing != "keep" and np.isnan(data.to_numpy()).any():
+        empty = data.columns[data.isna().all()]
+        if len(empty):  # before any advice to fill: there is nothing to fill them from
+            raise ValueError(f"{name} has columns without a value: {list(empty)}; drop them "
+                             f"or fill them in")
         if missing == "interpolate":
             method = "time" if isinstance(index, pd.DatetimeIndex) else "index"
             rows = data if before is None else pd.concat([before, data])[data.columns]

@@ -131,6 +131,11 @@ def test_missing_values_error_or_interpolate():
     frame.iloc[0, 1] = np.nan
     with pytest.raises(ValueError, match="at its start or end"):
         check_series(frame, missing="interpolate")
+    frame.iloc[:, 1] = np.nan  # an empty column: said before any advice to fill
+    for missing in ("error", "interpolate"):
+        with pytest.raises(ValueError, match=r"data has columns without a value: \['p'\]; drop "
+                                             r"them or fill them in"):
+            check_series(frame, missing=missing)
 
 
 @pytest.mark.parametrize("change, message", [
