@@ -702,10 +702,9 @@ def _check_points(values, text_of, args):
     """Refuse a target that pandas read with decimal points where the file most likely has
     thousands separators: whole numbers (960) and numbers with exactly three digits after a
     point (1.090, read as 1.09), and nothing else.  --decimal '.' says they are decimals."""
-    numbers = values.to_numpy(dtype=float, na_value=np.nan) if pd.api.types.is_numeric_dtype(
-        values) and not pd.api.types.is_bool_dtype(values) else None
-    if numbers is None:
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
     whole = numbers == np.round(numbers)
     small = (np.abs(numbers) >= 1) & (np.abs(numbers) < 1000)
     if not (whole.any() and (small & ~whole).any()):  # cheap: most columns stop here
@@ -1256,11 +1255,10 @@ def _warn_long_fill(made, index, how, args):
     if length >= args.window:
         first, last = index[starts[longest]], index[stops[longest] - 1]
         print(f"seqforecast: warning: {length} rows in a row, from {_when(first, args)} to "
-              f"{_when(last, args)}, "
-              f"were filled {how}: at least --window {args.window} rows, so some training windows "
-              f"hold no observed value and the model learns the filling as data; to train on "
-              f"observed rows only, keep the rows after the gap (delete those before it)",
-              file=sys.stderr)
+              f"{_when(last, args)}, were filled {how}: at least --window {args.window} rows, "
+              f"so some training windows hold no observed value and the model learns the "
+              f"filling as data; to train on observed rows only, keep the rows after the gap "
+              f"(delete those before it)", file=sys.stderr)
 
 
 def _frequency_source(args):
@@ -1313,9 +1311,9 @@ def _inferred_offset(index):
     if near is not None and (best is None or len(best[1]) > 2 * len(index)):
         # One mistyped date among weekly rows: B holds them all, with 80% of the rows made up.
         offset, rows = near
-        dated = isinstance(index, pd.DatetimeIndex)
-        shown = _listed([f"{row + 1} ({_when(index[row], None)}"
-                         + (f", a {index[row]:%A})" if dated else ")") for row in rows])
+        shown = _listed([f"{row + 1} ({_when(index[row], None)}, a {index[row]:%A})"
+                         if isinstance(index, pd.DatetimeIndex) else f"{row + 1} ({index[row]})"
+                         for row in rows])
         raise CommandError(f"the timestamps are {_describe(offset)} but for row"
                            f"{'s' * int(len(rows) > 1)} {shown}: correct "
                            f"{'them' if len(rows) > 1 else 'it'}, or name the frequency with "
