@@ -54,6 +54,7 @@ so levels without 1 - q are refused there, by ``forecast`` before training
 (the last row of the file).
 """
 import argparse
+import contextlib
 import io
 import os
 import pathlib
@@ -379,28 +380,25 @@ def run_forecast(args):
     forecaster = _make_forecaster(model, args, season)
     started = time.perf_counter()
     if model in MODELS and args.epochs:
-        with warnings.catch_warnings(record=True) as held:  # shown after the progress bar
+        with _held_warnings():  # shown after the progress bar
             for epoch in range(1, args.epochs + 1):
                 forecaster.partial_fit(data)
                 _progress(epoch, args.epochs, forecaster.regressor_.loss_,
                           time.perf_counter() - started)
-        print(file=sys.stderr)
-        _show(held)
     elif model in MODELS:
         how = "for up to 50 epochs" if args.hidden else "with the default recipe"
         print(f"training {_label(model, args, season)} {how} ...", end="", file=sys.stderr,
               flush=True)
-        with warnings.catch_warnings(record=True) as held:  # shown after the line
+        with _held_warnings() as line:  # shown after the line
             warnings.simplefilter("ignore", ConvergenceWarning)  # the backtest says how it did
             forecaster.fit(data)
-        regressor = forecaster.regressor_
-        kept = {True: "recurrent part kept", False: "linear part only: the recurrent part "
-                "did not help on the most recent windows", None: ""}[regressor.recurrent_kept_]
-        chosen = (f"; target transform {forecaster.target_transform_ or 'none'} (auto)"
-                  if args.transform == "auto" else "")
-        print(f" {regressor.n_iter_} epochs, {time.perf_counter() - started:.1f} s"
-              f"{'; ' + kept if kept else ''}{chosen}", file=sys.stderr)
-        _show(held)
+            regressor = forecaster.regressor_
+            kept = {True: "recurrent part kept", False: "linear part only: the recurrent part "
+                    "did not help on the most recent windows", None: ""}[regressor.recurrent_kept_]
+            chosen = (f"; target transform {forecaster.target_transform_ or 'none'} (auto)"
+                      if args.transform == "auto" else "")
+            line.append(f" {regressor.n_iter_} epochs, {time.perf_counter() - started:.1f} s"
+                        f"{'; ' + kept if kept else ''}{chosen}")
     else:
         forecaster.fit(data)
     forecast = _forecast_table(forecaster)
@@ -526,11 +524,15 @@ def _read_series(args, model=None):
     if fill == "none" or len(data) < 2:  # no rows can be added: check the length first
         _check_length(data, args, None, model)
     freq = _frequency_of(data.index, freq_hint, args, model)
-    if model is not None and fill == "none" and len(data) > model.lookback_:
+    first_row = 0
+    if model is not None and fill == "none":
         # predict reads the last lookback_ steps: a gap or a missing value before them is
         # not the model's to refuse (--fill would have filled them from the rows around).
-        data = data[data.index >= data.index[-1] - (model.lookback_ - 1) * freq]
-    data = _regular(data, freq, fill, args)
+        grid = _grid(data.index, freq)
+        if len(grid) > model.lookback_:
+            first_row = int(data.index.searchsorted(grid[-model.lookback_]))
+            data = data.iloc[first_row:]
+    data = _regular(data, freq, fill, args, first_row)
     _check_length(data, args, freq, model)
     _check_transform(data, args, model)
     return data, freq
@@ -684,10 +686,12 @@ def _read_csv(args):
                            f"now {args.decimal!r})") from None
     raw.columns = [_column_name(column) for column in raw.columns]
 
-    def text_of(column):
-        text = pd.read_csv(io.BytesIO(content), dtype=str, index_col=False,
-                           usecols=lambda name: _column_name(name) == column, **options)
-        return text.iloc[:, 0].str.strip() if text.shape[1] == 1 else None
+    def text_of(column):  # None where pandas made fields row labels (raw was fixed up)
+        text = pd.read_csv(io.BytesIO(content), dtype=str, **options)
+        text.columns = [_column_name(name) for name in text.columns]
+        if not text.index.equals(pd.RangeIndex(len(text))) or column not in text.columns:
+            return None
+        return text[column].str.strip()
 
     if not (decimal_given or args.thousands) and args.target in raw.columns:
         _check_points(raw[args.target], text_of, args)
@@ -700,23 +704,27 @@ _POINT_GROUPED = re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}")
 
 def _check_points(values, text_of, args):
     """Refuse a target that pandas read with decimal points where the file most likely has
-    thousands separators: whole numbers (960) and numbers with exactly three digits after a
-    point (1.090, read as 1.09), and nothing else.  --decimal '.' says they are decimals."""
+    thousands separators: whole numbers (960) beside numbers with exactly three digits after
+    a point (1.090, read as 1.09; 1.000, read as 1), and nothing else.  --decimal '.' says
+    they are decimals.  (A column of such pointed numbers alone is not refused: a sensor
+    written to three decimals looks the same.)"""
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return
     numbers = values.to_numpy(dtype=float, na_value=np.nan)
-    whole = numbers == np.round(numbers)
-    small = (np.abs(numbers) >= 1) & (np.abs(numbers) < 1000)
-    if not (whole.any() and (small & ~whole).any()):  # cheap: most columns stop here
-        return
+    size = np.abs(numbers)
+    if not ((size >= 1) & (size < 1000) & (np.round(numbers * 1000) == numbers * 1000)).any():
+        return  # cheap: no value that 1.090 could have become
     text = text_of(args.target)
     if text is None:
         return
     text = text.dropna()
-    if text.str.contains(".", regex=False).any() and text.str.fullmatch(
-            rf"[-+]?\d+|{_POINT_GROUPED.pattern}").all():
-        first = text[text.str.contains(".", regex=False)].iloc[0]
-        whole_text = text[~text.str.contains(".", regex=False)].iloc[0]
+    pointed = text.str.fullmatch(_POINT_GROUPED.pattern)
+    whole = text.str.fullmatch(r"[-+]?\d+")
+    if pointed.all() and _separator(args) == ";" and len(text):  # a European file's 1.090?
+        _note(f"every number in {args.target!r} has three digits after a point ({text.iloc[0]}): "
+              f"read as decimals; if the point separates thousands, add --thousands '.'")
+    elif pointed.any() and whole.any() and (pointed | whole).all():
+        first, whole_text = text[pointed].iloc[0], text[whole].iloc[0]
         raise CommandError(
             f"the column {args.target!r} holds whole numbers such as {whole_text!r} and "
             f"numbers with three digits after a point such as {first!r}: if the point "
@@ -930,10 +938,14 @@ def _to_datetime(strings, name, args):
     options = dict(format=args.time_format, dayfirst=args.dayfirst)
     if not args.time_format and strings.str.fullmatch(r"[A-Za-z]{3}-\d{2}").all():
         # Jan-18, a spreadsheet's mmm-yy: pandas reads the 18th of January in the year 1.
-        options["format"] = "%b-%y"
-        _note(f"the times in {name!r} are read as months and two-digit years ({strings.iloc[0]} "
-              f"is {pd.to_datetime(strings.iloc[0], format='%b-%y'):%B %Y}); --time-format "
-              f"says otherwise")
+        try:
+            parsed = pd.to_datetime(strings, format="%b-%y")
+        except ValueError:  # not English month names: the checks below say what to do
+            pass
+        else:
+            _note(f"the times in {name!r} are read as months and two-digit years "
+                  f"({strings.iloc[0]} is {parsed.iloc[0]:%B %Y}); --time-format says otherwise")
+            return parsed
     parsed = failed = None
     try:
         parsed = pd.to_datetime(strings, **options)
@@ -947,7 +959,7 @@ def _to_datetime(strings, name, args):
             pass
     yearless = not (args.time_format or strings.str.contains(r"\d{3}").any())
     if yearless and (failed is None and parsed.dtype != object and parsed.dt.year.min() < 100
-                     or isinstance(failed, pd.errors.OutOfBoundsDatetime)):
+                     or failed is not None):
         raise CommandError(f"the time column {name!r} holds times without a year of 3 or 4 "
                            f"digits, such as {strings.iloc[0]!r}, which pandas reads in the "
                            f"year 1 or so: say how to read them with --time-format (e.g. "
@@ -1089,16 +1101,21 @@ def _not_a_number(values, row, args):
     if found:
         thousands, decimal = found[2], found[3]
         if thousands == "," and not decimal and found[1].count(",") == 1:
-            # 1,090: 1090 or 1.09.  A decimal comma where another row has other than three
-            # digits after its comma (12,5); else both readings, the user knows which.
+            # 12,500: 12500 or 12.5.  The other rows tell: thousands where one has two
+            # groups or a decimal point after them (1,234,567, 1,234.5), a decimal comma
+            # where one has other than three digits after it (12,5); else both readings.
             commas = values.dropna().astype(str).str.strip()
             commas = commas[commas.str.contains(",", regex=False)]
-            if commas.str.fullmatch(r"[-+]?\d{1,3},\d{3}").all():
+            if commas.str.fullmatch(r"[-+]?\d{1,3}(,\d{3}){2,}(\.\d+)?|"
+                                    r"[-+]?\d{1,3}(,\d{3})+\.\d+").any():
+                decimal = None
+            elif commas.str.fullmatch(r"[-+]?\d{1,3},\d{3}").all():
                 number = value.strip()
                 return (f"{message}, which is {number.replace(',', '')} if the comma separates "
                         f"thousands (add --thousands ','), or {number.replace(',', '.')} if it "
                         f"is the decimal mark (add --decimal ',')")
-            thousands, decimal = None, ","
+            else:
+                thousands, decimal = None, ","
         if thousands in ("\u00a0", "\u202f"):  # --thousands ' ' reads no-break spaces too
             thousands = " "
         options = [f"--{option} '{mark}'" for option, mark in (("thousands", thousands),
@@ -1167,8 +1184,9 @@ def _model_frequency(index, hint, freq, args):
     return freq
 
 
-def _regular(data, offset, fill, args):
-    """``data`` on the grid of ``offset``, missing rows and values filled per ``fill``."""
+def _regular(data, offset, fill, args, first_row=0):
+    """``data`` on the grid of ``offset``, missing rows and values filled per ``fill``; its
+    first row is row ``first_row`` (from 0) of the file, for the messages."""
     index, target = data.index, args.target
     grid = _grid(index, offset)
     off_grid = ~index.isin(grid)
@@ -1180,14 +1198,16 @@ def _regular(data, offset, fill, args):
         row = int(np.flatnonzero(off_grid)[0])
         day = (f", a {index[row]:%A}" if isinstance(index, pd.DatetimeIndex)
                and not isinstance(offset, pd.offsets.Tick) else "")
-        start = "" if row == 0 else f" counted from row 1 ({_when(index[0], args)})"
+        start = ("" if row == 0 else
+                 f" counted from row {first_row + 1} ({_when(index[0], args)})")
         # Times a little off the grid (a sensor's clock): rounding is the user's to decide.
         near = (isinstance(offset, pd.offsets.Tick) and row > 0
                 and abs(index[row] - index[row].round(offset)) < pd.Timedelta(offset) / 10)
         advice = (f"; if the times are the grid's with a clock's jitter, round them to "
                   f"{_describe(offset)} in the file first" if near else "")
-        raise CommandError(f"row {row + 1} ({_when(index[row], args)}{day}) is not a timestamp of "
-                           f"{_describe(offset)}{start}, {_frequency_source(args)}{advice}")
+        raise CommandError(f"row {first_row + row + 1} ({_when(index[row], args)}{day}) is not a "
+                           f"timestamp of {_describe(offset)}{start}, "
+                           f"{_frequency_source(args)}{advice}")
     if data[target].isna().all():  # before any advice to fill: there is nothing to fill from
         another = "" if args.command == "predict" else ": name another column with --target"
         raise CommandError(f"the column {target!r} has no values{another}")
@@ -1213,7 +1233,8 @@ def _regular(data, offset, fill, args):
                         and (index[values].dayofweek >= 5).all() else "")
             raise CommandError(f"the column {target!r} has {n_values} missing "
                                f"value{'s' * (n_values > 1)}, the first in row "
-                               f"{int(np.flatnonzero(values)[0]) + 1} ({_when(first, args)})"
+                               f"{first_row + int(np.flatnonzero(values)[0]) + 1} "
+                               f"({_when(first, args)})"
                                f"{weekends}; add --fill interpolate (or --fill ffill) to fill "
                                f"{what}")
         return data[~empty]
@@ -1616,18 +1637,29 @@ def _warning_printer():
     return show
 
 
-def _show(held):
-    """Show the warnings ``catch_warnings(record=True)`` held while a line was being written
-    on standard error (they would have ended up in it)."""
-    for caught in held:
-        warnings.showwarning(caught.message, caught.category, caught.filename, caught.lineno)
+@contextlib.contextmanager
+def _held_warnings():
+    """Hold the warnings raised while a line is being written on standard error (they would
+    end up in it); on leaving, end the line with what was appended to the list yielded, and
+    show them, also when the block raised."""
+    ending, held = [], []
+    try:
+        with warnings.catch_warnings(record=True) as held:
+            try:
+                yield ending
+            finally:
+                print("".join(ending), file=sys.stderr)
+    finally:
+        for caught in held:
+            warnings.showwarning(caught.message, caught.category, caught.filename,
+                                 caught.lineno)
 
 
 def _metric(value):
     """A number of the backtest table: 3 decimals; 4 significant digits below 0.1 (the errors
     of a series of small values: 3 decimals would print 0.000); exponent form from a billion."""
     if value and abs(value) < 0.1:
-        return f"{value:.4g}"
+        return f"{value:#.4g}"
     return f"{value:.3f}" if abs(value) < 1e9 else f"{value:.3e}"
 
 
@@ -1748,9 +1780,10 @@ def _pick(table, candidates):
 
 
 def _beaten(table, model, baselines, quantiles=False):
-    """A warning when ``model``'s MASE is worse than the best baseline's beyond a tie (as
-    --model auto ties, :data:`AUTO_TIE`), else None.  With ``quantiles`` (--quantiles, which
-    --model auto refuses) it does not advise --model auto."""
+    """A warning when ``model``'s MASE is worse than the best baseline's by more than
+    :data:`AUTO_TIE`, the share within which --model auto calls two MASEs tied (and picks the
+    simpler model), else None.  With ``quantiles`` (--quantiles, which --model auto refuses)
+    it does not advise --model auto."""
     best = table.loc[baselines].sort_values(["MASE", "MAE"]).index[0]  # NaN last
     mase, best_mase = table.loc[model, "MASE"], table.loc[best, "MASE"]
     if not mase > best_mase * (1 + AUTO_TIE):

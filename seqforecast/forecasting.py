@@ -1331,8 +1331,8 @@ class SequenceForecaster(_Forecaster):
         if Y is None:
             return (X,)
         # One column goes 1-D to a single-output regressor (e.g. SVR); a multi-output one
-        # (MultiOutputRegressor, RegressorChain: tagged not single_output) needs it 2-D.
-        flat = Y.shape[1] == 1 and get_tags(self.regressor_).target_tags.single_output
+        # (MultiOutputRegressor, RegressorChain, also in a Pipeline or a search) needs 2-D.
+        flat = Y.shape[1] == 1 and not _multi_output_only(self.regressor_)
         return X, Y[:, 0] if flat else Y
 
     def _regressor_inputs(self, X):
@@ -1564,6 +1564,20 @@ def _check_names(frames, what):
 def _name_order(name):
     """A sort key of series names of any types (None: a single series)."""
     return type(name).__name__, str(name)
+
+
+def _multi_output_only(regressor):
+    """Whether ``regressor`` takes 2-D targets only (tagged not ``single_output``), looking
+    through a Pipeline's last step and a search's or a TransformedTargetRegressor's model,
+    whose tags do not pass it on."""
+    while True:
+        if not get_tags(regressor).target_tags.single_output:
+            return True
+        inner = (regressor.steps[-1][1] if hasattr(regressor, "steps") else
+                 getattr(regressor, "estimator", None) or getattr(regressor, "regressor", None))
+        if not isinstance(inner, BaseEstimator):
+            return False
+        regressor = inner
 
 
 def _series_label(name):

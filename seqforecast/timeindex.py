@@ -128,8 +128,13 @@ def _index_advice(index, label):
     if isinstance(index, pd.RangeIndex):
         return (f"a RangeIndex numbers the rows; give them their times, e.g. {label}.index = "
                 f"pd.date_range(start, periods=len({label}), freq='D')")
-    if pd.api.types.is_integer_dtype(index.dtype):
-        return (f"for years, {label}.index = pd.to_datetime({label}.index, format='%Y'); for "
+    if pd.api.types.is_integer_dtype(index.dtype) or (
+            pd.api.types.is_float_dtype(index.dtype) and np.all(np.mod(index, 1) == 0)):
+        years = f"{label}.index{'.astype(int)' * (index.dtype.kind == 'f')}.astype(str)"
+        return (f"for years, {label}.index = pd.to_datetime({years}, format='%Y'); for "
                 f"counts of a step, {label}.index = pd.to_timedelta({label}.index, unit='h') "
                 f"(or 'D', 'min', ...)")
-    return f"parse the times with {label}.index = pd.to_datetime({label}.index)"
+    if not isinstance(index, pd.MultiIndex) and (pd.api.types.is_object_dtype(index.dtype)
+                                                 or pd.api.types.is_string_dtype(index.dtype)):
+        return f"parse the times with {label}.index = pd.to_datetime({label}.index)"
+    return f"give {label} the times of its rows as its index"

@@ -644,6 +644,16 @@ def test_predict_reads_the_file_with_the_reading_options_again(tmp_path, capsys)
     path.write_text("".join(path.read_text().splitlines(True)[:-5]))  # ends before 12-25
     status, printed, _ = _predict(capsys, model, path)
     assert status == 0 and len(_printed(printed)) == 3  # the gap of 07-04 is not read
+    lines = path.read_text().splitlines(True)  # ends on Thursday 2023-12-21
+    blank = lines[:-2] + [lines[-2].split(",")[0] + ",\n", lines[-1]]
+    path.write_text("".join(blank))  # a missing value among the rows the model reads
+    status, _, err = _predict(capsys, model, path)
+    assert status == 2 and f"has 1 missing value, the first in row {len(lines) - 2} " \
+                           f"({lines[-2].split(',')[0]})" in err  # the file's row number
+    path.write_text("".join(lines + ["2023-12-22,101.0\n", "2023-12-23,\n", "2023-12-24,\n"]))
+    status, printed, err = _predict(capsys, model, path)  # ends with a blank weekend
+    assert status == 0 and "left out 2 rows without a value" in err
+    assert list(_printed(printed).index) == ["2023-12-25", "2023-12-26", "2023-12-27"]
     # predict shares forecast's reading options, but takes the frequency from the model.
     with pytest.raises(SystemExit):
         main(["predict", "--help"])
@@ -1083,6 +1093,23 @@ def test_thousands_points_are_not_read_as_decimals(tmp_path, capsys):
     assert status == 0
 
 
+def test_points_before_three_digits_everywhere_or_as_whole_thousands(tmp_path, capsys):
+    days = pd.date_range("2024-01-01", periods=40).strftime("%Y-%m-%d")
+    # 1.000 is read as 1.0, a whole number: beside 960 it is a thousands point as well.
+    values = ["960", "1.000", "2.000", "850"] * 10
+    path = _lines(tmp_path / "n.csv", "date;n", [f"{d};{v}" for d, v in zip(days, values)])
+    status, _, err = _forecast(capsys, path, "--target", "n", "--sep", ";")
+    assert status == 2 and "holds whole numbers such as '960' and numbers with three digits " \
+                           "after a point such as '1.000'" in err
+    # Every value with three decimals: a sensor's, or thousands? Read, with a note.
+    values = ["1.000", "1.090", "1.500", "2.250"] * 10
+    path = _lines(tmp_path / "n.csv", "date;n", [f"{d};{v}" for d, v in zip(days, values)])
+    status, _, err = _forecast(capsys, path, "--target", "n", "--sep", ";")
+    assert status == 0 and ("seqforecast: every number in 'n' has three digits after a point "
+                            "(1.000): read as decimals; if the point separates thousands, add "
+                            "--thousands '.'") in err
+
+
 def test_a_comma_before_three_digits_names_both_readings(tmp_path, capsys):
     rows = [f'2024-01-{day:02d},"{1 + day % 3},{day * 7 % 1000:03d}"' for day in range(1, 31)]
     path = _lines(tmp_path / "visitors.csv", "date,visitors", rows)
@@ -1094,6 +1121,10 @@ def test_a_comma_before_three_digits_names_both_readings(tmp_path, capsys):
     path = _lines(tmp_path / "visitors.csv", "date,visitors", rows)
     status, _, err = _forecast(capsys, path, "--target", "visitors")
     assert status == 2 and err.endswith("the numbers have a decimal comma: add --decimal ','\n")
+    rows[5] = '2024-01-06,"1,234,567"'  # another row has two groups: thousands
+    path = _lines(tmp_path / "visitors.csv", "date,visitors", rows)
+    status, _, err = _forecast(capsys, path, "--target", "visitors")
+    assert status == 2 and err.endswith("thousands separators: add --thousands ','\n")
 
 
 def test_an_empty_target_column_is_named_before_any_advice_to_fill(tmp_path, capsys):
@@ -1152,6 +1183,10 @@ def test_months_with_two_digit_years_and_months_written_as_numbers(tmp_path, cap
     assert status == 0 and list(_printed(out).index) == ["2021-05-01", "2021-06-01",
                                                          "2021-07-01"]
     assert "read as months and two-digit years (Jan-18 is January 2018)" in err
+    german = [f"{m:%b-%y}".replace("May", "Mai").replace("Oct", "Okt") for m in months]
+    path = _lines(tmp_path / "mai.csv", "month,y", [f"{m},{v}" for m, v in zip(german, y)])
+    status, _, err = _forecast(capsys, path, "--target", "y")
+    assert status == 2 and "holds times without a year of 3 or 4 digits, such as 'Jan-18'" in err
     path = _lines(tmp_path / "slash.csv", "month,y", [f"{m:%b/%y},{v}" for m, v in zip(months, y)])
     status, _, err = _forecast(capsys, path, "--target", "y")
     assert status == 2 and err.endswith(

@@ -1,5 +1,6 @@
 """SequenceForecaster, NaiveForecaster and backtest on pandas series."""
 import math
+import re
 import warnings
 
 import numpy as np
@@ -151,11 +152,21 @@ def test_single_output_regressors():
         data).predict().shape == (3, 1)
 
 
-@pytest.mark.parametrize("wrapper", ["MultiOutputRegressor", "RegressorChain"])
+@pytest.mark.parametrize("wrapper", ["MultiOutputRegressor", "RegressorChain", "Pipeline",
+                                     "GridSearchCV"])
 def test_multi_output_regressors_get_a_2d_target_at_horizon_1(wrapper):
     import sklearn.multioutput
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
     data = _sine(120)
-    wrapped = getattr(sklearn.multioutput, wrapper)(Ridge())
+    if wrapper == "Pipeline":  # whose tags do not pass single_output on
+        wrapped = make_pipeline(FunctionTransformer(),
+                                sklearn.multioutput.MultiOutputRegressor(Ridge()))
+    elif wrapper == "GridSearchCV":
+        wrapped = GridSearchCV(sklearn.multioutput.MultiOutputRegressor(Ridge()),
+                               {"estimator__alpha": [1.0]}, cv=2)
+    else:
+        wrapped = getattr(sklearn.multioutput, wrapper)(Ridge())
     forecast = SequenceForecaster(wrapped, window=6, horizon=1).fit(data).predict()
     plain = SequenceForecaster(Ridge(), window=6, horizon=1).fit(data).predict()
     np.testing.assert_allclose(forecast, plain, rtol=1e-12)
@@ -448,7 +459,11 @@ def test_bad_series_get_clear_errors(change, message):
     (pd.RangeIndex(60), "got RangeIndex: a RangeIndex numbers the rows; give them their times, "
                         "e.g. data.index = pd.date_range(start, periods=len(data), freq='D')"),
     (pd.Index(np.arange(1900, 1960)), "got Index of int64: for years, data.index = "
-                                      "pd.to_datetime(data.index, format='%Y'); for counts"),
+                                      "pd.to_datetime(data.index.astype(str), format='%Y'); "
+                                      "for counts"),
+    (pd.Index(np.arange(1900.0, 1960.0)), "pd.to_datetime(data.index.astype(int).astype(str), "
+                                          "format='%Y')"),
+    (pd.CategoricalIndex(np.arange(60)), "give data the times of its rows as its index"),
     (pd.Index(pd.date_range("2020-01-01", periods=60).strftime("%Y-%m-%d")),
      "parse the times with data.index = pd.to_datetime(data.index)"),  # Index of str or object
 ])
@@ -457,9 +472,8 @@ def test_an_index_without_times_gets_the_conversion_it_needs(index, advice):
     with pytest.raises(TypeError) as raised:
         SequenceForecaster(Ridge(), window=6, horizon=3).fit(data)
     assert advice in str(raised.value)
-    with pytest.raises(TypeError, match=r"frame\.to_timestamp\(\)" if "Period" in advice
-                       else "frame.index = "):
-        SequenceForecaster(Ridge(), window=6, horizon=3).fit({"a": data})
+    with pytest.raises(TypeError, match=re.escape(advice.replace("data", "frame"))):
+        SequenceForecaster(Ridge(), window=6, horizon=3).fit({"a": data})  # code for a frame
 
 
 def test_bad_options():
