@@ -147,7 +147,8 @@ def main(argv=None):
                                "Ridge on lags and the seasonal naive forecast and forecast with "
                                "the one of lowest MASE")
     forecast.add_argument("--out", help="output CSV, in a folder that exists (checked before "
-                                        "training; default: print to standard output)")
+                                        "training; default: print to standard output), with "
+                                        "the input's --sep and --decimal")
     forecast.add_argument("--save", metavar="MODEL",
                           help="save the model that made the forecast to this file, e.g. "
                                "model.npz, in a folder that exists (checked before training): "
@@ -205,7 +206,7 @@ def main(argv=None):
                          help="steps to forecast (default: the --horizon the model was fitted "
                               "with, also the most a network forecasts)")
     predict.add_argument("--out", help="output CSV, in a folder that exists (default: print to "
-                                       "standard output)")
+                                       "standard output), with the input's --sep and --decimal")
     _add_reading_options(predict, with_freq=False)
     args = parser.parse_args(argv)
     try:
@@ -474,16 +475,20 @@ def _load_model(path):
 def _write_forecast(forecast, args):
     """The forecast CSV to --out (saying so on standard error), else to standard output.
 
-    Times read as counts of a step (--period-freq h, D, ...) are written as counts.
+    Written as the input was read: its separator and decimal mark (--sep ';' --decimal ','
+    gives a file that the same spreadsheet opens; a decimal comma in a comma-separated file
+    is quoted, "12,5").  Times read as counts of a step (--period-freq h, D, ...) are
+    written as counts.
     """
     if isinstance(forecast.index, pd.TimedeltaIndex):
         step = pd.Timedelta(_offset(args.period_freq, "--period-freq"))
         forecast = forecast.set_axis(pd.Index(forecast.index // step, name=forecast.index.name))
+    written = dict(sep=_separator(args), decimal=args.decimal)
     if args.out:
-        forecast.to_csv(args.out)
+        forecast.to_csv(args.out, **written)
         print(f"{len(forecast)}-step forecast of {args.target!r} -> {args.out}", file=sys.stderr)
     else:
-        print(forecast.to_csv(), end="")
+        print(forecast.to_csv(**written), end="")
 
 
 def _read_series(args, model=None):
@@ -1725,6 +1730,10 @@ def _guard(data, args):
                            season=season)
     print("mean over folds (MAPE as a fraction):", file=sys.stderr)
     print(table.to_string(float_format=_metric), file=sys.stderr)
+    values = data[args.target]
+    if values.min() < 0 < values.max():
+        _note(f"{args.target!r} crosses zero, and MAPE divides by the actual values: near zero "
+              f"they make it large whatever the forecast; judge by MAE or MASE here")
     if args.model == "auto":
         ranked = table.sort_values(["MASE", "MAE"]).index  # NaN last
         model = _pick(table, [labels[m] for m in models])

@@ -273,9 +273,9 @@ def _forecast(capsys, path, *arguments, horizon=3, window=8):
     return status, captured.out, captured.err
 
 
-def _printed(out):
-    """The forecast CSV printed on standard output."""
-    return pd.read_csv(pd.io.common.StringIO(out), index_col=0)
+def _printed(out, sep=",", decimal="."):
+    """The forecast CSV printed on standard output (with the input's --sep and --decimal)."""
+    return pd.read_csv(pd.io.common.StringIO(out), index_col=0, sep=sep, decimal=decimal)
 
 
 def _assert_cli_error(err, option):
@@ -409,7 +409,7 @@ def test_semicolon_separated_file(tmp_path, capsys):
     assert "no column 'y' in" in err and "seems separated by ';', not ',': add --sep ';'" in err
     _assert_cli_error(err, "--sep ';'")
     status, out, _ = _forecast(capsys, path, "--target", "y", "--sep", ";")
-    assert status == 0 and out.startswith("date,y\n2024-02-10,")
+    assert status == 0 and out.startswith("date;y\n2024-02-10;")  # written as read
     # Decimal commas, as such files often have, name --decimal.
     pd.DataFrame({"date": days.strftime("%Y-%m-%d"),
                   "y": [f"{v:.1f}".replace(".", ",") for v in np.arange(40.0) % 5]}).to_csv(
@@ -419,7 +419,7 @@ def test_semicolon_separated_file(tmp_path, capsys):
     _assert_cli_error(err, "add --decimal ','")
     status, out_comma, _ = _forecast(capsys, path, "--target", "y", "--sep", ";", "--decimal",
                                      ",")
-    assert status == 0 and out_comma == out
+    assert status == 0 and out_comma == out.replace(".", ",")  # written as read
 
 
 def test_a_one_row_csv_is_too_short(tmp_path, capsys):
@@ -754,7 +754,7 @@ def test_dates_that_read_both_day_and_month_first_are_refused(tmp_path, capsys, 
                    f"'{example}'\n")
     status, out, _ = _forecast(capsys, path, "--target", "y", "--sep", sep, "--dayfirst",
                                window=4)
-    assert status == 0 and _printed(out).index[0] == first
+    assert status == 0 and _printed(out, sep).index[0] == first
     status, _, err = _forecast(capsys, path, "--target", "y", "--sep", sep, "--time-format",
                                example, window=4)
     assert status == 2 and "the timestamps are irregular" in err  # month first: gaps
@@ -1066,7 +1066,8 @@ def test_a_decimal_comma_in_a_comma_separated_file_never_reads_a_point(tmp_path,
     _assert_cli_error(err, "--thousands '.'")
     status, out, _ = _forecast(capsys, path, "--target", "amount", "--decimal", ",",
                                "--thousands", ".")
-    assert status == 0 and _printed(out)["amount"].abs().max() > 100  # thousands, not units
+    assert status == 0 and _printed(out, decimal=",")["amount"].abs().max() > 100  # thousands
+    assert out.splitlines()[1].count('"') == 2  # "1234,5": the decimal comma, quoted
 
 
 def test_thousands_points_are_not_read_as_decimals(tmp_path, capsys):
@@ -1248,6 +1249,35 @@ def test_one_mistyped_date_among_weekly_rows_is_named(tmp_path, capsys):
         "Tuesday): correct it, or name the frequency with --freq\n")
 
 
+def test_mape_of_a_series_that_crosses_zero_gets_a_note(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame["y"] -= 20  # a cycle around zero
+    frame.to_csv(path, index=False)
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "7", "--window", "7",
+                 "--epochs", "1", "--hidden", "4"]) == 0
+    err = capsys.readouterr().err
+    assert ("seqforecast: 'y' crosses zero, and MAPE divides by the actual values: near zero "
+            "they make it large whatever the forecast; judge by MAE or MASE here") in err
+    assert main(["forecast", str(_weekly_csv(tmp_path)), "--target", "y", "--horizon", "7",
+                 "--window", "7", "--epochs", "1", "--hidden", "4"]) == 0
+    assert "crosses zero" not in capsys.readouterr().err
+
+
+def test_the_forecast_is_written_with_the_input_separator_and_decimal_mark(tmp_path, capsys):
+    path = _weekly_csv(tmp_path)
+    frame = pd.read_csv(path)
+    frame.to_csv(path, index=False, sep=";", decimal=",")
+    out = tmp_path / "forecast.csv"
+    status, _, _ = _forecast(capsys, path, "--target", "y", "--sep", ";", "--decimal", ",",
+                             "--out", str(out))
+    assert status == 0
+    text = out.read_text()
+    assert text.startswith("date;y\n") and "." not in text and text.count(",") == 3
+    written = pd.read_csv(out, sep=";", decimal=",", index_col=0)["y"]
+    assert written.between(10, 30).all()
+
+
 def test_rows_with_more_fields_than_the_header(tmp_path, capsys):
     # A separator that ends every row: read without the empty last field.
     path = _weekly_csv(tmp_path)
@@ -1296,7 +1326,8 @@ def test_spreadsheet_habits_no_break_spaces_and_a_separator_line(tmp_path, capsy
     status, out, err = _forecast(capsys, path, "--target", "Umsatz", "--decimal", ",",
                                  "--thousands", " ", "--dayfirst")
     assert status == 0 and "sep=;, names its separator: read with --sep ';'" in err
-    assert _printed(out)["Umsatz"].between(9_000, 11_000).all()
+    assert _printed(out, ";", ",")["Umsatz"].between(9_000, 11_000).all()
+    assert out.startswith("Datum;Umsatz\n") and "," in out.splitlines()[1]  # as the file is
     status, _, err = _forecast(capsys, path, "--target", "Umsatz", "--decimal", ",",
                                "--dayfirst")
     assert status == 2
@@ -1319,7 +1350,7 @@ def test_rows_that_start_with_r_row_names_are_read(tmp_path, capsys):
                     for row, line in enumerate(lines[1:], start=1)])
     status, out, err = _forecast(capsys, named, "--sep", " ", "--target", "y")
     assert status == 0 and "start with row numbers 1, 2, ... that the header does not" in err
-    assert out == _forecast(capsys, path, "--target", "y")[1]
+    assert out == _forecast(capsys, path, "--target", "y")[1].replace(",", " ")
 
 
 def test_line_numbers_count_a_separator_line(tmp_path, capsys):
