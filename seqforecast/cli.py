@@ -55,6 +55,7 @@ so levels without 1 - q are refused there, by ``forecast`` before training
 """
 import argparse
 import contextlib
+import functools
 import io
 import os
 import pathlib
@@ -691,12 +692,17 @@ def _read_csv(args):
                            f"now {args.decimal!r})") from None
     raw.columns = [_column_name(column) for column in raw.columns]
 
+    @functools.cache
+    def text_table():  # read again as text once, when a check needs it
+        table = pd.read_csv(io.BytesIO(content), dtype=str, **options)
+        table.columns = [_column_name(name) for name in table.columns]
+        return table
+
     def text_of(column):  # None where pandas made fields row labels (raw was fixed up)
-        text = pd.read_csv(io.BytesIO(content), dtype=str, **options)
-        text.columns = [_column_name(name) for name in text.columns]
-        if not text.index.equals(pd.RangeIndex(len(text))) or column not in text.columns:
+        table = text_table()
+        if not table.index.equals(pd.RangeIndex(len(table))) or column not in table.columns:
             return None
-        return text[column].str.strip()
+        return table[column].str.strip()
 
     if not (decimal_given or args.thousands) and args.target in raw.columns:
         _check_points(raw[args.target], text_of, args)

@@ -62,6 +62,16 @@ def _weight_gradients(cell, x, params, states, d_gates, dx, grads):
                                                                  stop), B, G * H * I)
 
 
+def _lag_rows(x_ar):
+    """The autoregressive path's inputs a sample to a row, (B, steps * features), from ``x_ar``
+    (steps, B, features) time-major: a scratch array of the active workspace (3-D, so that no
+    2-D scratch array of the head shares it)."""
+    steps, batch, features = x_ar.shape
+    rows = HOST.scratch((batch, steps, features), x_ar.dtype)
+    rows[...] = x_ar.transpose(1, 0, 2)
+    return rows.reshape(batch, -1)
+
+
 #: The layer kernels as the stack driver calls them (the interface of
 #: :mod:`seqforecast.cuda.layer`): the recurrences over a whole batch.
 LAYER = SimpleNamespace(forward_steps=_forward_steps, backward_steps=_backward_steps,
@@ -160,11 +170,10 @@ class CPUBackend:
     def outputs(last, x_ar, weight, bias, ar_weight, out):
         linear(last, weight, bias, out)
         if ar_weight is not None:  # one product over the window's steps and features
-            steps, batch, features = x_ar.shape
-            lags = np.ascontiguousarray(x_ar.transpose(1, 0, 2)).reshape(batch, -1)
+            steps, _, features = x_ar.shape
             weights = np.ascontiguousarray(ar_weight.transpose(0, 2, 1)).reshape(
                 steps * features, -1)
-            matmul(lags, weights, out, True)
+            matmul(_lag_rows(x_ar), weights, out, True)
 
     @staticmethod
     def output_gradients(d_pred, last, x_ar, weight, grad, d_last):
@@ -172,10 +181,9 @@ class CPUBackend:
             np.dot(d_pred.T, last, out=grad["weight"])
             np.sum(d_pred, axis=0, out=grad["bias"])
             if x_ar is not None:  # one product over the window's steps and features
-                steps, batch, features = x_ar.shape
-                lags = np.ascontiguousarray(x_ar.transpose(1, 0, 2)).reshape(batch, -1)
-                product = np.empty((d_pred.shape[1], steps * features), d_pred.dtype)
-                matmul_tn(d_pred, lags, product)
+                steps, _, features = x_ar.shape
+                product = HOST.scratch((d_pred.shape[1], steps * features), d_pred.dtype)
+                matmul_tn(d_pred, _lag_rows(x_ar), product)
                 grad["ar_weight"][...] = product.reshape(-1, steps, features).transpose(1, 0, 2)
             matmul(d_pred, weight, d_last, False)
 
