@@ -31,18 +31,24 @@ horizon and ``target_transform``, unless said otherwise):
 * ``torch LSTM``, ``torch GRU``: the same recipe in PyTorch
   (``benchmarks/torch_twin.py``: its settings come from the same
   ``default_regressor`` call at each fit), wrapped the same way;
-* ``Ridge``: ``sklearn.linear_model.Ridge()`` on the same lag windows;
+* ``Ridge``: ``sklearn.linear_model.Ridge()`` on the same lag windows
+  (``calendar=None``: the lags only);
+* ``Ridge calendar``: the same with the forecaster's default
+  ``calendar='auto'`` (the calendar cycles longer than the window, kept
+  where they help Ridge on the most recent 20% of the training rows), the
+  inputs the networks and their twins get.  Not ranked: it shows what the
+  calendar gives a linear model, apart from what the recurrence adds;
 * ``Ridge auto-alpha``: the same with its penalty chosen as a network's
   ``ar_alpha='auto'`` chooses its linear path's (not the default recipe): by
   :func:`seqforecast.training.selection.ridge_alpha` on the most recent
   20% of the training windows, then fitted on all of them (the report says
-  the penalty chosen in each fold).  Not ranked: it shows what that choice
+  the penalty chosen in each fold), without calendar.  Not ranked: it shows what that choice
   gives a linear model (the networks' default recipe keeps penalty 1);
 * ``Ridge LOO``: scikit-learn's ``RidgeCV`` over the same candidate
   penalties, chosen by the leave-one-out error over all training windows
   (valid for a purely autoregressive model by Bergmeir, Hyndman & Koo 2018,
-  and blind to a shift of the newest windows).  Not ranked, for the same
-  reason;
+  and blind to a shift of the newest windows), without calendar.  Not ranked,
+  for the same reason;
 * ``AutoETS``: statsforecast's AutoETS with the series' season, fitted on
   each fold's training rows; from each origin it forecasts with the fitted
   parameters and the state filtered up to that origin (``forward``), as the
@@ -277,12 +283,13 @@ def twin_forecaster(cell, spec, seed):
                               **_sequence_options(spec))
 
 
-def ridge_forecaster(spec):
-    return SequenceForecaster(Ridge(), **_sequence_options(spec))
+def ridge_forecaster(spec, calendar=None):
+    """Ridge on the lag windows (``calendar=None``), or with the forecaster's calendar."""
+    return SequenceForecaster(Ridge(), calendar=calendar, **_sequence_options(spec))
 
 
 def held_out_ridge_forecaster(spec):
-    return SequenceForecaster(HeldOutRidge(), **_sequence_options(spec))
+    return SequenceForecaster(HeldOutRidge(), calendar=None, **_sequence_options(spec))
 
 
 class HeldOutRidge(Ridge):
@@ -365,9 +372,10 @@ MODELS = [
     Model("torch LSTM", lambda spec, seed: twin_forecaster("lstm", spec, seed), True),
     Model("torch GRU", lambda spec, seed: twin_forecaster("gru", spec, seed), True),
     Model("Ridge", lambda spec, seed: ridge_forecaster(spec), False),
+    Model("Ridge calendar", lambda spec, seed: ridge_forecaster(spec, "auto"), False),
     Model("Ridge auto-alpha", lambda spec, seed: held_out_ridge_forecaster(spec), False),
-    Model("Ridge LOO", lambda spec, seed: SequenceForecaster(LeaveOneOutRidge(),
-                                                             **_sequence_options(spec)), False),
+    Model("Ridge LOO", lambda spec, seed: SequenceForecaster(
+        LeaveOneOutRidge(), calendar=None, **_sequence_options(spec)), False),
     Model("AutoETS", lambda spec, seed: ETSForecaster(spec.season, spec.horizon), False),
     Model("seasonal naive", lambda spec, seed: NaiveForecaster(spec.season, spec.horizon), False),
     Model("last value", lambda spec, seed: NaiveForecaster(1, spec.horizon), False),
@@ -408,15 +416,22 @@ def _warning_text(w):
     return f"{w.category.__name__}: {str(w.message)[:200]}"
 
 
-def auto_transforms(spec, data):
-    """What target_transform='auto' chose in each fold (it is the same for every model)."""
-    if spec.transform != "auto":
-        return ""
+def auto_choices(spec, data):
+    """What target_transform='auto' and calendar='auto' chose in each fold (the same for
+    every model that has them)."""
     start = len(data) - spec.n_folds * spec.test_size
-    chosen = Counter(
-        str(ridge_forecaster(spec).fit(data.iloc[:start + fold * spec.test_size])
-            .target_transform_) for fold in range(spec.n_folds))
-    return "; auto chose " + ", ".join(f"{name} ({count}x)" for name, count in chosen.items())
+    fitted = [ridge_forecaster(spec, "auto").fit(data.iloc[:start + fold * spec.test_size])
+              for fold in range(spec.n_folds)]
+    said = ""
+    if spec.transform == "auto":
+        chosen = Counter(str(f.target_transform_) for f in fitted)
+        said += "; auto chose " + ", ".join(f"{name} ({count}x)"
+                                            for name, count in chosen.items())
+    tried = [f for f in fitted if f.calendar_errors_]
+    if tried:
+        chosen = Counter(" and ".join(f.calendar_) or "none" for f in tried)
+        said += "; calendar: " + ", ".join(f"{name} ({count}x)" for name, count in chosen.items())
+    return said
 
 
 def run_series(spec, data, seeds, models=None):
@@ -489,7 +504,7 @@ def summary_report(mase, mae):
                                    "MASE >= 1": (ranked >= 1).sum()})
         lines += [rank_table.to_string(float_format=lambda v: f"{v:.2f}"), ""]
     networks = [name for name in ("sf LSTM", "sf GRU") if name in mase.columns]
-    for ridge in ("Ridge", "Ridge auto-alpha", "Ridge LOO"):
+    for ridge in ("Ridge", "Ridge calendar", "Ridge auto-alpha", "Ridge LOO"):
         if ridge not in mase.columns or not networks:
             continue
         lines.append(f"== seqforecast against {ridge} (MASE ratio; within {TIE:.1%} counts as "
@@ -585,7 +600,7 @@ def main(argv=None):
     with threadpool_limits(1):
         for spec in specs:
             data, notes = prepare(spec)
-            notes += auto_transforms(spec, data)
+            notes += auto_choices(spec, data)
             table, remarks = run_series(spec, data, seeds, args.models)
             mase[spec.name], mae[spec.name] = table["MASE"], table["MAE"]
             print(series_report(spec, notes, table, remarks, len(seeds)) + "\n", flush=True)

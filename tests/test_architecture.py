@@ -4,8 +4,8 @@ The layers, bottom first: the math, the tunables, the kernels' records, the
 workspaces and the forecast errors (cells, training.rules, config, records,
 workspace, metrics); the kernels (cpu, cuda); the losses, optimizers and
 clipping that apply the rules; the backends; the stack driver (recurrent);
-the network; the training step and its schedules; the estimators; windowing
-and time indexes; the forecasters; evaluation; plots; the command line.
+the network; the training step and its schedules; the estimators; windowing,
+time indexes and calendar features; the forecasters; evaluation; plots; the command line.
 """
 import ast
 import re
@@ -26,7 +26,7 @@ LAYERS = [
     {"training.trainer", "training.schedules", "training.selection"},
     {"persistence"},
     {"estimators"},
-    {"windowing", "timeindex", "datasets"},
+    {"windowing", "timeindex", "calendar", "datasets"},
     {"forecasting"},
     {"evaluation"},
     {"plotting"},

@@ -90,7 +90,8 @@ def test_quantiles_are_mapped_back_through_every_transform(transform, window_nor
     forecaster = SequenceForecaster(
         GaussianRidge(quantiles=(0.1, 0.5, 0.9)), window=12, horizon=4, targets=["a", "b"],
         past_covariates="c", target_transform=transform, window_norm=window_norm, scale=scale,
-        season=12 if transform == "seasonal_diff" else None).fit(data)
+        season=12 if transform == "seasonal_diff" else None,
+        calendar=None).fit(data)  # _by_hand builds windows of the data's columns only
     levels = (0.05, 0.3, 0.5, 0.9)
     quantiles = forecaster.predict_quantiles(quantiles=[0.9, 0.05, 0.5, 0.3])
     assert list(quantiles.columns) == [(t, q) for t in ("a", "b") for q in levels]
