@@ -71,6 +71,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from ._checks import round_level
+from .calendar import CYCLES
 from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
 from .evaluation import compare
@@ -180,6 +181,13 @@ def main(argv=None):
                                                "'auto' (default): none, diff or seasonal_diff, "
                                                "whichever Ridge on the same lags forecasts the "
                                                "most recent 20%% of the rows best")
+    forecast.add_argument("--calendar", type=_calendar, default="auto", metavar="CYCLES",
+                          help="calendar cycles the networks read, as sine and cosine of each "
+                               "row's phase, computed from the times: 'auto' (default): those "
+                               "longer than --window that the file spans twice, kept where "
+                               "they help Ridge forecast the most recent 20%% of the rows; "
+                               "'none'; or cycles separated by commas among "
+                               f"{', '.join(CYCLES)}, e.g. --calendar week,year")
     forecast.add_argument("--seed", type=_seed, default=0,
                           help="random seed of the networks, 0 to 4294967295 (%(default)s)")
     forecast.add_argument("--season", type=_positive,
@@ -310,7 +318,8 @@ def run_demo(out_dir):
         "LSTM(32)": network("lstm"),
         "GRU(32)": network("gru"),
         "Ridge on lags": SequenceForecaster(Ridge(), window=window, horizon=horizon,
-                                            target_transform=DEMO["target_transform"]),
+                                            target_transform=DEMO["target_transform"],
+                                            calendar=None),
         "last value": NaiveForecaster(1, horizon),
         f"seasonal naive ({season})": NaiveForecaster(season, horizon),
     }
@@ -1683,8 +1692,9 @@ def _make_forecaster(model, args, season=1):
     """
     if model == "naive":
         return NaiveForecaster(season, args.horizon, freq=args.freq, missing=args.missing)
+    calendar = args.calendar
     if model == "ridge":
-        regressor = Ridge()
+        regressor, calendar = Ridge(), None  # the baseline: the lags only
     elif args.epochs or args.hidden:
         regressor = MODELS[model](args.hidden or 32, learning_rate_init=3e-3,
                                   max_iter=args.epochs or 50, random_state=args.seed)
@@ -1694,7 +1704,7 @@ def _make_forecaster(model, args, season=1):
                 if args.quantiles and model in MODELS else {})
     return SequenceForecaster(regressor, window=args.window, horizon=args.horizon,
                               missing=args.missing, freq=args.freq, random_state=args.seed,
-                              target_transform=_target_transform(args),
+                              target_transform=_target_transform(args), calendar=calendar,
                               season=season if args.transform in SEASONAL else None, **quantile)
 
 
@@ -1822,6 +1832,22 @@ def _training_rows(args, season):
 
 def _target_transform(args):
     return None if args.transform == "none" else args.transform
+
+
+def _calendar(text):
+    """``--calendar``: 'auto', 'none', or cycles separated by commas."""
+    if text in ("auto", "none"):
+        return None if text == "none" else text
+    cycles = [part.strip() for part in text.split(",")]
+    unknown = [cycle for cycle in cycles if cycle not in CYCLES]
+    if unknown or len(set(cycles)) != len(cycles):
+        what = (f"{', '.join(map(repr, unknown))} "
+                f"{'is not a cycle' if len(unknown) == 1 else 'are not cycles'}" if unknown
+                else "a cycle is given twice")
+        raise argparse.ArgumentTypeError(f"{what}: give 'auto', 'none' or cycles among "
+                                         f"{', '.join(CYCLES)} separated by commas, e.g. "
+                                         f"--calendar week,year")
+    return cycles
 
 
 def _positive(text):

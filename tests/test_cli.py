@@ -1,4 +1,5 @@
 """The ``seqforecast`` command line."""
+import argparse
 import os
 import re
 import threading
@@ -14,8 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 import seqforecast
-from seqforecast.cli import (AUTO_TIE, _beaten, _cli_message, _forecast_table, infer_season,
-                            main)
+from seqforecast.cli import (AUTO_TIE, _beaten, _cli_message, _forecast_table,
+                            _make_forecaster, infer_season, main)
 from seqforecast.datasets import load_airline_passengers
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
 from seqforecast.windowing import check_series
@@ -611,6 +612,40 @@ def test_predict_forecasts_from_newer_rows_with_the_saved_model(tmp_path, capsys
     # --horizon: fewer steps than the model's (its default); standard output without --out.
     status, printed, _ = _predict(capsys, model, later, "--horizon", "3")
     assert status == 0 and printed == expected.iloc[:3].to_csv()
+
+
+def test_calendar_cycles_reach_the_networks_and_a_saved_model_reads_new_rows_times(
+        tmp_path, capsys):
+    series = pd.read_csv(_weekly_csv(tmp_path, rows=160), index_col=0, parse_dates=True)
+    first, later = tmp_path / "first.csv", tmp_path / "later.csv"
+    series.iloc[:140].to_csv(first)
+    series.iloc[100:].to_csv(later)
+    model = tmp_path / "model.npz"
+    _save(capsys, first, model, *QUICK, "--transform", "none", "--calendar", "week,year")
+    fitted = seqforecast.load(model)
+    assert fitted.calendar_ == ["week", "year"] and fitted.channels_ == ["y"]
+    status, printed, _ = _predict(capsys, model, later)
+    assert status == 0
+    assert printed == fitted.predict(data=series.iloc[100:]).to_csv()
+    _save(capsys, first, model, *QUICK, "--calendar", "none")
+    assert seqforecast.load(model).calendar_ == []
+    # The Ridge baseline of the backtest reads the lags only, as the benchmark's does.
+    args = argparse.Namespace(horizon=3, window=8, missing="error", freq=None, seed=0,
+                              transform="auto", calendar=["week"], quantiles=None,
+                              epochs=None, hidden=None)
+    assert _make_forecaster("ridge", args).calendar is None
+    assert _make_forecaster("gru", args).calendar == ["week"]
+
+
+@pytest.mark.parametrize("value, message", [
+    ("hour", "'hour' is not a cycle: give 'auto', 'none' or cycles among day, week, year"),
+    ("week,week", "a cycle is given twice"),
+])
+def test_calendar_option_names_the_cycles(tmp_path, capsys, value, message):
+    with pytest.raises(SystemExit):
+        main(["forecast", str(_weekly_csv(tmp_path)), "--target", "y", "--horizon", "3",
+              "--calendar", value])
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("arguments, saved", ids=["lstm", "auto"], argvalues=[
