@@ -75,6 +75,19 @@ def test_auto_leaves_out_a_calendar_that_forecasts_the_recent_rows_worse():
     assert forecaster.windower_.channels_ == ["load"]
 
 
+@pytest.mark.parametrize("with_calendar, kept", [(0.97, True), (0.985, False), (1.1, False)])
+def test_auto_keeps_a_calendar_that_lowers_the_hold_out_error_by_more_than_2_percent(
+        monkeypatch, with_calendar, kept):
+    def errors(self, frames, n_test, scored, calendar, **settings):
+        return [1.0 if calendar is None else with_calendar]
+
+    monkeypatch.setattr(SequenceForecaster, "_proxy_errors", errors)
+    forecaster = SequenceForecaster(Ridge(), window=48, horizon=24, target_transform=None)
+    forecaster.fit(_weekly())
+    assert forecaster.calendar_errors_ == {"without": 1.0, "with": with_calendar}
+    assert forecaster.calendar_ == (["week"] if kept else [])
+
+
 def test_a_calendar_needs_nothing_from_the_user_in_any_path(tmp_path):
     data = _weekly(n_days=40)
     forecaster = SequenceForecaster(Ridge(), window=48, horizon=24, calendar=["day", "week"])
