@@ -57,6 +57,9 @@ def unseen_cycles(indexes, window):
 
     A window that holds a whole cycle shows it through its lags; a series
     that does not hold two cycles cannot show a model what one looks like.
+    A series' step is its mean spacing (business days, months), and a
+    cycle must be longer than the window by more than half a step (twelve
+    months hold a year of 365.24 days).
 
     Parameters
     ----------
@@ -74,8 +77,8 @@ def unseen_cycles(indexes, window):
         return []
     spans = [index[-1] - index[0] for index in indexes]
     steps = [span / (len(index) - 1) for span, index in zip(spans, indexes)]
-    return [cycle for cycle, length in CYCLES.items()
-            if all(length > window * step and span >= 2 * length
+    return [cycle for cycle, length in CYCLES.items()  # by half a row: 12 months hold a year
+            if all(length > (window + 0.5) * step and span >= 2 * length
                    for span, step in zip(spans, steps))]
 
 

@@ -446,7 +446,7 @@ class _Forecaster(BaseEstimator):
     def forecast_index(self, horizon=None):
         """The timestamps that :meth:`predict` forecasts: the ``horizon`` steps after the fit.
 
-        Handy to build the ``future_covariates`` frame (calendar features).
+        Handy to build the ``future_covariates`` frame (holidays, weather forecasts).
 
         Returns
         -------
@@ -793,18 +793,19 @@ class SequenceForecaster(_Forecaster):
         numbers.  One model then serves series whose level drifts and
         series of different scales.  Applied after ``target_transform``
         and before ``scale``.
-    calendar : 'auto', None or list of {'day', 'week', 'year'}, default='auto'
+    calendar : 'auto', None, or list or tuple of {'day', 'week', 'year'}, default='auto'
         Calendar cycles given to the regressor as future covariates
         computed from the timestamps (see :mod:`seqforecast.calendar`):
         two channels per cycle, the sine and cosine of each row's phase in
         it, named ``'calendar week sin'`` and so on; a forecast needs
         nothing more from the user.  'auto': the cycles a window cannot
         hold (longer than ``window`` rows) that every series spans at
-        least twice, kept only if a Ridge regression on the windows with
-        them forecasts the most recent :data:`HOLD_OUT` of the rows better
-        than without, by more than :data:`CALENDAR_GAIN` (2%; the hold-out
-        of ``target_transform='auto'``, ``calendar_errors_``); none for a
-        TimedeltaIndex.  Why: the lags
+        least twice, kept only if they lower the hold-out error of a Ridge
+        regression on the windows (scored as for
+        ``target_transform='auto'``, ``calendar_errors_``) by more than
+        :data:`CALENDAR_GAIN` (2%); none for a TimedeltaIndex, and none
+        where the direct strategy's window is shorter than the horizon
+        (future covariates are read inside the window).  Why: the lags
         show a model the cycles inside its window, but not the week of
         half-hourly demand read two days at a time, nor the year of daily
         temperatures; the hold-out guards a series whose training rows
@@ -852,9 +853,10 @@ class SequenceForecaster(_Forecaster):
     windower_ : SlidingWindowTransformer
     targets_ : list of str
     channels_ : list of str
-        The columns the windows read, in their order: the targets, then the
-        past and the future covariates (the calendar's channels, computed
-        from the timestamps, follow them).
+        The columns of the data the windows read, in their order: the
+        targets, then the past and the future covariates (the calendar's
+        channels, computed from the timestamps, are not among them:
+        ``windower_.channels_`` ends with them).
     lookback_ : int
         Rows of history a forecast reads (``window``, plus the rows the
         target transform differences from: 1, or ``season``).
@@ -880,8 +882,8 @@ class SequenceForecaster(_Forecaster):
         The calendar cycles fitted with ('auto' resolved; empty for none).
     calendar_errors_ : dict
         For ``calendar='auto'`` with cycles to try: the hold-out error
-        ``'without'`` and ``'with'`` them (inf where the rows were too few);
-        else empty.
+        ``'without'`` and ``'with'`` them (inf where a Ridge regression could
+        not be fitted or scored on the rows); else empty.
     quantiles_ : tuple of float or None
         The levels :meth:`predict_quantiles` forecasts by default (the
         regressor's ``quantiles``, increasing) for a probabilistic
@@ -893,6 +895,9 @@ class SequenceForecaster(_Forecaster):
                        "future_covariates", "target_transform", "season", "ar_window",
                        "window_norm", "calendar", "scale", "stride", "freq", "loss",
                        "quantiles")
+    # What a parameter added later was for a forecaster written before it (a model file, a
+    # pickle), where its default would make the refits of such a forecaster differ.
+    _legacy_defaults = {"calendar": None}
 
     def __init__(self, regressor=None, window=24, horizon=1, strategy="direct", *, targets=None,
                  past_covariates=None, future_covariates=None, target_transform="auto",
@@ -918,6 +923,14 @@ class SequenceForecaster(_Forecaster):
         self.random_state = random_state
         self.loss = loss
         self.quantiles = quantiles
+
+    def __setstate__(self, state):
+        for name, value in self._legacy_defaults.items():
+            state.setdefault(name, value)
+        if "history_" in state:  # fitted before the calendar: with none
+            state.setdefault("calendar_", [])
+            state.setdefault("calendar_errors_", {})
+        super().__setstate__(state)
 
     @property
     def quantiles_(self):
@@ -1155,14 +1168,11 @@ class SequenceForecaster(_Forecaster):
         season = infer_season(self.freq_) if self.season is None else self.season
         seasonal = is_int(season, 2) and not (probabilistic and self.horizon > season)
         candidates = [None, "diff"] + (["seasonal_diff"] if seasonal else [])
-        n_test = {name: max(math.ceil(HOLD_OUT * len(frame)), self.horizon)
-                  for name, frame in frames.items()}
+        n_test = self._hold_out_rows(frames)
         heads = {name: frame.iloc[:-n_test[name]] for name, frame in frames.items()}
-        extra = {None: 0, "diff": 1, "seasonal_diff": season}  # rows a window differences from
-        lead = self.horizon if self.strategy == "direct" else 1  # target rows of a window
 
         def rows(names):  # the rows that hold one training window for each of the candidates
-            return self.window + max(extra[name] for name in names) + lead
+            return max(self._window_rows(name, season) for name in names)
 
         # The candidates every series can train on, scored on the series whose heads hold a
         # window for each; the most demanding is dropped (scored inf) while there are none.
@@ -1190,6 +1200,17 @@ class SequenceForecaster(_Forecaster):
                           f"the candidates; fitted with target_transform=None", UserWarning)
         return best, season if best == "seasonal_diff" else None
 
+    def _hold_out_rows(self, frames):
+        """``{name: rows}``: the last rows of each series that the 'auto' choices score on,
+        :data:`HOLD_OUT` of them and at least a horizon."""
+        return {name: max(math.ceil(HOLD_OUT * len(frame)), self.horizon)
+                for name, frame in frames.items()}
+
+    def _window_rows(self, transform, season):
+        """Rows that hold one training window and its targets with ``transform``."""
+        differenced = {None: 0, "seasonal_diff": season}.get(transform, 1)
+        return self.window + differenced + (self.horizon if self.strategy == "direct" else 1)
+
     def _proxy_errors(self, frames, n_test, scored, **settings):
         """Hold-out errors of a Ridge regression on this forecaster's windows with ``settings``:
         fitted on the ``scored`` series but their last ``n_test`` rows, each series' error
@@ -1214,24 +1235,32 @@ class SequenceForecaster(_Forecaster):
         target transform chosen) forecasts the last :data:`HOLD_OUT` of the
         rows with them with an error more than :data:`CALENDAR_GAIN` lower
         than without, scored as :meth:`_chosen_transform` scores its
-        candidates.
+        candidates, on the series whose rows before those hold a training
+        window.
         """
         self.calendar_errors_ = {}
         if self.calendar is None:
             return []
         indexes = [frame.index for frame in frames.values()]
+        short = self.strategy == "direct" and self.window < self.horizon
         if self.calendar != "auto":
             if not isinstance(indexes[0], pd.DatetimeIndex):
                 raise ValueError(f"calendar={self.calendar!r} reads the time of day, week or "
                                  f"year of the timestamps, but the data is indexed by "
                                  f"{type(indexes[0]).__name__} (durations): set calendar=None")
+            if short:
+                raise ValueError(f"calendar={self.calendar!r} is read at the forecast times, "
+                                 f"inside the window (as future covariates are): it needs "
+                                 f"window >= horizon ({self.horizon}), and window is "
+                                 f"{self.window}; set a longer window, or calendar=None")
             return [cycle for cycle in CYCLES if cycle in self.calendar]
-        cycles = unseen_cycles(indexes, self.window)
-        if not cycles:
+        cycles = [] if short else unseen_cycles(indexes, self.window)
+        n_test = self._hold_out_rows(frames)
+        least = self._window_rows(self.target_transform_, self.season_)
+        scored = sorted((name for name, frame in frames.items()
+                         if len(frame) - n_test[name] >= least), key=_name_order)
+        if not (cycles and scored):
             return []
-        n_test = {name: max(math.ceil(HOLD_OUT * len(frame)), self.horizon)
-                  for name, frame in frames.items()}
-        scored = sorted(frames, key=_name_order)
         settings = dict(target_transform=self.target_transform_, season=self.season_)
         self.calendar_errors_ = {
             what: float(np.mean(self._proxy_errors(frames, n_test, scored, calendar=calendar,
@@ -1244,9 +1273,13 @@ class SequenceForecaster(_Forecaster):
         """The fitted calendar channels at the timestamps ``index``, (len(index), 2 * cycles)."""
         return calendar_values(index, self.calendar_)
 
-    def _with_calendar(self, values, index):  # a file written before calendar_: none
-        if not self.__dict__.get("calendar_"):
+    def _with_calendar(self, values, index):
+        if not self.calendar_:
             return values
+        if not isinstance(index, pd.DatetimeIndex):
+            raise ValueError(f"the forecaster reads the calendar cycles {self.calendar_} of the "
+                             f"timestamps, but these rows are indexed by "
+                             f"{type(index).__name__} (durations): give their timestamps")
         return np.concatenate([values, self._calendar(index)], axis=1)
 
     def _training_windows(self, frames):
@@ -1694,10 +1727,13 @@ def _series_label(name):
 def _frozen(name, value):
     """Parameter ``name``'s value as :meth:`_Forecaster._check_fitted` compares it: a sequence
     (list, tuple, array, pandas Index) as a tuple of its items (a copy: a list changed in place
-    is a change), quantile levels sorted (they may be given in any order)."""
+    is a change), quantile levels and calendar cycles sorted (they may be given in any
+    order)."""
     if not isinstance(value, (list, tuple, np.ndarray, pd.Index)):
         return value
     items = tuple(value)
+    if name == "calendar" and all(isinstance(item, str) for item in items):
+        return tuple(sorted(items))  # the cycles are used in one order
     return tuple(sorted(items)) if name == "quantiles" and all(map(is_real, items)) else items
 
 

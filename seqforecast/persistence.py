@@ -590,10 +590,14 @@ class _Reader:
         state = {key: self.decode(item) for key, item in state.items()}
         if name.startswith("seqforecast.") and isinstance(obj, BaseEstimator):
             # A parameter added since the file was written takes its default, which does
-            # what the model did before it existed (e.g. loss quantiles, student_t_df).
+            # what the model did before it existed (e.g. loss quantiles, student_t_df), or
+            # the value the class names for such files where the default does not
+            # (``_legacy_defaults``: a forecaster's calendar).
+            legacy = getattr(cls, "_legacy_defaults", {})
             for parameter in inspect.signature(cls.__init__).parameters.values():
                 if parameter.default is not inspect.Parameter.empty:
-                    state.setdefault(parameter.name, parameter.default)
+                    state.setdefault(parameter.name,
+                                     legacy.get(parameter.name, parameter.default))
         if hasattr(obj, "__setstate__"):
             obj.__setstate__(state)
         else:

@@ -37,7 +37,8 @@ def test_auto_tries_the_cycles_a_window_cannot_hold_that_the_series_spans_twice(
     assert unseen_cycles([days], 6) == ["week", "year"]
     assert unseen_cycles([days, days[:300]], 6) == ["week"]  # every series spans two
     months = pd.date_range("1949-01-01", periods=144, freq="MS")
-    assert unseen_cycles([months], 24) == []
+    assert unseen_cycles([months], 24) == unseen_cycles([months], 12) == []  # 12 hold a year
+    assert unseen_cycles([months], 11) == ["year"]
     assert unseen_cycles([pd.timedelta_range(0, periods=4000, freq="s")], 60) == []
 
 
@@ -143,3 +144,47 @@ def test_a_calendar_of_durations_or_of_a_taken_column_name_is_refused():
     with pytest.raises(ValueError, match="calendar day sin.*rename them, or set calendar=None"):
         SequenceForecaster(Ridge(), window=48, targets="load", future_covariates=[
             "calendar day sin"], calendar=["day"]).fit(taken)
+
+
+def test_a_calendar_needs_timestamps_and_a_window_as_long_as_the_horizon():
+    data = _weekly(n_days=20)
+    forecaster = SequenceForecaster(Ridge(), window=48, horizon=24, calendar=["week"]).fit(data)
+    with pytest.raises(ValueError, match=r"calendar cycles \['week'\] of the timestamps, but "
+                                         r"these rows are indexed by TimedeltaIndex"):
+        forecaster.predict(data=data.set_axis(data.index - data.index[0]))
+    with pytest.raises(ValueError, match=r"it needs window >= horizon \(24\), and window is 12"):
+        SequenceForecaster(Ridge(), window=12, horizon=24, calendar=["week"]).fit(data)
+    auto = SequenceForecaster(Ridge(), window=12, horizon=24).fit(data)  # nothing tried
+    assert auto.calendar_ == [] and auto.calendar_errors_ == {}
+    assert SequenceForecaster(Ridge(), window=12, horizon=24, strategy="recursive",
+                              calendar=["week"]).fit(data).calendar_ == ["week"]
+
+
+def test_a_global_model_scores_the_calendar_on_the_series_long_enough_for_it():
+    series = {"long": _weekly(), "short": _weekly(n_days=15, seed=1)}  # short: no window left
+    forecaster = SequenceForecaster(Ridge(), window=48, horizon=24).fit(series)   # before its
+    assert forecaster.calendar_ == ["week"]                                        # hold-out
+    assert np.isfinite(list(forecaster.calendar_errors_.values())).all()
+
+
+def test_a_forecaster_written_before_the_calendar_loads_with_none(tmp_path):
+    import pickle
+
+    data = _weekly(n_days=20)
+    old = SequenceForecaster(Ridge(), window=48, horizon=24, calendar=None).fit(data)
+    expected = old.predict()
+    for name in ("calendar", "calendar_", "calendar_errors_"):
+        del old.__dict__[name]
+    del old._fitted_with["calendar"]
+    path = tmp_path / "old.sfm"
+    old.save(path)
+    for loaded in (load(path), pickle.loads(pickle.dumps(old))):
+        assert loaded.get_params()["calendar"] is None and loaded.calendar_ == []
+        pd.testing.assert_frame_equal(loaded.predict(), expected)
+
+
+def test_calendar_cycles_in_another_order_are_the_same_fitted_parameter():
+    forecaster = SequenceForecaster(Ridge(), window=48, horizon=24, calendar=["week", "day"])
+    forecaster.fit(_weekly(n_days=20))
+    assert forecaster.calendar_ == ["day", "week"]
+    forecaster.set_params(calendar=("day", "week")).predict()  # not refused

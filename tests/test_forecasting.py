@@ -238,6 +238,7 @@ def test_score_is_the_negative_mae_over_the_following_block():
         f.input_scaler_, f.target_scaler_ = forecaster.input_scaler_, forecaster.target_scaler_
         f.channels_, f.targets_ = forecaster.channels_, forecaster.targets_
         f.lookback_, f.freq_, f._names = forecaster.lookback_, forecaster.freq_, None
+        f.calendar_ = forecaster.calendar_
         f.history_ = {None: data.iloc[end - 6:end]}
         errors.append(np.abs(f.predict()["load"].to_numpy() - data["load"].iloc[end:end + 3]))
     assert forecaster.score(data.iloc[150:]) == pytest.approx(-np.mean(errors), rel=1e-9)
