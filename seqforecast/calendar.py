@@ -87,8 +87,13 @@ def check_calendar(calendar):
     if calendar is None or (isinstance(calendar, str) and calendar == "auto"):
         return
     names = ", ".join(repr(cycle) for cycle in CYCLES)
-    if (isinstance(calendar, str) or not isinstance(calendar, (list, tuple)) or not calendar
-            or not all(isinstance(cycle, str) and cycle in CYCLES for cycle in calendar)
-            or len(set(calendar)) != len(calendar)):
-        raise ValueError(f"calendar must be 'auto', None or a list of distinct cycles among "
-                         f"{names}, got {shown(calendar)}")
+    what = f"calendar must be 'auto', None or a list of distinct cycles among {names}"
+    if isinstance(calendar, str) or not isinstance(calendar, (list, tuple)):
+        raise ValueError(f"{what}, got {shown(calendar)}")
+    if not calendar:
+        raise ValueError(f"{what}, got an empty {type(calendar).__name__}: None for no calendar")
+    for cycle in calendar:
+        if not (isinstance(cycle, str) and cycle in CYCLES):
+            raise ValueError(f"{what}, got {shown(cycle)} among them")
+    if len(set(calendar)) != len(calendar):
+        raise ValueError(f"{what}, got {list(calendar)}: a cycle twice")

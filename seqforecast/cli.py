@@ -71,7 +71,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from ._checks import round_level
-from .calendar import CYCLES
+from .calendar import CYCLES, unseen_cycles
 from .datasets import load_airline_passengers
 from .estimators import REGRESSORS as MODELS
 from .evaluation import compare
@@ -384,6 +384,7 @@ def run_forecast(args):
                                f"the forecast one season earlier, and quantiles do not add; "
                                f"use --horizon {season} or less, or --transform diff (or auto)")
     _check_reflected_levels(data, args, _origins(data, args, _season(args)[0]))
+    _check_calendar(data, args)
     model = args.model
     if args.no_backtest:
         season = _season(args)[0] if args.transform in SEASONAL else 1
@@ -409,6 +410,8 @@ def run_forecast(args):
                     "did not help on the most recent windows", None: ""}[regressor.recurrent_kept_]
             chosen = (f"; target transform {forecaster.target_transform_ or 'none'} (auto)"
                       if args.transform == "auto" else "")
+            if forecaster.calendar_errors_:  # --calendar auto tried cycles
+                chosen += f"; calendar {' and '.join(forecaster.calendar_) or 'none'} (auto)"
             line.append(f" {regressor.n_iter_} epochs, {time.perf_counter() - started:.1f} s"
                         f"{'; ' + kept if kept else ''}{chosen}")
     else:
@@ -434,8 +437,34 @@ def run_predict(args):
     args = argparse.Namespace(**vars(args), target=model.channels_[0],
                               freq=model.freq_.freqstr)
     data, _ = _read_series(args, model)
+    if getattr(model, "calendar_", None) and not isinstance(data.index, pd.DatetimeIndex):
+        raise CommandError(f"the model reads the {' and '.join(model.calendar_)} cycles of the "
+                           f"times, but the time column of {args.file} holds durations or "
+                           f"counts: give a file with dates and times")
     _check_reflected_levels(data, args, [len(data) - 1], model)
     _write_forecast(_forecast_table(model, horizon=args.horizon, data=data), args)
+
+
+def _check_calendar(data, args):
+    """Refuse a --calendar of cycles that the series cannot give the networks, before any
+    training, and note when --calendar auto can try none that it would otherwise."""
+    if args.model not in (*MODELS, "auto"):
+        return
+    short = args.window < args.horizon
+    if isinstance(args.calendar, list):
+        cycles = ",".join(args.calendar)
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise CommandError(f"--calendar {cycles} reads the time of day, week or year, but "
+                               f"the time column holds durations or counts: use --calendar none")
+        if short:
+            raise CommandError(f"--calendar {cycles}: the networks read the calendar of the "
+                               f"forecast times inside the window, which needs --window >= "
+                               f"--horizon ({args.horizon}); use --window {args.horizon} or "
+                               f"more, or --calendar none")
+    elif args.calendar == "auto" and short and unseen_cycles([data.index], args.window):
+        _note(f"--calendar auto tries no cycle: the networks read the calendar of the forecast "
+              f"times inside the window, which needs --window >= --horizon ({args.horizon}); "
+              f"--window {args.horizon} or more lets them")
 
 
 def _forecast_table(forecaster, **options):
@@ -1608,6 +1637,8 @@ _REWRITES = (
     (r"this forecaster predicts at most (\d+) steps \(strategy='direct', horizon=\d+\); "
      r"got (\d+)", r"the model forecasts at most \1 steps, the --horizon it was fitted with; got "
                   r"--horizon \2: forecast fewer, or fit and --save a model with --horizon \2"),
+    (r"which calendar=\S+ may add: rename them, or set calendar=None",
+     "which --calendar may add: rename them in the file, or use --calendar none"),
     (r"target_transform='(\w+)'", r"--transform \1"),
     (r"\b(window|horizon|season)=(\d+)", r"--\1 \2"),
     (r"\bfreq=(\S+)", r"--freq \1"),

@@ -1122,10 +1122,7 @@ class SequenceForecaster(_Forecaster):
         self.calendar_ = self._chosen_calendar(frames)
         columns = calendar_columns(self.calendar_)
         first = next(iter(frames.values()))
-        taken = [column for column in columns if column in first.columns]
-        if taken:
-            raise ValueError(f"the data has the columns {taken}, which calendar={self.calendar!r} "
-                             f"adds: rename them, or set calendar=None")
+        self._calendar_clock = first.index[:0]  # its time zone: the clock of the phases
         future = check_column_list("future_covariates", self.future_covariates,
                                    list(first.columns))
         self.windower_ = SlidingWindowTransformer(
@@ -1243,6 +1240,12 @@ class SequenceForecaster(_Forecaster):
             return []
         indexes = [frame.index for frame in frames.values()]
         short = self.strategy == "direct" and self.window < self.horizon
+        tried = list(CYCLES) if self.calendar == "auto" else self.calendar
+        taken = [column for column in calendar_columns(tried)
+                 if column in next(iter(frames.values())).columns]
+        if taken:
+            raise ValueError(f"the data has the columns {taken}, which calendar={self.calendar!r} "
+                             f"may add: rename them, or set calendar=None")
         if self.calendar != "auto":
             if not isinstance(indexes[0], pd.DatetimeIndex):
                 raise ValueError(f"calendar={self.calendar!r} reads the time of day, week or "
@@ -1270,7 +1273,15 @@ class SequenceForecaster(_Forecaster):
         return cycles if errors["with"] < (1 - CALENDAR_GAIN) * errors["without"] else []
 
     def _calendar(self, index):
-        """The fitted calendar channels at the timestamps ``index``, (len(index), 2 * cycles)."""
+        """The fitted calendar channels at the timestamps ``index``, (len(index), 2 * cycles).
+
+        Zoned timestamps are read on the clock of the first series fitted (a
+        forecast from rows given in UTC reads the phases the model learnt on
+        Berlin's clock); naive ones as they are.
+        """
+        zone = self._calendar_clock.tz
+        if zone is not None and index.tz is not None:
+            index = index.tz_convert(zone)
         return calendar_values(index, self.calendar_)
 
     def _with_calendar(self, values, index):

@@ -188,3 +188,23 @@ def test_calendar_cycles_in_another_order_are_the_same_fitted_parameter():
     forecaster.fit(_weekly(n_days=20))
     assert forecaster.calendar_ == ["day", "week"]
     forecaster.set_params(calendar=("day", "week")).predict()  # not refused
+
+
+def test_rows_in_another_time_zone_read_the_phases_on_the_fitted_clock():
+    index = pd.date_range("2024-05-01", periods=24 * 7 * 5, freq="h", tz="Europe/Berlin")
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame({"load": 100 + 50 * np.sin(2 * np.pi * index.hour / 24)
+                         + rng.normal(0, 20, len(index))}, index=index)
+    forecaster = SequenceForecaster(Ridge(), window=3, horizon=3, calendar=["day"],
+                                    target_transform=None).fit(data)
+    expected = forecaster.predict().to_numpy()
+    for zone in ("UTC", "America/New_York"):
+        np.testing.assert_array_equal(forecaster.predict(data=data.tz_convert(zone)).to_numpy(),
+                                      expected)
+
+
+def test_a_column_named_as_a_calendar_channel_is_refused_also_by_auto():
+    data = _weekly(n_days=20).rename(columns={"load": "calendar week sin"})
+    with pytest.raises(ValueError, match=r"\['calendar week sin'\], which calendar='auto' may "
+                                         r"add: rename them, or set calendar=None"):
+        SequenceForecaster(Ridge(), window=48, horizon=24).fit(data)

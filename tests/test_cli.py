@@ -637,6 +637,28 @@ def test_calendar_cycles_reach_the_networks_and_a_saved_model_reads_new_rows_tim
     assert _make_forecaster("gru", args).calendar == ["week"]
 
 
+def test_the_command_says_what_the_calendar_did_and_refuses_what_it_cannot_do(tmp_path,
+                                                                             capsys):
+    path = _weekly_csv(tmp_path, rows=160)  # daily: a window of 5 days cannot hold the week
+    model = tmp_path / "model.npz"
+    _, err = _save(capsys, path, model, "--window", "5", "--no-backtest", horizon=3)
+    chosen = seqforecast.load(model)
+    assert f"; calendar {' and '.join(chosen.calendar_) or 'none'} (auto)" in err
+    assert chosen.calendar_errors_  # tried
+    status = main(["forecast", str(path), "--target", "y", "--horizon", "9", "--window", "8",
+                   "--calendar", "week"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert ("--calendar week: the networks read the calendar of the forecast times inside the "
+            "window, which needs --window >= --horizon (9); use --window 9 or more, or "
+            "--calendar none") in err and "training" not in err
+    assert main(["forecast", str(path), "--target", "y", "--horizon", "9", "--window", "5",
+                 "--epochs", "1", "--hidden", "4", "--no-backtest"]) == 0
+    assert ("--calendar auto tries no cycle: the networks read the calendar of the forecast "
+            "times inside the window, which needs --window >= --horizon (9)"
+            ) in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("value, message", [
     ("hour", "'hour' is not a cycle: give 'auto', 'none' or cycles among day, week, year"),
     ("week,week", "a cycle is given twice"),
