@@ -448,8 +448,6 @@ def run_predict(args):
 def _check_calendar(data, args):
     """Refuse a --calendar of cycles that the series cannot give the networks, before any
     training, and note when --calendar auto can try none that it would otherwise."""
-    if args.model not in (*MODELS, "auto"):
-        return
     short = args.window < args.horizon
     if isinstance(args.calendar, list):
         cycles = ",".join(args.calendar)
