@@ -1278,7 +1278,7 @@ def _regular(data, offset, fill, args, first_row=0):
             first = index[values][0]
             weekends = (" (they all fall on weekends: for business days only, add --freq B)"
                         if isinstance(index, pd.DatetimeIndex) and offset == pd.offsets.Day()
-                        and (index[values].dayofweek >= 5).all() else "")
+                        and (index[values].day_of_week >= 5).all() else "")
             raise CommandError(f"the column {target!r} has {n_values} missing "
                                f"value{'s' * (n_values > 1)}, the first in row "
                                f"{first_row + int(np.flatnonzero(values)[0]) + 1} "

@@ -47,7 +47,7 @@ def _weekly(n_days=70, weekend=5.0, seed=0):
     index = pd.date_range("2024-01-01", periods=24 * n_days, freq="h", name="time")
     rng = np.random.default_rng(seed)
     hour = index.hour.to_numpy()
-    level = np.where(index.dayofweek.to_numpy() >= 5, weekend, 0.0)
+    level = np.where(index.day_of_week.to_numpy() >= 5, weekend, 0.0)
     values = 10 + 2 * np.sin(2 * np.pi * hour / 24) + level + rng.normal(0, 0.2, len(index))
     return pd.DataFrame({"load": values}, index=index)
 

@@ -1275,7 +1275,7 @@ def test_warnings_of_training_come_after_its_status_line(tmp_path, capsys, train
 def test_a_calendar_with_blank_weekends_reads_as_business_days(tmp_path, capsys):
     days = pd.date_range("2024-01-01", periods=70)
     close = 100 + np.cumsum(np.random.default_rng(0).normal(0, 1, 70)).round(2)
-    rows = [f"{day:%Y-%m-%d}," + ("" if day.dayofweek >= 5 else f"{value}")
+    rows = [f"{day:%Y-%m-%d}," + ("" if day.day_of_week >= 5 else f"{value}")
             for day, value in zip(days, close)]
     path = _lines(tmp_path / "close.csv", "Date,Close", rows)
     status, _, err = _forecast(capsys, path, "--target", "Close")
