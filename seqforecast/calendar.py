@@ -44,11 +44,11 @@ def calendar_values(index, cycles):
     """
     day = (index.hour * 3600 + index.minute * 60 + index.second
            + index.microsecond / 1e6).to_numpy(float) / 86400
-    phases = {"day": day,
-              "week": (index.day_of_week.to_numpy(float) + day) / 7,
-              "year": (index.day_of_year.to_numpy(float) - 1 + day)
+    phases = {"day": lambda: day,  # only the cycles asked for are computed
+              "week": lambda: (index.day_of_week.to_numpy(float) + day) / 7,
+              "year": lambda: (index.day_of_year.to_numpy(float) - 1 + day)
               / np.where(index.is_leap_year, 366, 365)}
-    angles = [2 * np.pi * phases[cycle] for cycle in cycles]
+    angles = [2 * np.pi * phases[cycle]() for cycle in cycles]
     return np.column_stack([f(angle) for angle in angles for f in (np.sin, np.cos)])
 
 
