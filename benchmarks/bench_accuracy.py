@@ -39,12 +39,12 @@ horizon and ``target_transform``, unless said otherwise):
   by more than 2%), the inputs the networks and their twins get.  Not
   ranked: it shows what the calendar gives a linear model, apart from what
   the recurrence adds;
-* ``Ridge auto-alpha``: the same with its penalty chosen as a network's
-  ``ar_alpha='auto'`` chooses its linear path's (not the default recipe): by
-  :func:`seqforecast.training.selection.ridge_alpha` on the most recent
-  20% of the training windows, then fitted on all of them (the report says
-  the penalty chosen in each fold), without calendar.  Not ranked: it shows
-  what that choice gives a linear model (the networks' default recipe keeps penalty 1);
+* ``Ridge auto-alpha``: the same with its penalty chosen as the networks'
+  default recipe chooses their linear path's (``ar_alpha='auto'``): by the
+  evidence, :func:`seqforecast.training.selection.ridge_alpha`, on all
+  training windows (the report says the penalty chosen in each fold),
+  without calendar.  Not ranked: it tells what the penalty gives a linear
+  model apart from what the recurrence adds;
 * ``Ridge LOO``: scikit-learn's ``RidgeCV`` over the same candidate
   penalties, chosen by the leave-one-out error over all training windows
   (valid for a purely autoregressive model by Bergmeir, Hyndman & Koo 2018,
@@ -132,7 +132,7 @@ from threadpoolctl import threadpool_limits
 from seqforecast import datasets, forecasting
 from seqforecast.evaluation import backtest
 from seqforecast.forecasting import NaiveForecaster, SequenceForecaster
-from seqforecast.training.selection import RIDGE_ALPHAS, held_out_count, ridge_alpha
+from seqforecast.training.selection import RIDGE_ALPHAS, ridge_alpha
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from options import cpu_text, load_text, positive_int  # noqa: E402
@@ -289,21 +289,21 @@ def ridge_forecaster(spec, calendar=None):
     return SequenceForecaster(Ridge(), calendar=calendar, **_sequence_options(spec))
 
 
-def held_out_ridge_forecaster(spec):
-    return SequenceForecaster(HeldOutRidge(), calendar=None, **_sequence_options(spec))
+def evidence_ridge_forecaster(spec):
+    return SequenceForecaster(EvidenceRidge(), calendar=None, **_sequence_options(spec))
 
 
-class HeldOutRidge(Ridge):
-    """Ridge with ``alpha`` chosen as ``ar_alpha='auto'`` chooses it, then fitted on all windows.
+class EvidenceRidge(Ridge):
+    """Ridge with ``alpha`` chosen as ``ar_alpha='auto'`` chooses it: by the evidence.
 
-    The networks (with ``ar_alpha='auto'``) choose on what their random head leaves of the
-    targets, this on the targets: about the same choice.  ``fit`` sets ``alpha`` (a
-    forecaster fits a clone) and says it with a :class:`Choice` warning.
+    The networks choose on what their random head leaves of the targets of their
+    training windows (the held-out ones excluded), this on the targets of all windows:
+    about the same choice.  ``fit`` sets ``alpha`` (a forecaster fits a clone) and says it
+    with a :class:`Choice` warning.
     """
 
     def fit(self, X, y):
-        cut = len(X) - held_out_count(forecasting.HOLD_OUT, len(X))
-        self.alpha = ridge_alpha(X[:cut], y[:cut], X[cut:], y[cut:])
+        self.alpha = ridge_alpha(X, y)
         warnings.warn(f"alpha {self.alpha:g}", Choice)
         return super().fit(X, y)
 
@@ -374,7 +374,7 @@ MODELS = [
     Model("torch GRU", lambda spec, seed: twin_forecaster("gru", spec, seed), True),
     Model("Ridge", lambda spec, seed: ridge_forecaster(spec), False),
     Model("Ridge calendar", lambda spec, seed: ridge_forecaster(spec, "auto"), False),
-    Model("Ridge auto-alpha", lambda spec, seed: held_out_ridge_forecaster(spec), False),
+    Model("Ridge auto-alpha", lambda spec, seed: evidence_ridge_forecaster(spec), False),
     Model("Ridge LOO", lambda spec, seed: SequenceForecaster(
         LeaveOneOutRidge(), calendar=None, **_sequence_options(spec)), False),
     Model("AutoETS", lambda spec, seed: ETSForecaster(spec.season, spec.horizon), False),

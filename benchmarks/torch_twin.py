@@ -84,8 +84,8 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
       the flattened training windows (the validation windows excluded) of
       what the head leaves of the targets; the head and the recurrent layer
       have PyTorch's default init; ``ar_alpha='auto'`` first chooses the
-      penalty on the validation windows with seqforecast's own
-      :func:`seqforecast.training.selection.ridge_alpha`;
+      penalty on that regression problem with seqforecast's own
+      :func:`seqforecast.training.selection.ridge_alpha` (the evidence);
     * squared error (mean over samples and outputs) plus
       ``alpha / (2 * batch) * ||W||^2`` on the weights, not the biases
       (scikit-learn's MLP scaling);
@@ -213,12 +213,9 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
         self.network_ = _Network(self.cell, X.shape[2], self.hidden_size, y.shape[1],
                                  ar_window)
         auto_alpha = bool(ar_window) and self.ar_alpha == "auto"
-        if auto_alpha and not self.early_stopping:
-            raise ValueError("ar_alpha='auto' is chosen on the validation windows: it needs "
-                             "early_stopping=True")
         self.ar_alpha_ = None if not ar_window or auto_alpha else self.ar_alpha
         if ar_window:  # start as the linear model of what the random head leaves
-            self._solve_autoregressive(X_train, y_train, (X_val, y_val) if auto_alpha else None)
+            self._solve_autoregressive(X_train, y_train, choose_alpha=auto_alpha)
         self._train(torch.from_numpy(X_train), torch.from_numpy(y_train), X_val, y_val, rng)
         if self.early_stopping and ar_window:
             self._finish_autoregressive(X, y, X_val, y_val)
@@ -246,11 +243,11 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
         cut = len(X) - n_val
         return X[:cut], y[:cut], X[cut:], y[cut:]
 
-    def _solve_autoregressive(self, X, y, held_out=None):
+    def _solve_autoregressive(self, X, y, choose_alpha=False):
         """AR weights and head bias := ridge regression of ``y - head(h_T)`` on the lags.
 
-        ``held_out``, the held-out ``(X, y)``: first choose the penalty
-        ``ar_alpha_`` on them, as seqforecast's ``ar_alpha='auto'`` does.
+        ``choose_alpha``: first choose the penalty ``ar_alpha_`` on that
+        problem, as seqforecast's ``ar_alpha='auto'`` does.
         """
         from seqforecast.training.selection import ridge_alpha
 
@@ -259,8 +256,8 @@ class TorchRecurrentRegressor(RegressorMixin, BaseEstimator):
             net.ar.weight.zero_()
             net.head.bias.zero_()
         lags, residual = self._left_by_head(X, y)
-        if held_out is not None:
-            self.ar_alpha_ = ridge_alpha(lags, residual, *self._left_by_head(*held_out))
+        if choose_alpha:
+            self.ar_alpha_ = ridge_alpha(lags, residual)
         ridge = Ridge(alpha=self.ar_alpha_).fit(lags, residual)
         with torch.no_grad():
             net.ar.weight.copy_(torch.from_numpy(ridge.coef_.reshape(y.shape[1], -1)))

@@ -90,18 +90,14 @@ _PARAMETERS_DOC = """
     ar_alpha : float or 'auto', default=1.0
         L2 penalty of that ridge regression (scikit-learn's
         :class:`~sklearn.linear_model.Ridge` ``alpha``), ``ar_alpha_``.
-        'auto' chooses it when a new model starts, with ``early_stopping``:
-        of :data:`~seqforecast.training.selection.RIDGE_ALPHAS` (1e-3 to
-        1e4), the one whose ridge regression on the training samples
-        forecasts the held-out samples best
-        (:func:`~seqforecast.training.selection.ridge_alpha`); a warm start
-        keeps the penalty its model has.  One penalty does not suit every
-        number of samples and lags (a short series with a long window needs
-        more), but the choice is only as good as the held-out samples: where
-        they have shifted level, every candidate forecasts them badly, the
-        largest least badly, and the model solved with it all but ignores
-        its inputs (see the README's "Forecast quality"; the forecasters'
-        default recipe keeps 1).
+        'auto' chooses it when a new model starts: of
+        :data:`~seqforecast.training.selection.RIDGE_ALPHAS` (1e-3 to 1e4),
+        the one under which the training samples are most probable (the
+        evidence, :func:`~seqforecast.training.selection.ridge_alpha`), on
+        what the randomly initialised head leaves of y, as the start reads
+        it; a warm start keeps the penalty its model has.  One penalty does
+        not suit every number of samples and lags: a short series with a
+        long window needs more.
     loss : {'squared_error', 'absolute_error', 'huber', 'quantile', 'gaussian', \
 'student_t'}, default='squared_error'
         Training loss, the mean over samples and outputs.  The last three
@@ -668,12 +664,6 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             x_val, y_val = np.ascontiguousarray(X_held.transpose(1, 0, 2)), y_held
             X, y = X[:n_samples - n_val], y[:n_samples - n_val]
         auto_alpha = bool(ar_window) and self.ar_alpha == "auto"
-        if auto_alpha and not resume and not early_stopping:
-            raise ValueError("ar_alpha='auto' chooses the linear path's penalty on the samples "
-                             "early stopping holds out: "
-                             + ("partial_fit holds nothing out: give ar_alpha a number"
-                                if incremental else
-                                "set early_stopping=True, or give ar_alpha a number"))
         n_train = len(X)
         batch_size = min(200, n_train) if self.batch_size == "auto" else self.batch_size
         if batch_size > n_train:
@@ -696,7 +686,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
             self._trained_with, self._trained_levels = _meaning(loss), self._levels(loss)
             self.ar_alpha_ = None if not ar_window or auto_alpha else float(self.ar_alpha)
             if ar_window:  # start as the linear model of what the random head leaves
-                self._solve_autoregressive(x_host, y, (x_val, y_val) if auto_alpha else None)
+                self._solve_autoregressive(x_host, y, choose_alpha=auto_alpha)
         else:
             if not incremental:
                 self._optimizer = self._make_optimizer()  # warm start: the weights carry over
@@ -1012,7 +1002,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         self._no_improvement_count = self._schedule_epochs = 0
         self.recurrent_kept_ = None
 
-    def _solve_autoregressive(self, x, y, held_out=None):
+    def _solve_autoregressive(self, x, y, choose_alpha=False):
         """Set the AR path and the bias to the ridge regression of what the head leaves.
 
         ``x`` (n_timesteps, n_samples, n_features) time-major and ``y``
@@ -1021,9 +1011,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         distribution's scale; see :attr:`~seqforecast.training.losses.Loss.
         locations`) become the ridge regression (``ar_alpha_``) of ``y -
         head(h_T)`` on the last ``ar_window`` steps, the recurrent part as
-        it is.  ``held_out``, the held-out samples ``(x, y)`` alike: choose
-        ``ar_alpha_`` first, by how well each candidate's ridge regression
-        forecasts what the head leaves of them (``ar_alpha='auto'``).  With
+        it is.  ``choose_alpha``: choose ``ar_alpha_`` first, by the
+        evidence of that regression problem (``ar_alpha='auto'``).  With
         a probabilistic loss the biases then start where the loss puts the
         ridge's residuals (:meth:`~seqforecast.training.losses.Loss.start`):
         each quantile at its level's empirical quantile, the scale at their
@@ -1034,9 +1023,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         net.head_bias[...] = 0
         moving = np.tile(loss.locations, y.shape[1])
         lags, residual, head = self._left_by_head(x, y, moving)
-        if held_out is not None:
-            self.ar_alpha_ = ridge_alpha(lags, residual,
-                                         *self._left_by_head(*held_out, moving)[:2])
+        if choose_alpha:
+            self.ar_alpha_ = ridge_alpha(lags, residual)
         ridge = Ridge(alpha=self.ar_alpha_).fit(lags, residual)
         coef = ridge.coef_.reshape(-1, self.ar_window, x.shape[2])
         net.ar_weight[:, moving] = coef.transpose(1, 0, 2)

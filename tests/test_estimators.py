@@ -683,17 +683,18 @@ def test_a_recurrent_part_that_helps_is_kept():
 
 
 @pytest.mark.parametrize("cls", [LSTMRegressor, GRURegressor])
-def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
-    """'auto' is selection.ridge_alpha on what the head leaves of the training and held-out
-    samples; the linear part is then solved with it, at the start and at the end."""
+def test_automatic_ar_alpha_is_chosen_on_the_training_samples(cls, monkeypatch):
+    """'auto' is selection.ridge_alpha on what the head leaves of the training samples (the
+    held-out ones excluded); the linear part is then solved with it, at the start and at the
+    end."""
     import seqforecast.estimators as estimators
 
     X, y = _sequences(n=120, steps=8)
     y = y + 0.7 * X[:, -2]
     seen = []
 
-    def spy(X_train, y_train, X_held, y_held):
-        seen.append((X_train.copy(), y_train.copy(), X_held.copy(), y_held.copy()))
+    def spy(X_train, y_train):
+        seen.append((X_train.copy(), y_train.copy()))
         return 10.0
 
     monkeypatch.setattr(estimators, "ridge_alpha", spy)
@@ -701,9 +702,8 @@ def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
                     validation_fraction=0.25, random_state=0)
     model = _quiet(cls(ar_alpha="auto", **settings), X, y)
     assert model.ar_alpha_ == 10.0 and len(seen) == 1
-    X_train, y_train, X_held, y_held = seen[0]
+    X_train, y_train = seen[0]
     np.testing.assert_array_equal(X_train, X[:90, -3:].astype(np.float32))  # its dtype
-    np.testing.assert_array_equal(X_held, X[90:, -3:].astype(np.float32))
     # What the head leaves: the targets less the randomly started head (AR path and bias 0).
     head = cls(**{**settings, "early_stopping": False, "max_iter": 1,
                   "learning_rate_init": 1e-12})
@@ -712,7 +712,6 @@ def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
     left = y.astype(np.float32) - head.predict(X)
     assert np.abs(head.predict(X)).max() > 0.01
     np.testing.assert_allclose(y_train[:, 0], left[:90], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(y_held[:, 0], left[90:], rtol=1e-5, atol=1e-6)
     # The same model as a fixed penalty of 10: the choice feeds every ridge solve.
     fixed = _quiet(cls(ar_alpha=10.0, **settings), X, y)
     assert fixed.ar_alpha_ == 10.0
@@ -728,6 +727,11 @@ def test_automatic_ar_alpha_is_chosen_on_the_held_out_samples(cls, monkeypatch):
     assert _quiet(model, X, y, "partial_fit").ar_alpha_ == 10.0  # nothing solved
     assert _quiet(model.set_params(early_stopping=True), X, y).ar_alpha_ == 0.5
     assert _quiet(cls(hidden_sizes=3, max_iter=1, ar_alpha="auto"), X, y).ar_alpha_ is None
+    # Without early stopping, and in a first partial_fit, on all the samples given.
+    for method in ("fit", "partial_fit"):
+        fresh = cls(ar_alpha="auto", **{**settings, "early_stopping": False})
+        assert _quiet(fresh, X, y, method).ar_alpha_ == 10.0
+        assert len(seen[-1][0]) == len(X)
 
 
 @pytest.mark.parametrize("loss", ["quantile", "gaussian"])
@@ -755,14 +759,8 @@ def test_automatic_ar_alpha_with_a_probabilistic_loss_and_a_saved_model(loss, tm
     assert old.ar_alpha_ == fixed.ar_alpha_
 
 
-def test_automatic_ar_alpha_needs_held_out_samples():
+def test_ar_alpha_must_be_a_penalty_or_auto():
     X, y = _sequences(n=40, steps=5)
-    with pytest.raises(ValueError, match="ar_alpha='auto' chooses the linear path's penalty "
-                                         "on the samples early stopping holds out: set "
-                                         "early_stopping=True, or give ar_alpha a number"):
-        GRURegressor(ar_window=2, ar_alpha="auto").fit(X, y)
-    with pytest.raises(ValueError, match="partial_fit holds nothing out: give ar_alpha a numb"):
-        GRURegressor(ar_window=2, ar_alpha="auto").partial_fit(X, y)
     for value in ("Auto", None, -0.5):
         with pytest.raises(ValueError, match="ar_alpha must be a non-negative number or 'auto'"):
             GRURegressor(ar_window=2, ar_alpha=value).fit(X, y)

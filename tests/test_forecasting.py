@@ -561,7 +561,7 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
     expected = default_regressor("gru", 24, n_windows, random_state=3).get_params()
     assert regressor.get_params() == expected
     assert expected["ar_window"] == 24 and expected["learning_rate"] == "cosine"
-    assert expected["ar_alpha"] == 1.0  # not 'auto': see default_regressor's docstring
+    assert expected["ar_alpha"] == "auto"
     # About 1000 optimizer steps whatever the length: epochs x batches per epoch.
     for n in (40, 300, 5000):
         params = default_regressor("lstm", 24, n).get_params()
@@ -573,6 +573,22 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
         SequenceForecaster("transformer").fit(data)
     with pytest.raises(ValueError, match="cell must be one of"):
         default_regressor("cnn")
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_default_recipe_follows_a_level_shift_in_the_newest_windows(cell):
+    """The README's case: a weekly cycle at level 10 that steps to 40 at row 160 of 200.  A
+    penalty chosen on the newest windows took the largest candidate there and forecast 21;
+    the evidence reads every window and the forecast stays at the new level."""
+    rng = np.random.default_rng(0)
+    values = 10 + np.tile([0, 1, 2, 3, 2, 1, 0], 30)[:200] + rng.normal(0, 0.3, 200)
+    values[160:] += 30
+    data = pd.DataFrame({"y": values}, index=pd.date_range("2021-01-01", periods=200, freq="D"))
+    forecaster = SequenceForecaster(cell, window=14, horizon=3, target_transform=None,
+                                    random_state=0).fit(data)
+    assert forecaster.regressor_.ar_alpha_ <= 10
+    expected = 40 + np.tile([0, 1, 2, 3, 2, 1, 0], 30)[200:203]
+    np.testing.assert_allclose(forecaster.predict()["y"], expected, atol=2.5)
 
 
 def test_the_forecaster_turns_the_autoregressive_path_on():

@@ -71,35 +71,42 @@ def test_too_few_samples_for_the_horizon_are_no_evidence():
     assert improves_significantly(np.full(14, 5.0), 5.0 - np.append(d, [1.2, 1.3]), 11)
 
 
-def test_ridge_alpha_is_the_candidate_that_forecasts_the_held_out_samples_best():
-    from sklearn.linear_model import Ridge
+def _log_evidence(X, y, alpha):
+    """The evidence written out: the targets' Gaussian density with the intercept projected
+    out, covariance sigma^2 (I + X X' / alpha), each output's sigma^2 at its maximum."""
+    from scipy.linalg import null_space
+    from scipy.stats import multivariate_normal
 
+    Q = null_space(np.ones((1, len(X))))  # the complement of the intercept's direction
+    Z, t = Q.T @ X, Q.T @ y.reshape(len(X), -1)
+    cov = np.eye(len(Z)) + Z @ Z.T / alpha
+    total = 0.0
+    for column in t.T:
+        sigma2 = column @ np.linalg.solve(cov, column) / len(Z)
+        total += multivariate_normal(np.zeros(len(Z)), sigma2 * cov).logpdf(column)
+    return total
+
+
+@pytest.mark.parametrize("n, p, k", [(60, 10, 1), (80, 30, 3), (40, 70, 2), (30, 200, 1)])
+def test_ridge_alpha_is_the_candidate_of_highest_evidence(n, p, k):
+    """Narrow and wide inputs, one and several outputs: the density computed directly."""
+    rng = np.random.default_rng(n + p)
+    X = rng.normal(size=(n, p))
+    y = X[:, :3] @ rng.normal(size=(3, k)) + 2 * rng.normal(size=(n, k))
+    evidence = [_log_evidence(X, y, alpha) for alpha in RIDGE_ALPHAS]
+    assert ridge_alpha(X, y) == RIDGE_ALPHAS[int(np.argmax(evidence))]
+    if p < n:  # three useful inputs in noise: neither end of the grid
+        assert RIDGE_ALPHAS[0] < ridge_alpha(X, y) < RIDGE_ALPHAS[-1]
+
+
+def test_ridge_alpha_at_the_extremes():
     rng = np.random.RandomState(0)
     X = rng.randn(80, 30)
-    y = X[:, :2] @ [[1.0, 0.5], [-0.5, 2.0]] + rng.randn(80, 2)  # 28 useless lags, noise
-    chosen = ridge_alpha(X[:60], y[:60], X[60:], y[60:])
-    errors = {alpha: np.mean((Ridge(alpha=alpha).fit(X[:60], y[:60]).predict(X[60:])
-                              - y[60:]) ** 2) for alpha in RIDGE_ALPHAS}
-    assert chosen == min(errors, key=errors.get)
-    assert RIDGE_ALPHAS[0] < chosen < RIDGE_ALPHAS[-1]  # neither end of the grid here
     # Noiseless and well determined: the smallest penalty; nothing to learn: the largest.
-    clean = X[:, :2] @ [1.0, -2.0]
-    assert ridge_alpha(X[:60], clean[:60], X[60:], clean[60:]) == RIDGE_ALPHAS[0]
-    noise = rng.randn(80)
-    assert ridge_alpha(X[:60], noise[:60], X[60:], noise[60:]) == RIDGE_ALPHAS[-1]
-    wide = rng.randn(50, 70)  # fewer training samples than features
-    target = wide[:, :3].sum(axis=1) + 0.5 * rng.randn(50)
-    errors = [np.mean((Ridge(alpha=alpha).fit(wide[:35], target[:35]).predict(wide[35:])
-                       - target[35:]) ** 2) for alpha in RIDGE_ALPHAS]
-    assert ridge_alpha(wide[:35], target[:35], wide[35:], target[35:]) == \
-        RIDGE_ALPHAS[int(np.argmin(errors))]
-    wider = rng.randn(30, 200)  # far more features than samples: the dual form
-    target = wider[:, :3].sum(axis=1) + 0.5 * rng.randn(30)
-    errors = [np.mean((Ridge(alpha=alpha).fit(wider[:20], target[:20]).predict(wider[20:])
-                       - target[20:]) ** 2) for alpha in RIDGE_ALPHAS]
-    assert ridge_alpha(wider[:20], target[:20], wider[20:], target[20:]) == \
-        RIDGE_ALPHAS[int(np.argmin(errors))]
+    assert ridge_alpha(X, X[:, :2] @ [1.0, -2.0]) == RIDGE_ALPHAS[0]
+    assert ridge_alpha(X, rng.randn(80)) == RIDGE_ALPHAS[-1]
+    # Every candidate exact, or one sample (no evidence beyond the intercept): the largest.
+    assert ridge_alpha(X, np.ones(80), (0.1, 1.0, 10.0)) == 10.0
+    assert ridge_alpha(X[:1], np.ones(1), (0.1, 1.0, 10.0)) == 10.0
     with pytest.raises(ValueError, match="penalties must be positive"):
-        ridge_alpha(wider[:20], target[:20], wider[20:], target[20:], (0.0, 1.0))
-    constant = np.ones(80)  # every candidate exact: the largest penalty
-    assert ridge_alpha(X[:60], constant[:60], X[60:], constant[60:], (0.1, 1.0, 10.0)) == 10.0
+        ridge_alpha(X, X[:, 0], (0.0, 1.0))
