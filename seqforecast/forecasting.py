@@ -698,9 +698,9 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None)
     on the newest windows keeps what the recurrent part adds and drops
     what it does not.  A fixed penalty of 1 was too little for short series
     with long windows (airline, Nile) and too much where many windows
-    determine the lags well; a penalty chosen on the newest windows failed
-    where those had shifted level, while the evidence reads every window
-    (see the README).
+    determine the lags well; a penalty judged on the newest, held-out
+    windows failed where those had shifted level, while the evidence reads
+    the training windows and needs no held-out judge (see the README).
 
     Parameters
     ----------

@@ -735,18 +735,25 @@ def test_automatic_ar_alpha_is_chosen_on_the_training_samples(cls, monkeypatch):
 
 
 @pytest.mark.parametrize("loss", ["quantile", "gaussian"])
-def test_automatic_ar_alpha_with_a_probabilistic_loss_and_a_saved_model(loss, tmp_path):
+def test_automatic_ar_alpha_with_a_probabilistic_loss_and_a_saved_model(
+        loss, tmp_path, monkeypatch):
     """The choice reads the location outputs only; the fitted penalty survives a model file,
     and a file saved before 'auto' existed gets its number back."""
+    import seqforecast.estimators as estimators
     from seqforecast.persistence import load, save
-    from seqforecast.training.selection import RIDGE_ALPHAS
+    from seqforecast.training.selection import RIDGE_ALPHAS, ridge_alpha
 
     X, y = _sequences(n=120, steps=8)
     y2 = np.c_[y, 0.5 * y + X[:, -1]]
     settings = dict(hidden_sizes=4, ar_window=3, max_iter=2, early_stopping=True,
                     validation_fraction=0.25, random_state=0, loss=loss)
+    widths = []
+    monkeypatch.setattr(estimators, "ridge_alpha",
+                        lambda X, y: widths.append(y.shape[1]) or ridge_alpha(X, y))
     model = _quiet(GRURegressor(ar_alpha="auto", **settings), X, y2)
     assert model.ar_alpha_ in RIDGE_ALPHAS
+    # Every quantile level of both targets; of a Gaussian, the two locations, not the scales.
+    assert widths == [2 * len(model.quantiles) if loss == "quantile" else 2]
     fixed = _quiet(GRURegressor(ar_alpha=model.ar_alpha_, **settings), X, y2)
     np.testing.assert_array_equal(model.predict(X), fixed.predict(X))
     save(model, tmp_path / "auto.sfm")

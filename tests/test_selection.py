@@ -105,8 +105,40 @@ def test_ridge_alpha_at_the_extremes():
     # Noiseless and well determined: the smallest penalty; nothing to learn: the largest.
     assert ridge_alpha(X, X[:, :2] @ [1.0, -2.0]) == RIDGE_ALPHAS[0]
     assert ridge_alpha(X, rng.randn(80)) == RIDGE_ALPHAS[-1]
-    # Every candidate exact, or one sample (no evidence beyond the intercept): the largest.
+    # Equal evidence, the largest: every candidate exact, inputs that do not vary, two
+    # samples (one slope fits them whatever the penalty) or one.
     assert ridge_alpha(X, np.ones(80), (0.1, 1.0, 10.0)) == 10.0
+    assert ridge_alpha(np.full((10, 3), 0.1), rng.randn(10)) == RIDGE_ALPHAS[-1]
+    assert ridge_alpha(X[:2], [0.0, 5.0], (0.1, 1.0, 10.0)) == 10.0
     assert ridge_alpha(X[:1], np.ones(1), (0.1, 1.0, 10.0)) == 10.0
-    with pytest.raises(ValueError, match="penalties must be positive"):
-        ridge_alpha(X, X[:, 0], (0.0, 1.0))
+    # An output fitted exactly by every candidate must not outweigh one that is not.
+    noisy = X[:, :2] @ [1.0, -2.0] + 0.5 * rng.randn(80)
+    assert ridge_alpha(X, np.c_[np.ones(80), noisy]) == ridge_alpha(X, noisy)
+
+
+def test_ridge_alpha_names_bad_input():
+    X = np.random.RandomState(0).randn(20, 3)
+    for alphas in [(0.0, 1.0), (), (1.0, np.inf)]:
+        with pytest.raises(ValueError, match="penalties must be positive and finite"):
+            ridge_alpha(X, X[:, 0], alphas)
+    X[4, 1] = np.nan
+    with pytest.raises(ValueError, match="hold NaN or infinite values"):
+        ridge_alpha(X, np.ones(20))
+
+
+def test_ridge_alpha_from_the_gram_matrix_matches_the_svd():
+    """Near-collinear lags (a smooth series) and a rank-deficient input: the same choice
+    as the scores computed from an SVD of the centred inputs."""
+    rng = np.random.default_rng(3)
+    series = np.sin(np.arange(400) / 9) + 0.01 * rng.normal(size=400)
+    lags = np.lib.stride_tricks.sliding_window_view(series, 25)
+    X, y = lags[:-1, :24], lags[1:, -1]
+    for inputs in [X, np.c_[X, X[:, :5]]]:
+        centred, target = inputs - inputs.mean(axis=0), y - y.mean()
+        U, s, _ = np.linalg.svd(centred, full_matrices=False)
+        s, U = s[s > 1e-12 * s[0]], U[:, s > 1e-12 * s[0]]
+        m, rotated = len(y) - 1, (U.T @ target) ** 2
+        rest = ((target - U @ (U.T @ target)) ** 2).sum()
+        scores = [-m / 2 * np.log(((rotated / (1 + s ** 2 / a)).sum() + rest) / m)
+                  - np.log(1 + s ** 2 / a).sum() / 2 for a in RIDGE_ALPHAS]
+        assert ridge_alpha(inputs, y) == RIDGE_ALPHAS[int(np.argmax(scores))]

@@ -67,14 +67,19 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
         q(alpha) = sum_i (u_i'y)^2 / (1 + s_i^2 / alpha) + |y - U U'y|^2
 
     from the centred inputs' singular values ``s_i`` and left singular
-    vectors ``u_i``: one decomposition for all candidates.  A penalty too
+    vectors ``u_i``: one decomposition for all candidates, of the smaller
+    of the two Gram matrices (an eigendecomposition, a tenth of the time
+    of a tall matrix's SVD; directions whose ``s_i^2`` is below its
+    rounding, the matrix's size times ``eps`` times the largest, count as
+    0).  A penalty too
     small pays in the determinant for weights the data do not need; one
-    too large, in ``q`` for the fit it loses.  All samples are read, the
-    newest included, so a level shift among them calls for the inputs and
-    a small penalty; a penalty chosen on held-out samples did the opposite
-    there (the README's "Forecast quality").  Overlapping windows are not
-    independent samples, which makes the data look more informative than
-    they are: the choice leans to smaller penalties.
+    too large, in ``q`` for the fit it loses.  The samples given are all
+    read, the newest included: given the training windows, a level shift
+    among them calls for the inputs and a small penalty, where a penalty
+    judged on the most recent, held-out windows took the largest (the
+    README's "Forecast quality").  Overlapping windows are not independent
+    samples, which makes the data look more informative than they are:
+    the choice leans to smaller penalties.
 
     Parameters
     ----------
@@ -85,30 +90,43 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
     Returns
     -------
     float
-        The candidate of highest evidence; of equal evidence, the largest
-        penalty (the simplest model).  With fewer than 2 samples, which
-        carry no evidence beyond the intercept, the largest.
+        The candidate of highest evidence; of equal evidence (to 1e-9 of
+        it, relative), the largest penalty, the simplest model.  Outputs
+        that do not vary, which every candidate fits, carry no evidence
+        and are left out; with none left, or fewer than 3 samples (every
+        candidate has the same evidence), the largest.
     """
-    if not all(alpha > 0 for alpha in alphas):
-        raise ValueError(f"the candidate penalties must be positive, got {tuple(alphas)}")
+    alphas = tuple(float(alpha) for alpha in alphas)
+    if not alphas or not all(0 < alpha < np.inf for alpha in alphas):
+        raise ValueError(f"the candidate penalties must be positive and finite, and at least "
+                         f"one, got {alphas}")
     X = np.asarray(X, np.float64)
     y = np.asarray(y, np.float64).reshape(len(X), -1)
+    if not (np.isfinite(X).all() and np.isfinite(y).all()):
+        raise ValueError("the ridge penalty's samples hold NaN or infinite values; the "
+                         "evidence needs finite inputs and targets")
+    y = y[:, np.ptp(y, axis=0) > 0]  # an output that does not vary: any candidate fits it
     m = len(X) - 1
-    if m < 1:
-        return float(max(alphas))
+    if m < 2 or not y.size:
+        return max(alphas)
     centred, target = X - X.mean(axis=0), y - y.mean(axis=0)
-    U, s, _ = np.linalg.svd(centred, full_matrices=False)
-    rotated = (U.T @ target) ** 2  # (rank, n_outputs)
-    rest = np.maximum((target ** 2).sum(axis=0) - rotated.sum(axis=0), 0)
-    tiny = np.finfo(np.float64).tiny  # an output fitted exactly by every candidate
+    tall = len(X) > X.shape[1]
+    s2, vectors = np.linalg.eigh(centred.T @ centred if tall else centred @ centred.T)
+    keep = s2 > len(s2) * np.finfo(np.float64).eps * s2.max()
+    s2 = s2[keep]
+    U = centred @ vectors[:, keep] / np.sqrt(s2) if tall else vectors[:, keep]
+    projected = U.T @ target  # (rank, n_outputs)
+    rotated = projected ** 2
+    rest = ((target - U @ projected) ** 2).sum(axis=0)
     scores = []
     for alpha in alphas:
-        growth = 1 + s ** 2 / alpha  # the prior's covariance along each u_i, over sigma^2
+        growth = 1 + s2 / alpha  # the prior's covariance along each u_i, over sigma^2
         fit = (rotated / growth[:, None]).sum(axis=0) + rest
-        scores.append(-m / 2 * np.log(np.maximum(fit, tiny) / m).sum()
+        scores.append(-m / 2 * np.log(fit / m).sum()
                       - y.shape[1] / 2 * np.log(growth).sum())
     best = max(scores)
-    return float(max(alpha for alpha, score in zip(alphas, scores) if score == best))
+    return max(alpha for alpha, score in zip(alphas, scores)
+               if score >= best - 1e-9 * max(1.0, abs(best)))
 
 
 def improves_significantly(loss_before, loss_after, lags):
