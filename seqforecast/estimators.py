@@ -92,10 +92,11 @@ _PARAMETERS_DOC = """
         :class:`~sklearn.linear_model.Ridge` ``alpha``), ``ar_alpha_``.
         'auto' chooses it when a new model starts: of
         :data:`~seqforecast.training.selection.RIDGE_ALPHAS` (1e-3 to 1e4),
-        the one under which the training samples are most probable (the
-        evidence, :func:`~seqforecast.training.selection.ridge_alpha`), on
-        what the randomly initialised head leaves of y, as the start reads
-        it; a warm start keeps the penalty its model has.  One penalty does
+        the one under which the training samples (not those early stopping
+        holds out) are most probable (the evidence,
+        :func:`~seqforecast.training.selection.ridge_alpha`), on what the
+        randomly initialised head leaves of y, as the start reads it; a
+        warm start keeps the penalty its model has.  One penalty does
         not suit every number of samples and lags: a short series with a
         long window needs more.
     loss : {'squared_error', 'absolute_error', 'huber', 'quantile', 'gaussian', \

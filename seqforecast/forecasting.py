@@ -697,10 +697,11 @@ def default_regressor(cell="lstm", window=24, n_windows=1000, random_state=None)
     seasonal series; starting at the linear model and judging every epoch
     on the newest windows keeps what the recurrent part adds and drops
     what it does not.  A fixed penalty of 1 was too little for short series
-    with long windows (airline, Nile) and too much where many windows
-    determine the lags well; a penalty judged on the newest, held-out
-    windows failed where those had shifted level, while the evidence reads
-    the training windows and needs no held-out judge (see the README).
+    with long windows (on the accuracy benchmark Ridge with the evidence's
+    penalty beat it by 3.9% on airline and 7.8% on Nile); a penalty judged
+    on the newest, held-out windows failed where those had shifted level,
+    while the evidence reads the training windows and needs no held-out
+    judge (see the README).
 
     Parameters
     ----------
