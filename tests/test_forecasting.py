@@ -578,9 +578,9 @@ def test_cell_names_build_the_default_recipe_sized_to_the_data():
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_the_default_recipe_follows_a_level_shift_in_the_newest_windows(cell):
     """The README's case: a weekly cycle at level 10 that steps to 40 at row 160 of 200.  A
-    penalty judged on the newest, held-out windows took the largest candidate there and
-    forecast 21; the evidence, read on the training windows (the shift among them), keeps
-    the forecast at the new level."""
+    penalty judged on the newest, held-out windows (the shift in all of them) took the
+    largest candidate there and forecast 21; the evidence, read on the training windows,
+    whose weekly cycle calls for a small penalty, keeps the forecast at the new level."""
     rng = np.random.default_rng(0)
     values = 10 + np.tile([0, 1, 2, 3, 2, 1, 0], 30)[:200] + rng.normal(0, 0.3, 200)
     values[160:] += 30

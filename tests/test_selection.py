@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from seqforecast.training.selection import RIDGE_ALPHAS, improves_significantly, ridge_alpha
+from seqforecast.training.selection import (RIDGE_ALPHAS, improves_significantly, log_evidence,
+                                           ridge_alpha)
 
 
 def test_no_improvement_or_a_worse_model_is_never_significant():
@@ -89,14 +90,43 @@ def _log_evidence(X, y, alpha):
 
 @pytest.mark.parametrize("n, p, k", [(60, 10, 1), (80, 30, 3), (40, 70, 2), (30, 200, 1)])
 def test_ridge_alpha_is_the_candidate_of_highest_evidence(n, p, k):
-    """Narrow and wide inputs, one and several outputs: the density computed directly."""
+    """Narrow and wide inputs, one and several outputs: the density computed directly, to
+    a constant the same for every penalty."""
     rng = np.random.default_rng(n + p)
     X = rng.normal(size=(n, p))
     y = X[:, :3] @ rng.normal(size=(3, k)) + 2 * rng.normal(size=(n, k))
     evidence = [_log_evidence(X, y, alpha) for alpha in RIDGE_ALPHAS]
+    np.testing.assert_allclose(np.diff(log_evidence(X, y, RIDGE_ALPHAS)), np.diff(evidence),
+                               rtol=1e-7, atol=1e-7)
     assert ridge_alpha(X, y) == RIDGE_ALPHAS[int(np.argmax(evidence))]
     if p < n:  # three useful inputs in noise: neither end of the grid
         assert RIDGE_ALPHAS[0] < ridge_alpha(X, y) < RIDGE_ALPHAS[-1]
+
+
+def _svd_scores(X, y, alphas):
+    """The scores from an SVD of the centred inputs, every direction kept."""
+    centred, target = X - X.mean(axis=0), y - y.mean()
+    U, s, _ = np.linalg.svd(centred, full_matrices=False)
+    m, rotated = len(y) - 1, (U.T @ target) ** 2
+    rest = ((target - U @ (U.T @ target)) ** 2).sum()
+    return np.array([-m / 2 * np.log(((rotated / (1 + s ** 2 / a)).sum() + rest) / m)
+                     - np.log(1 + s ** 2 / a).sum() / 2 for a in alphas])
+
+
+def test_the_evidence_of_ill_conditioned_inputs_matches_an_svd():
+    """Near-collinear lags (a smooth series), a repeated input, and an input 1e8 times the
+    scale of the one the target follows: every score as from an SVD of the inputs."""
+    rng = np.random.default_rng(3)
+    series = np.sin(np.arange(400) / 9) + 0.01 * rng.normal(size=400)
+    lags = np.lib.stride_tricks.sliding_window_view(series, 25)
+    X, y = lags[:-1, :24], lags[1:, -1]
+    z = rng.normal(size=(399, 3))
+    for inputs, target in [(X, y), (np.c_[X, X[:, :5]], y),
+                           (np.c_[1e8 * z[:, 0], z[:, 1:]], z[:, 1] + 0.1 * rng.normal(size=399))]:
+        expected = _svd_scores(inputs, target, RIDGE_ALPHAS)
+        np.testing.assert_allclose(np.diff(log_evidence(inputs, target[:, None], RIDGE_ALPHAS)),
+                                   np.diff(expected), rtol=1e-6, atol=1e-6)
+        assert ridge_alpha(inputs, target) == RIDGE_ALPHAS[int(np.argmax(expected))]
 
 
 def test_ridge_alpha_at_the_extremes():
@@ -121,24 +151,22 @@ def test_ridge_alpha_names_bad_input():
     for alphas in [(0.0, 1.0), (), (1.0, np.inf)]:
         with pytest.raises(ValueError, match="penalties must be positive and finite"):
             ridge_alpha(X, X[:, 0], alphas)
-    X[4, 1] = np.nan
-    with pytest.raises(ValueError, match="hold NaN or infinite values"):
-        ridge_alpha(X, np.ones(20))
+    for bad in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="hold NaN or infinite values"):
+            ridge_alpha(X, np.r_[X[1:, 0], bad])
+        X_bad = X.copy()
+        X_bad[4, 1] = bad
+        with pytest.raises(ValueError, match="hold NaN or infinite values"):
+            ridge_alpha(X_bad, X[:, 0])
 
 
-def test_ridge_alpha_from_the_gram_matrix_matches_the_svd():
-    """Near-collinear lags (a smooth series) and a rank-deficient input: the same choice
-    as the scores computed from an SVD of the centred inputs."""
-    rng = np.random.default_rng(3)
-    series = np.sin(np.arange(400) / 9) + 0.01 * rng.normal(size=400)
-    lags = np.lib.stride_tricks.sliding_window_view(series, 25)
-    X, y = lags[:-1, :24], lags[1:, -1]
-    for inputs in [X, np.c_[X, X[:, :5]]]:
-        centred, target = inputs - inputs.mean(axis=0), y - y.mean()
-        U, s, _ = np.linalg.svd(centred, full_matrices=False)
-        s, U = s[s > 1e-12 * s[0]], U[:, s > 1e-12 * s[0]]
-        m, rotated = len(y) - 1, (U.T @ target) ** 2
-        rest = ((target - U @ (U.T @ target)) ** 2).sum()
-        scores = [-m / 2 * np.log(((rotated / (1 + s ** 2 / a)).sum() + rest) / m)
-                  - np.log(1 + s ** 2 / a).sum() / 2 for a in RIDGE_ALPHAS]
-        assert ridge_alpha(inputs, y) == RIDGE_ALPHAS[int(np.argmax(scores))]
+def test_ridge_alpha_ties_and_scale():
+    rng = np.random.RandomState(1)
+    X = rng.randn(80, 10)
+    y = X[:, :2] @ [1.0, -2.0] + 2 * rng.randn(80)
+    best = ridge_alpha(X, y)
+    assert RIDGE_ALPHAS[0] < best < RIDGE_ALPHAS[-1]
+    # Within rounding of each other, the larger; the choice does not depend on y's units.
+    assert ridge_alpha(X, y, (best, best * (1 + 1e-12))) == best * (1 + 1e-12)
+    for scale in (1e-170, 1e-8, 1e8, 1e155):
+        assert ridge_alpha(X, scale * y) == best

@@ -58,28 +58,15 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
     linear model whose weights have a Gaussian prior, of variance
     ``sigma^2 / alpha`` for noise of variance ``sigma^2``.  Each candidate
     is scored by the marginal likelihood of the targets under that model
-    (MacKay 1992; Bishop 2006, section 3.5), with the intercept's flat
-    prior (centred samples, ``m = n_samples - 1``) and each output's noise
-    variance at its maximum, one penalty for all outputs::
-
-        log p(y | alpha) = sum over outputs of -m/2 log(q(alpha) / m)
-                           - n_outputs / 2 sum_i log(1 + s_i^2 / alpha)
-        q(alpha) = sum_i (u_i'y)^2 / (1 + s_i^2 / alpha) + |y - U U'y|^2
-
-    from the centred inputs' singular values ``s_i`` and left singular
-    vectors ``u_i``: one decomposition for all candidates, of the smaller
-    of the two Gram matrices (an eigendecomposition, a tenth of the time
-    of a tall matrix's SVD; directions whose ``s_i^2`` is below its
-    rounding, the matrix's size times ``eps`` times the largest, count as
-    0).  A penalty too
-    small pays in the determinant for weights the data do not need; one
-    too large, in ``q`` for the fit it loses.  The samples given are all
-    read, the newest included: given the training windows, a level shift
-    among them calls for the inputs and a small penalty, where a penalty
-    judged on the most recent, held-out windows took the largest (the
-    README's "Forecast quality").  Overlapping windows are not independent
-    samples, which makes the data look more informative than they are:
-    the choice leans to smaller penalties.
+    (MacKay 1992; Bishop 2006, section 3.5; :func:`log_evidence`).  A
+    penalty too small pays in the determinant for weights the data do not
+    need; one too large, in the fit it loses.  Every sample given is read
+    (the estimators give their training windows, not the ones early
+    stopping holds out: a penalty judged on the most recent, held-out
+    windows took the largest where those had shifted level; the README's
+    "Forecast quality").  Overlapping windows are not independent samples,
+    which makes the data look more informative than they are: the choice
+    leans to smaller penalties.
 
     Parameters
     ----------
@@ -90,11 +77,11 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
     Returns
     -------
     float
-        The candidate of highest evidence; of equal evidence (to 1e-9 of
-        it, relative), the largest penalty, the simplest model.  Outputs
-        that do not vary, which every candidate fits, carry no evidence
-        and are left out; with none left, or fewer than 3 samples (every
-        candidate has the same evidence), the largest.
+        The candidate of highest evidence; of equal evidence (to
+        ``1e-9 * n_samples * n_outputs``), the largest penalty, the
+        simplest model.  Outputs that do not vary, which every candidate
+        fits, carry no evidence and are left out; with none left, or fewer
+        than 3 samples (every candidate has the same evidence), the largest.
     """
     alphas = tuple(float(alpha) for alpha in alphas)
     if not alphas or not all(0 < alpha < np.inf for alpha in alphas):
@@ -106,27 +93,57 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
         raise ValueError("the ridge penalty's samples hold NaN or infinite values; the "
                          "evidence needs finite inputs and targets")
     y = y[:, np.ptp(y, axis=0) > 0]  # an output that does not vary: any candidate fits it
-    m = len(X) - 1
-    if m < 2 or not y.size:
+    if len(X) < 3 or not y.size:
         return max(alphas)
-    centred, target = X - X.mean(axis=0), y - y.mean(axis=0)
-    tall = len(X) > X.shape[1]
-    s2, vectors = np.linalg.eigh(centred.T @ centred if tall else centred @ centred.T)
-    keep = s2 > len(s2) * np.finfo(np.float64).eps * s2.max()
-    s2 = s2[keep]
-    U = centred @ vectors[:, keep] / np.sqrt(s2) if tall else vectors[:, keep]
-    projected = U.T @ target  # (rank, n_outputs)
-    rotated = projected ** 2
-    rest = ((target - U @ projected) ** 2).sum(axis=0)
+    scores = log_evidence(X, y, alphas)
+    tolerance = 1e-9 * len(X) * y.shape[1]
+    return max(alpha for alpha, score in zip(alphas, scores) if score >= scores.max() - tolerance)
+
+
+def log_evidence(X, y, alphas):
+    """The log marginal likelihood of ridge regression's targets under each penalty.
+
+    With the intercept's flat prior (centred samples, ``m = n_samples - 1``)
+    and each output's noise variance at its maximum, one penalty for all
+    outputs::
+
+        log p(y | alpha) = sum over outputs of -m/2 log(q(alpha) / m)
+                           - n_outputs / 2 sum_i log(1 + s_i^2 / alpha) + c
+        q(alpha) = sum_i (u_i'y)^2 / (1 + s_i^2 / alpha) + |y - U U'y|^2
+
+    from the centred inputs' singular values ``s_i`` and left singular
+    vectors ``u_i``, up to a constant ``c`` the same for every penalty.
+    Each output is centred and scaled to norm 1 first (which moves ``c``
+    only), and one QR decomposition of the centred ``[X, y]`` gives all
+    of it: ``R = [[R11, R12], [0, R22]]``, ``u_i'y`` from the SVD of
+    ``R11``, the residual ``|y - U U'y|^2`` as the column norms of
+    ``R22``, exact however ill-conditioned ``X`` is; about half the time of
+    an SVD of a tall ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples, n_outputs), every output varying
+    alphas : sequence of positive float
+
+    Returns
+    -------
+    ndarray of shape (len(alphas),)
+    """
+    m, p = len(X) - 1, X.shape[1]
+    target = y - y.mean(axis=0)
+    target /= np.abs(target).max(axis=0)  # then its norm neither overflows nor underflows
+    target /= np.linalg.norm(target, axis=0)
+    R = np.linalg.qr(np.hstack([X - X.mean(axis=0), target]), mode="r")
+    W, s, _ = np.linalg.svd(R[:, :p], full_matrices=False)
+    rotated = (W.T @ R[:, p:]) ** 2  # (u_i'y)^2, (n_directions, n_outputs)
+    rest = (R[p:, p:] ** 2).sum(axis=0)
     scores = []
     for alpha in alphas:
-        growth = 1 + s2 / alpha  # the prior's covariance along each u_i, over sigma^2
+        growth = 1 + s ** 2 / alpha  # the prior's covariance along each u_i, over sigma^2
         fit = (rotated / growth[:, None]).sum(axis=0) + rest
-        scores.append(-m / 2 * np.log(fit / m).sum()
-                      - y.shape[1] / 2 * np.log(growth).sum())
-    best = max(scores)
-    return max(alpha for alpha, score in zip(alphas, scores)
-               if score >= best - 1e-9 * max(1.0, abs(best)))
+        scores.append(-m / 2 * np.log(fit / m).sum() - y.shape[1] / 2 * np.log(growth).sum())
+    return np.array(scores)
 
 
 def improves_significantly(loss_before, loss_after, lags):
