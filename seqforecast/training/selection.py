@@ -82,6 +82,12 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
         simplest model.  Outputs that do not vary, which every candidate
         fits, carry no evidence and are left out; with none left, or fewer
         than 3 samples (every candidate has the same evidence), the largest.
+
+    Raises
+    ------
+    ValueError
+        If a penalty is not positive and finite, there is none, or the
+        samples hold NaN or infinite values.
     """
     alphas = tuple(float(alpha) for alpha in alphas)
     if not alphas or not all(0 < alpha < np.inf for alpha in alphas):
@@ -95,7 +101,7 @@ def ridge_alpha(X, y, alphas=RIDGE_ALPHAS):
     y = y[:, np.ptp(y, axis=0) > 0]  # an output that does not vary: any candidate fits it
     if len(X) < 3 or not y.size:
         return max(alphas)
-    scores = log_evidence(X, y, alphas)
+    scores = np.nan_to_num(log_evidence(X, y, alphas), nan=-np.inf)  # inputs beyond 1e154
     tolerance = 1e-9 * len(X) * y.shape[1]
     return max(alpha for alpha, score in zip(alphas, scores) if score >= scores.max() - tolerance)
 
@@ -115,10 +121,12 @@ def log_evidence(X, y, alphas):
     vectors ``u_i``, up to a constant ``c`` the same for every penalty.
     Each output is centred and scaled to norm 1 first (which moves ``c``
     only), and one QR decomposition of the centred ``[X, y]`` gives all
-    of it: ``R = [[R11, R12], [0, R22]]``, ``u_i'y`` from the SVD of
-    ``R11``, the residual ``|y - U U'y|^2`` as the column norms of
-    ``R22``, exact however ill-conditioned ``X`` is; about half the time of
-    an SVD of a tall ``X``.
+    of it, backward stable however ill-conditioned ``X`` is: ``R = [[R11,
+    R12], [0, R22]]``, ``u_i'y`` from the SVD of ``R11``, the residual
+    ``|y - U U'y|^2`` as the squared column norms of ``R22`` (every
+    direction of ``R11`` is kept: where ``X`` is wide or rank-deficient,
+    the residual is in the directions of ``s_i = 0``, whose growth is 1).
+    At 60,000 x 240 it takes half the time of an SVD of ``X``.
 
     Parameters
     ----------
@@ -131,10 +139,12 @@ def log_evidence(X, y, alphas):
     ndarray of shape (len(alphas),)
     """
     m, p = len(X) - 1, X.shape[1]
-    target = y - y.mean(axis=0)
-    target /= np.abs(target).max(axis=0)  # then its norm neither overflows nor underflows
+    target = y / np.abs(y).max(axis=0)  # no overflow in the mean or the norm
+    target -= target.mean(axis=0)
     target /= np.linalg.norm(target, axis=0)
-    R = np.linalg.qr(np.hstack([X - X.mean(axis=0), target]), mode="r")
+    centred = X - X.mean(axis=0)
+    centred -= centred.mean(axis=0)  # what rounding left of a large mean
+    R = np.linalg.qr(np.hstack([centred, target]), mode="r")
     W, s, _ = np.linalg.svd(R[:, :p], full_matrices=False)
     rotated = (W.T @ R[:, p:]) ** 2  # (u_i'y)^2, (n_directions, n_outputs)
     rest = (R[p:, p:] ** 2).sum(axis=0)
