@@ -148,12 +148,10 @@ def log_evidence(X, y, alphas):
     W, s, _ = np.linalg.svd(R[:, :p], full_matrices=False)
     rotated = (W.T @ R[:, p:]) ** 2  # (u_i'y)^2, (n_directions, n_outputs)
     rest = (R[p:, p:] ** 2).sum(axis=0)
-    scores = []
-    for alpha in alphas:
-        growth = 1 + s ** 2 / alpha  # the prior's covariance along each u_i, over sigma^2
-        fit = (rotated / growth[:, None]).sum(axis=0) + rest
-        scores.append(-m / 2 * np.log(fit / m).sum() - y.shape[1] / 2 * np.log(growth).sum())
-    return np.array(scores)
+    # The prior's covariance along each u_i over sigma^2, (n_alphas, n_directions).
+    growth = 1 + s ** 2 / np.asarray(alphas, np.float64)[:, None]
+    fit = (rotated / growth[:, :, None]).sum(axis=1) + rest  # q, (n_alphas, n_outputs)
+    return -m / 2 * np.log(fit / m).sum(axis=1) - y.shape[1] / 2 * np.log(growth).sum(axis=1)
 
 
 def improves_significantly(loss_before, loss_after, lags):
