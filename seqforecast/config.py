@@ -28,17 +28,22 @@ from numba import config as _numba_config
 
 # -- CPU kernels ---------------------------------------------------------------------------
 
-#: Fastmath flags of the recurrent-layer kernels (:mod:`seqforecast.cpu.layer`).
-#: Default ``{"contract", "reassoc", "nsz", "arcp"}``: fused multiply-adds and
-#: reassociated sums let LLVM vectorise the loops, at the price of last bits that differ
-#: from the written order.  No 'nnan'/'ninf' flags: a NaN must stay visible to the caller.
-CPU_FASTMATH = {"contract", "reassoc", "nsz", "arcp"}
-
-#: Fastmath flags of the batch-invariant products (:mod:`seqforecast.cpu.products`).
-#: Default ``{"contract"}``: fused multiply-adds (faster, and one rounding instead of
-#: two).  Only 'contract': no reassociation, so the order of the additions is the one
-#: written, which is what makes a row's result independent of the rest of its batch.
-CPU_PRODUCT_FASTMATH = {"contract"}
+#: Fastmath flags of the CPU kernels (:mod:`seqforecast.cpu`).  Default ``{"contract"}``:
+#: fused multiply-adds (faster, and one rounding instead of two), and nothing else.
+#:
+#: * No reassociation: the order of the additions is the one written, which is what makes
+#:   a row's product independent of the rest of its batch
+#:   (:mod:`seqforecast.cpu.products`), and what makes a kernel compute the same bits
+#:   wherever it is compiled.  Numba's cached object of a kernel that calls another holds
+#:   its own copy of the callee, optimised again with the caller.  With 'reassoc' those
+#:   copies were different code: the recurrences of a block of samples run through
+#:   :func:`seqforecast.cpu.layer.forward_blocks` (Numba's threads) gave an LSTM's
+#:   parameters different last bits in a process that loaded them from Numba's cache
+#:   than in the one that compiled them.  The unit loops vectorise without reassociation
+#:   (every unit is computed alone); dropping 'reassoc', 'nsz' and 'arcp' (2026-12-03)
+#:   left the LSTM, GRU and RNN kernels' times within this VM's noise at hidden 16-128.
+#: * No 'nnan'/'ninf': a NaN must stay visible to the caller.
+CPU_FASTMATH = {"contract"}
 
 #: Rows (samples of all steps) per block of the weight gradients' products
 #: (:func:`seqforecast.cpu.products.matmul_tn`).  Default 64: with blocks of 64 rows an
@@ -56,7 +61,7 @@ TN_ROWS = 64
 KERNEL_BLAS_THREADS = 1
 
 #: Threads over which the CPU's recurrences split a batch's samples
-#: (:func:`seqforecast.threads.run_row_blocks`, which reads this value on every call).
+#: (:func:`seqforecast.threads.run_blocks`, which reads this value on every call).
 #: Default None: the ``NUMBA_NUM_THREADS`` environment variable as it is when a batch
 #: runs (what :func:`seqforecast.threads.worker_environment` sets for a worker process,
 #: which may set it after Numba was imported), else Numba's thread count (the CPUs).  1
@@ -67,14 +72,12 @@ KERNEL_ROW_THREADS = None
 #: Multiply-adds per step below which a block of samples (or of a layer's gates, for the
 #: weight gradients) is not worth a thread of its own (a block of samples: its recurrent
 #: products ``(rows, H) @ (H, H)`` per gate; a gate: its weight gradients' products
-#: ``(H, B) @ (B, H + I)`` per step).  Default 2**18: on the 2-core development VM an
-#: LSTM's forward recurrence over 48 steps of 64 samples of 32 units (2**18 per step) ran
-#: as fast on one thread as on two (0.75 ms; waking a thread costs about what half the
-#: work saves), 128 samples ran 1.5x and 64 samples of 128 units 1.9x faster on two.
-#: Since the unit loops were made 4-7x faster (2026-12-02, AMD EPYC) that forward pass
-#: takes 0.30 ms on one thread and 0.25 ms on two, and 2**17 (two threads for it) made
-#: a training epoch 5-8% faster for the LSTM and no faster for the GRU: kept at 2**18.
-ROW_BLOCK_WORK = 2 ** 18
+#: ``(H, B) @ (B, H + I)`` per step).  Default 2**14: the blocks run on Numba's threads,
+#: whose launch cost about 2 us on the 2-core development VM (a thread of Python's pool,
+#: used before 2026-12-03, 190-230 us, so that 2**18 was needed then).  With 2**14 a batch
+#: of 64 windows is split in two from hidden 16 for the LSTM and the GRU and from hidden
+#: 32 for the RNN; a single window never is.
+ROW_BLOCK_WORK = 2 ** 14
 
 #: Bytes of scratch memory ``predict`` works in at a time on the CPU
 #: (:mod:`seqforecast.backends.cpu`, whose ``PREDICT_CHUNK`` is read on every call): a

@@ -3,22 +3,28 @@
 The CPU kernels are Numba code that releases the GIL.
 
 * **The recurrences** (forward and backward) treat each sample alone, so
-  :func:`run_row_blocks` splits a batch's samples over
-  ``KERNEL_ROW_THREADS`` threads (default: ``NUMBA_NUM_THREADS`` as the
-  environment has it when the batch runs, else Numba's thread count), Python
-  threads running the kernels on disjoint blocks of samples, when each block
-  has ``ROW_BLOCK_WORK`` multiply-adds per step.  Results are bit-identical
-  for any split.  On the 2-core development VM two threads took an LSTM of
-  128 units from 1.9-2.0 to 1.4-1.6 s per epoch (4,096 windows of 48 steps,
-  batches of 64) and its ``predict`` of the 4,096 windows from 560-575 to
-  360-400 ms; an LSTM of 32 units trains on one thread at batch 64 (too
-  little work per step) and predicts 1.4x faster on two.
+  :func:`run_blocks` splits a batch's samples into ``KERNEL_ROW_THREADS``
+  blocks (default: ``NUMBA_NUM_THREADS`` as the environment has it when the
+  batch runs, else Numba's thread count) when each block has
+  ``ROW_BLOCK_WORK`` multiply-adds per step, and runs the blocks at once on
+  Numba's threads (``parallel=True``, one kernel call per block, e.g.
+  :func:`seqforecast.cpu.layer.forward_blocks`).  Results are bit-identical
+  for any split.  A launch costs about 2 us on the 2-core development VM, a
+  hand-over to a thread of Python's pool (used before 2026-12-03) 190-230
+  us: the pool paid only from an LSTM of about 64 units at batch 64, Numba's
+  threads pay from 16.
 * **The weight gradients** are products of the package's own, one per gate
   (``(H, T*batch) @ (T*batch, I or H)``,
   :func:`seqforecast.cpu.products.matmul_tn`), independent of each other:
-  :func:`run_row_blocks` splits a layer's gates over the same threads, by
-  the same rule (a gate's work per step is ``batch * H * (H + I)``
-  multiply-adds), and the gradient w.r.t. the input its samples.
+  :func:`run_blocks` splits a layer's gates by the same rule (a gate's work
+  per step is ``batch * H * (H + I)`` multiply-adds), and the gradient
+  w.r.t. the input its samples.
+* **Numba's threading layer** is Numba's choice (TBB, OpenMP, else its own
+  workqueue; ``NUMBA_THREADING_LAYER`` sets it).  Launches from several
+  Python threads at once (a grid search with the threading backend, Dask's
+  threads) are serialised until the layer is known to take them
+  (OpenMP, TBB), and a process forked after a launch with OpenMP (which
+  GNU's runtime does not survive) runs its recurrences on one thread.
 * **BLAS** runs the few small products outside the kernels while a model
   trains (the output layer, the least-squares start of the autoregressive
   path): the estimators train with ``KERNEL_BLAS_THREADS`` BLAS threads, 1
@@ -40,9 +46,9 @@ before the process starts:
 import contextlib
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
+import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from . import config
@@ -52,18 +58,30 @@ from .config import KERNEL_BLAS_THREADS
 _controller = None
 # kernel_threads' limit, held _holders times at once; _depth: how often by this thread.
 _limiter, _holders, _limit_lock, _depth = None, 0, threading.Lock(), threading.local()
-_pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+# Launches of Numba's threads: serialised by _launch_lock until _concurrent_launches says
+# that the threading layer takes them from several threads; none in a child forked after a
+# launch with OpenMP (_no_threads).
+_launch_lock, _concurrent_launches, _no_threads = threading.Lock(), False, False
 
 
 def _after_fork():
-    """In a forked child: the parent's pool threads do not exist there, so start afresh; of
-    the threads holding the BLAS limit only the one that forked does, inside the limit as
-    often as it was."""
-    global _pool, _pool_size, _pool_lock, _limiter, _holders, _limit_lock
-    _pool, _pool_size, _pool_lock = None, 0, threading.Lock()
+    """In a forked child: no launch of Numba's threads if the parent launched them with
+    OpenMP; of the threads holding the BLAS limit only the one that forked exists, inside
+    the limit as often as it was."""
+    global _launch_lock, _no_threads, _limiter, _holders, _limit_lock
+    _launch_lock = threading.Lock()
+    _no_threads = _no_threads or _threading_layer() == "omp"
     _holders, _limit_lock = getattr(_depth, "value", 0), threading.Lock()
     if not _holders:
         _limiter = None
+
+
+def _threading_layer():
+    """The threading layer Numba launched its threads with, or None before a launch."""
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        return None
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -117,7 +135,7 @@ def kernel_threads():
 
 
 def row_blocks(rows, work_per_row):
-    """How :func:`run_row_blocks` splits ``rows`` independent rows (samples, or gates).
+    """How :func:`run_blocks` splits ``rows`` independent rows (samples, or gates).
 
     Parameters
     ----------
@@ -146,26 +164,29 @@ def _numba_threads():
     return int(value) if value.isdigit() and int(value) > 0 else numba.config.NUMBA_NUM_THREADS
 
 
-def run_row_blocks(kernel, rows, work_per_row):
-    """Call ``kernel(first, stop)`` for each block of :func:`row_blocks`, at the same time.
+def run_blocks(kernel, blocks_kernel, args, rows, work_per_row):
+    """``kernel(*args, 0, rows)``, in the blocks of :func:`row_blocks` at once.
 
-    The calling thread runs the first block and a pool of threads the
-    others (a pool thread never waits on the pool); it returns when all are
-    done, raising the first block's error, if any.
+    Parameters
+    ----------
+    kernel : callable
+        ``kernel(*args, first, stop)`` runs rows ``first .. stop-1``.
+    blocks_kernel : callable
+        ``blocks_kernel(*args, bounds)`` runs ``kernel`` for each block of
+        ``bounds`` (the blocks' first rows, then ``rows``) on Numba's threads.
+    args : tuple
+    rows, work_per_row : int
+        As in :func:`row_blocks`.
     """
-    blocks = row_blocks(rows, work_per_row)
+    global _concurrent_launches
+    blocks = [(0, rows)] if _no_threads else row_blocks(rows, work_per_row)
     if len(blocks) == 1:
-        kernel(*blocks[0])
+        kernel(*args, 0, rows)
         return
-    global _pool, _pool_size
-    with _pool_lock:
-        if _pool_size < len(blocks) - 1:
-            _pool = ThreadPoolExecutor(len(blocks) - 1, thread_name_prefix="seqforecast")
-            _pool_size = len(blocks) - 1
-        pool = _pool
-    others = [pool.submit(kernel, *block) for block in blocks[1:]]
-    try:
-        kernel(*blocks[0])
-    finally:
-        for future in others:
-            future.result()
+    bounds = np.array([first for first, _ in blocks] + [rows], np.int64)
+    if _concurrent_launches:
+        blocks_kernel(*args, bounds)
+        return
+    with _launch_lock:
+        blocks_kernel(*args, bounds)
+        _concurrent_launches = _threading_layer() in ("omp", "tbb")

@@ -237,29 +237,41 @@ import hashlib, itertools, sys
 import numpy as np
 sys.path.insert(0, {tests!r})
 from test_recurrent import _problem
+from seqforecast import config
 from seqforecast.recurrent import Cell, backward, forward
-digest = hashlib.sha256()
-for kind, dtype in itertools.product(("lstm", "gru", "rnn"), (np.float32, np.float64)):
-    cell = Cell(kind)
-    _, layers, x, *_, d_out, _, _, _ = _problem(cell, (9, 7, 3, (13, 5)), 0, dtype)
-    fwd = forward(cell, layers, x)
-    bwd = backward(fwd.cache, d_out)
-    for array in [fwd.output, bwd.dx] + [g for layer in bwd.grads for g in layer.values()]:
-        digest.update(np.ascontiguousarray(array).tobytes())
-print(digest.hexdigest())
+
+
+def digest():
+    digest = hashlib.sha256()
+    for kind, dtype in itertools.product(("lstm", "gru", "rnn"), (np.float32, np.float64)):
+        cell = Cell(kind)
+        _, layers, x, *_, d_out, _, _, _ = _problem(cell, (9, 7, 3, (13, 5)), 0, dtype)
+        fwd = forward(cell, layers, x)
+        bwd = backward(fwd.cache, d_out, tbptt_steps=4, clip_hidden_norm=0.5)
+        for array in [fwd.output, bwd.dx] + [g for layer in bwd.grads for g in layer.values()]:
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+for threads in sys.argv[1]:  # 1: every kernel called once; 2: in two blocks at once
+    config.KERNEL_ROW_THREADS, config.ROW_BLOCK_WORK = int(threads), 1
+    print(digest())
 """
 
 
 def test_results_are_the_same_whether_the_kernels_were_compiled_or_loaded_from_numba_s_cache(
         tmp_path):
     """A kernel compiled in this process and the same kernel loaded from Numba's cache
-    (compiled by an earlier process) give bit-identical results: the cells' loops are
-    inlined into the cached kernels, not called across compiled libraries."""
+    (compiled by an earlier process) give bit-identical results, called alone or in
+    blocks on Numba's threads, whichever runs first: the cells' loops are inlined into the
+    cached kernels, and no kernel reassociates (the blocks' cached wrappers hold their own
+    copies of the kernels, optimised again)."""
     script = _HASH_OF_RESULTS.format(tests=str(Path(__file__).parent))
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, check=True).stdout for _ in range(2)]
-    assert runs[0] == runs[1] and len(runs[0].strip()) == 64
+    runs = [subprocess.run([sys.executable, "-c", script, order], env=env, capture_output=True,
+                           text=True, check=True).stdout.split() for order in ("12", "21")]
+    digests = runs[0] + runs[1]
+    assert len(digests) == 4 and len(set(digests)) == 1 and len(digests[0]) == 64
     assert any(tmp_path.rglob("*.nbi"))  # the second run did load from the cache
 
 
@@ -350,15 +362,17 @@ def _split_forward_in_child(_):
 
 
 def test_a_forked_child_runs_the_threaded_recurrences(monkeypatch):
-    """The pool of threads does not survive a fork: the child starts its own instead of
-    waiting forever on threads that do not exist there."""
+    """A process forked after the recurrences ran in blocks on Numba's threads runs them too
+    (on one thread where the parent's threads are OpenMP's, which GNU's runtime does not
+    survive: a launch there would abort the child), with the same results."""
     import multiprocessing
 
-    from seqforecast import config
+    from seqforecast import config, threads
 
     monkeypatch.setattr(config, "KERNEL_ROW_THREADS", 2)
     monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)
-    want = _split_forward_in_child(None)  # the parent's pool of threads exists now
+    want = _split_forward_in_child(None)
+    assert threads._threading_layer() is not None  # the parent launched Numba's threads
     with multiprocessing.get_context("fork").Pool(1) as pool:
         got = pool.map_async(_split_forward_in_child, [None]).get(timeout=60)[0]
     np.testing.assert_array_equal(got, want)

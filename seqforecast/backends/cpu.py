@@ -19,7 +19,7 @@ from ..config import PREDICT_CHUNK
 from ..cpu import layer
 from ..cpu.elementwise import apply_update, mean_loss
 from ..cpu.products import linear, matmul, matmul_tn
-from ..threads import run_row_blocks
+from ..threads import run_blocks
 from ..training.clipping import clip_by_global_norm, clip_by_value, global_norm
 from ..workspace import Allocator
 
@@ -29,11 +29,10 @@ HOST = Allocator(np.empty)
 
 def _forward_steps(cell, x, params, states, hh, zero_state):
     """:func:`seqforecast.cpu.layer.forward_steps` over all samples, in blocks of samples
-    on several threads (:func:`seqforecast.threads.run_row_blocks`)."""
+    on several threads (:func:`seqforecast.threads.run_blocks`)."""
     G, _, B, H = states.gates.shape
-    run_row_blocks(lambda first, stop: layer.forward_steps(cell, x, params, states, hh,
-                                                           zero_state, first, stop),
-                   B, G * H * (H + x.shape[2]))
+    run_blocks(layer.forward_steps, layer.forward_blocks,
+               (cell, x, params, states, hh, zero_state), B, G * H * (H + x.shape[2]))
 
 
 def _backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
@@ -42,9 +41,9 @@ def _backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_
     on several threads; ``step_norms`` (T,) receives ``||dL/dh_t||`` over the batch."""
     G, T, B, H = states.gates.shape
     row_sq = HOST.empty((T, B), np.float64)
-    run_row_blocks(lambda first, stop: layer.backward_steps(
-        cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates, row_sq,
-        zero_state, first, stop), B, G * H * H)
+    run_blocks(layer.backward_steps, layer.backward_blocks,
+               (cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates, row_sq,
+                zero_state), B, G * H * H)
     layer.step_norms(row_sq, step_norms)
 
 
@@ -54,12 +53,11 @@ def _weight_gradients(cell, x, params, states, d_gates, dx, grads):
     empty) in blocks of samples."""
     G, _, B, H = states.gates.shape
     I = x.shape[2]
-    run_row_blocks(lambda first, stop: layer.weight_gradients(cell, x, states, d_gates, grads,
-                                                              first, stop),
-                   G, B * H * (H + I))
+    run_blocks(layer.weight_gradients, layer.weight_gradient_blocks,
+               (cell, x, states, d_gates, grads), G, B * H * (H + I))
     if dx.size:
-        run_row_blocks(lambda first, stop: layer.input_gradients(params, d_gates, dx, first,
-                                                                 stop), B, G * H * I)
+        run_blocks(layer.input_gradients, layer.input_gradient_blocks, (params, d_gates, dx),
+                   B, G * H * I)
 
 
 def _lag_rows(x_ar):

@@ -28,6 +28,10 @@ products of the same kind, :func:`seqforecast.cpu.products.matmul_tn` (the
 samples of all steps added in order): the kernels call no BLAS.
 Reductions have a fixed order, so equal inputs give bit-identical results.
 
+:func:`forward_blocks`, :func:`backward_blocks`, :func:`weight_gradient_blocks` and
+:func:`input_gradient_blocks` run a kernel over several blocks of samples (or of
+gates) at once, on Numba's threads; :mod:`seqforecast.threads` chooses the blocks.
+
 The kernels are written once for every cell: what differs between cells is
 read from :mod:`seqforecast.cells.spec`.  Each cell's element-wise passes
 are compiled from its unit equations (:func:`_unit_loops`), and the kernels
@@ -38,7 +42,7 @@ path, the peepholes' gradients) comes from per-code tables of the specs.
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..cells.activations import ZERO
 from ..cells.spec import BY_CODE, read_diag
@@ -472,3 +476,54 @@ def _column_dots(a, b, out):
     for r in range(a.shape[0]):
         for k in range(a.shape[1]):
             out[k] += a[r, k] * b[r, k]
+
+
+# -- The kernels over several blocks at once, on Numba's threads ------------------------------
+# Here, in the kernels' own file, so that Numba's cache of the wrappers (which hold their own
+# copies of the kernels) is renewed whenever the kernels change.  Each block is a kernel call
+# of its own; the blocks' rows are independent, so the results are those of one call over
+# all rows, bit for bit (see CPU_FASTMATH in seqforecast.config for why that holds in a
+# process that loads the wrappers from the cache too).
+
+_BLOCKS = dict(cache=True, nogil=True, parallel=True)
+
+
+@njit(**_BLOCKS)
+def forward_blocks(cell, x, params, states, hh, zero_state, bounds):
+    """:func:`forward_steps` for samples ``bounds[i] .. bounds[i+1]-1``, the blocks at once.
+
+    Parameters
+    ----------
+    cell, x, params, states, hh, zero_state
+        As in :func:`forward_steps`.
+    bounds : ndarray of shape (n_blocks + 1,), int64
+        The blocks' first samples, then the last block's stop.
+    """
+    for i in prange(bounds.size - 1):
+        forward_steps(cell, x, params, states, hh, zero_state, bounds[i], bounds[i + 1])
+
+
+@njit(**_BLOCKS)
+def backward_blocks(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm, d_gates,
+                    row_sq, zero_state, bounds):
+    """:func:`backward_steps` for the blocks of samples of ``bounds``, at once (see
+    :func:`forward_blocks`)."""
+    for i in prange(bounds.size - 1):
+        backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_norm,
+                       d_gates, row_sq, zero_state, bounds[i], bounds[i + 1])
+
+
+@njit(**_BLOCKS)
+def weight_gradient_blocks(cell, x, states, d_gates, grads, bounds):
+    """:func:`weight_gradients` for the blocks of gates of ``bounds``, at once (see
+    :func:`forward_blocks`)."""
+    for i in prange(bounds.size - 1):
+        weight_gradients(cell, x, states, d_gates, grads, bounds[i], bounds[i + 1])
+
+
+@njit(**_BLOCKS)
+def input_gradient_blocks(params, d_gates, dx, bounds):
+    """:func:`input_gradients` for the blocks of samples of ``bounds``, at once (see
+    :func:`forward_blocks`)."""
+    for i in prange(bounds.size - 1):
+        input_gradients(params, d_gates, dx, bounds[i], bounds[i + 1])

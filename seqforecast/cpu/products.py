@@ -19,9 +19,9 @@ the same order, so the result of a row is bit-identical in both paths.
 import numpy as np
 from numba import njit
 
-from ..config import CPU_PRODUCT_FASTMATH, TN_ROWS
+from ..config import CPU_FASTMATH, TN_ROWS
 
-_JIT = dict(cache=True, nogil=True, fastmath=CPU_PRODUCT_FASTMATH, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 
 
 @njit(**_JIT)
