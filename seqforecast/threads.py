@@ -15,10 +15,12 @@ The CPU kernels are Numba code that releases the GIL.
   threads pay from 16.
 * **The weight gradients** are products of the package's own, one per gate
   (``(H, T*batch) @ (T*batch, I or H)``,
-  :func:`seqforecast.cpu.products.matmul_tn`), independent of each other:
-  :func:`run_blocks` splits a layer's gates by the same rule (a gate's work
-  per step is ``batch * H * (H + I)`` multiply-adds), and the gradient
-  w.r.t. the input its samples.
+  :func:`seqforecast.cpu.products.matmul_tn`), whose rows (a gate's units)
+  are independent of each other: :func:`run_blocks` splits a layer's ``G*H``
+  gate rows by the same rule (a row's work per step is ``batch * (H + I)``
+  multiply-adds), so that a cell with one gate (the RNN) or three (the GRU)
+  keeps both cores as busy as the LSTM's four gates do; and it splits the
+  gradient w.r.t. the input by samples.
 * **Numba's threading layer** is Numba's choice (TBB, OpenMP, else its own
   workqueue; ``NUMBA_THREADING_LAYER`` sets it).  Launches from several
   Python threads at once (a grid search with the threading backend, Dask's

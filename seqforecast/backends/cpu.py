@@ -48,13 +48,13 @@ def _backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_
 
 
 def _weight_gradients(cell, x, params, states, d_gates, dx, grads):
-    """:func:`seqforecast.cpu.layer.weight_gradients` over all gates, in blocks of gates on
-    several threads, then :func:`seqforecast.cpu.layer.input_gradients` (unless ``dx`` is
+    """:func:`seqforecast.cpu.layer.weight_gradients` over all gates, in blocks of gate rows
+    on several threads, then :func:`seqforecast.cpu.layer.input_gradients` (unless ``dx`` is
     empty) in blocks of samples."""
     G, _, B, H = states.gates.shape
     I = x.shape[2]
     run_blocks(layer.weight_gradients, layer.weight_gradient_blocks,
-               (cell, x, states, d_gates, grads), G, B * H * (H + I))
+               (cell, x, states, d_gates, grads), G * H, B * (H + I))
     if dx.size:
         run_blocks(layer.input_gradients, layer.input_gradient_blocks, (params, d_gates, dx),
                    B, G * H * I)
