@@ -298,16 +298,19 @@ def test_splitting_the_batch_over_threads_changes_no_bit(cell, dtype, monkeypatc
         np.testing.assert_array_equal(one, split)
 
 
+@pytest.mark.parametrize("threads", [3, 1], ids=["blocks-of-3", "one-block"])
 @pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype, monkeypatch):
+def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype, threads,
+                                                                   monkeypatch):
     """Each sample's states and gradients w.r.t. its input and initial states are
     bit-identical alone, in a batch and in a permuted batch, the batches split over threads
-    (blocks that start past row 0).  Hidden sizes of 37 and 16 run the vectorised loops
-    over units (8 and 16 lanes) and their remainders."""
+    (blocks that start past row 0) or in one block (whose first 8 rows run the products'
+    register tiles, the 9th their row loop).  Hidden sizes of 37 and 16 run the vectorised
+    loops over units (8 and 16 lanes) and their remainders."""
     from seqforecast import config
 
-    monkeypatch.setattr(config, "KERNEL_ROW_THREADS", 3)
+    monkeypatch.setattr(config, "KERNEL_ROW_THREADS", threads)
     monkeypatch.setattr(config, "ROW_BLOCK_WORK", 1)  # split even tiny batches
     _, layers, x, h0, c0, d_out, d_hn, d_cn, _ = _problem(cell, (5, 9, 3, (37, 16)), 4, dtype)
     state = cell.has_cell_state
@@ -329,6 +332,43 @@ def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype, m
     for b in range(9):
         for got, want in zip(per_sample(np.array([b])), batch):
             np.testing.assert_array_equal(got[0], want[b])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_the_register_tiles_give_the_row_loops_bits(accumulate, dtype):
+    """matmul_panels (tiles of 4 rows by a panel of 64 bytes of columns) against matmul
+    (row loops): the same bits for every row and column count around the tiles' edges,
+    ``a`` strided or not, and NumPy's product within rounding."""
+    from seqforecast.cpu.products import matmul, matmul_panels, pack_panels
+
+    rng = np.random.RandomState(0)
+    for M in (0, 1, 3, 4, 5, 9, 64):
+        for K in (1, 5, 16):
+            for N in (1, 7, 8, 16, 17, 37, 148):
+                b = rng.randn(K, N).astype(dtype)
+                for a in (rng.randn(M, K).astype(dtype), rng.randn(K, M).astype(dtype).T):
+                    start = rng.randn(M, N).astype(dtype)
+                    want, got = start.copy(), start.copy()
+                    matmul(a, b, want, accumulate)
+                    matmul_panels(a, b, pack_panels(b, 1, M)[0], got, accumulate)
+                    np.testing.assert_array_equal(got, want, err_msg=f"M={M} K={K} N={N}")
+                    exact = a.astype(np.float64) @ b + (start if accumulate else 0)
+                    tol = 1e-5 if dtype == np.float32 else 1e-13
+                    np.testing.assert_allclose(got, exact, rtol=tol, atol=tol * K)
+
+
+def test_the_panels_are_the_weights_columns():
+    """pack_panels: whole panels of 16 float32 columns per group of rows, none for a
+    product of fewer rows than a tile."""
+    from seqforecast.cpu.products import pack_panels
+
+    b = np.arange(2 * 3 * 40, dtype=np.float32).reshape(6, 40)
+    panels = pack_panels(b, 2, 4)
+    assert panels.shape == (2, 2, 3, 16)
+    np.testing.assert_array_equal(panels[1, 1], b[3:6, 16:32])
+    assert pack_panels(b, 2, 3).shape == (2, 0, 3, 16)
+    assert pack_panels(b.astype(np.float64), 1, 4).shape == (1, 5, 6, 8)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

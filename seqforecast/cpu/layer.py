@@ -15,9 +15,14 @@ layer with ``G`` gates (1 RNN, 4 LSTM, 3 GRU) and hidden size ``H``:
   for ``dL/dh_{t-1}``; the weight gradients are products over all steps at
   once, ``(H, T*B) @ (T*B, I or H)``, after the time loop.
 
+The hidden side's weights, the same at every step, are packed once per call
+into column panels (:func:`seqforecast.cpu.products.pack_panels`), and each
+step's product runs register tiles over them
+(:func:`seqforecast.cpu.products.matmul_panels`).
+
 Every product that yields a per-sample result (states, gates, ``dL/dh``,
-``dL/dx``) is :func:`seqforecast.cpu.products.matmul`, whose rows do not
-depend on the other rows of the batch, and the element-wise arithmetic of a
+``dL/dx``) is :func:`seqforecast.cpu.products.matmul` or ``matmul_panels`` (the same
+bits), whose rows do not depend on the other rows of the batch, and the element-wise arithmetic of a
 unit reads that unit's values only, in a loop over a row's units that runs
 the same code for every row (which of a row's units fall in the vectorised
 body and which in the scalar remainder depends on the hidden size only;
@@ -48,7 +53,7 @@ from ..cells.activations import ZERO
 from ..cells.spec import BY_CODE, read_diag
 from ..config import CPU_FASTMATH
 from .borrow import borrow
-from .products import matmul, matmul_tn
+from .products import matmul, matmul_panels, matmul_tn, pack_panels
 
 _JIT = dict(cache=True, nogil=True, fastmath=CPU_FASTMATH, error_model="numpy")
 _read_diag = njit(inline="always")(read_diag)
@@ -272,6 +277,7 @@ def forward_steps(cell, x, params, states, hh, zero_state, first, stop):
     w_in = np.ascontiguousarray(w_ih.reshape(G, H, I).transpose(0, 2, 1))
     bias = b_ih.reshape(G, H) if _GATED[cell.kind] >= 0 else (b_ih + params.bias_hh).reshape(G, H)
     w_t = np.ascontiguousarray(w_hh.T)
+    panels = pack_panels(w_t, 1, stop - first)[0]
     m = hh.reshape(B, G * H)
     b_hh = params.bias_hh.reshape(G, H)
     for t in range(T):
@@ -286,7 +292,7 @@ def forward_steps(cell, x, params, states, hh, zero_state, first, stop):
                 for j in range(H):
                     rows[b, j] = bias[k, j]
             matmul(x[t, first:stop], w_in[k], rows, True)
-        matmul(h[t, first:stop], w_t, m[first:stop], False)
+        matmul_panels(h[t, first:stop], w_t, panels, m[first:stop], False)
         _forward_units(cell.kind, cell, t, first, stop,
                        (m, h, c, gates, aux, b_hh, params.peephole))
 
@@ -339,6 +345,7 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
         dh[first:stop] = 0
         dc[first:stop] = 0
     direct = np.empty((B if skip else 0, H), h.dtype)  # the skip path's part of dh
+    panels = pack_panels(w_hh, G, stop - first)  # gate k's rows of w_hh, (H, H)
     for t in range(T - 1, -1, -1):
         _add_and_clip(dh, d_h[t], clip_hidden_norm, row_sq[t], first, stop)
         _backward_units(cell.kind, cell, t, first, stop,
@@ -349,7 +356,8 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
             continue
         for k in range(G):
             d_k = d_aux[t] if k == gated else dgates[k, t]
-            matmul(d_k[first:stop], w_hh[k * H:(k + 1) * H], dh[first:stop], k > 0)
+            matmul_panels(d_k[first:stop], w_hh[k * H:(k + 1) * H], panels[k], dh[first:stop],
+                          k > 0)
         if skip:
             dh[first:stop] += direct[first:stop]
 
