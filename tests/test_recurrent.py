@@ -359,14 +359,15 @@ def test_the_register_tiles_give_the_row_loops_bits(accumulate, dtype):
 
 
 def test_the_panels_are_the_weights_columns():
-    """pack_panels: whole panels of 16 float32 columns per group of rows, none for a
-    product of fewer rows than a tile."""
+    """pack_panels: panels of 16 float32 columns per group of rows, the last one padded
+    with zeros, none for a product of fewer rows than a tile."""
     from seqforecast.cpu.products import pack_panels
 
     b = np.arange(2 * 3 * 40, dtype=np.float32).reshape(6, 40)
     panels = pack_panels(b, 2, 4)
-    assert panels.shape == (2, 2, 3, 16)
+    assert panels.shape == (2, 3, 3, 16)
     np.testing.assert_array_equal(panels[1, 1], b[3:6, 16:32])
+    np.testing.assert_array_equal(panels[0, 2], np.c_[b[0:3, 32:], np.zeros((3, 8))])
     assert pack_panels(b, 2, 3).shape == (2, 0, 3, 16)
     assert pack_panels(b.astype(np.float64), 1, 4).shape == (1, 5, 6, 8)
 

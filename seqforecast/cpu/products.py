@@ -190,16 +190,16 @@ def pack_panels(b, groups, rows):
     Returns
     -------
     panels : ndarray of shape (groups, P, K, C)
-        ``panels[g, p, k, c] = b[g*K + k, p*C + c]``, ``C = PANEL_BYTES / itemsize``,
-        the ``P = N // C`` whole panels (0 if ``rows < TILE_ROWS``).
+        ``panels[g, p, k, c] = b[g*K + k, p*C + c]``, ``C = PANEL_BYTES / itemsize``, zeros
+        past column ``N`` in the last panel; ``P = ceil(N / C)``, or 0 if ``rows < TILE_ROWS``.
     """
     K, N = b.shape[0] // groups, b.shape[1]
     C = PANEL_BYTES // b.itemsize
-    panels = np.empty((groups, N // C if rows >= TILE_ROWS else 0, K, C), b.dtype)
+    panels = np.zeros((groups, -(-N // C) if rows >= TILE_ROWS else 0, K, C), b.dtype)
     for g in range(groups):
         for p in range(panels.shape[1]):
             for k in range(K):
-                for c in range(C):
+                for c in range(min(C, N - p * C)):
                     panels[g, p, k, c] = b[g * K + k, p * C + c]
     return panels
 
@@ -210,8 +210,9 @@ def matmul_panels(a, b, panels, out, accumulate):
     4 rows or more.
 
     Tiles of :data:`TILE_ROWS` rows by one panel (:func:`_tile`), the panels in the outer
-    loop so that each stays in cache over the rows; the rows and columns past the last
-    whole tile by :func:`matmul`.
+    loop so that each stays in cache over the rows.  A last panel with fewer columns
+    than ``C`` runs its tiles through a scratch tile; rows past the last whole tile run
+    :func:`matmul`.
 
     Parameters
     ----------
@@ -225,11 +226,21 @@ def matmul_panels(a, b, panels, out, accumulate):
     M, N = out.shape
     P, _, C = panels.shape
     tiled = M - M % TILE_ROWS
-    for p in range(P):
+    whole = min(P, N // C)
+    for p in range(whole):
         for r in range(0, tiled, TILE_ROWS):
             _tile(a, panels[p], out, r, p * C, accumulate)
-    if P * C < N:
-        matmul(a[:tiled], b[:, P * C:], out[:tiled, P * C:], accumulate)
+    if whole < P:  # the columns of the last panel, and the padding's products, apart
+        lo = whole * C
+        scratch = np.zeros((TILE_ROWS, C), out.dtype)
+        for r in range(0, tiled, TILE_ROWS):
+            for i in range(TILE_ROWS):  # loops, not slice assignments (Numba compiles
+                for j in range(lo, N):  # those with seconds of error-message code)
+                    scratch[i, j - lo] = out[r + i, j]
+            _tile(a[r:r + TILE_ROWS], panels[whole], scratch, 0, 0, accumulate)
+            for i in range(TILE_ROWS):
+                for j in range(lo, N):
+                    out[r + i, j] = scratch[i, j - lo]
     matmul(a[tiled:], b, out[tiled:], accumulate)
 
 
