@@ -372,6 +372,21 @@ def test_the_panels_are_the_weights_columns():
     assert pack_panels(b.astype(np.float64), 1, 4).shape == (1, 5, 6, 8)
 
 
+def test_panels_of_another_product_are_refused():
+    """matmul_panels with panels packed for fewer rows or another b raises instead of
+    leaving rows or columns unwritten (or reading past the panels)."""
+    from seqforecast.cpu.products import matmul_panels, pack_panels
+
+    a, b = np.ones((9, 5), np.float32), np.ones((5, 37), np.float32)
+    out = np.zeros((9, 37), np.float32)
+    for panels in (pack_panels(b, 1, 3)[0], pack_panels(b[:, :30], 1, 9)[0],
+                   pack_panels(b[:4], 1, 9)[0]):
+        with pytest.raises(ValueError, match="pack_panels"):
+            matmul_panels(a, b, panels, out, False)
+    matmul_panels(a, b, pack_panels(b, 1, 9)[0], out, False)
+    np.testing.assert_array_equal(out, 5)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(200, 7, 33), (131, 33, 7), (64, 1, 5), (3, 5, 1),
                                    (0, 3, 4), (0, 4, 3)], ids=lambda s: "R{}N{}K{}".format(*s))

@@ -96,25 +96,27 @@ def matmul(a, b, out, accumulate):
 
 #: Rows of a tile of :func:`matmul_panels`.
 TILE_ROWS = 4
-#: Bytes of a panel's row, and of a tile's row held in registers: 16 float32 or 8 float64,
-#: two AVX2 registers; a tile holds 8 of them, enough independent sums to keep both
-#: fused multiply-add units busy.
-PANEL_BYTES = 64
+#: Bytes of a tile's vectors: one AVX2 register (8 float32 or 4 float64), also on machines
+#: with wider ones, so that a tile always holds 8 independent sums, enough to keep two fused
+#: multiply-add units busy.
+VECTOR_BYTES = 32
+#: Bytes of a panel's row, and of a tile's row held in registers: two vectors.
+PANEL_BYTES = 2 * VECTOR_BYTES
 
 
 @intrinsic
 def _tile(typingctx, a, panel, out, r, j, accumulate):
-    """``out[r:r+4, j:j+C] = a[r:r+4] @ panel`` (or ``+=``), the tile held in registers.
+    """``out[r:r+4, j:j+C] = a[r:r+4] @ panel[:K]`` (or ``+=``), the tile held in registers.
 
     Each element starts from 0 (or its value in ``out``) and adds ``a[r+i, k] * panel[k, c]``
     for ``k = 0, 1, ..., K-1`` in order, each a ``llvm.fmuladd`` (fused wherever the kernels'
-    'contract' fastmath fuses): the operations of :func:`matmul`.  No bounds checks: the
-    caller keeps ``r + 4 <= M`` and ``j + C <= N``.
+    'contract' fastmath fuses): the operations of :func:`matmul`.  Nothing is checked: the
+    caller keeps ``r + 4 <= M``, ``j + C <= N`` and ``K <= panel.shape[0]``.
 
     Parameters
     ----------
     a : ndarray of shape (M, K), any strides
-    panel : ndarray of shape (K, C), C-contiguous, ``C * itemsize == PANEL_BYTES``
+    panel : ndarray of shape (K or more, C), C-contiguous, ``C * itemsize == PANEL_BYTES``
     out : ndarray of shape (M, N), C-contiguous
     r, j : int
     accumulate : bool
@@ -135,40 +137,51 @@ def _tile(typingctx, a, panel, out, r, j, accumulate):
         r0, j0 = (context.cast(builder, v, t, types.intp)
                   for t, v in zip(signature.args[3:5], args[3:5]))
         keep = context.is_true(builder, signature.args[5], args[5])
-        width = PANEL_BYTES // (oty.dtype.bitwidth // 8)
+        width = VECTOR_BYTES // (oty.dtype.bitwidth // 8)
         vec = ir.VectorType(context.get_value_type(oty.dtype), width)
         fmuladd = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(vec, [vec] * 3),
             f"llvm.fmuladd.v{width}f{oty.dtype.bitwidth}")
         intp = r0.type
         i32 = ir.IntType(32)
+        halves = range(PANEL_BYTES // VECTOR_BYTES)
 
-        def pointer(ary, ary_type, row, col):
-            return cgutils.get_item_pointer(context, builder, ary_type, ary, [row, col],
-                                            wraparound=False)
+        def vectors(ary, ary_type, row, col):
+            """Pointers to the vectors of ``ary[row, col:col+C]``."""
+            return [builder.bitcast(
+                cgutils.get_item_pointer(context, builder, ary_type, ary,
+                                         [row, builder.add(col, ir.Constant(intp, h * width))],
+                                         wraparound=False),
+                vec.as_pointer()) for h in halves]
 
         rows = [builder.add(r0, ir.Constant(intp, i)) for i in range(TILE_ROWS)]
-        tiles = [builder.bitcast(pointer(O, oty, row, j0), vec.as_pointer()) for row in rows]
+        tiles = [vectors(O, oty, row, j0) for row in rows]
         sums = []
         for tile in tiles:
-            slot = cgutils.alloca_once(builder, vec)  # promoted to a register by LLVM
-            builder.store(builder.select(keep, builder.load(tile, align=1),
-                                         ir.Constant(vec, None)), slot)
-            sums.append(slot)
+            slots = []
+            for pointer in tile:
+                slot = cgutils.alloca_once(builder, vec)  # promoted to a register by LLVM
+                builder.store(builder.select(keep, builder.load(pointer, align=1),
+                                             ir.Constant(vec, None)), slot)
+                slots.append(slot)
+            sums.append(slots)
         K = cgutils.unpack_tuple(builder, A.shape, 2)[1]
         with cgutils.for_range(builder, K) as loop:
             k = loop.index
-            column = builder.bitcast(pointer(P, pty, k, ir.Constant(intp, 0)), vec.as_pointer())
-            b_k = builder.load(column, align=1)
-            for row, slot in zip(rows, sums):
-                x = builder.insert_element(ir.Constant(vec, ir.Undefined),
-                                           builder.load(pointer(A, aty, row, k)),
+            b_k = [builder.load(pointer, align=1)
+                   for pointer in vectors(P, pty, k, ir.Constant(intp, 0))]
+            for row, slots in zip(rows, sums):
+                x = builder.load(cgutils.get_item_pointer(context, builder, aty, A, [row, k],
+                                                          wraparound=False))
+                x = builder.insert_element(ir.Constant(vec, ir.Undefined), x,
                                            ir.Constant(i32, 0))
                 x = builder.shuffle_vector(x, ir.Constant(vec, ir.Undefined),
                                            ir.Constant(ir.VectorType(i32, width), [0] * width))
-                builder.store(builder.call(fmuladd, [x, b_k, builder.load(slot)]), slot)
-        for tile, slot in zip(tiles, sums):
-            builder.store(builder.load(slot), tile, align=1)
+                for b_kh, slot in zip(b_k, slots):
+                    builder.store(builder.call(fmuladd, [x, b_kh, builder.load(slot)]), slot)
+        for tile, slots in zip(tiles, sums):
+            for pointer, slot in zip(tile, slots):
+                builder.store(builder.load(slot), pointer, align=1)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -219,13 +232,15 @@ def matmul_panels(a, b, panels, out, accumulate):
     a : ndarray of shape (M, K)
     b : ndarray of shape (K, N), C-contiguous rows
     panels : ndarray of shape (P, K, C)
-        :func:`pack_panels` of ``b`` (one group); ``P`` may be 0.
-    out : ndarray of shape (M, N), C-contiguous
+        ``pack_panels(b, 1, M)[0]``: no panels (``P = 0``) for ``M < TILE_ROWS``.
+    out : ndarray of shape (M, N), C-contiguous, of the dtype of ``a`` and ``b``
     accumulate : bool
     """
     M, N = out.shape
     P, _, C = panels.shape
     tiled = M - M % TILE_ROWS
+    if tiled and (P != -(-N // C) or panels.shape[1] != a.shape[1]):
+        raise ValueError("matmul_panels: panels are not pack_panels(b, 1, M)[0]")
     whole = min(P, N // C)
     for p in range(whole):
         for r in range(0, tiled, TILE_ROWS):
@@ -255,15 +270,16 @@ def matmul_tn(a, b, out):
     """``out = a.T @ b``: the outer products of the rows of ``a`` and ``b``, added in order.
 
     The rows are taken :data:`~seqforecast.config.TN_ROWS` at a time, so that a block of
-    ``a`` and ``b`` stays in cache while :func:`matmul` runs over it (with ``K < N`` the
-    product of a block is computed transposed, ``b.T @ a``, the inner loop over the
-    longer side, and copied: the same products added in the same order).
+    ``a`` and ``b`` stays in cache while :func:`matmul_panels` runs over it, its panels
+    packed for the block (with ``K < N`` the product of a block is computed transposed,
+    ``b.T @ a``, the tiles' rows over the longer side, and copied: the same products added
+    in the same order).
 
     Parameters
     ----------
     a : ndarray of shape (R, N), C-contiguous
-    b : ndarray of shape (R, K), C-contiguous
-    out : ndarray of shape (N, K)
+    b : ndarray of shape (R, K), C-contiguous, of the dtype of ``a``
+    out : ndarray of shape (N, K), C-contiguous, of the dtype of ``a``
     """
     R, N = a.shape
     K = b.shape[1]
