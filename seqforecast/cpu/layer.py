@@ -21,16 +21,17 @@ step's product runs register tiles over them
 (:func:`seqforecast.cpu.products.matmul_panels`).
 
 Every product that yields a per-sample result (states, gates, ``dL/dh``,
-``dL/dx``) is :func:`seqforecast.cpu.products.matmul` or ``matmul_panels`` (the same
-bits), whose rows do not depend on the other rows of the batch, and the element-wise arithmetic of a
-unit reads that unit's values only, in a loop over a row's units that runs
-the same code for every row (which of a row's units fall in the vectorised
-body and which in the scalar remainder depends on the hidden size only;
-tested with hidden sizes that are not multiples of the vector width): a
-window's forward pass (and so its prediction) is bit-identical whatever
-else shares its batch.  The weight gradients, which sum over the batch, are
-products of the same kind, :func:`seqforecast.cpu.products.matmul_tn` (the
-samples of all steps added in order): the kernels call no BLAS.
+``dL/dx``) is :func:`seqforecast.cpu.products.matmul` or ``matmul_panels`` (the
+same bits), whose rows do not depend on the other rows of the batch, and the
+element-wise arithmetic of a unit reads that unit's values only, in a loop
+over a row's units that runs the same code for every row (which of a row's
+units fall in the vectorised body and which in the scalar remainder depends
+on the hidden size only; tested with hidden sizes that are not multiples of
+the vector width): a window's forward pass (and so its prediction) is
+bit-identical whatever else shares its batch.  The weight gradients, which
+sum over the batch, are products of the same kind,
+:func:`seqforecast.cpu.products.matmul_tn` (the samples of all steps added in
+order): the kernels call no BLAS.
 Reductions have a fixed order, so equal inputs give bit-identical results.
 
 :func:`forward_blocks`, :func:`backward_blocks`, :func:`weight_gradient_blocks` and

@@ -272,7 +272,7 @@ def matmul_tn(a, b, out):
     The rows are taken :data:`~seqforecast.config.TN_ROWS` at a time, so that a block of
     ``a`` and ``b`` stays in cache while :func:`matmul_panels` runs over it, its panels
     packed for the block (with ``K < N`` the product of a block is computed transposed,
-    ``b.T @ a``, the tiles' rows over the longer side, and copied: the same products added
+    ``b.T @ a``, the panels' columns over the longer side, and copied: the same products added
     in the same order).
 
     Parameters
