@@ -28,6 +28,7 @@ from options import require_gpu
 from seqforecast.backends.cuda import CUDA
 from seqforecast.cuda import layer
 from seqforecast.cuda.elementwise import fill
+from seqforecast.cuda.launch import Launch
 from seqforecast.cuda.products import matmul
 from seqforecast.recurrent import Cell, _cell_args, _params, forward_layers
 from seqforecast.records import LayerStates
@@ -49,25 +50,21 @@ def report(name, fn, repeat=3):
 def counting():
     """Count kernel launches and device allocations (``cuda.device_array``) in the block."""
     counts = {"launches": 0, "allocations": 0}
-    if config.ENABLE_CUDASIM:
-        from numba.cuda.simulator.kernel import FakeCUDAKernel as launcher
-    else:
-        from numba.cuda.dispatcher import _LaunchConfiguration as launcher
-    launch, allocate = launcher.__call__, cuda.device_array
+    launch, allocate = Launch.__call__, cuda.device_array
 
     def counted_launch(self, *args):
-        counts["launches"] += not getattr(self, "_device", False)  # not a device function
+        counts["launches"] += 1
         return launch(self, *args)
 
     def counted_allocation(*args, **kwargs):
         counts["allocations"] += 1
         return allocate(*args, **kwargs)
 
-    launcher.__call__, cuda.device_array = counted_launch, counted_allocation
+    Launch.__call__, cuda.device_array = counted_launch, counted_allocation
     try:
         yield counts
     finally:
-        launcher.__call__, cuda.device_array = launch, allocate
+        Launch.__call__, cuda.device_array = launch, allocate
 
 
 def count():
@@ -124,7 +121,8 @@ def main():
         cuda.synchronize()
         seconds = time.perf_counter() - start
         print(f"matmul {n}x{n}x{n}: {2 * n ** 3 / seconds / 1e12:.2f} TFLOP/s")
-    for kernel in layer._forward_kernel(args.kind, np.dtype(np.float32)).overloads.values():
+    forward = layer._forward_kernel(args.kind, np.dtype(np.float32)).dispatcher
+    for kernel in forward.overloads.values():
         print(f"persistent LSTM forward: {kernel.regs_per_thread} registers, "
               f"{kernel.local_mem_per_thread} B of local memory per thread")
 

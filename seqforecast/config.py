@@ -172,3 +172,12 @@ CUDA_BLOCK_THREADS = 256
 #: (:mod:`seqforecast.backends.cuda`).  Default 16384.  Larger chunks make fewer copies
 #: and launches, but the cached gate values of a chunk take more device memory.
 CUDA_PREDICT_CHUNK = 16384
+
+#: Launch compiled CUDA kernels directly through ``cuda.core`` instead of numba-cuda's
+#: general launch path (:class:`seqforecast.cuda.launch.Kernel`, read on every launch).
+#: Default False: a prototype of it ran on an H200, this code has not (the environment
+#: variable ``SEQFORECAST_CUDA_DIRECT_LAUNCH=1`` turns it on).  On the H200's host
+#: numba-cuda's path took 27 us for a kernel of 2 arguments and 94 us for one of 15, the
+#: prototype 8 and 18 us, with the same bits: at hidden sizes up to 64 these costs, not
+#: the GPU, set the speed of a training step (about 20 launches).
+CUDA_DIRECT_LAUNCH = os.environ.get("SEQFORECAST_CUDA_DIRECT_LAUNCH", "0") == "1"

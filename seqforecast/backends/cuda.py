@@ -18,7 +18,7 @@ from ..cuda.launch import grid_1d
 from ..cuda.products import matmul
 from ..cuda.reductions import column_sums, summarize
 from ..cuda.rules import apply_update, mean_loss
-from ..cuda.workspace import Workspace, empty
+from ..cuda.workspace import Workspace, empty, view
 
 
 class Record:
@@ -153,7 +153,7 @@ class CUDABackend:
     @staticmethod
     def loss(loss, pred, y, d_pred, record):
         mean_loss(loss.rule, pred, y, _constants(loss.constants, pred.dtype.str), loss.group,
-                  d_pred, record.values[step.LOSS:])
+                  d_pred, view(record.values, step.LOSS))
 
     @staticmethod
     def add_l2(network, scale, record):
@@ -191,7 +191,7 @@ class CUDABackend:
 
     @staticmethod
     def update(rule, params, grad, state, hyper, record):
-        apply_update(rule, params, grad, *state, hyper, record.values[step.GO:])
+        apply_update(rule, params, grad, *state, hyper, view(record.values, step.GO))
 
     @staticmethod
     def add_step_norms(total, step_norms):

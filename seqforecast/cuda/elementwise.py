@@ -7,10 +7,10 @@ import numpy as np
 from numba import cuda
 
 from ..config import CUDA_THREADS as THREADS
-from .launch import grid_1d
-from .workspace import empty
+from .launch import grid_1d, jit
+from .workspace import empty, view
 
-@cuda.jit
+@jit
 def _fill_kernel(a, value):
     i = cuda.grid(1)
     if i < a.size:
@@ -20,10 +20,10 @@ def _fill_kernel(a, value):
 def fill(a, value):
     """Set every element of a C-contiguous device array to ``value``, in place."""
     if a.size:
-        _fill_kernel[grid_1d(a.size), THREADS](a.reshape(a.size), value)
+        _fill_kernel[grid_1d(a.size), THREADS](view(a, shape=(a.size,)), value)
 
 
-@cuda.jit
+@jit
 def _multiply_kernel(a, b, out):
     i = cuda.grid(1)
     if i < out.size:
@@ -35,7 +35,7 @@ def multiply(a, b):
     out = empty(a.shape, a.dtype)
     if a.size:
         _multiply_kernel[grid_1d(a.size), THREADS](
-            a.reshape(a.size), b.reshape(b.size), out.reshape(out.size))
+            view(a, shape=(a.size,)), view(b, shape=(b.size,)), view(out, shape=(out.size,)))
     return out
 
 
@@ -50,7 +50,7 @@ def _uniform(seed, stream, index):
     return (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@cuda.jit
+@jit
 def _dropout_kernel(seed, stream, p, mask):
     i = cuda.grid(1)
     if i < mask.size:
@@ -69,7 +69,7 @@ def dropout_mask(shape, dtype, p, seed, stream):
     return mask
 
 
-@cuda.jit
+@jit
 def _gather_kernel(x, index, out):
     """``out[t, s] = x[t, index[s]]`` for time-major (T, N, F) data."""
     i = cuda.grid(1)
@@ -88,7 +88,7 @@ def gather_samples(x, index):
     return out
 
 
-@cuda.jit
+@jit
 def _gather_rows_kernel(y, index, out):
     i = cuda.grid(1)
     S, F = out.shape

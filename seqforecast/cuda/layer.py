@@ -44,10 +44,10 @@ from ..cells.spec import BY_CODE, read_diag, read_gates, write_gates
 from ..config import CUDA_BLOCK_THREADS as BLOCK_THREADS
 from ..config import CUDA_PERSISTENT_MAX_HIDDEN as PERSISTENT_MAX_HIDDEN
 from .elementwise import fill
-from .launch import multiprocessors, numba_float
+from .launch import jit, multiprocessors, numba_float
 from .products import matmul, transpose
 from .reductions import column_sums, row_norms
-from .workspace import empty
+from .workspace import empty, view
 
 #: Shared memory a kernel may use without opting in to more (bytes).
 SHARED_BYTES = 48 * 1024
@@ -120,7 +120,7 @@ def _forward_kernel(kind, dtype):
     dt = numba_float(dtype)
     zero = np.dtype(dtype).type(0)
 
-    @cuda.jit(**_RECURRENT_JIT)
+    @jit(**_RECURRENT_JIT)
     def kernel(coupled_gates, relu, t_start, t_stop, use_hh, shared_weights, zero_state, w, b_hh,
                peephole, h, c, gates, aux, hh):
         """Steps ``t_start .. t_stop-1``; thread = (sample, unit), see :func:`forward_steps`.
@@ -218,7 +218,7 @@ def _backward_kernel(kind, dtype):
     dt = numba_float(dtype)
     zero, cast = np.dtype(dtype).type(0), np.dtype(dtype).type
 
-    @cuda.jit(**_RECURRENT_JIT)
+    @jit(**_RECURRENT_JIT)
     def kernel(coupled_gates, relu, t_start, t_stop, stepwise, shared_weights, zero_state,
                tbptt_steps, clip_hidden_norm, w_hh, peephole, h, c, gates, aux, d_h, dh, dc, dgates,
                d_aux, row_sq):
@@ -449,8 +449,9 @@ def project_inputs(cell, x, params, gates):
     T, B, I = x.shape
     G, H = gates.shape[0], gates.shape[3]
     apart = BY_CODE[kind].gated_gate >= 0  # the cell adds the hidden-side biases itself
-    matmul(x.reshape(T * B, I), w_ih.reshape(G, H, I), gates.reshape(G, T * B, H),
-           bias=b_ih.reshape(G, H), bias_2=None if apart else b_hh.reshape(G, H), trans_b=True)
+    matmul(view(x, shape=(T * B, I)), view(w_ih, shape=(G, H, I)),
+           view(gates, shape=(G, T * B, H)), bias=view(b_ih, shape=(G, H)),
+           bias_2=None if apart else view(b_hh, shape=(G, H)), trans_b=True)
 
 
 def weight_gradients(cell, x, params, states, d_gates, dx, grads):
@@ -468,17 +469,21 @@ def weight_gradients(cell, x, params, states, d_gates, dx, grads):
     G, H = dgates.shape[0], dgates.shape[3]
     spec = BY_CODE[kind]
     ungated = spec.ungated_gates
-    h_2d = h[:T].reshape(T * B, H)
-    d_in = dgates.reshape(G, T * B, H)
-    matmul(d_in, x.reshape(T * B, I), dw_ih.reshape(G, H, I), trans_a=True)
-    column_sums(d_in, db_ih.reshape(G, H))
+    h_2d = view(h, 0, T, (T * B, H))
+    d_in = view(dgates, shape=(G, T * B, H))
+    x_2d = view(x, shape=(T * B, I))
+    matmul(d_in, x_2d, view(dw_ih, shape=(G, H, I)), trans_a=True)
+    column_sums(d_in, view(db_ih, shape=(G, H)))
     if dx.size:  # an empty dx: the input needs no gradient
-        matmul(d_in, w_ih.reshape(G, H, I), dx.reshape(T * B, I))
-    matmul(d_in[:ungated], h_2d, dw_hh[:ungated * H].reshape(ungated, H, H), trans_a=True)
-    db_hh[:ungated * H].copy_to_device(db_ih[:ungated * H])
+        matmul(d_in, view(w_ih, shape=(G, H, I)), view(dx, shape=(T * B, I)))
+    matmul(view(d_in, 0, ungated), h_2d, view(dw_hh, 0, ungated * H, (ungated, H, H)),
+           trans_a=True)
+    view(db_hh, 0, ungated * H).copy_to_device(view(db_ih, 0, ungated * H))
     if ungated < G:  # the gated hidden side has its own gradient, d_aux
-        matmul(d_aux.reshape(T * B, H), h_2d, dw_hh[ungated * H:], trans_a=True)
-        column_sums(d_aux.reshape(T * B, H), db_hh[ungated * H:])
-    c_2d = c.reshape((T + 1) * B, H) if dpeephole.shape[0] else None
+        d_aux_2d = view(d_aux, shape=(T * B, H))
+        matmul(d_aux_2d, h_2d, view(dw_hh, ungated * H), trans_a=True)
+        column_sums(d_aux_2d, view(db_hh, ungated * H))
+    c_2d = view(c, shape=((T + 1) * B, H)) if dpeephole.shape[0] else None
     for row, (k, offset) in enumerate(spec.peephole_rows[:dpeephole.shape[0]]):
-        column_sums(d_in[k], dpeephole[row], c_2d[offset * B:(offset + T) * B])
+        column_sums(view(d_in, k, k + 1, (T * B, H)), view(dpeephole, row, row + 1, (H,)),
+                    view(c_2d, offset * B, (offset + T) * B))

@@ -16,8 +16,8 @@ from ..config import CUDA_MICRO as _MICRO
 from ..config import CUDA_SIDE as _SIDE
 from ..config import CUDA_TILE as _TILE
 from ..config import CUDA_TILE_K as _TILE_K
-from .launch import grid_2d, multiprocessors, numba_float, placeholder
-from .workspace import empty, scratch
+from .launch import grid_2d, jit, multiprocessors, numba_float, placeholder
+from .workspace import empty, scratch, view
 
 def as_batch(a):
     """A device array as a batch: 3-D as it is (any strides), 2-D with a leading axis of 1."""
@@ -25,7 +25,7 @@ def as_batch(a):
         return a
     if not a.is_c_contiguous():  # numba-cuda cannot reshape it without a copy
         raise ValueError(f"a 2-D operand must be C-contiguous, got strides {a.strides}")
-    return a.reshape(1, *a.shape)
+    return view(a, shape=(1, *a.shape))
 
 
 @cuda.jit(device=True)
@@ -43,7 +43,7 @@ def _matmul_kernel(dtype):
     dt = numba_float(dtype)
     threads = _TILE // _MICRO  # per side of the block
 
-    @cuda.jit
+    @jit
     def kernel(a, b, out, trans_a, trans_b, n_batch, summed, k_chunk, splits, direct,
                accumulate, bias, bias_2):
         """One output tile of one chunk of the inner size; see :func:`matmul`.
@@ -112,7 +112,7 @@ def _matmul_kernel(dtype):
     return kernel
 
 
-@cuda.jit
+@jit
 def _finish_kernel(parts, out, accumulate, bias, bias_2):
     """``out[z] (+)= parts[z*n : (z+1)*n].sum(axis=0) + bias[z] + bias_2[z]``, in order."""
     col, row = cuda.grid(2)
@@ -144,7 +144,7 @@ def _bias(bias, dtype, batch, n):
     if bias.shape not in ((n,), (1, n), (batch, n)):
         raise ValueError(f"a bias of this product must have shape {(n,)}, {(1, n)} or "
                          f"{(batch, n)}, got {bias.shape}")
-    return bias if bias.ndim == 2 else bias.reshape(1, n)
+    return bias if bias.ndim == 2 else view(bias, shape=(1, n))
 
 
 def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, trans_b=False):
@@ -197,7 +197,7 @@ def matmul(a, b, out, accumulate=False, bias=None, bias_2=None, trans_a=False, t
         finish_parts(parts, out3, accumulate, bias, bias_2)
 
 
-@cuda.jit
+@jit
 def _transpose_kernel(a, out):
     j, i = cuda.grid(2)
     if i < out.shape[0] and j < out.shape[1]:

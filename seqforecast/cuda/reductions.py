@@ -12,16 +12,17 @@ from numba import cuda, float64
 from ..config import CUDA_REDUCE_COLS as _REDUCE_COLS
 from ..config import CUDA_REDUCE_ROWS as _REDUCE_ROWS
 from ..config import CUDA_THREADS as THREADS
-from .launch import grid_1d, multiprocessors, numba_float, placeholder, reduction_blocks
+from .launch import (grid_1d, jit, multiprocessors, numba_float, placeholder,
+                     reduction_blocks)
 from .products import as_batch, finish_parts
-from .workspace import scratch
+from .workspace import scratch, view
 
 @functools.lru_cache(maxsize=None)
 def _column_kernel(dtype):
     dt = numba_float(dtype)
     zero = np.dtype(dtype).type(0)
 
-    @cuda.jit
+    @jit
     def kernel(a, b, use_b, rows_per_chunk, parts):
         """Partial column sums of ``a[z]`` (or of ``a[z] * b[z]``) over one chunk of rows."""
         R, N = a.shape[1], a.shape[2]
@@ -60,7 +61,7 @@ def column_sums(a, out, b=None):
     chunks = max(1, min(math.ceil(R / 256), 8 * multiprocessors()))
     rows_per_chunk = max(1, math.ceil(R / chunks))
     chunks = max(1, math.ceil(R / rows_per_chunk))
-    out3 = out.reshape(Z, 1, N)
+    out3 = view(out, shape=(Z, 1, N))
     parts = out3 if chunks == 1 else scratch((Z * chunks, 1, N), out.dtype)
     _column_kernel(out.dtype)[(max(1, math.ceil(N / _REDUCE_COLS)), chunks, Z),
                               (_REDUCE_COLS, _REDUCE_ROWS)](
@@ -73,7 +74,7 @@ def column_sums(a, out, b=None):
 SUM_SQUARES, MAX_ABS, NON_FINITE = 0, 1, 2
 
 
-@cuda.jit
+@jit
 def _summarize_kernel(a, mask, use_mask, parts):
     """Per block: sum of squares (of ``mask * a``), largest ``|a|``, count of NaN/inf."""
     cache = cuda.shared.array((3, THREADS), float64)
@@ -104,7 +105,7 @@ def _summarize_kernel(a, mask, use_mask, parts):
             parts[cuda.blockIdx.x, k] = cache[k, 0]
 
 
-@cuda.jit
+@jit
 def _summarize_finish(parts, out):
     if cuda.grid(1) == 0:
         squares, largest, bad = 0.0, 0.0, 0.0
@@ -130,7 +131,7 @@ def summarize(a, out, mask=None):
         _summarize_finish[1, 1](parts, out)
 
 
-@cuda.jit
+@jit
 def _row_norms_kernel(a, out):
     r = cuda.grid(1)
     if r < a.shape[0]:

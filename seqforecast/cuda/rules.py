@@ -14,14 +14,14 @@ from numba import cuda, float64
 
 from ..config import CUDA_THREADS as THREADS
 from ..training.rules import bound, read_outputs, write_slopes
-from .launch import grid_1d, reduction_blocks
-from .workspace import scratch
+from .launch import grid_1d, jit, reduction_blocks
+from .workspace import scratch, view
 
 @functools.lru_cache(maxsize=None)
 def _update_kernel(rule):
     device_rule = cuda.jit(device=True)(rule)
 
-    @cuda.jit
+    @jit
     def kernel(params, grad, state_1, state_2, hyper, control):
         i = cuda.grid(1)
         if i < params.size and control[0] != 0:
@@ -62,7 +62,7 @@ _read_outputs, _write_slopes = (cuda.jit(device=True)(f) for f in (read_outputs,
 def _loss_kernel(rule):
     device_rule = cuda.jit(device=True)(bound(rule, cuda.jit(device=True)))
 
-    @cuda.jit
+    @jit
     def kernel(y_pred, y_true, constants, group, scale, d_pred, parts):
         """Per block: its sum of the loss into ``parts``; every entry of ``d_pred``."""
         cache = cuda.shared.array(THREADS, float64)
@@ -92,7 +92,7 @@ def _loss_kernel(rule):
     return kernel
 
 
-@cuda.jit
+@jit
 def _mean_finish(parts, size, out):
     if cuda.grid(1) == 0:
         total = 0.0
@@ -122,7 +122,7 @@ def mean_loss(rule, y_pred, y_true, constants, group, d_pred, out):
     """
     count = y_true.size * constants.size
     blocks = reduction_blocks(count)
-    parts = out[:1] if blocks == 1 else scratch(blocks, np.float64)
+    parts = view(out, 0, 1) if blocks == 1 else scratch(blocks, np.float64)
     scale = y_pred.dtype.type(1.0 / count)
     _loss_kernel(rule)[blocks, THREADS](y_pred, y_true, constants, group, scale, d_pred, parts)
     if blocks > 1:

@@ -11,6 +11,7 @@ import math
 
 from numba import cuda
 
+from .launch import jit
 from .reductions import MAX_ABS, NON_FINITE, SUM_SQUARES
 
 #: Slots of the step record (``GO`` and ``BAD`` are the update's control, see
@@ -24,7 +25,7 @@ def _too_large(record, info, limit):
     return record[NORM] > limit and info[MAX_ABS] > limit
 
 
-@cuda.jit
+@jit
 def judge(record, info, limit, check_size):
     """The gradient norm, and whether the update may go (``GO``); resets ``CLIPPED``, ``BAD``.
 
@@ -41,7 +42,7 @@ def judge(record, info, limit, check_size):
         record[CLIPPED], record[BAD] = 0.0, 0.0
 
 
-@cuda.jit
+@jit
 def add_l2(grad, params, mask, scale, record, info):
     """``grad += scale * W`` on the weights; the penalty ``scale/2 ||W||^2`` onto the loss."""
     i = cuda.grid(1)
@@ -51,7 +52,7 @@ def add_l2(grad, params, mask, scale, record, info):
         grad[i] += scale * mask[i] * params[i]
 
 
-@cuda.jit
+@jit
 def clip_value(grad, bound, record, info):
     """Clamp every entry to ``[-bound, bound]``; ``CLIPPED`` if ``info`` saw a larger one."""
     i = cuda.grid(1)
@@ -63,7 +64,7 @@ def clip_value(grad, bound, record, info):
         grad[i] = min(max(grad[i], -bound), bound)
 
 
-@cuda.jit
+@jit
 def clip_norm(grad, max_norm, record, info):
     """Rescale ``grad`` to ``max_norm`` if its norm (from ``info``) is larger."""
     i = cuda.grid(1)
@@ -76,14 +77,14 @@ def clip_norm(grad, max_norm, record, info):
         grad[i] *= max_norm / norm
 
 
-@cuda.jit
+@jit
 def check_size(record, info, limit):
     """After clipping: no update if a gradient entry is too large (see :func:`judge`)."""
     if cuda.grid(1) == 0 and _too_large(record, info, limit):
         record[GO] = 0.0
 
 
-@cuda.jit
+@jit
 def add_norms(total, layer, norms):
     """``total[layer] += norms``."""
     t = cuda.grid(1)

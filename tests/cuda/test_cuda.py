@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numba import config as numba_config
 from numba import cuda
 from sklearn.exceptions import ConvergenceWarning
 
@@ -21,6 +22,7 @@ from seqforecast import GRURegressor, LSTMRegressor, RNNRegressor  # noqa: E402
 from seqforecast import config  # noqa: E402
 from seqforecast import recurrent as cpu  # noqa: E402
 from seqforecast.backends.cuda import CUDA  # noqa: E402
+from seqforecast.cuda import layer  # noqa: E402
 from seqforecast.cuda.elementwise import dropout_mask  # noqa: E402
 from seqforecast.cuda.launch import ignore_small_grid_warnings  # noqa: E402
 from seqforecast.cuda.products import matmul  # noqa: E402
@@ -264,14 +266,39 @@ def test_losses_on_cuda_match_the_cpu(name, options, dtype):
 
 
 def test_small_grid_warnings_are_ignored_and_others_are_not():
-    """numba-cuda warns about every grid under 128 blocks; seqforecast launches them on purpose."""
+    """numba-cuda warns about every grid under 128 blocks; seqforecast launches them on purpose.
+
+    On a GPU numba-cuda's message starts with a terminal code for bold text.
+    """
     message = "Grid size 1 will likely result in GPU under-utilization due to low occupancy."
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ignore_small_grid_warnings()
         warnings.warn(message, RuntimeWarning)
+        warnings.warn(f"\x1b[1m{message}\x1b[0m", RuntimeWarning)
         warnings.warn("another warning", RuntimeWarning)
     assert [str(w.message) for w in caught] == ["another warning"]
+
+
+@pytest.mark.skipif(numba_config.ENABLE_CUDASIM,
+                    reason="the simulator launches every kernel through numba's own path")
+@pytest.mark.parametrize("estimator", [LSTMRegressor, GRURegressor])
+def test_direct_launches_give_numba_cudas_results(estimator, monkeypatch):
+    """A fit and predict launched directly (the default) and through numba-cuda: same bits."""
+    X, y = _data(n=200, steps=6)
+    fits = []
+    for direct in (False, True):
+        monkeypatch.setattr(config, "CUDA_DIRECT_LAUNCH", direct)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = estimator(hidden_sizes=(8, 5), max_iter=3, batch_size=64, dropout=0.2,
+                              alpha=1e-3, clip_global_norm=1.0, random_state=0,
+                              device="cuda").fit(X, y)
+        fits.append((model._network.params, model.predict(X), model.loss_curve_))
+    forward = layer._forward_kernel(model._cell().spec.code, model._network.params.dtype)
+    assert any(direct is not None for direct in forward.direct.values())
+    for on, off in zip(*fits):
+        np.testing.assert_array_equal(on, off)
 
 
 def test_summarize_counts_non_finite_values():
