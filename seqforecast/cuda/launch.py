@@ -106,8 +106,10 @@ class Kernel:
     in a prototype).  Each layout's packing is compared once with
     numba-cuda's own.  Numba-cuda's path is kept for the simulator, for
     arguments that are not device arrays, plain scalars or tuples of them,
-    for a stream other than the default one, and for a numba-cuda without
-    the internals used here (those of 0.30).
+    for a stream other than the default one, for kernels that numba-cuda
+    launches specially (debug, cooperative, launch-configuration
+    sensitive), and for numba-cuda releases other than 0.30 (whose
+    internals are read here).
 
     Attributes
     ----------
@@ -151,11 +153,12 @@ def _direct_api():
     if config.ENABLE_CUDASIM:
         return None
     try:
+        import numba_cuda
         from cuda.core import LaunchConfig, launch
         from numba.cuda.cudadrv.devicearray import DeviceNDArray
     except ImportError:
         return None
-    if not hasattr(DeviceNDArray, "_strided_memory_view_shim"):  # before numba-cuda 0.30
+    if not numba_cuda.__version__.startswith("0.30."):  # the internals read here are 0.30's
         return None
     return DeviceNDArray, LaunchConfig, launch
 
@@ -231,17 +234,17 @@ class _Direct:
         be launched directly or its packing differs from numba-cuda's."""
         try:
             compiled = dispatcher.overloads.get(tuple(map(dispatcher.typeof_pyval, args)))
-            if compiled is None or compiled.debug or compiled.cooperative or dispatcher.extensions:
+            if (compiled is None or compiled.debug or compiled.cooperative
+                    or compiled.launch_config_sensitive or dispatcher.extensions):
                 return None
             direct = cls(compiled._codelibrary.get_cufunc().kernel, stream,
                          [_packer(a) for a in args])
             expected = []
             for numba_type, value in zip(compiled.argument_types, args):
                 compiled._prepare_args(numba_type, value, stream, [], expected)
-        except AttributeError:  # a numba-cuda whose internals differ from 0.30's
+        except Exception:  # numba-cuda's path has launched; whatever fails here, it stays
             return None
-        same = [getattr(v, "value", v) for v in direct.pack(args)] == [
-            getattr(v, "value", v) for v in expected]
+        same = _parameters(direct.pack(args)) == _parameters(expected)
         return direct if same else None
 
     def pack(self, args):
@@ -253,8 +256,16 @@ class _Direct:
 
     def launch(self, grid, block, shared, args):
         configuration = self.configurations.get((grid, block, shared))
-        if configuration is None:
-            launch_config = _direct_api()[1]
-            configuration = self.configurations[grid, block, shared] = launch_config(
-                grid=grid, block=block, shmem_size=shared)
+        if configuration is None:  # cuda.core takes plain ints only
+            configuration = self.configurations[grid, block, shared] = _direct_api()[1](
+                grid=_ints(grid), block=_ints(block), shmem_size=int(shared))
         _direct_api()[2](self.stream, configuration, self.function, *self.pack(args))
+
+
+def _ints(dimensions):
+    return tuple(map(int, dimensions)) if isinstance(dimensions, tuple) else int(dimensions)
+
+
+def _parameters(values):
+    """Kernel parameters as comparable values: each one's type and value."""
+    return [(type(v), getattr(v, "value", v)) for v in values]

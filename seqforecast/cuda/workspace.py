@@ -31,15 +31,17 @@ def view(a, start=None, stop=None, shape=None):
     reshapes the same arrays (its workspace's, the parameters') each time.
     A view shares ``a``'s memory, so it stays valid as long as ``a`` does.
     """
-    try:
-        views = a.seqforecast_views
-    except AttributeError:
-        views = a.seqforecast_views = {}
+    views = getattr(a, "seqforecast_views", None)
     key = start, stop, shape
-    found = views.get(key)
+    found = None if views is None else views.get(key)
     if found is None:
         found = a if start is None and stop is None else a[start:stop]
         if shape is not None:
             found = found.reshape(*shape)
+        if views is None:
+            try:
+                views = a.seqforecast_views = {}
+            except AttributeError:  # an array that takes no attributes: made anew each time
+                return found
         views[key] = found
     return found

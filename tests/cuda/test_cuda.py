@@ -27,6 +27,7 @@ from seqforecast.cuda.elementwise import dropout_mask  # noqa: E402
 from seqforecast.cuda.launch import ignore_small_grid_warnings  # noqa: E402
 from seqforecast.cuda.products import matmul  # noqa: E402
 from seqforecast.cuda.reductions import column_sums, row_norms, summarize  # noqa: E402
+from seqforecast.cuda.workspace import view  # noqa: E402
 from seqforecast.cells.spec import SPECS  # noqa: E402
 from seqforecast.recurrent import Cell, backward_layers, cell_variants, forward_layers  # noqa: E402
 
@@ -284,7 +285,8 @@ def test_small_grid_warnings_are_ignored_and_others_are_not():
                     reason="the simulator launches every kernel through numba's own path")
 @pytest.mark.parametrize("estimator", [LSTMRegressor, GRURegressor])
 def test_direct_launches_give_numba_cudas_results(estimator, monkeypatch):
-    """A fit and predict launched directly (the default) and through numba-cuda: same bits."""
+    """A fit and predict launched directly (``CUDA_DIRECT_LAUNCH``) and through numba-cuda:
+    the same bits."""
     X, y = _data(n=200, steps=6)
     fits = []
     for direct in (False, True):
@@ -299,6 +301,17 @@ def test_direct_launches_give_numba_cudas_results(estimator, monkeypatch):
     assert any(direct is not None for direct in forward.direct.values())
     for on, off in zip(*fits):
         np.testing.assert_array_equal(on, off)
+
+
+def test_views_are_made_once_and_share_the_arrays_memory():
+    a = cuda.to_device(np.arange(24.0).reshape(4, 6))
+    rows = view(a, 1, 3, (12,))
+    assert view(a, 1, 3, (12,)) is rows and view(a, 1, 3) is not rows
+    np.testing.assert_array_equal(rows.copy_to_host(), np.arange(6.0, 18.0))
+    a.copy_to_device(np.zeros((4, 6)))
+    np.testing.assert_array_equal(rows.copy_to_host(), np.zeros(12))
+    # An array that takes no attributes gets its view made anew.
+    np.testing.assert_array_equal(view(np.arange(6.0), 2, shape=(2, 2)), [[2, 3], [4, 5]])
 
 
 def test_summarize_counts_non_finite_values():

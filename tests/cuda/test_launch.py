@@ -38,7 +38,7 @@ def numba_type(value):
 class Compiled:
     """Stands for a compiled kernel; ``_prepare_args`` packs as numba-cuda 0.30 does."""
 
-    debug = cooperative = False
+    debug = cooperative = launch_config_sensitive = False
 
     def __init__(self, argument_types, shift=0):
         self.argument_types, self.shift = argument_types, shift
