@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks of one device session, in about 7 minutes (an H200): the CUDA tests on the
 # GPU with numba-cuda's launch path (the default) and with seqforecast's direct launches
-# (SEQFORECAST_CUDA_DIRECT_LAUNCH=1), the launch counts, and bench_cuda.py both ways.
+# (SEQFORECAST_CUDA_DIRECT_LAUNCH=1), the launch counts, host against GPU time, and
+# bench_cuda.py, each both ways.
 #
 #     bash benchmarks/device_check.sh [OUTPUT_DIR]      # default: $OUT, else ./device-check
 #
@@ -33,8 +34,12 @@ done
 export PYTHONWARNINGS=ignore
 timeout 30 python3 benchmarks/profile_cuda.py --count 2>&1 | tee "$out/count.txt"
 for direct in 0 1; do
-    SEQFORECAST_CUDA_DIRECT_LAUNCH=$direct timeout 110 python3 benchmarks/bench_cuda.py \
-        --budget 80 2>&1 | tee "$out/bench_direct$direct.txt"
+    SEQFORECAST_CUDA_DIRECT_LAUNCH=$direct timeout 40 python3 benchmarks/profile_cuda.py --host \
+        2>&1 | tee "$out/host_direct$direct.txt"
+done
+for direct in 0 1; do
+    SEQFORECAST_CUDA_DIRECT_LAUNCH=$direct timeout 100 python3 benchmarks/bench_cuda.py \
+        --budget 70 2>&1 | tee "$out/bench_direct$direct.txt"
     echo "elapsed $((SECONDS - start)) s"
 done
 exit $status

@@ -12,9 +12,15 @@ step (Adam, no clipping) and one forward pass with the head, after a first
 step has filled the workspaces.  These fixed costs (about 0.1 ms per launch
 and 0.2 ms per allocation on an H100) dominate at small hidden sizes.  It
 also runs under Numba's simulator (``NUMBA_ENABLE_CUDASIM=1``), with a
-small problem and one multiprocessor, which splits fewer products.  Usage::
+small problem and one multiprocessor, which splits fewer products.
 
-    python benchmarks/profile_cuda.py [--count]
+``--host``: whether the host or the GPU sets the speed of a training step
+and a forward pass, for a few cells and sizes: the time until the host
+returns from 10 calls (the step's copy of its record replaced by constants,
+so that nothing waits for the GPU) and until the GPU is idle too.  Equal
+times mean that the GPU waits for Python.  Usage::
+
+    python benchmarks/profile_cuda.py [--count | --host]
 """
 import argparse
 import contextlib
@@ -25,7 +31,7 @@ from numba import config, cuda
 
 from bench_cuda import device_problem
 from options import require_gpu
-from seqforecast.backends.cuda import CUDA
+from seqforecast.backends.cuda import CUDA, CUDABackend
 from seqforecast.cuda import layer
 from seqforecast.cuda.elementwise import fill
 from seqforecast.cuda.launch import Launch
@@ -85,14 +91,48 @@ def count():
               f"{infer['launches']:3d} launches, {infer['allocations']:2d} allocations")
 
 
+def host():
+    """Host time against time to idle of 10 training steps and 10 forward passes."""
+    cases = ([("lstm", 4, 8, 4)] if config.ENABLE_CUDASIM else
+             [("lstm", 32, 1024, 48), ("gru", 64, 1024, 48), ("lstm", 64, 4096, 48),
+              ("lstm", 128, 4096, 48), ("lstm", 256, 1024, 48)])
+    print("ms per call: until the host returns / until the GPU is idle")
+    read = CUDABackend.__dict__["read"]
+    for kind, hidden, batch, steps in cases:
+        net, trainer, x, y = device_problem(kind, hidden, batch, steps)
+        timings = []
+        CUDABackend.read = staticmethod(lambda record: (0.0, 0.0, False, True, False))
+        try:
+            for fn in (lambda: trainer.step(x, y), lambda: net.outputs(x)):
+                fn()
+                cuda.synchronize()
+                start = time.perf_counter()
+                for _ in range(10):
+                    fn()
+                returned = time.perf_counter()
+                cuda.synchronize()
+                idle = time.perf_counter()
+                timings += [100 * (returned - start), 100 * (idle - start)]
+        finally:
+            CUDABackend.read = read
+        print(f"{kind:5s} hidden {hidden:4d} batch {batch:5d} steps {steps:4d} | training step "
+              f"{timings[0]:8.3f} / {timings[1]:8.3f} | forward + head {timings[2]:8.3f} / "
+              f"{timings[3]:8.3f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", action="store_true",
-                        help="count launches and allocations instead of timing")
-    counting = parser.parse_args().count
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--count", action="store_true",
+                      help="count launches and allocations instead of timing")
+    mode.add_argument("--host", action="store_true",
+                      help="host time against GPU time of a training step and forward pass")
+    options = parser.parse_args()
     require_gpu("profile_cuda.py")
-    if counting:
+    if options.count:
         return count()
+    if options.host:
+        return host()
     rng = np.random.RandomState(0)
     net, trainer, x, y = device_problem("lstm", H, B, T)
     cell = Cell("lstm")
