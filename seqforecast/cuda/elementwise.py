@@ -65,7 +65,8 @@ def dropout_mask(shape, dtype, p, seed, stream):
     """
     mask = empty(shape, dtype)
     if mask.size:
-        _dropout_kernel[grid_1d(mask.size), THREADS](seed, stream, p, mask.reshape(mask.size))
+        _dropout_kernel[grid_1d(mask.size), THREADS](seed, stream, p,
+                                                     view(mask, shape=(mask.size,)))
     return mask
 
 

@@ -14,6 +14,7 @@ import ctypes
 import functools
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 from numba import config, cuda, float32, float64
@@ -136,20 +137,29 @@ class Launch:
 
     def __call__(self, *args):
         kernel = self.kernel
-        key = (_layout(args) if _config.CUDA_DIRECT_LAUNCH and type(self.stream) is int
-               and self.stream == 0 and _direct_api() else None)
+        api = (_direct_api() if _config.CUDA_DIRECT_LAUNCH and type(self.stream) is int
+               and self.stream == 0 else None)
+        key = None if api is None else _layout(args, api.device_array)
         direct = kernel.direct.get(key)
         if direct is not None:
             return direct.launch(self.grid, self.block, self.shared, args)
         launch = kernel.dispatcher[self.grid, self.block, self.stream, self.shared]
         launch(*args)
         if key is not None and key not in kernel.direct:
-            kernel.direct[key] = _Direct.of(kernel.dispatcher, launch.stream, args)
+            kernel.direct[key] = _Direct.of(api, kernel.dispatcher, launch.stream, args)
+
+
+class _API(NamedTuple):
+    """What a direct launch uses of numba-cuda and ``cuda.core``."""
+
+    device_array: type
+    launch_config: type
+    launch: object
 
 
 @functools.lru_cache(maxsize=None)
 def _direct_api():
-    """``(DeviceNDArray, LaunchConfig, launch)`` where direct launches can run, else None."""
+    """The :class:`_API` where direct launches can run, else None."""
     if config.ENABLE_CUDASIM:
         return None
     try:
@@ -160,7 +170,7 @@ def _direct_api():
         return None
     if not numba_cuda.__version__.startswith("0.30."):  # the internals read here are 0.30's
         return None
-    return DeviceNDArray, LaunchConfig, launch
+    return _API(DeviceNDArray, LaunchConfig, launch)
 
 
 def _append(value, out):
@@ -194,11 +204,10 @@ def _tuple(packers):
     return pack
 
 
-def _layout(args):
+def _layout(args, device_array):
     """What numba-cuda's choice of compiled kernel depends on, per argument; None when
-    an argument is neither a device array nor a scalar of :data:`_SCALARS` (or a tuple
+    an argument is neither a ``device_array`` nor a scalar of :data:`_SCALARS` (or a tuple
     of them)."""
-    device_array = _direct_api()[0]
     key = []
     for a in args:
         kind = type(a)
@@ -214,22 +223,22 @@ def _layout(args):
     return tuple(key)
 
 
-def _packer(a):
+def _packer(a, device_array):
     """How an argument accepted by :func:`_layout` is passed."""
     if type(a) is tuple:
         return _tuple([_SCALARS[type(v)] for v in a])
-    return _array if type(a) is _direct_api()[0] else _SCALARS[type(a)]
+    return _array if type(a) is device_array else _SCALARS[type(a)]
 
 
 class _Direct:
     """One compiled kernel launched through ``cuda.core``, with its argument packers."""
 
-    def __init__(self, function, stream, packers):
-        self.function, self.stream, self.packers = function, stream, packers
+    def __init__(self, api, function, stream, packers):
+        self.api, self.function, self.stream, self.packers = api, function, stream, packers
         self.configurations = {}
 
     @classmethod
-    def of(cls, dispatcher, stream, args):
+    def of(cls, api, dispatcher, stream, args):
         """The direct launch of what numba-cuda compiled for ``args``, or None if it cannot
         be launched directly or its packing differs from numba-cuda's."""
         try:
@@ -237,8 +246,8 @@ class _Direct:
             if (compiled is None or compiled.debug or compiled.cooperative
                     or compiled.launch_config_sensitive or dispatcher.extensions):
                 return None
-            direct = cls(compiled._codelibrary.get_cufunc().kernel, stream,
-                         [_packer(a) for a in args])
+            direct = cls(api, compiled._codelibrary.get_cufunc().kernel, stream,
+                         [_packer(a, api.device_array) for a in args])
             expected = []
             for numba_type, value in zip(compiled.argument_types, args):
                 compiled._prepare_args(numba_type, value, stream, [], expected)
@@ -257,9 +266,9 @@ class _Direct:
     def launch(self, grid, block, shared, args):
         configuration = self.configurations.get((grid, block, shared))
         if configuration is None:  # cuda.core takes plain ints only
-            configuration = self.configurations[grid, block, shared] = _direct_api()[1](
+            configuration = self.configurations[grid, block, shared] = self.api.launch_config(
                 grid=_ints(grid), block=_ints(block), shmem_size=int(shared))
-        _direct_api()[2](self.stream, configuration, self.function, *self.pack(args))
+        self.api.launch(self.stream, configuration, self.function, *self.pack(args))
 
 
 def _ints(dimensions):

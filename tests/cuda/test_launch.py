@@ -106,7 +106,8 @@ def log(monkeypatch):
     def direct_launch(stream, configuration, function, *params):
         made.append(("direct", stream, configuration, values(params)))
 
-    monkeypatch.setattr(launch, "_direct_api", lambda: (DeviceArray, configure, direct_launch))
+    api = launch._API(DeviceArray, configure, direct_launch)
+    monkeypatch.setattr(launch, "_direct_api", lambda: api)
     monkeypatch.setattr(config, "CUDA_DIRECT_LAUNCH", True)
     return made
 
