@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, va
 
 from ._checks import check_levels, is_bool, is_int, is_real
 from .backends import DEVICES, get_backend
-from .config import PREDICT_CHUNK
+from .cpu.scans import all_finite, find_outside
 from .network import Network, count_parameters, forward_bytes
 from .persistence import save
 from .cells.spec import SPECS
@@ -414,7 +414,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
             1-D when the y of the last fit or partial_fit was 1-D.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         out = self._fitted_loss().point(self._outputs(X))
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
@@ -444,7 +444,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         ValueError
             For a point loss, or levels the model cannot give.
         """
-        check_is_fitted(self)
+        self._check_fitted()
         loss = self._fitted_loss()
         if not loss.probabilistic:
             raise ValueError(f"{type(self).__name__} with loss={loss.name!r} predicts a point, "
@@ -468,7 +468,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         x = X.transpose(1, 0, 2)  # a view: the network copies it time-major chunk by chunk
         # No kernel_threads(): a forward pass makes its products itself, without BLAS.
-        return self._network.on(get_backend(self.device)).predict(x)
+        return self._network.on(get_backend(self.device)).predict(x, check_input=False)
 
     def save(self, path):
         """Write this estimator to one portable file; :func:`seqforecast.load` reads it back.
@@ -485,27 +485,27 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def layers_(self):
-        check_is_fitted(self)
+        self._check_fitted()
         return self._network.layers
 
     @property
     def head_weight_(self):
-        check_is_fitted(self)
+        self._check_fitted()
         return self._network.head_weight
 
     @property
     def head_bias_(self):
-        check_is_fitted(self)
+        self._check_fitted()
         return self._network.head_bias
 
     @property
     def trained_loss_(self):
-        check_is_fitted(self)
+        self._check_fitted()
         return self._fitted_loss().name
 
     @property
     def quantiles_(self):
-        check_is_fitted(self)
+        self._check_fitted()
         if hasattr(self, "_trained_levels"):
             return self._trained_levels
         return self._levels(self._fitted_loss())  # a file saved before they were recorded
@@ -953,6 +953,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")
 
+    def _check_fitted(self):
+        """``check_is_fitted(self)``, which raises NotFittedError, without its look at the
+        estimator's tags when fitted (a few microseconds of predicting one window)."""
+        if not self.__sklearn_is_fitted__():
+            check_is_fitted(self)
+
     def __setstate__(self, state):
         """Restore a pickled or saved estimator, after checking its arrays against its network.
 
@@ -1247,35 +1253,28 @@ def _as_dtype(name, a, dtype, training=False):
     squares within the range (the squared error and the ridge start of the
     autoregressive path square them), and so must an error between two such
     values: at most ``sqrt(max) / 2``, about 9.2e18 in float32 and 6.7e153
-    in float64.  Checked in blocks of rows whose
-    absolute values and masks take about
-    :data:`~seqforecast.config.PREDICT_CHUNK` bytes (twice the block's size).
+    in float64.  Checked by :func:`~seqforecast.cpu.scans.find_outside`.
     """
     # A narrower float type holds only values that ``dtype`` holds, squares included.
     if a.dtype.kind == "f" and a.dtype.itemsize >= dtype.itemsize:
         info = np.finfo(dtype)
-        rows = max(1, PREDICT_CHUNK // max(1, 2 * a[:1].nbytes))
         large = math.sqrt(info.max) / 2 if training else info.max
-        for start in range(0, len(a), rows):
-            block = a[start:start + rows]
-            size = np.abs(block)
-            bad = (size > large) | ((size < info.tiny) & (size > 0))
-            if bad.any():  # the message is made only now: predict of one window is fast
-                value = block[bad][0]
-                if abs(value) > info.max:
-                    what = f"too large for dtype {dtype} (beyond +-{info.max:.3g})"
-                elif abs(value) > large:
-                    what = (f"too large to train on in dtype {dtype}: beyond +-{large:.3g} "
-                            f"the squares of their errors (the squared error, the ridge start "
-                            f"of ar_window) overflow")
-                else:
-                    what = (f"too small for dtype {dtype} (nonzero but below its smallest "
-                            f"normal number, {info.tiny:.3g}: they would lose their digits "
-                            f"or become 0)")
-                remedy = "use dtype='float64' or scale" if dtype == np.float32 else "scale"
-                raise ValueError(f"{name} has values {what}, e.g. {value:.3g}. "
-                                 f"{remedy.capitalize()} the data, e.g. with "
-                                 f"{_RESCALERS[name]}.")
+        value = find_outside(a, large, info.tiny)
+        if value is not None:  # the message is made only now: predict of one window is fast
+            if abs(value) > info.max:
+                what = f"too large for dtype {dtype} (beyond +-{info.max:.3g})"
+            elif abs(value) > large:
+                what = (f"too large to train on in dtype {dtype}: beyond +-{large:.3g} "
+                        f"the squares of their errors (the squared error, the ridge start "
+                        f"of ar_window) overflow")
+            else:
+                what = (f"too small for dtype {dtype} (nonzero but below its smallest "
+                        f"normal number, {info.tiny:.3g}: they would lose their digits "
+                        f"or become 0)")
+            remedy = "use dtype='float64' or scale" if dtype == np.float32 else "scale"
+            raise ValueError(f"{name} has values {what}, e.g. {value:.3g}. "
+                             f"{remedy.capitalize()} the data, e.g. with "
+                             f"{_RESCALERS[name]}.")
     return a.astype(dtype, copy=False)
 
 
@@ -1284,8 +1283,7 @@ def _checked_already(X, dtypes):
     it is: a non-empty numpy array of one of ``dtypes`` with finite values (a quick test
     that spares predictions of a few windows sklearn's checks, which take longer than the
     network; anything else goes through them, and gets their errors)."""
-    return (type(X) is np.ndarray and X.dtype in dtypes and X.size > 0
-            and bool(np.isfinite(X).all()))
+    return type(X) is np.ndarray and X.dtype in dtypes and X.size > 0 and all_finite(X)
 
 
 def _cell_text(cell):

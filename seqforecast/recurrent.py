@@ -15,6 +15,7 @@ Conventions
   weights copy one-to-one from ``torch.nn.RNN/LSTM/GRU``.
 * float32 and float64 are supported; all arrays of one call share a dtype.
 """
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
@@ -23,6 +24,7 @@ import numpy as np
 
 from .backends.cpu import CPU
 from .cells.spec import SPECS
+from .cpu.scans import all_finite
 from .records import CellArgs, GateGradients, LayerParams, LayerStates
 
 _FLOATS = (np.float32, np.float64)
@@ -452,6 +454,7 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 
 
+@functools.lru_cache(maxsize=None)
 def _cell_args(cell):
     """What the kernels need to know of a :class:`Cell`."""
     return CellArgs(cell.spec.code, cell.coupled_gates, cell.activation == "relu")
@@ -523,9 +526,10 @@ def _check_array(name, a, ndim, dtype):
         raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
     if a.dtype != dtype:
         raise TypeError(f"{name} has dtype {a.dtype} but the parameters are {dtype}")
-    if not np.isfinite(a).all():
+    a = np.ascontiguousarray(a)
+    if not all_finite(a):
         raise ValueError(f"{name} contains NaN or infinite values")
-    return np.ascontiguousarray(a)
+    return a
 
 
 def _check_states(name, states, batch, sizes, dtype):

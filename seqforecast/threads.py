@@ -152,8 +152,10 @@ def row_blocks(rows, work_per_row):
         ``(first, stop)`` of each block, in order: as many blocks as
         ``KERNEL_ROW_THREADS`` allows and each worth ``ROW_BLOCK_WORK``.
     """
-    threads = config.KERNEL_ROW_THREADS or _numba_threads()
-    n = max(1, min(threads, rows * work_per_row // config.ROW_BLOCK_WORK, rows))
+    n = min(rows * work_per_row // config.ROW_BLOCK_WORK, rows)
+    if n <= 1:  # the threads are not looked up: predicting one window is fast
+        return [(0, rows)]
+    n = min(n, config.KERNEL_ROW_THREADS or _numba_threads())
     bounds = [rows * i // n for i in range(n + 1)]
     return list(zip(bounds[:-1], bounds[1:]))
 

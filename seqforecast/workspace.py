@@ -83,6 +83,7 @@ class Workspace:
         self._layouts = {}  # first request's (shape, dtype) -> its arrays; most recent last
         self._scratch = {}
         self._arrays, self._next, self._outer, self._running = [], 0, None, False
+        self._nbytes = 0  # of the arrays held, counted as they come and go
 
     def __enter__(self):
         if self._running:
@@ -102,13 +103,15 @@ class Workspace:
             self._arrays = self._layouts.pop(key, [])
             self._layouts[key] = self._arrays
             while len(self._layouts) > self.LAYOUTS:
-                del self._layouts[next(iter(self._layouts))]
+                self._nbytes -= _nbytes(self._layouts.pop(next(iter(self._layouts))))
         index, self._next = self._next, self._next + 1
         if index == len(self._arrays):
             self._arrays.append(None)
         kept = self._arrays[index]
         if kept is None or (kept.shape, kept.dtype) != key:
+            self._nbytes -= _nbytes([kept])
             kept = self._arrays[index] = self._allocator.allocate(*key)
+            self._nbytes += kept.nbytes
         return kept
 
     def scratch(self, shape, dtype):
@@ -116,24 +119,29 @@ class Workspace:
         key = (_shape(shape), np.dtype(dtype))
         if key not in self._scratch:
             self._scratch[key] = self._allocator.allocate(*key)
+            self._nbytes += self._scratch[key].nbytes
         return self._scratch[key]
 
     def clear(self):
         """Let go of all arrays (freed once nothing else refers to them)."""
         self._layouts.clear()
         self._scratch.clear()
-        self._arrays = []
+        self._arrays, self._nbytes = [], 0
 
     @property
     def nbytes(self):
         """Bytes of the arrays the workspace holds."""
-        return sum(array.nbytes for arrays in self._layouts.values() for array in arrays
-                   if array is not None) + sum(array.nbytes for array in self._scratch.values())
+        return self._nbytes
 
     @property
     def n_arrays(self):
         """How many arrays the workspace holds."""
         return sum(map(len, self._layouts.values())) + len(self._scratch)
+
+
+def _nbytes(arrays):
+    """Bytes of the arrays of a list that holds arrays and Nones."""
+    return sum(array.nbytes for array in arrays if array is not None)
 
 
 def _shape(shape):

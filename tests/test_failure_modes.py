@@ -366,6 +366,37 @@ def test_values_float32_cannot_represent_are_refused(value, what):
     assert np.isfinite(model.predict(X_bad)).all()  # predicting needs no squares
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.longdouble])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_the_range_scan_finds_the_first_value_numpy_finds(monkeypatch, dtype, layout):
+    """find_outside, the compiled scan behind the range and finiteness checks, answers as the
+    numpy expression it replaced, in place or block by block (a few rows at a time)."""
+    from seqforecast.cpu import scans
+
+    monkeypatch.setattr(scans, "PREDICT_CHUNK", 100)
+    rng = np.random.RandomState(0)
+    tiny, large = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+    for trial in range(60):
+        a = rng.randn(12, 5, 3).astype(dtype)
+        with np.errstate(over="ignore"):  # -1e39 is -inf in float32
+            for _ in range(trial % 4):
+                a[rng.randint(12), rng.randint(5), rng.randint(3)] = rng.choice(
+                    [np.nan, np.inf, -1e39, 1e-40, -1e-42, 0.0, 1e38])
+        view = a if layout == "contiguous" else a.transpose(1, 0, 2)[:, ::2]
+        values = np.asarray(view, np.float64).reshape(-1)
+        size = np.abs(values)
+        bad = np.isnan(values) | (size > large) | ((size < tiny) & (size > 0))
+        found = scans.find_outside(view, large, tiny)
+        if bad.any():
+            expected = values[bad][0]
+            assert found is not None and (np.isnan(found) if np.isnan(expected)
+                                          else float(found) == expected)
+        else:
+            assert found is None
+        if dtype is not np.longdouble:  # all_finite takes float32 and float64
+            assert scans.all_finite(view) == bool(np.isfinite(view).all())
+
+
 def test_float32_input_to_a_float64_model_is_taken_as_it_is():
     """Every float32 value, its square too, is a float64: nothing to check, nothing said."""
     rng = np.random.RandomState(0)

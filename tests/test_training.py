@@ -215,3 +215,28 @@ def test_training_steps_reuse_their_arrays(monkeypatch):
     fresh = trainers[1].step(x, y, seed=2)
     assert (reused.loss, reused.grad_norm) == (fresh.loss, fresh.grad_norm)
     np.testing.assert_array_equal(trainers[0].network.params, trainers[1].network.params)
+
+
+def test_a_workspace_counts_the_bytes_it_holds():
+    """``nbytes``, kept as arrays come and go, is the sum over the arrays held: after runs of
+    three layouts (one evicted), a run whose arrays change shape, scratch buffers and clear."""
+    from seqforecast.workspace import Allocator
+
+    allocator = Allocator(np.empty)
+    workspace = allocator.workspace()
+
+    def held():
+        arrays = [a for run in workspace._layouts.values() for a in run if a is not None]
+        return sum(a.nbytes for a in arrays + list(workspace._scratch.values()))
+
+    runs = [[(3, 4), (5,)], [(2, 2), (7, 3), (1,)], [(6,), (2, 2)], [(3, 4), (9,), (4, 4)],
+            [(3, 4), (5,)]]
+    for shapes in runs:
+        with workspace:
+            for index, shape in enumerate(shapes):
+                allocator.empty(shape, np.float32 if index % 2 else np.float64)
+            allocator.scratch((len(shapes),), np.float32)
+        assert workspace.nbytes == held() > 0
+    assert len(workspace._layouts) == workspace.LAYOUTS  # older layouts were let go
+    workspace.clear()
+    assert workspace.nbytes == held() == 0

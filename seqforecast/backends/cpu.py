@@ -8,6 +8,7 @@ same shapes are reused: fresh memory costs a page fault per page on first
 touch.  The computations are those of the CPU before the backends existed,
 in the same order: results are bit-identical.
 """
+import functools
 import os
 from dataclasses import dataclass
 
@@ -97,7 +98,11 @@ class CPUBackend:
     # -- arrays -------------------------------------------------------------------------
 
     empty = staticmethod(HOST.empty)
-    shared_zeros = staticmethod(np.zeros)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=None)
+    def shared_zeros(shape, dtype):
+        return np.zeros(shape, dtype)  # writeable: Numba compiles read-only arrays apart
 
     @staticmethod
     def zeros(shape, dtype):
