@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 
 def is_bool(value):
@@ -162,3 +163,11 @@ def check_levels(levels, name="quantiles", *, median=False):
         raise ValueError(f"{name} must include the median 0.5 (what predict returns), got "
                          f"{given}")
     return tuple(sorted(values))
+
+
+def check_fitted(estimator):
+    """scikit-learn's ``check_is_fitted(estimator)``, which raises NotFittedError, for one of
+    seqforecast's estimators (they define ``__sklearn_is_fitted__``), without its look at the
+    estimator's tags when fitted: a few microseconds of every prediction."""
+    if not estimator.__sklearn_is_fitted__():
+        check_is_fitted(estimator)

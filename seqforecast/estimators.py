@@ -19,9 +19,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
+from sklearn.utils.validation import check_array, check_X_y, validate_data
 
-from ._checks import check_levels, is_bool, is_int, is_real
+from ._checks import check_fitted, check_levels, is_bool, is_int, is_real
 from .backends import DEVICES, get_backend
 from .cpu.scans import all_finite, find_outside
 from .network import Network, count_parameters, forward_bytes
@@ -414,7 +414,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_outputs), float64
             1-D when the y of the last fit or partial_fit was 1-D.
         """
-        self._check_fitted()
+        check_fitted(self)
         out = self._fitted_loss().point(self._outputs(X))
         out = out.astype(np.float64)  # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_ndim == 1 else out
@@ -444,7 +444,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         ValueError
             For a point loss, or levels the model cannot give.
         """
-        self._check_fitted()
+        check_fitted(self)
         loss = self._fitted_loss()
         if not loss.probabilistic:
             raise ValueError(f"{type(self).__name__} with loss={loss.name!r} predicts a point, "
@@ -485,27 +485,27 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     @property
     def layers_(self):
-        self._check_fitted()
+        check_fitted(self)
         return self._network.layers
 
     @property
     def head_weight_(self):
-        self._check_fitted()
+        check_fitted(self)
         return self._network.head_weight
 
     @property
     def head_bias_(self):
-        self._check_fitted()
+        check_fitted(self)
         return self._network.head_bias
 
     @property
     def trained_loss_(self):
-        self._check_fitted()
+        check_fitted(self)
         return self._fitted_loss().name
 
     @property
     def quantiles_(self):
-        self._check_fitted()
+        check_fitted(self)
         if hasattr(self, "_trained_levels"):
             return self._trained_levels
         return self._levels(self._fitted_loss())  # a file saved before they were recorded
@@ -952,12 +952,6 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "_network")
-
-    def _check_fitted(self):
-        """``check_is_fitted(self)``, which raises NotFittedError, without its look at the
-        estimator's tags when fitted (a few microseconds of predicting one window)."""
-        if not self.__sklearn_is_fitted__():
-            check_is_fitted(self)
 
     def __setstate__(self, state):
         """Restore a pickled or saved estimator, after checking its arrays against its network.

@@ -28,10 +28,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_is_fitted
 
-from ._checks import (as_decimal, check_column_list, check_int, check_int_parameters,
-                      check_levels, is_bool, is_choice, is_int, is_real, round_level, shown)
+from ._checks import (as_decimal, check_column_list, check_fitted, check_int,
+                      check_int_parameters, check_levels, is_bool, is_choice, is_int, is_real,
+                      round_level, shown)
 from .calendar import (CYCLES, calendar_columns, calendar_values, check_calendar,
                        unseen_cycles)
 from .metrics import average_error
@@ -134,7 +134,7 @@ class _Forecaster(BaseEstimator):
             If a parameter of ``_fit_parameters`` was set to another value
             after the fit: parameters take effect at fit.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         for name, value in getattr(self, "_fitted_with", {}).items():  # {}: a file from before
             if _frozen(name, getattr(self, name)) != _frozen(name, value):  # value: as saved
                 raise ValueError(f"{name}={getattr(self, name)!r} is set, but the forecaster "
@@ -938,7 +938,7 @@ class SequenceForecaster(_Forecaster):
     def quantiles_(self):
         """The fitted regressor's ``quantiles_``: the levels it was trained on (loss='quantile')
         or gives by default ('gaussian', 'student_t'), increasing; None for point forecasts."""
-        check_is_fitted(self)
+        check_fitted(self)
         return getattr(self.regressor_, "quantiles_", None)
 
     def _levels(self, quantiles):

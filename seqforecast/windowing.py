@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._set_output import _get_output_config
-from sklearn.utils.validation import check_is_fitted
 
-from ._checks import (check_column_list, check_int_parameters, is_bool, is_choice, is_int,
-                      repeated)
+from ._checks import (check_column_list, check_fitted, check_int_parameters, is_bool, is_choice,
+                      is_int, repeated)
 
 # transform: (window steps from an earlier row, targets relative to a reference row, inverse).
 # The earlier row is the one before, the reference row the origin; for 'seasonal_diff'
@@ -349,7 +348,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
         ``window``, plus 1 for differences and returns, or ``season`` for 'seasonal_diff'.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return self.window + (self._lag() if self.target_transform in _NEEDS_PREVIOUS else 0)
 
     @property
@@ -363,7 +362,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         ``input_features``, if given, must be the fitted columns
         (``feature_names_in_``), as scikit-learn's transformers require.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         if input_features is not None and list(input_features) != list(self.feature_names_in_):
             raise ValueError(f"input_features {list(input_features)} are not the columns the "
                              f"transformer was fitted on, {list(self.feature_names_in_)}")
@@ -377,7 +376,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
 
     def get_target_names_out(self):
         """Names of the target columns: ``{target}_h{step}``, step 1 first."""
-        check_is_fitted(self)
+        check_fitted(self)
         return np.array([f"{target}_h{h}" for h in range(self.gap + 1, self.lead_ + 1)
                          for target in self.channels_[:self.n_targets_]], dtype=object)
 
@@ -439,7 +438,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_windows, n_steps * n_targets)
         """
-        check_is_fitted(self)
+        check_fitted(self)
         Y = _real_array(Y, "Y")
         if self.target_transform is None:
             return Y
@@ -557,7 +556,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         An origin needs ``lookback_ - 1`` rows before it and ``after`` rows
         after it: numpy would read a negative row from the end of the array.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         values = _real_array(values, "values")
         if values.ndim != 2 or values.shape[1] != len(self.channels_):
             raise ValueError(f"values must be 2-D, (n_rows, {len(self.channels_)}): the channels "
@@ -651,7 +650,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
                 f"has zeros")
 
     def _values(self, X):
-        check_is_fitted(self)
+        check_fitted(self)
         frame = check_series(X, "X", missing=None)
         missing = [c for c in self.channels_ if c not in frame.columns]
         if missing:
@@ -671,7 +670,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of int, ascending
         """
-        check_is_fitted(self)
+        check_fitted(self)
         first, last = self.lookback_ - 1, n_rows - 1 - self.lead_
         if last < first:
             extra = self.lookback_ - self.window
