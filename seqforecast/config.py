@@ -87,7 +87,8 @@ ROW_BLOCK_WORK = 2 ** 14
 #: enough to need chunks (0.04 times 100,000 windows of 168 steps and 4 features), while
 #: a chunk still holds about 170 sequences for an LSTM of 32 units over 48 steps (50 kB
 #: each): measured as fast as chunks of 4 to 64 MiB, and faster than the whole input at
-#: once.  The estimators also check their inputs' values in blocks of this size.
+#: once.  The estimators check the values of an input that is not C-contiguous (or is
+#: long double) in blocks of this size.
 PREDICT_CHUNK = 8 * 2 ** 20
 
 #: Bytes of a ``predict`` call's arrays (its forward pass) that a network keeps for its

@@ -983,6 +983,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if optimizer is not None and (optimizer._shape != params.shape
                                       or optimizer._dtype != params.dtype):
             raise ValueError("the estimator's optimizer does not fit its network")
+        # predict hands its checked input to the network unchecked (check_input=False)
+        features = self.__dict__.get("n_features_in_") if self.__dict__.get("_X_ndim") == 3 else 1
+        if features != network.input_size:
+            raise ValueError(f"the estimator's saved state does not fit its network: it checks "
+                             f"inputs of {features} features per time step, the network "
+                             f"takes {network.input_size}")
 
     def _initialize(self, cell, sizes, dtype, n_outputs, y_ndim):
         self._rng = check_random_state(self.random_state)
@@ -1247,7 +1253,8 @@ def _as_dtype(name, a, dtype, training=False):
     squares within the range (the squared error and the ridge start of the
     autoregressive path square them), and so must an error between two such
     values: at most ``sqrt(max) / 2``, about 9.2e18 in float32 and 6.7e153
-    in float64.  Checked by :func:`~seqforecast.cpu.scans.find_outside`.
+    in float64.  Checked by :func:`~seqforecast.cpu.scans.find_outside`;
+    ``a`` is finite (checked before, with scikit-learn's messages).
     """
     # A narrower float type holds only values that ``dtype`` holds, squares included.
     if a.dtype.kind == "f" and a.dtype.itemsize >= dtype.itemsize:

@@ -227,8 +227,8 @@ class Network:
             A numpy array may have any strides: it is copied to the backend
             chunk by chunk (``backend.predict_rows``; on the CPU
             :data:`~seqforecast.config.PREDICT_CHUNK` bytes of work at a time),
-            and checked (dtype, features, finite values) on the way.  A backend
-            array runs as one batch.
+            and checked (dtype, features, finite values) on the way unless
+            ``check_input`` is False.  A backend array runs as one batch.
         check_input : bool, default=True
             False skips the checks, for a caller that has made them (as
             scikit-learn's trees take ``check_input=False`` from their

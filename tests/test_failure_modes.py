@@ -367,32 +367,45 @@ def test_values_float32_cannot_represent_are_refused(value, what):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.longdouble])
-@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed"])
 def test_the_range_scan_finds_the_first_value_numpy_finds(monkeypatch, dtype, layout):
-    """find_outside, the compiled scan behind the range and finiteness checks, answers as the
-    numpy expression it replaced, in place or block by block (a few rows at a time)."""
+    """find_outside, the compiled scan behind the range and finiteness checks, finds what the
+    numpy expression it replaced finds, compared in the array's dtype (plus NaN), at and next
+    to every bound, in place or block by block (a few rows at a time)."""
     from seqforecast.cpu import scans
 
     monkeypatch.setattr(scans, "PREDICT_CHUNK", 100)
     rng = np.random.RandomState(0)
-    tiny, large = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
-    for trial in range(60):
+    f32 = np.finfo(np.float32)
+    trained = np.sqrt(float(f32.max)) / 2  # the training bound of float32
+    bounds = [(float(f32.max), float(f32.tiny)), (trained, float(f32.tiny))]
+    if dtype is not np.float32:  # the finiteness test of float64
+        bounds.append((float(np.finfo(np.float64).max), 0.0))
+    near = [np.float32(v) for v in (f32.max, f32.tiny, trained)]
+    with np.errstate(over="ignore"):  # the float32 after max is inf
+        near = [w for v in near for w in (v, np.nextafter(v, np.float32(0)),
+                                          np.nextafter(v, np.float32(np.inf)))]
+    specials = [np.nan, np.inf, -1e39, 1e-40, -1e-42, 0.0, -0.0, 1e38, *near, *[-v for v in near]]
+    for trial in range(80):
         a = rng.randn(12, 5, 3).astype(dtype)
         with np.errstate(over="ignore"):  # -1e39 is -inf in float32
             for _ in range(trial % 4):
-                a[rng.randint(12), rng.randint(5), rng.randint(3)] = rng.choice(
-                    [np.nan, np.inf, -1e39, 1e-40, -1e-42, 0.0, 1e38])
-        view = a if layout == "contiguous" else a.transpose(1, 0, 2)[:, ::2]
-        values = np.asarray(view, np.float64).reshape(-1)
-        size = np.abs(values)
-        bad = np.isnan(values) | (size > large) | ((size < tiny) & (size > 0))
-        found = scans.find_outside(view, large, tiny)
-        if bad.any():
-            expected = values[bad][0]
-            assert found is not None and (np.isnan(found) if np.isnan(expected)
-                                          else float(found) == expected)
-        else:
-            assert found is None
+                a[rng.randint(12), rng.randint(5), rng.randint(3)] = specials[
+                    rng.randint(len(specials))]
+        view = {"C": a, "F": np.asfortranarray(a), "strided": a.transpose(1, 0, 2)[:, ::2],
+                "reversed": a[::-1, :, ::-1]}[layout]
+        values = np.ascontiguousarray(view).reshape(-1)
+        for large, tiny in bounds:
+            with np.errstate(over="ignore"):
+                size = np.abs(values)
+                outside = np.isnan(values) | (size > large) | ((size < tiny) & (size > 0))
+            found = scans.find_outside(view, large, tiny)
+            if outside.any():
+                expected = values[outside][0]
+                assert found is not None and (np.isnan(found) if np.isnan(expected)
+                                              else found == expected), (large, tiny)
+            else:
+                assert found is None, (large, tiny, found)
         if dtype is not np.longdouble:  # all_finite takes float32 and float64
             assert scans.all_finite(view) == bool(np.isfinite(view).all())
 

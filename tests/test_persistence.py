@@ -238,6 +238,8 @@ def test_truncated_damaged_and_foreign_files_are_named(tmp_path):
     (lambda h: h["state"]["__object__"][1]["_optimizer"]["__object__"][1].update(
         m={"__array__": "_network/head.bias"}),
      "the estimator's saved state does not fit its network of 106 float32 parameters"),
+    (lambda h: h["state"]["__object__"][1].update(n_features_in_=5),
+     "it checks inputs of 5 features per time step, the network takes 2"),
     (lambda h: h["state"]["__object__"].__setitem__(0, "seqforecast.datasets.Path"),
      "names the class seqforecast.datasets.Path, which this installation does not define"),
     (lambda h: h["state"]["__object__"].__setitem__(0, "sklearn.linear_model.tests.test_sgd.X"),

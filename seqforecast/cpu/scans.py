@@ -37,33 +37,38 @@ def find_outside(a, large, tiny):
     """The first value of ``a`` (at least 1-D, floating point) that is NaN, of magnitude above
     ``large`` or nonzero of magnitude below ``tiny``, or None.
 
-    One compiled pass (:func:`first_outside`), in place,
-    or for an array that is not C-contiguous, over contiguous copies of blocks
-    of rows of about :data:`~seqforecast.config.PREDICT_CHUNK` bytes.  A wider
-    float (long double) is scanned as float64: its values beyond float64's
-    range become infinite and are found; only those below float64's smallest
-    subnormal (about 4.9e-324) read as 0.
+    One compiled pass (:func:`first_outside`) over the array in place, or for
+    an array that is not C-contiguous, over contiguous copies of blocks of
+    rows of about :data:`~seqforecast.config.PREDICT_CHUNK` bytes.  A float
+    wider than float64 (long double), which Numba does not compile for, is
+    compared by numpy in its own dtype, block by block.
     """
     scalar = _SCANNED.get(a.dtype)
     if scalar is None:
-        with np.errstate(over="ignore", under="ignore"):
-            a, scalar = a.astype(np.float64), np.float64
-    # Python floats, which Numba passes fastest, holding the bounds as a's dtype rounds them.
-    large, tiny = float(scalar(large)), float(scalar(tiny))
-    if a.flags.c_contiguous:
-        values = a.reshape(-1)
-        index = first_outside(values, large, tiny)
-        return None if index < 0 else values[index]
+        scan, large, tiny = _first_outside_numpy, a.dtype.type(large), a.dtype.type(tiny)
+    else:  # Python floats, which Numba passes fastest, holding the bounds as scalar rounds them
+        scan, large, tiny = first_outside, float(scalar(large)), float(scalar(tiny))
+        if a.flags.c_contiguous:
+            values = a.reshape(-1)
+            index = scan(values, large, tiny)
+            return None if index < 0 else values[index]
     rows = max(1, PREDICT_CHUNK // max(1, a[:1].nbytes))
     for start in range(0, len(a), rows):
         values = np.ascontiguousarray(a[start:start + rows]).reshape(-1)
-        index = first_outside(values, large, tiny)
+        index = scan(values, large, tiny)
         if index >= 0:
             return values[index]
     return None
 
 
-# The dtypes find_outside scans as they are, and their scalars.
+def _first_outside_numpy(values, large, tiny):
+    """:func:`first_outside` in numpy, for the dtypes Numba does not compile for."""
+    size = np.abs(values)
+    outside = ~(size <= large) | ((size < tiny) & (size != 0))
+    return int(np.argmax(outside)) if outside.any() else -1
+
+
+# The dtypes find_outside scans with first_outside, and their scalars.
 _SCANNED = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 
 
