@@ -21,6 +21,7 @@ import numpy as np
 
 from . import config
 from .backends.cpu import CPU
+from .cpu.scans import all_finite
 from .recurrent import (backward_layers, check_dropout, forward_layers, init_parameters,
                         parameter_shapes, unpack)
 from .recurrent import check_input as _check_input  # predict's parameter has the name
@@ -331,7 +332,7 @@ class Network:
                              f"{getattr(y, 'shape', type(y).__name__)}")
         if y.dtype != self.params.dtype:
             raise TypeError(f"y has dtype {y.dtype} but the network is {self.params.dtype}")
-        if backend.on_host and not np.isfinite(y).all():
+        if backend.on_host and not all_finite(y):
             raise ValueError("y contains NaN or infinite values")
         fwd, last, pred = self._outputs(x, dropout, seed)
         d_pred = backend.empty(pred.shape, pred.dtype)

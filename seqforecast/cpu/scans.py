@@ -48,11 +48,8 @@ def find_outside(a, large, tiny):
         scan, large, tiny = _first_outside_numpy, a.dtype.type(large), a.dtype.type(tiny)
     else:  # Python floats, which Numba passes fastest, holding the bounds as scalar rounds them
         scan, large, tiny = first_outside, float(scalar(large)), float(scalar(tiny))
-        if a.flags.c_contiguous:
-            values = a.reshape(-1)
-            index = scan(values, large, tiny)
-            return None if index < 0 else values[index]
-    rows = max(1, PREDICT_CHUNK // max(1, a[:1].nbytes))
+    rows = (max(1, len(a)) if scan is first_outside and a.flags.c_contiguous
+            else max(1, PREDICT_CHUNK // max(1, a[:1].nbytes)))
     for start in range(0, len(a), rows):
         values = np.ascontiguousarray(a[start:start + rows]).reshape(-1)
         index = scan(values, large, tiny)
