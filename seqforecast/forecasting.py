@@ -555,7 +555,7 @@ class _Forecaster(BaseEstimator):
         values = self._with_calendar(
             np.concatenate([_channel_values(history, self.channels_, "history"),
                             _channel_values(test, self.channels_, "data")]),
-            history.index.append(test.index))
+            history.index, test.index)
         n_steps = self._check_steps(None)
         first = len(history) - 1
         last = len(values) - 1 - max(n_steps, self._future_rows(n_steps))
@@ -654,15 +654,16 @@ class _Forecaster(BaseEstimator):
                                  f"{column!r} at {first}; fill them")
             positions = [self.channels_.index(column) for column in future_columns]
             values[len(past):, positions] = read.to_numpy()
-        return index, self._with_calendar(values, history.index[-len(past):].append(index))
+        return index, self._with_calendar(values, history.index[-len(past):], index)
 
     def _future_covariates(self):
         """The future covariates a forecast reads from the user."""
         return []
 
-    def _with_calendar(self, values, index):
-        """``values`` (rows, channels) and the calendar channels at the timestamps ``index``
-        side by side: ``values`` itself for a forecaster without them."""
+    def _with_calendar(self, values, *indexes):
+        """``values`` (rows, channels) and the calendar channels at the timestamps of its
+        rows (the labels of ``indexes``, one index after the other) side by side: ``values``
+        itself for a forecaster without them (which joins no indexes)."""
         return values
 
 
@@ -1286,9 +1287,10 @@ class SequenceForecaster(_Forecaster):
             index = index.tz_convert(zone)
         return calendar_values(index, self.calendar_)
 
-    def _with_calendar(self, values, index):
+    def _with_calendar(self, values, *indexes):
         if not self.calendar_:
             return values
+        index = indexes[0].append(list(indexes[1:])) if len(indexes) > 1 else indexes[0]
         if not isinstance(index, pd.DatetimeIndex):
             raise ValueError(f"the forecaster reads the calendar cycles {self.calendar_} of the "
                              f"timestamps, but these rows are indexed by "

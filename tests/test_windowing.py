@@ -477,3 +477,21 @@ def test_several_series_in_one_multiindex_frame_are_told_to_go_in_a_dict():
     data = {key: frame.droplevel(0) for key, frame in long.groupby(level="series")}
     forecast = SequenceForecaster(Ridge(), window=5, horizon=2).fit(data).predict()
     assert list(forecast.index.get_level_values(0)) == ["a", "a", "b", "b"]
+
+
+@pytest.mark.parametrize("width", [1, 8, 9, 12])  # the dtypes read column by column, or not
+def test_check_series_copies_numeric_columns_as_float64_and_names_the_others(width):
+    stamps = pd.date_range("2024-01-01", periods=5, freq="h")
+    kinds = [np.float64, np.float32, np.int64, np.uint8]
+    frame = pd.DataFrame({f"c{i}": np.arange(5).astype(kinds[i % 4]) for i in range(width)},
+                         index=stamps)
+    checked = check_series(frame)
+    assert checked.dtypes.tolist() == [np.float64] * width
+    assert np.array_equal(checked.to_numpy(), np.tile(np.arange(5.0), (width, 1)).T)
+    checked.iloc[0, 0] = 99.0  # a copy, also of a frame that is float64 already
+    assert frame.iloc[0, 0] == 0
+    for column, message in [(np.arange(5) > 2, "non-numeric"), (np.arange(5) + 1j, "complex"),
+                            (pd.Categorical(np.arange(5.0)), "non-numeric"),
+                            (np.array(["x"] * 5, dtype=object), "non-numeric")]:
+        with pytest.raises(TypeError, match=rf"data has {message} columns \['bad'\]"):
+            check_series(frame.assign(bad=column))
