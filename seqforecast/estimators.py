@@ -900,11 +900,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         fewer, larger forward passes than the training steps')."""
         loss = self._loss()
         total = 0.0
-        for batch in gen_batches(n_train, rows):
-            x, y = take(batch)
-            y = model.backend.to_host(y)
-            with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above
-                total += loss(model.predict(x), y)[0] * y.shape[0]
+        with model.keeping_arrays():  # one forward pass's arrays for all the chunks
+            for batch in gen_batches(n_train, rows):
+                x, y = take(batch)
+                y = model.backend.to_host(y)
+                with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above
+                    total += loss(model.predict(x), y)[0] * y.shape[0]
         return total / n_train
 
     def _validation_score(self, model, x_val, y_val):

@@ -240,3 +240,29 @@ def test_a_workspace_counts_the_bytes_it_holds():
     assert len(workspace._layouts) == workspace.LAYOUTS  # older layouts were let go
     workspace.clear()
     assert workspace.nbytes == held() == 0
+
+
+def test_predict_keeps_its_arrays_for_chunks_only_inside_keeping_arrays(monkeypatch):
+    """A predict call that holds more than PREDICT_KEEP bytes lets its arrays go; inside
+    ``keeping_arrays`` the next chunk reuses them (no new array, the same outputs) until the
+    scope ends, nested scopes included."""
+    from seqforecast import config
+    from seqforecast.backends import cpu
+
+    net, x, _ = _network_and_batch()
+    monkeypatch.setattr(config, "PREDICT_KEEP", 0)  # every call holds "too much"
+    alone = net.predict(x)
+    assert net.workspace.n_arrays == 0
+    with net.keeping_arrays():
+        with net.keeping_arrays():
+            assert np.array_equal(net.predict(x), alone)
+        kept = net.workspace.n_arrays
+
+        def no_allocation(*args):
+            raise AssertionError(f"new array {args} in a kept chunk")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(cpu.HOST, "allocate", no_allocation)
+            assert np.array_equal(net.predict(x), alone)
+        assert kept > 0 and net.workspace.n_arrays == kept
+    assert net.workspace.n_arrays == 0
