@@ -863,3 +863,27 @@ def test_a_bool_is_not_a_number_for_a_real_parameter(name):
     X, y = _sequences()
     with pytest.raises(ValueError, match=f"{name} must be .*, got True"):
         GRURegressor(hidden_sizes=3, max_iter=1, **{name: True}).fit(X, y)
+
+
+def test_a_fits_evaluations_reuse_their_arrays(monkeypatch):
+    """Every forward pass a fit makes through ``Network.predict`` (the validation score of
+    each epoch, the training loss that judges the final weights) runs inside the network's
+    ``keeping_arrays``: each call's arrays are not let go for the next one to take fresh."""
+    from seqforecast.network import Network
+
+    calls = []
+    predict = Network.predict
+
+    def spy(self, x, check_input=True):
+        calls.append(getattr(self._threads, "keeping", False))
+        return predict(self, x, check_input)
+
+    monkeypatch.setattr(Network, "predict", spy)
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(60, 5, 1), rng.randn(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GRURegressor(4, max_iter=3, early_stopping=True, random_state=0).fit(X, y)
+    assert len(calls) >= 4 and all(calls)  # 3 validation scores and the final training loss
+    model.predict(X)
+    assert calls[-1] is False
