@@ -702,12 +702,9 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         trainer = Trainer(model, *settings)
         x_train, y = backend.to_device(x_host), backend.to_device(y)  # once per fit
         try:
-            # The evaluations' forward passes (the training loss a chunk at a time, the
-            # validation score each epoch) reuse one set of arrays, let go when the fit ends.
-            with model.keeping_arrays():
-                self._train(model, trainer, x_train, y,
-                            backend.to_device(x_val) if early_stopping else None,
-                            y_val if early_stopping else None, batch_size, incremental)
+            self._train(model, trainer, x_train, y,
+                        backend.to_device(x_val) if early_stopping else None,
+                        y_val if early_stopping else None, batch_size, incremental)
         finally:
             trainer.sync()
             if model is not self._network:
@@ -903,11 +900,12 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         fewer, larger forward passes than the training steps')."""
         loss = self._loss()
         total = 0.0
-        for batch in gen_batches(n_train, rows):
-            x, y = take(batch)
-            y = model.backend.to_host(y)
-            with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above
-                total += loss(model.predict(x), y)[0] * y.shape[0]
+        with model.keeping_arrays():  # one forward pass's arrays for all the chunks
+            for batch in gen_batches(n_train, rows):
+                x, y = take(batch)
+                y = model.backend.to_host(y)
+                with np.errstate(all="ignore"):  # blown-up weights give inf or NaN: judged above
+                    total += loss(model.predict(x), y)[0] * y.shape[0]
         return total / n_train
 
     def _validation_score(self, model, x_val, y_val):

@@ -264,13 +264,13 @@ class Network:
     def keeping_arrays(self):
         """Inside, :meth:`predict` keeps its arrays from one call to the next, in this thread.
 
-        For calls that come again and again (a fit's evaluations: its
-        training loss a chunk at a time, its validation score each epoch):
-        each call would otherwise let go of its arrays, and the next one would
-        take fresh memory, whose first touch doubled the forward pass of a
-        chunk (RNN 128, 68 windows of 48 steps: 1.8 ms, 0.82 ms on kept
-        arrays).  On leaving, the arrays are let go as after one call of
-        :meth:`predict`.
+        For calls that go through a large set a chunk at a time (a fit's
+        training loss): each call would otherwise let go of its arrays, and
+        the next one would take fresh memory, whose first touch doubled the
+        forward pass of a chunk (RNN 128, 68 windows of 48 steps: 1.8 ms,
+        0.82 ms on kept arrays).  The arrays of one chunk are kept, no more
+        than a single call of :meth:`predict` holds; on leaving, they are let
+        go as after such a call.
         """
         outer = getattr(self._threads, "keeping", False)
         self._threads.keeping = True

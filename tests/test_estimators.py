@@ -865,10 +865,12 @@ def test_a_bool_is_not_a_number_for_a_real_parameter(name):
         GRURegressor(hidden_sizes=3, max_iter=1, **{name: True}).fit(X, y)
 
 
-def test_a_fits_evaluations_reuse_their_arrays(monkeypatch):
-    """Every forward pass a fit makes through ``Network.predict`` (the validation score of
-    each epoch, the training loss that judges the final weights) runs inside the network's
-    ``keeping_arrays``: each call's arrays are not let go for the next one to take fresh."""
+def test_a_fits_training_loss_reuses_its_arrays_from_chunk_to_chunk(monkeypatch):
+    """The training loss that judges a fit's final weights (the divergence policy), one chunk
+    of windows per ``Network.predict`` call, runs inside the network's ``keeping_arrays``:
+    a chunk's arrays are not let go for the next one to take fresh.  Without early stopping
+    it makes all of a fit's predict calls; the estimator's own ``predict`` runs outside."""
+    from seqforecast.backends import cpu
     from seqforecast.network import Network
 
     calls = []
@@ -879,11 +881,12 @@ def test_a_fits_evaluations_reuse_their_arrays(monkeypatch):
         return predict(self, x, check_input)
 
     monkeypatch.setattr(Network, "predict", spy)
+    monkeypatch.setattr(cpu, "PREDICT_CHUNK", 1)  # chunks of a batch: 10 windows
     rng = np.random.RandomState(0)
     X, y = rng.randn(60, 5, 1), rng.randn(60)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = GRURegressor(4, max_iter=3, early_stopping=True, random_state=0).fit(X, y)
-    assert len(calls) >= 4 and all(calls)  # 3 validation scores and the final training loss
+        model = GRURegressor(4, max_iter=2, batch_size=10, random_state=0).fit(X, y)
+    assert len(calls) >= 6 and all(calls)
     model.predict(X)
     assert calls[-1] is False

@@ -1,5 +1,6 @@
 """Losses, optimizers and the training step (clipping, L2 penalty, divergence)."""
 import pickle
+import threading
 
 import numpy as np
 import pytest
@@ -245,7 +246,8 @@ def test_a_workspace_counts_the_bytes_it_holds():
 def test_predict_keeps_its_arrays_for_chunks_only_inside_keeping_arrays(monkeypatch):
     """A predict call that holds more than PREDICT_KEEP bytes lets its arrays go; inside
     ``keeping_arrays`` the next chunk reuses them (no new array, the same outputs) until the
-    scope ends, nested scopes included."""
+    scope ends, nested scopes included, in the scope's thread only, and also when an error
+    ends it."""
     from seqforecast import config
     from seqforecast.backends import cpu
 
@@ -265,4 +267,18 @@ def test_predict_keeps_its_arrays_for_chunks_only_inside_keeping_arrays(monkeypa
             patch.setattr(cpu.HOST, "allocate", no_allocation)
             assert np.array_equal(net.predict(x), alone)
         assert kept > 0 and net.workspace.n_arrays == kept
+        other = []  # another thread's calls let go of their own arrays, as outside the scope
+
+        def predict_in_a_thread():
+            other.append((np.array_equal(net.predict(x), alone), net.workspace.n_arrays))
+
+        thread = threading.Thread(target=predict_in_a_thread)
+        thread.start()
+        thread.join()
+        assert other == [(True, 0)] and net.workspace.n_arrays == kept
     assert net.workspace.n_arrays == 0
+    with pytest.raises(RuntimeError, match="inside"):  # an error leaves the scope as well
+        with net.keeping_arrays():
+            net.predict(x)
+            raise RuntimeError("inside")
+    assert net.workspace.n_arrays == 0 and not net._threads.keeping
