@@ -256,9 +256,7 @@ class Network:
                 backend.copy_to_host(self.outputs(chunk), out[start:start + rows])
             return out
         finally:
-            if (not getattr(self._threads, "keeping", False)
-                    and self.workspace.nbytes > config.PREDICT_KEEP):  # a large forward cache
-                self.workspace.clear()
+            self._let_go()
 
     @contextlib.contextmanager
     def keeping_arrays(self):
@@ -278,8 +276,15 @@ class Network:
             yield self
         finally:
             self._threads.keeping = outer
-            if not outer and self.workspace.nbytes > config.PREDICT_KEEP:
-                self.workspace.clear()
+            self._let_go()
+
+    def _let_go(self):
+        """Clear this thread's workspace if it holds more than
+        :data:`~seqforecast.config.PREDICT_KEEP` bytes (a large forward cache), unless
+        inside :meth:`keeping_arrays`."""
+        if (not getattr(self._threads, "keeping", False)
+                and self.workspace.nbytes > config.PREDICT_KEEP):
+            self.workspace.clear()
 
     def chunk_rows(self, n_steps):
         """How many sequences of ``n_steps`` steps :meth:`predict` runs through at a time.
