@@ -389,11 +389,14 @@ def test_panels_of_another_product_are_refused():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(200, 7, 33), (131, 33, 7), (64, 1, 5), (3, 5, 1),
-                                   (0, 3, 4), (0, 4, 3)], ids=lambda s: "R{}N{}K{}".format(*s))
+                                   (0, 3, 4), (0, 4, 3), (200, 16, 16), (131, 16, 1),
+                                   (200, 8, 8), (131, 8, 1)],
+                         ids=lambda s: "R{}N{}K{}".format(*s))
 def test_the_weight_gradients_product_is_a_transposed_product(shape, dtype):
     """matmul_tn, a.T @ b in blocks of rows (not a multiple of the block here): NumPy's
     product (zeros for no rows), and the same bits as the blocks' products ``a.T @ b``
-    added in order, whichever side its inner loop runs over."""
+    added in order, whichever side its inner loop runs over, and whether the side it packs
+    is one panel wide (16 float32 or 8 float64 columns: used as it is) or not (packed)."""
     from seqforecast.config import TN_ROWS
     from seqforecast.cpu.products import matmul, matmul_tn
 
@@ -408,6 +411,25 @@ def test_the_weight_gradients_product_is_a_transposed_product(shape, dtype):
     for r in range(0, R, TN_ROWS):
         matmul(np.ascontiguousarray(a[r:r + TN_ROWS].T), b[r:r + TN_ROWS], blocks, True)
     np.testing.assert_array_equal(out, blocks)
+
+
+@pytest.mark.parametrize("features", [1, 2, 3])
+@pytest.mark.parametrize("cell", CELLS, ids=ref.cell_ids(CELLS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_few_features_are_projected_with_the_bits_of_many(cell, dtype, features):
+    """A step's input projections run one pass per row and gate for fewer than 4 features,
+    matmul for more: a stack given 1-3 features, and the same stack given 4 with the
+    others zero (zero weights too), compute the same bits."""
+    _, layers, x, *_ = _problem(cell, (6, 9, features, (7, 5)), 2, dtype)
+    wide = [dict(layer) for layer in layers]
+    extra = 4 - features
+    wide[0]["weight_ih"] = np.concatenate(
+        [layers[0]["weight_ih"], np.zeros((len(layers[0]["weight_ih"]), extra), dtype)], axis=1)
+    x_wide = np.concatenate([x, np.zeros(x.shape[:2] + (extra,), dtype)], axis=2)
+    few, many = forward(cell, layers, x), forward(cell, wide, x_wide)
+    np.testing.assert_array_equal(few.output, many.output)
+    for got, want in zip(few.h_n, many.h_n):
+        np.testing.assert_array_equal(got, want)
 
 
 def _split_forward_in_child(_):
