@@ -532,6 +532,7 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         if not hasattr(X, "shape"):  # a list or another array-like
             X = np.asarray(X)
         ndim = X.ndim
+        checked = False  # finite and within dtype's range, found so by one scan
         if not reset and 3 in (ndim, self._X_ndim) and ndim != self._X_ndim:
             raise ValueError(f"X must be {self._X_ndim}-D like the data {name} was fitted on, "
                              f"got {ndim}-D input")
@@ -540,7 +541,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
                              f"n_timesteps, n_features), got {ndim}-D input")
         if ndim == 3:
             if y is None:
-                if not _checked_already(X, accepted):
+                checked = _checked_already(X, accepted, dtype)
+                if not checked:
                     X = check_array(X, dtype=accepted, allow_nd=True)
             else:
                 X, y = check_X_y(X, y, dtype=accepted, allow_nd=True, multi_output=True,
@@ -573,7 +575,8 @@ class _RecurrentRegressor(RegressorMixin, BaseEstimator):
         elif X.shape[1] != self.n_timesteps_in_:
             raise ValueError(f"X has {X.shape[1]} time steps, but {name} was fitted with "
                              f"{self.n_timesteps_in_}")
-        X = _as_dtype("X", X, dtype, training=y is not None)
+        X = X.astype(dtype, copy=False) if checked else _as_dtype("X", X, dtype,
+                                                                  training=y is not None)
         if y is None:
             return X
         y = _as_dtype("y", y, dtype, training=True)
@@ -1280,12 +1283,21 @@ def _as_dtype(name, a, dtype, training=False):
     return a.astype(dtype, copy=False)
 
 
-def _checked_already(X, dtypes):
+def _checked_already(X, dtypes, dtype):
     """Whether ``X`` is an array that ``check_array(X, dtype=dtypes, allow_nd=True)`` returns as
-    it is: a non-empty numpy array of one of ``dtypes`` with finite values (a quick test
-    that spares predictions of a few windows sklearn's checks, which take longer than the
-    network; anything else goes through them, and gets their errors)."""
-    return type(X) is np.ndarray and X.dtype in dtypes and X.size > 0 and all_finite(X)
+    it is, and whose values :func:`_as_dtype` lets through into ``dtype`` for a prediction:
+    a non-empty numpy array of one of ``dtypes`` with finite values that ``dtype`` holds.
+
+    One scan for both checks, which spares predictions of a few windows sklearn's checks
+    (they take longer than the network); anything else goes through those checks, and
+    gets their errors.
+    """
+    if not (type(X) is np.ndarray and X.dtype in dtypes and X.size > 0):
+        return False
+    if X.dtype.itemsize < dtype.itemsize:  # a narrower float: finite is enough
+        return all_finite(X)
+    info = np.finfo(dtype)
+    return find_outside(X, info.max, info.tiny) is None
 
 
 def _cell_text(cell):

@@ -148,6 +148,7 @@ class Network:
              for shape, weight in zip((s for layer in shapes for s in layer.values()),
                                       self.is_weight)]))
         self._threads = threading.local()  # each thread's workspace
+        self._step_bytes = forward_bytes(self.cell, self.input_size, self.hidden_sizes, 1, dtype)
 
     @property
     def workspace(self):
@@ -293,9 +294,7 @@ class Network:
         :data:`~seqforecast.config.PREDICT_CHUNK` bytes of work, on the GPU
         :data:`~seqforecast.config.CUDA_PREDICT_CHUNK` sequences.
         """
-        return self.backend.predict_rows(forward_bytes(self.cell, self.input_size,
-                                                       self.hidden_sizes, n_steps,
-                                                       self.params.dtype))
+        return self.backend.predict_rows(n_steps * self._step_bytes)
 
     def outputs(self, x):
         """Outputs of the network for a batch ``x`` (T, B, input_size) of the backend.

@@ -366,33 +366,33 @@ def forward_layers(backend, cell, layers, x, h0=None, c0=None, dropout=0.0, seed
     """
     T, B, _ = x.shape
     dtype = x.dtype
-    args = _cell_args(cell)
+    args, spec = _cell_args(cell), cell.spec
+    G, state = spec.n_gates, spec.cell_state
     if masks is None and dropout > 0:
         masks = backend.dropout_masks((T, B), [lay["weight_hh"].shape[1] for lay in layers[:-1]],
                                       dtype, dropout, seed)
     cache = ForwardCache(cell, layers, backend, options, masks, inputs=[], states=[])
     inp = x
-    h_n, c_n = [], [] if cell.has_cell_state else None
+    h_n, c_n = [], [] if state else None
     zero_state = h0 is None and c0 is None  # the kernels write the zeros
     for index, layer in enumerate(layers):
         size = layer["weight_hh"].shape[1]
         h = backend.empty((T + 1, B, size), dtype)
-        c = backend.empty((T + 1, B, size) if cell.has_cell_state else (0, 0, 0), dtype)
+        c = backend.empty((T + 1, B, size) if state else (0, 0, 0), dtype)
         if not zero_state:
             backend.initial(h[0], h0, index)
-            if cell.has_cell_state:
+            if state:
                 backend.initial(c[0], c0, index)
-        gates = backend.empty((cell.n_gates, T, B, size), dtype)
-        aux = backend.empty((T, B, size) if cell.spec.aux else (0, 0, 0), dtype)
-        params = _params(backend, layer, len(cell.spec.peepholes))
+        gates = backend.empty((G, T, B, size), dtype)
+        aux = backend.empty((T, B, size) if spec.aux else (0, 0, 0), dtype)
+        params = _params(backend, layer, len(spec.peepholes))
         states = LayerStates(h, c, gates, aux)
-        backend.layer.forward_steps(args, inp, params, states,
-                                    backend.empty((cell.n_gates, B, size), dtype), zero_state,
-                                    **options)
+        backend.layer.forward_steps(args, inp, params, states, backend.empty((G, B, size), dtype),
+                                    zero_state, **options)
         cache.inputs.append(inp)
         cache.states.append(states)
         h_n.append(h[T])
-        if cell.has_cell_state:
+        if state:
             c_n.append(c[T])
         inp = h[1:]
         if masks is not None and index < len(layers) - 1:
@@ -454,6 +454,7 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
     return BackwardResult(grads, d_h, dh0, dc0, step_norms)
 
 
+@functools.lru_cache(maxsize=None)
 @functools.lru_cache(maxsize=None)
 def _cell_args(cell):
     """What the kernels need to know of a :class:`Cell`."""

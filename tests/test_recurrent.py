@@ -337,21 +337,22 @@ def test_a_samples_results_do_not_depend_on_the_rest_of_its_batch(cell, dtype, t
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("accumulate", [False, True])
 def test_the_register_tiles_give_the_row_loops_bits(accumulate, dtype):
-    """matmul_panels (tiles of 4 rows by a panel of 64 bytes of columns) against matmul
-    (row loops): the same bits for every row and column count around the tiles' edges,
-    ``a`` strided or not, and NumPy's product within rounding."""
+    """matmul_panels (tiles of 4 rows by a panel of 64 bytes of columns, the rows past them
+    in tiles of a row by 4 panels) against matmul (row loops): the same bits for every row
+    and column count around the tiles' edges, ``a`` strided or not, and NumPy's product
+    within rounding."""
     from seqforecast.cpu.products import matmul, matmul_panels, pack_panels
 
     rng = np.random.RandomState(0)
     for M in (0, 1, 3, 4, 5, 9, 64):
         for K in (1, 5, 16):
-            for N in (1, 7, 8, 16, 17, 37, 148):
+            for N in (1, 7, 8, 16, 17, 37, 64, 148):
                 b = rng.randn(K, N).astype(dtype)
                 for a in (rng.randn(M, K).astype(dtype), rng.randn(K, M).astype(dtype).T):
                     start = rng.randn(M, N).astype(dtype)
                     want, got = start.copy(), start.copy()
                     matmul(a, b, want, accumulate)
-                    matmul_panels(a, b, pack_panels(b, 1, M)[0], got, accumulate)
+                    matmul_panels(a, pack_panels(b, 1)[0], got, accumulate)
                     np.testing.assert_array_equal(got, want, err_msg=f"M={M} K={K} N={N}")
                     exact = a.astype(np.float64) @ b + (start if accumulate else 0)
                     tol = 1e-5 if dtype == np.float32 else 1e-13
@@ -359,31 +360,29 @@ def test_the_register_tiles_give_the_row_loops_bits(accumulate, dtype):
 
 
 def test_the_panels_are_the_weights_columns():
-    """pack_panels: panels of 16 float32 columns per group of rows, the last one padded
-    with zeros, none for a product of fewer rows than a tile."""
+    """pack_panels: panels of 16 float32 (8 float64) columns per group of rows, the last one
+    padded with zeros."""
     from seqforecast.cpu.products import pack_panels
 
     b = np.arange(2 * 3 * 40, dtype=np.float32).reshape(6, 40)
-    panels = pack_panels(b, 2, 4)
+    panels = pack_panels(b, 2)
     assert panels.shape == (2, 3, 3, 16)
     np.testing.assert_array_equal(panels[1, 1], b[3:6, 16:32])
     np.testing.assert_array_equal(panels[0, 2], np.c_[b[0:3, 32:], np.zeros((3, 8))])
-    assert pack_panels(b, 2, 3).shape == (2, 0, 3, 16)
-    assert pack_panels(b.astype(np.float64), 1, 4).shape == (1, 5, 6, 8)
+    assert pack_panels(b.astype(np.float64), 1).shape == (1, 5, 6, 8)
 
 
 def test_panels_of_another_product_are_refused():
-    """matmul_panels with panels packed for fewer rows or another b raises instead of
-    leaving rows or columns unwritten (or reading past the panels)."""
+    """matmul_panels with panels packed for another b raises instead of leaving columns
+    unwritten (or reading past the panels)."""
     from seqforecast.cpu.products import matmul_panels, pack_panels
 
     a, b = np.ones((9, 5), np.float32), np.ones((5, 37), np.float32)
     out = np.zeros((9, 37), np.float32)
-    for panels in (pack_panels(b, 1, 3)[0], pack_panels(b[:, :30], 1, 9)[0],
-                   pack_panels(b[:4], 1, 9)[0]):
+    for panels in (pack_panels(b[:, :30], 1)[0], pack_panels(b[:4], 1)[0]):
         with pytest.raises(ValueError, match="pack_panels"):
-            matmul_panels(a, b, panels, out, False)
-    matmul_panels(a, b, pack_panels(b, 1, 9)[0], out, False)
+            matmul_panels(a, panels, out, False)
+    matmul_panels(a, pack_panels(b, 1)[0], out, False)
     np.testing.assert_array_equal(out, 5)
 
 

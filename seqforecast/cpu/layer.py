@@ -349,15 +349,14 @@ def forward_steps(cell, x, params, states, hh, zero_state, first, stop):
     # product per gate, so fewer passes over h_{t-1}'s rows.
     w_in = np.ascontiguousarray(w_ih.reshape(G, H, I).transpose(0, 2, 1))
     bias = b_ih.reshape(G, H) if _GATED[cell.kind] >= 0 else (b_ih + params.bias_hh).reshape(G, H)
-    w_t = np.ascontiguousarray(w_hh.T)
-    panels = pack_panels(w_t, 1, stop - first)[0]
+    panels = pack_panels(w_hh.T, 1)[0]
     m = hh.reshape(B, G * H)
     b_hh = params.bias_hh.reshape(G, H)
     for t in range(T):
         # Projected here, a step at a time, the block's gate values are still in cache
         # when the units read them.
         _project(x, w_in, bias, gates, t, first, stop)
-        matmul_panels(h[t, first:stop], w_t, panels, m[first:stop], False)
+        matmul_panels(h[t, first:stop], panels, m[first:stop], False)
         _forward_units(cell.kind, cell, t, first, stop,
                        (m, h, c, gates, aux, b_hh, params.peephole))
 
@@ -423,7 +422,7 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
         dh[first:stop] = 0
         dc[first:stop] = 0
     direct = np.empty((B if skip else 0, H), h.dtype)  # the skip path's part of dh
-    panels = pack_panels(w_hh, G, stop - first)  # gate k's rows of w_hh, (H, H)
+    panels = pack_panels(w_hh, G)  # gate k's rows of w_hh, (H, H)
     diag = _unit_diag(params.peephole, stop - first)  # per unit of the backward loop's run
     for t in range(T - 1, -1, -1):
         _add_and_clip(dh, d_h[t], clip_hidden_norm, row_sq[t], first, stop)
@@ -435,8 +434,7 @@ def backward_steps(cell, params, states, d_h, dh, dc, tbptt_steps, clip_hidden_n
             continue
         for k in range(G):
             d_k = d_aux[t] if k == gated else dgates[k, t]
-            matmul_panels(d_k[first:stop], w_hh[k * H:(k + 1) * H], panels[k], dh[first:stop],
-                          k > 0)
+            matmul_panels(d_k[first:stop], panels[k], dh[first:stop], k > 0)
         if skip:
             dh[first:stop] += direct[first:stop]
 

@@ -19,15 +19,17 @@ the same order, so the result of a row is bit-identical in both paths.
 The recurrences multiply by the same weights at every step.
 :func:`matmul_panels` takes those weights packed once into column panels
 (:func:`pack_panels`) and computes tiles of :data:`TILE_ROWS` rows by one
-panel in registers (:func:`_tile`), the output tile loaded once and stored
-once instead of once per four ``k``; it runs the same fused multiply-adds in
-the same order as :func:`matmul`, so both give the same bits.
+panel in registers (:func:`_tile_of`), the output tile loaded once and stored
+once instead of once per four ``k``, and the rows past the last such tile
+(all of a single window's) in tiles of one row by :data:`ROW_PANELS` panels;
+it runs the same fused multiply-adds in the same order as :func:`matmul`, so
+both give the same bits.
 """
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from ..config import CPU_FASTMATH, TN_ROWS
 
@@ -94,8 +96,10 @@ def matmul(a, b, out, accumulate):
                 row[j] += x * bk[j]
 
 
-#: Rows of a tile of :func:`matmul_panels`.
+#: Rows of a tile of :func:`matmul_panels`, by one panel.
 TILE_ROWS = 4
+#: Panels of a tile of one row (the rows past the last tile of :data:`TILE_ROWS`).
+ROW_PANELS = 4
 #: Bytes of a tile's vectors: one AVX2 register (8 float32 or 4 float64), also on machines
 #: with wider ones, so that a tile always holds 8 independent sums, enough to keep two fused
 #: multiply-add units busy.
@@ -104,159 +108,197 @@ VECTOR_BYTES = 32
 PANEL_BYTES = 2 * VECTOR_BYTES
 
 
-@intrinsic
-def _tile(typingctx, a, panel, out, r, j, accumulate):
-    """``out[r:r+4, j:j+C] = a[r:r+4] @ panel[:K]`` (or ``+=``), the tile held in registers.
+def _tile_of(n_rows, n_panels):
+    """The intrinsic ``tile(a, panels, out, r, p, j, accumulate)`` of ``n_rows`` rows by
+    ``n_panels`` panels:  ``out[r:r+n_rows, j:j+n_panels*C] = a[r:r+n_rows] @ panels[p:p+
+    n_panels]`` side by side (or ``+=``), the tile held in registers.
 
     Each element starts from 0 (or its value in ``out``) and adds ``a[r+i, k] * panel[k, c]``
     for ``k = 0, 1, ..., K-1`` in order, each a ``llvm.fmuladd`` (fused wherever the kernels'
-    'contract' fastmath fuses): the operations of :func:`matmul`.  Nothing is checked: the
-    caller keeps ``r + 4 <= M``, ``j + C <= N`` and ``K <= panel.shape[0]``.
+    'contract' fastmath fuses): the operations of :func:`matmul`, whatever the tile's shape.
+    Nothing is checked: the caller keeps ``r + n_rows <= M``, ``p + n_panels <= P``,
+    ``j + n_panels * C <= N`` and ``K <= panels.shape[1]``.
 
-    Parameters
-    ----------
+    Parameters of the intrinsic
+    ---------------------------
     a : ndarray of shape (M, K), any strides
-    panel : ndarray of shape (K or more, C), C-contiguous, ``C * itemsize == PANEL_BYTES``
+    panels : ndarray of shape (P, K or more, C), C-contiguous, ``C * itemsize == PANEL_BYTES``
     out : ndarray of shape (M, N), C-contiguous
-    r, j : int
+    r, p, j : int
     accumulate : bool
     """
-    arrays = (a, panel, out)
-    if not (all(isinstance(x, types.Array) and x.ndim == 2 and x.dtype == out.dtype
-                for x in arrays)
-            and out.dtype in (types.float32, types.float64)
-            and panel.layout == "C" and out.layout == "C"
-            and isinstance(r, types.Integer) and isinstance(j, types.Integer)):
-        return None
-    sig = types.void(a, panel, out, r, j, accumulate)
+    @intrinsic
+    def tile(typingctx, a, panels, out, r, p, j, accumulate):
+        if not (isinstance(a, types.Array) and a.ndim == 2 and isinstance(out, types.Array)
+                and out.ndim == 2 and isinstance(panels, types.Array) and panels.ndim == 3
+                and a.dtype == panels.dtype == out.dtype
+                and out.dtype in (types.float32, types.float64)
+                and panels.layout == "C" and out.layout == "C"
+                and all(isinstance(i, types.Integer) for i in (r, p, j))):
+            return None
+        sig = types.void(a, panels, out, r, p, j, accumulate)
 
-    def codegen(context, builder, signature, args):
-        aty, pty, oty = signature.args[:3]
-        A, P, O = (context.make_array(t)(context, builder, v)
-                   for t, v in zip(signature.args[:3], args[:3]))
-        r0, j0 = (context.cast(builder, v, t, types.intp)
-                  for t, v in zip(signature.args[3:5], args[3:5]))
-        keep = context.is_true(builder, signature.args[5], args[5])
-        width = VECTOR_BYTES // (oty.dtype.bitwidth // 8)
-        vec = ir.VectorType(context.get_value_type(oty.dtype), width)
-        fmuladd = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vec, [vec] * 3),
-            f"llvm.fmuladd.v{width}f{oty.dtype.bitwidth}")
-        intp = r0.type
-        i32 = ir.IntType(32)
-        halves = range(PANEL_BYTES // VECTOR_BYTES)
+        def codegen(context, builder, signature, args):
+            aty, pty, oty = signature.args[:3]
+            A, P, O = (context.make_array(t)(context, builder, v)
+                       for t, v in zip(signature.args[:3], args[:3]))
+            r0, p0, j0 = (context.cast(builder, v, t, types.intp)
+                          for t, v in zip(signature.args[3:6], args[3:6]))
+            keep = context.is_true(builder, signature.args[6], args[6])
+            width = VECTOR_BYTES // (oty.dtype.bitwidth // 8)
+            columns = PANEL_BYTES // (oty.dtype.bitwidth // 8)
+            vec = ir.VectorType(context.get_value_type(oty.dtype), width)
+            fmuladd = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(vec, [vec] * 3),
+                f"llvm.fmuladd.v{width}f{oty.dtype.bitwidth}")
+            intp = r0.type
+            i32 = ir.IntType(32)
 
-        def vectors(ary, ary_type, row, col):
-            """Pointers to the vectors of ``ary[row, col:col+C]``."""
-            return [builder.bitcast(
-                cgutils.get_item_pointer(context, builder, ary_type, ary,
-                                         [row, builder.add(col, ir.Constant(intp, h * width))],
-                                         wraparound=False),
-                vec.as_pointer()) for h in halves]
+            def const(n):
+                return ir.Constant(intp, n)
 
-        rows = [builder.add(r0, ir.Constant(intp, i)) for i in range(TILE_ROWS)]
-        tiles = [vectors(O, oty, row, j0) for row in rows]
-        sums = []
-        for tile in tiles:
-            slots = []
-            for pointer in tile:
-                slot = cgutils.alloca_once(builder, vec)  # promoted to a register by LLVM
-                builder.store(builder.select(keep, builder.load(pointer, align=1),
-                                             ir.Constant(vec, None)), slot)
-                slots.append(slot)
-            sums.append(slots)
-        K = cgutils.unpack_tuple(builder, A.shape, 2)[1]
-        with cgutils.for_range(builder, K) as loop:
-            k = loop.index
-            b_k = [builder.load(pointer, align=1)
-                   for pointer in vectors(P, pty, k, ir.Constant(intp, 0))]
-            for row, slots in zip(rows, sums):
-                x = builder.load(cgutils.get_item_pointer(context, builder, aty, A, [row, k],
-                                                          wraparound=False))
-                x = builder.insert_element(ir.Constant(vec, ir.Undefined), x,
-                                           ir.Constant(i32, 0))
-                x = builder.shuffle_vector(x, ir.Constant(vec, ir.Undefined),
-                                           ir.Constant(ir.VectorType(i32, width), [0] * width))
-                for b_kh, slot in zip(b_k, slots):
-                    builder.store(builder.call(fmuladd, [x, b_kh, builder.load(slot)]), slot)
-        for tile, slots in zip(tiles, sums):
-            for pointer, slot in zip(tile, slots):
-                builder.store(builder.load(slot), pointer, align=1)
-        return context.get_dummy_value()
+            def pointer(ary, ary_type, index):
+                return builder.bitcast(cgutils.get_item_pointer(
+                    context, builder, ary_type, ary, index, wraparound=False), vec.as_pointer())
 
-    return sig, codegen
+            # The tile's vectors: (panel q, half h) -> columns j + q*C + h*width.
+            halves = [(q, h) for q in range(n_panels) for h in range(PANEL_BYTES // VECTOR_BYTES)]
+            rows = [builder.add(r0, const(i)) for i in range(n_rows)]
+            tiles = [[pointer(O, oty, [row, builder.add(j0, const(q * columns + h * width))])
+                      for q, h in halves] for row in rows]
+            sums = []
+            for tile_row in tiles:
+                slots = []
+                for ptr in tile_row:
+                    slot = cgutils.alloca_once(builder, vec)  # promoted to a register by LLVM
+                    builder.store(builder.select(keep, builder.load(ptr, align=1),
+                                                 ir.Constant(vec, None)), slot)
+                    slots.append(slot)
+                sums.append(slots)
+            K = cgutils.unpack_tuple(builder, A.shape, 2)[1]
+            with cgutils.for_range(builder, K) as loop:
+                k = loop.index
+                b_k = [builder.load(pointer(P, pty, [builder.add(p0, const(q)), k,
+                                                     const(h * width)]), align=1)
+                       for q, h in halves]
+                for row, slots in zip(rows, sums):
+                    x = builder.load(cgutils.get_item_pointer(context, builder, aty, A, [row, k],
+                                                              wraparound=False))
+                    x = builder.insert_element(ir.Constant(vec, ir.Undefined), x,
+                                               ir.Constant(i32, 0))
+                    x = builder.shuffle_vector(x, ir.Constant(vec, ir.Undefined),
+                                               ir.Constant(ir.VectorType(i32, width),
+                                                           [0] * width))
+                    for b_kh, slot in zip(b_k, slots):
+                        builder.store(builder.call(fmuladd, [x, b_kh, builder.load(slot)]),
+                                      slot)
+            for tile_row, slots in zip(tiles, sums):
+                for ptr, slot in zip(tile_row, slots):
+                    builder.store(builder.load(slot), ptr, align=1)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return tile
+
+
+#: Tiles of :data:`TILE_ROWS` rows by a panel; of a row by :data:`ROW_PANELS` panels; of a
+#: row by a panel.
+_tile = _tile_of(TILE_ROWS, 1)
+_row_tile = _tile_of(1, ROW_PANELS)
+_row_panel = _tile_of(1, 1)
+
+
+def panel_columns(b):
+    """Columns of a panel of ``b``'s dtype, ``PANEL_BYTES / itemsize``, a constant of the
+    compiled code (Numba reads ``b.itemsize`` at run time: a loop over that many columns
+    copied at a third of the speed)."""
+    return PANEL_BYTES // b.itemsize
+
+
+@overload(panel_columns)
+def _panel_columns(b):
+    columns = PANEL_BYTES // (b.dtype.bitwidth // 8)
+    return lambda b: columns
 
 
 @njit(**_JIT)
-def pack_panels(b, groups, rows):
+def pack_panels(b, groups):
     """The column panels of ``groups`` stacked matrices, for :func:`matmul_panels`.
 
     Parameters
     ----------
-    b : ndarray of shape (groups * K, N)
+    b : ndarray of shape (groups * K, N), any strides
         Group ``g`` is ``b[g*K:(g+1)*K]``.
     groups : int
-    rows : int
-        Rows of the products to come: under :data:`TILE_ROWS` no tile runs, and no
-        panels are made.
 
     Returns
     -------
     panels : ndarray of shape (groups, P, K, C)
         ``panels[g, p, k, c] = b[g*K + k, p*C + c]``, ``C = PANEL_BYTES / itemsize``, zeros
-        past column ``N`` in the last panel; ``P = ceil(N / C)``, or 0 if ``rows < TILE_ROWS``.
+        past column ``N`` in the last panel; ``P = ceil(N / C)``.
     """
     K, N = b.shape[0] // groups, b.shape[1]
-    C = PANEL_BYTES // b.itemsize
-    panels = np.zeros((groups, -(-N // C) if rows >= TILE_ROWS else 0, K, C), b.dtype)
+    C = panel_columns(b)
+    panels = np.empty((groups, -(-N // C), K, C), b.dtype)
     for g in range(groups):
         for p in range(panels.shape[1]):
+            n = min(C, N - p * C)
             for k in range(K):
-                for c in range(min(C, N - p * C)):
-                    panels[g, p, k, c] = b[g * K + k, p * C + c]
+                for c in range(C):
+                    panels[g, p, k, c] = b[g * K + k, p * C + c] if c < n else 0
     return panels
 
 
 @njit(**_JIT)
-def matmul_panels(a, b, panels, out, accumulate):
-    """:func:`matmul` with ``b`` also packed into panels: the same bits, faster for
-    4 rows or more.
+def matmul_panels(a, panels, out, accumulate):
+    """:func:`matmul` of ``a`` by a matrix packed into panels: the same bits, in register
+    tiles.
 
-    Tiles of :data:`TILE_ROWS` rows by one panel (:func:`_tile`), the panels in the outer
-    loop so that each stays in cache over the rows.  A last panel with fewer columns
-    than ``C`` runs its tiles through a scratch tile; rows past the last whole tile run
-    :func:`matmul`.
+    Tiles of :data:`TILE_ROWS` rows by one panel, the panels in the outer loop so that
+    each stays in cache over the rows; the rows past the last of those tiles one at a
+    time, by :data:`ROW_PANELS` panels (a single window's step: its sums are as many as
+    a tile's, where a row's loop over ``j`` made one chain of them).  A last panel with
+    fewer columns than ``C`` runs through a scratch tile.
 
     Parameters
     ----------
     a : ndarray of shape (M, K)
-    b : ndarray of shape (K, N), C-contiguous rows
     panels : ndarray of shape (P, K, C)
-        ``pack_panels(b, 1, M)[0]``: no panels (``P = 0``) for ``M < TILE_ROWS``.
-    out : ndarray of shape (M, N), C-contiguous, of the dtype of ``a`` and ``b``
+        ``pack_panels(b, 1)[0]`` of the ``b`` (K, N) to multiply by.
+    out : ndarray of shape (M, N), C-contiguous, of the dtype of ``a`` and ``panels``
     accumulate : bool
     """
     M, N = out.shape
     P, _, C = panels.shape
+    if M and (P != -(-N // C) or panels.shape[1] != a.shape[1]):
+        raise ValueError("matmul_panels: panels are not pack_panels(b, 1)[0] of a (K, N) b")
     tiled = M - M % TILE_ROWS
-    if tiled and (P != -(-N // C) or panels.shape[1] != a.shape[1]):
-        raise ValueError("matmul_panels: panels are not pack_panels(b, 1, M)[0]")
-    whole = min(P, N // C)
+    whole = N // C
     for p in range(whole):
         for r in range(0, tiled, TILE_ROWS):
-            _tile(a, panels[p], out, r, p * C, accumulate)
+            _tile(a, panels, out, r, p, p * C, accumulate)
+    for r in range(tiled, M):
+        for p in range(0, whole - whole % ROW_PANELS, ROW_PANELS):
+            _row_tile(a, panels, out, r, p, p * C, accumulate)
+        for p in range(whole - whole % ROW_PANELS, whole):
+            _row_panel(a, panels, out, r, p, p * C, accumulate)
     if whole < P:  # the columns of the last panel, and the padding's products, apart
         lo = whole * C
         scratch = np.zeros((TILE_ROWS, C), out.dtype)
-        for r in range(0, tiled, TILE_ROWS):
-            for i in range(TILE_ROWS):  # loops, not slice assignments (Numba compiles
+        for r in range(0, M, TILE_ROWS):
+            rows = min(TILE_ROWS, M - r)
+            for i in range(rows):  # loops, not slice assignments (Numba compiles
                 for j in range(lo, N):  # those with seconds of error-message code)
                     scratch[i, j - lo] = out[r + i, j]
-            _tile(a[r:r + TILE_ROWS], panels[whole], scratch, 0, 0, accumulate)
-            for i in range(TILE_ROWS):
+            if rows == TILE_ROWS:
+                _tile(a[r:r + TILE_ROWS], panels, scratch, 0, whole, 0, accumulate)
+            else:
+                for i in range(rows):
+                    _row_panel(a[r:r + rows], panels, scratch, i, whole, 0, accumulate)
+            for i in range(rows):
                 for j in range(lo, N):
                     out[r + i, j] = scratch[i, j - lo]
-    matmul(a[tiled:], b, out[tiled:], accumulate)
 
 
 @njit(**_JIT)
@@ -268,11 +310,11 @@ def _packed(a, b, out, accumulate):
     (1536, 16) float32 (a gate of an LSTM 16's weight gradients) took 18-30 us, without
     them 12-14 us.
     """
-    C = PANEL_BYTES // b.itemsize
+    C = panel_columns(b)
     if b.shape[1] == C:
-        matmul_panels(a, b, b.reshape(1, b.shape[0], C), out, accumulate)
+        matmul_panels(a, b.reshape(1, b.shape[0], C), out, accumulate)
     else:
-        matmul_panels(a, b, pack_panels(b, 1, a.shape[0])[0], out, accumulate)
+        matmul_panels(a, pack_panels(b, 1)[0], out, accumulate)
 
 
 @njit(**_JIT)
