@@ -245,8 +245,12 @@ def pack_panels(b, groups):
         for p in range(panels.shape[1]):
             n = min(C, N - p * C)
             for k in range(K):
-                for c in range(C):
-                    panels[g, p, k, c] = b[g * K + k, p * C + c] if c < n else 0
+                if n == C:  # a whole panel's row: a copy the compiler vectorises
+                    for c in range(C):
+                        panels[g, p, k, c] = b[g * K + k, p * C + c]
+                else:
+                    for c in range(C):
+                        panels[g, p, k, c] = b[g * K + k, p * C + c] if c < n else 0
     return panels
 
 
@@ -303,16 +307,20 @@ def matmul_panels(a, panels, out, accumulate):
 
 @njit(**_JIT)
 def _packed(a, b, out, accumulate):
-    """:func:`matmul_panels` with ``b``'s panels packed for this one product.
+    """:func:`matmul_panels` with ``b``'s panels packed for this one product, where they pay.
 
     A C-contiguous ``b`` one panel wide (16 float32 or 8 float64 columns) is its own
     panel, and is not copied: with the copies, :func:`matmul_tn` of (1536, 16).T @
     (1536, 16) float32 (a gate of an LSTM 16's weight gradients) took 18-30 us, without
-    them 12-14 us.
+    them 12-14 us.  Fewer rows than a tile read the panels once: they run :func:`matmul`
+    (the same bits) on ``b`` as it is (a 1-feature input's weight gradients,
+    (1536, 32).T @ (1536, 1), took 22-30 us with packing, 7 us without).
     """
     C = panel_columns(b)
     if b.shape[1] == C:
         matmul_panels(a, b.reshape(1, b.shape[0], C), out, accumulate)
+    elif a.shape[0] < TILE_ROWS:
+        matmul(a, b, out, accumulate)
     else:
         matmul_panels(a, pack_panels(b, 1)[0], out, accumulate)
 
