@@ -455,7 +455,6 @@ def backward_layers(cache, d_output, d_hn=None, d_cn=None, tbptt_steps=None,
 
 
 @functools.lru_cache(maxsize=None)
-@functools.lru_cache(maxsize=None)
 def _cell_args(cell):
     """What the kernels need to know of a :class:`Cell`."""
     return CellArgs(cell.spec.code, cell.coupled_gates, cell.activation == "relu")

@@ -99,8 +99,8 @@ class Workspace:
     def take(self, shape, dtype):
         """The next array of this run, of the given shape and dtype."""
         index = self._next
-        if 0 < index < len(self._arrays):  # a later request of a run that has been before
-            kept = self._arrays[index]
+        if 0 < index < len(self._arrays) and type(shape) is tuple:  # the common case first:
+            kept = self._arrays[index]  # a later request of a run that has been before
             if kept is not None and kept.shape == shape and kept.dtype == dtype:
                 self._next = index + 1
                 return kept

@@ -243,6 +243,28 @@ def test_a_workspace_counts_the_bytes_it_holds():
     assert workspace.nbytes == held() == 0
 
 
+def test_a_workspace_reuses_an_array_for_the_same_request_only():
+    """The n-th request of a run gets the array of the n-th request of the last run of its
+    layout when shape and dtype are the same (however they are written), and a new array of
+    the new shape or dtype when either changed."""
+    from seqforecast.workspace import Allocator
+
+    allocator = Allocator(np.empty)
+    workspace = allocator.workspace()
+
+    def run(*requests):
+        with workspace:
+            return [allocator.empty(shape, dtype) for shape, dtype in requests]
+
+    first = run(((3, 4), np.float32), ((5,), np.float32), ((2, 2), np.float64))
+    again = run(((3, 4), "float32"), ([5], np.dtype(np.float32)), (np.array([2, 2]), "f8"))
+    assert all(a is b for a, b in zip(first, again))
+    changed = run(((3, 4), np.float32), ((5,), np.float64), ((2, 3), np.float64))
+    assert changed[0] is first[0]
+    assert [(a.shape, a.dtype) for a in changed[1:]] == [((5,), np.float64), ((2, 3), np.float64)]
+    assert not any(np.shares_memory(a, b) for a, b in zip(changed[1:], first[1:]))
+
+
 def test_predict_keeps_its_arrays_for_chunks_only_inside_keeping_arrays(monkeypatch):
     """A predict call that holds more than PREDICT_KEEP bytes lets its arrays go; inside
     ``keeping_arrays`` the next chunk reuses them (no new array, the same outputs) until the

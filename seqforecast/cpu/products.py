@@ -119,13 +119,17 @@ def _tile_of(n_rows, n_panels):
     Nothing is checked: the caller keeps ``r + n_rows <= M``, ``p + n_panels <= P``,
     ``j + n_panels * C <= N`` and ``K <= panels.shape[1]``.
 
-    Parameters of the intrinsic
-    ---------------------------
-    a : ndarray of shape (M, K), any strides
-    panels : ndarray of shape (P, K or more, C), C-contiguous, ``C * itemsize == PANEL_BYTES``
-    out : ndarray of shape (M, N), C-contiguous
-    r, p, j : int
-    accumulate : bool
+    Parameters
+    ----------
+    n_rows, n_panels : int
+        The tile's shape, constants of its code.
+
+    Returns
+    -------
+    intrinsic
+        ``tile(a, panels, out, r, p, j, accumulate)``, of ``a`` (M, K) of any strides,
+        ``panels`` (P, K or more, C) C-contiguous with ``C * itemsize == PANEL_BYTES``,
+        ``out`` (M, N) C-contiguous, ints ``r, p, j`` and a bool ``accumulate``.
     """
     @intrinsic
     def tile(typingctx, a, panels, out, r, p, j, accumulate):
