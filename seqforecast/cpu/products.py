@@ -216,7 +216,7 @@ _row_panel = _tile_of(1, 1)
 def panel_columns(b):
     """Columns of a panel of ``b``'s dtype, ``PANEL_BYTES / itemsize``, a constant of the
     compiled code (Numba reads ``b.itemsize`` at run time: a loop over that many columns
-    copied at a third of the speed)."""
+    copied at half the speed)."""
     return PANEL_BYTES // b.itemsize
 
 
