@@ -1260,11 +1260,10 @@ def _as_dtype(name, a, dtype, training=False):
     in float64.  Checked by :func:`~seqforecast.cpu.scans.find_outside`;
     ``a`` is finite (checked before, with scikit-learn's messages).
     """
-    # A narrower float type holds only values that ``dtype`` holds, squares included.
-    if a.dtype.kind == "f" and a.dtype.itemsize >= dtype.itemsize:
-        info = np.finfo(dtype)
-        large = math.sqrt(info.max) / 2 if training else info.max
-        value = find_outside(a, large, info.tiny)
+    bounds = _bounds(a, dtype, training)
+    if bounds is not None:
+        info, large = np.finfo(dtype), bounds[0]
+        value = find_outside(a, *bounds)
         if value is not None:  # the message is made only now: predict of one window is fast
             if abs(value) > info.max:
                 what = f"too large for dtype {dtype} (beyond +-{info.max:.3g})"
@@ -1294,10 +1293,18 @@ def _checked_already(X, dtypes, dtype):
     """
     if not (type(X) is np.ndarray and X.dtype in dtypes and X.size > 0):
         return False
-    if X.dtype.itemsize < dtype.itemsize:  # a narrower float: finite is enough
-        return all_finite(X)
+    bounds = _bounds(X, dtype, training=False)
+    return all_finite(X) if bounds is None else find_outside(X, *bounds) is None
+
+
+def _bounds(a, dtype, training):
+    """``(large, tiny)``, the magnitudes :func:`_as_dtype` allows ``a``'s values into ``dtype``
+    (see there), or None where every value of ``a``'s dtype is allowed: a narrower float type
+    holds only values that ``dtype`` holds, squares included."""
+    if a.dtype.kind != "f" or a.dtype.itemsize < dtype.itemsize:
+        return None
     info = np.finfo(dtype)
-    return find_outside(X, info.max, info.tiny) is None
+    return (math.sqrt(info.max) / 2 if training else info.max), info.tiny
 
 
 def _cell_text(cell):
